@@ -1,0 +1,294 @@
+/*
+ * melspec.h — mel spectrograms, STFT magnitudes and the complex STFT, on the CPU and on NVIDIA
+ * GPUs, with librosa's numbers.
+ *
+ * Usage:
+ *
+ *     melspec_config config;
+ *     melspec_config_init(&config);              // librosa's defaults
+ *     config.sample_rate = 16000; config.n_fft = 400; config.hop_length = 160;
+ *     config.n_mels = 80;
+ *
+ *     char why[256];
+ *     melspec_plan *plan = NULL;
+ *     if (melspec_plan_create(&plan, &config, why, sizeof why) != MELSPEC_OK) {
+ *         fprintf(stderr, "melspec: %s\n", why);
+ *         return 1;
+ *     }
+ *     int64_t n_bins, n_frames;
+ *     melspec_plan_output_shape(plan, n_samples, &n_bins, &n_frames);
+ *     float *mel = malloc((size_t)(n_bins * n_frames) * sizeof *mel);
+ *     melspec_status status = melspec_execute(plan, samples, 1, n_samples,
+ *                                             mel, (size_t)(n_bins * n_frames) * sizeof *mel);
+ *     if (status != MELSPEC_OK) fprintf(stderr, "melspec: %s\n", melspec_plan_last_error(plan));
+ *     melspec_plan_destroy(plan);
+ *
+ * Threads: a plan is used by one thread at a time; different plans may run in parallel. The
+ * library keeps no global mutable state.
+ *
+ * Ownership: the library never keeps a caller's pointer after a call returns, never writes past
+ * the capacity the caller states, never modifies its inputs, never prints and never aborts.
+ * Every fallible call returns a melspec_status; a plan remembers a detail message for its last
+ * failure (melspec_plan_last_error).
+ *
+ * Semantics follow librosa >= 0.10 (see README.md): librosa.stft, librosa.feature.melspectrogram,
+ * librosa.filters.mel, librosa.power_to_db and librosa.amplitude_to_db.
+ */
+#ifndef MELSPEC_H
+#define MELSPEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- export macro ---------------------------------------------------------------------------- */
+
+#if defined(MELSPEC_STATIC)
+#define MELSPEC_API
+#elif defined(_WIN32)
+#ifdef MELSPEC_BUILDING
+#define MELSPEC_API __declspec(dllexport)
+#else
+#define MELSPEC_API __declspec(dllimport)
+#endif
+#else
+#define MELSPEC_API __attribute__((visibility("default")))
+#endif
+
+/* ---- version --------------------------------------------------------------------------------- */
+
+#define MELSPEC_VERSION_MAJOR 0
+#define MELSPEC_VERSION_MINOR 1
+#define MELSPEC_VERSION_PATCH 0
+#define MELSPEC_VERSION_NUMBER \
+    (MELSPEC_VERSION_MAJOR * 10000 + MELSPEC_VERSION_MINOR * 100 + MELSPEC_VERSION_PATCH)
+
+/* The version of the library actually loaded (may differ from the header's at run time). */
+MELSPEC_API unsigned melspec_version_number(void);
+MELSPEC_API const char *melspec_version_string(void);
+
+/* ---- status codes ---------------------------------------------------------------------------- */
+
+/* X(name, value, description). Values are pinned: never renumbered, never reused. */
+#define MELSPEC_STATUS_MAP(X)                                                                  \
+    X(OK, 0, "success")                                                                        \
+    X(ERROR_INVALID_ARGUMENT, -1, "invalid argument")                                          \
+    X(ERROR_NULL_POINTER, -2, "null pointer")                                                  \
+    X(ERROR_OUT_OF_MEMORY, -3, "out of memory")                                                \
+    X(ERROR_SIZE_OVERFLOW, -4, "size overflows")                                               \
+    X(ERROR_BUFFER_TOO_SMALL, -5, "output buffer too small")                                   \
+    X(ERROR_INPUT_TOO_SHORT, -6, "input too short")                                            \
+    X(ERROR_NON_FINITE_INPUT, -7, "input contains NaN or Inf")                                 \
+    X(ERROR_BACKEND_UNAVAILABLE, -8, "backend unavailable")                                    \
+    X(ERROR_DEVICE, -9, "device error")                                                        \
+    X(ERROR_UNSUPPORTED, -10, "operation not supported by this plan")                          \
+    X(ERROR_STRUCT_SIZE, -11, "config struct size not understood")                             \
+    X(ERROR_EXCEEDS_PLAN, -12, "call exceeds the sizes the plan was made for")                 \
+    X(ERROR_INTERNAL, -13, "internal error")
+
+typedef enum melspec_status {
+#define MELSPEC_STATUS_ENUM_(name, value, text) MELSPEC_##name = value,
+    MELSPEC_STATUS_MAP(MELSPEC_STATUS_ENUM_)
+#undef MELSPEC_STATUS_ENUM_
+} melspec_status;
+
+/* A static description of a status ("unknown status" for values this version does not know). */
+MELSPEC_API const char *melspec_status_string(melspec_status status);
+/* The status's name, e.g. "MELSPEC_ERROR_INVALID_ARGUMENT". */
+MELSPEC_API const char *melspec_status_name(melspec_status status);
+
+/* ---- enums (explicit values; 0 is always the default) ---------------------------------------- */
+
+typedef enum melspec_transform {
+    MELSPEC_TRANSFORM_MEL = 0,    /* filterbank · |STFT|^power -> float (batch, n_mels, n_frames) */
+    MELSPEC_TRANSFORM_LINEAR = 1, /* |STFT|^power -> float (batch, 1 + n_fft/2, n_frames) */
+    MELSPEC_TRANSFORM_STFT = 2    /* complex STFT -> interleaved re,im float pairs (complex64) */
+} melspec_transform;
+
+typedef enum melspec_window {
+    MELSPEC_WINDOW_HANN = 0,       /* periodic (scipy.signal.get_window("hann", N, fftbins=True)) */
+    MELSPEC_WINDOW_HAMMING = 1,    /* periodic */
+    MELSPEC_WINDOW_RECTANGULAR = 2 /* "boxcar", "ones" */
+} melspec_window;
+
+/* Padding of the signal's ends when center is on (numpy.pad modes). */
+typedef enum melspec_pad_mode {
+    MELSPEC_PAD_CONSTANT = 0, /* zeros */
+    MELSPEC_PAD_REFLECT = 1,  /* mirror without repeating the edge sample */
+    MELSPEC_PAD_EDGE = 2      /* repeat the edge sample */
+} melspec_pad_mode;
+
+typedef enum melspec_mel_scale {
+    MELSPEC_MEL_SCALE_SLANEY = 0, /* librosa default (htk=False) */
+    MELSPEC_MEL_SCALE_HTK = 1     /* 2595 log10(1 + f/700) */
+} melspec_mel_scale;
+
+typedef enum melspec_mel_norm {
+    MELSPEC_MEL_NORM_SLANEY = 0, /* each triangle divided by its width in Hz / 2 (area norm) */
+    MELSPEC_MEL_NORM_NONE = 1    /* peak 1 */
+} melspec_mel_norm;
+
+typedef enum melspec_scaling {
+    MELSPEC_SCALING_NONE = 0,            /* values as computed */
+    MELSPEC_SCALING_POWER_TO_DB = 1,     /* librosa.power_to_db(S, ref, amin, top_db) */
+    MELSPEC_SCALING_AMPLITUDE_TO_DB = 2, /* librosa.amplitude_to_db(S, ref, amin, top_db) */
+    MELSPEC_SCALING_LOG = 3              /* natural log(S + log_offset) */
+} melspec_scaling;
+
+typedef enum melspec_ref_mode {
+    MELSPEC_REF_VALUE = 0, /* ref is config.ref */
+    MELSPEC_REF_MAX = 1    /* ref is each clip's maximum (librosa's ref=np.max) */
+} melspec_ref_mode;
+
+typedef enum melspec_layout {
+    MELSPEC_LAYOUT_BINS_MAJOR = 0,  /* (batch, n_bins, n_frames), librosa's */
+    MELSPEC_LAYOUT_FRAMES_MAJOR = 1 /* (batch, n_frames, n_bins), what models and streams use */
+} melspec_layout;
+
+typedef enum melspec_backend {
+    MELSPEC_BACKEND_AUTO = 0, /* CUDA when built with it and a device exists, else CPU */
+    MELSPEC_BACKEND_CPU = 1,
+    MELSPEC_BACKEND_CUDA = 2
+} melspec_backend;
+
+typedef enum melspec_dtype {
+    MELSPEC_DTYPE_FLOAT32 = 0,
+    MELSPEC_DTYPE_FLOAT16 = 1, /* CUDA backend only */
+    MELSPEC_DTYPE_BFLOAT16 = 2 /* CUDA backend only */
+} melspec_dtype;
+
+/* ---- configuration --------------------------------------------------------------------------- */
+
+/*
+ * Fill with melspec_config_init(), then change what you need. struct_size lets the library accept
+ * configs from older and newer callers (fields a caller does not know are taken as zero, which
+ * always means the default; a larger struct is accepted only if its unknown tail is zero).
+ *
+ * Fields documented "0 = ..." treat zero as "librosa's default derived from other fields".
+ */
+typedef struct melspec_config {
+    uint32_t struct_size;      /* sizeof(melspec_config), set by melspec_config_init */
+    int32_t transform;         /* melspec_transform; MEL */
+    double sample_rate;        /* Hz; 22050 */
+    int64_t n_fft;             /* 2048; any size >= 1 (even, odd, prime) */
+    int64_t hop_length;        /* 0 = win_length / 4 */
+    int64_t win_length;        /* 0 = n_fft; the window is zero-padded centred to n_fft */
+    int32_t window;            /* melspec_window; HANN */
+    int32_t center;            /* 1: pad n_fft/2 on both sides and centre frames on t*hop */
+    int32_t pad_mode;          /* melspec_pad_mode; CONSTANT (librosa >= 0.10 default) */
+    int32_t mel_scale;         /* melspec_mel_scale; SLANEY */
+    double power;              /* exponent on |STFT|: 1 magnitude, 2 power (default), any > 0 */
+    int64_t n_mels;            /* 128 */
+    double fmin;               /* Hz; 0 */
+    double fmax;               /* Hz; 0 = sample_rate / 2 */
+    int32_t mel_norm;          /* melspec_mel_norm; SLANEY */
+    int32_t scaling;           /* melspec_scaling; NONE */
+    double ref;                /* reference for dB with ref_mode VALUE; 1.0 */
+    double amin;               /* floor for dB; 0 = librosa's (1e-10 power, 1e-5 amplitude) */
+    double top_db;             /* clamp dB to each clip's max - top_db; INFINITY = no clamp; 80 */
+    double log_offset;         /* for SCALING_LOG: log(S + log_offset); 0 is allowed; 1e-6 */
+    int32_t ref_mode;          /* melspec_ref_mode; VALUE */
+    int32_t layout;            /* melspec_layout; BINS_MAJOR */
+    int32_t backend;           /* melspec_backend; AUTO */
+    int32_t device_ordinal;    /* CUDA device number; 0 */
+    int32_t output_dtype;      /* melspec_dtype; FLOAT32 */
+    int32_t reserved0;         /* must be 0 */
+    int64_t max_batch;         /* signals per execute the plan is sized for; 0 = 1 */
+    int64_t max_samples;       /* samples per signal the plan is sized for; 0 = 60 s of audio */
+} melspec_config;
+
+/* Fills *config with librosa's defaults and sets struct_size. NULL is ignored. */
+MELSPEC_API void melspec_config_init(melspec_config *config);
+
+/* sizeof(melspec_config) as this library was built (bindings check theirs against it). */
+MELSPEC_API size_t melspec_config_size(void);
+
+/* ---- plans ----------------------------------------------------------------------------------- */
+
+typedef struct melspec_plan melspec_plan;
+
+/*
+ * Validates the whole config, designs the window and filterbank, creates FFT plans and allocates
+ * all scratch. On failure *plan is NULL and, when message != NULL, a NUL-terminated explanation
+ * naming the offending field is written to message (at most message_capacity bytes).
+ */
+MELSPEC_API melspec_status melspec_plan_create(melspec_plan **plan, const melspec_config *config,
+                                               char *message, size_t message_capacity);
+
+/* Frees everything the plan owns. NULL is accepted. */
+MELSPEC_API void melspec_plan_destroy(melspec_plan *plan);
+
+/* The detail message of the plan's last failed call ("" after success). Valid until the next
+ * call on the plan. */
+MELSPEC_API const char *melspec_plan_last_error(const melspec_plan *plan);
+
+/* The config the plan runs with, every default resolved (hop_length, win_length, fmax, amin,
+ * backend). */
+MELSPEC_API melspec_status melspec_plan_config(const melspec_plan *plan, melspec_config *config);
+
+/* The backend actually chosen (CPU or CUDA, never AUTO). */
+MELSPEC_API melspec_backend melspec_plan_backend(const melspec_plan *plan);
+
+/*
+ * Output shape for one signal of n_samples samples: n_bins (n_mels, or 1 + n_fft/2 for LINEAR and
+ * STFT) and n_frames = 1 + (n_samples + 2 (n_fft/2) - n_fft) / hop centred (1 + n_samples/hop
+ * for an even n_fft), 1 + (n_samples - n_fft)/hop otherwise, as librosa.stft. One
+ * signal's output has n_bins * n_frames values; with STFT each value is two floats.
+ * Errors: n_samples < 1 (INVALID_ARGUMENT), center off and n_samples < n_fft (INPUT_TOO_SHORT).
+ */
+MELSPEC_API melspec_status melspec_plan_output_shape(melspec_plan *plan, int64_t n_samples,
+                                                     int64_t *n_bins, int64_t *n_frames);
+
+/* Bytes of output for n_signals signals of n_samples each, in the plan's output dtype. */
+MELSPEC_API melspec_status melspec_plan_output_bytes(melspec_plan *plan, int64_t n_signals,
+                                                     int64_t n_samples, size_t *n_bytes);
+
+/*
+ * Computes the transform of n_signals signals of n_samples float samples each, stored one after
+ * another in input (librosa's multichannel (..., n) input flattened to (n_signals, n)). Output is
+ * written in the plan's layout and dtype; output_capacity is the size of output in bytes.
+ * Each signal is scaled on its own (ref_mode MAX and top_db use that signal's maximum), so a
+ * batch gives the same numbers as its signals one by one.
+ *
+ * Synchronous. Never allocates (the CUDA backend uses buffers made for max_batch x max_samples;
+ * see melspec_plan_reserve). NaN or Inf in the input is an error and leaves output unspecified.
+ */
+MELSPEC_API melspec_status melspec_execute(melspec_plan *plan, const float *input,
+                                           int64_t n_signals, int64_t n_samples, void *output,
+                                           size_t output_capacity);
+
+/*
+ * Grows the plan's buffers so that execute accepts n_signals x n_samples (CUDA allocates device
+ * and pinned memory here; the CPU backend needs nothing). Never shrinks.
+ */
+MELSPEC_API melspec_status melspec_plan_reserve(melspec_plan *plan, int64_t n_signals,
+                                                int64_t n_samples);
+
+/*
+ * The plan's mel filterbank, (n_mels, 1 + n_fft/2) row-major float32: the matrix
+ * librosa.filters.mel returns for the same parameters. capacity is in float values.
+ * UNSUPPORTED for plans without a filterbank (LINEAR, STFT).
+ */
+MELSPEC_API melspec_status melspec_plan_mel_filterbank(melspec_plan *plan, float *filterbank,
+                                                       size_t capacity);
+
+/* The plan's analysis window, n_fft float32 values (zero-padded centred when win_length <
+ * n_fft). capacity is in float values. */
+MELSPEC_API melspec_status melspec_plan_window(melspec_plan *plan, float *window, size_t capacity);
+
+/* ---- backends -------------------------------------------------------------------------------- */
+
+/* 1 when this library was built with the CUDA backend, else 0. */
+MELSPEC_API int melspec_cuda_compiled(void);
+
+/* Number of usable CUDA devices (0 when none, or when built without CUDA). */
+MELSPEC_API int melspec_cuda_device_count(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MELSPEC_H */

@@ -1,0 +1,219 @@
+#include "config.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "plan.h"
+
+void melspec_config_init(melspec_config *config)
+{
+    if (config == NULL) return;
+    memset(config, 0, sizeof *config);
+    config->struct_size = (uint32_t)sizeof *config;
+    config->transform = MELSPEC_TRANSFORM_MEL;
+    config->sample_rate = 22050.0;
+    config->n_fft = 2048;
+    config->hop_length = 0;
+    config->win_length = 0;
+    config->window = MELSPEC_WINDOW_HANN;
+    config->center = 1;
+    config->pad_mode = MELSPEC_PAD_CONSTANT;
+    config->mel_scale = MELSPEC_MEL_SCALE_SLANEY;
+    config->power = 2.0;
+    config->n_mels = 128;
+    config->fmin = 0.0;
+    config->fmax = 0.0;
+    config->mel_norm = MELSPEC_MEL_NORM_SLANEY;
+    config->scaling = MELSPEC_SCALING_NONE;
+    config->ref = 1.0;
+    config->amin = 0.0;
+    config->top_db = 80.0;
+    config->log_offset = 1e-6;
+    config->ref_mode = MELSPEC_REF_VALUE;
+    config->layout = MELSPEC_LAYOUT_BINS_MAJOR;
+    config->backend = MELSPEC_BACKEND_AUTO;
+    config->device_ordinal = 0;
+    config->output_dtype = MELSPEC_DTYPE_FLOAT32;
+    config->max_batch = 0;
+    config->max_samples = 0;
+}
+
+size_t melspec_config_size(void) { return sizeof(melspec_config); }
+
+size_t melspec_output_value_bytes(const melspec_config *config)
+{
+    if (config->transform == MELSPEC_TRANSFORM_STFT) return 8;
+    return config->output_dtype == MELSPEC_DTYPE_FLOAT32 ? 4 : 2;
+}
+
+#define FAIL(status, ...) return melspec_fail_message(message, capacity, status, __VA_ARGS__)
+#define CHECK_ENUM(field, last)                                                             \
+    do {                                                                                    \
+        if (c->field < 0 || c->field > (last))                                              \
+            FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, #field " = %d is not a known value (0..%d)", \
+                 (int)c->field, (int)(last));                                               \
+    } while (0)
+
+/* The Linux copy_struct_from_user rule: shorter means zeros for what the caller does not know;
+ * longer is accepted only when the part this library does not know is all zero. */
+static melspec_status copy_config(const melspec_config *config, melspec_config *out,
+                                  char *message, size_t capacity)
+{
+    const size_t ours = sizeof *out;
+    const size_t theirs = config->struct_size;
+    const size_t smallest = offsetof(melspec_config, transform) + sizeof config->transform;
+    if (theirs < smallest)
+        FAIL(MELSPEC_ERROR_STRUCT_SIZE,
+             "config.struct_size = %zu is too small (use melspec_config_init; this library's is "
+             "%zu)",
+             theirs, ours);
+    if (theirs > ours) {
+        const unsigned char *tail = (const unsigned char *)config + ours;
+        for (size_t i = 0; i < theirs - ours; i++)
+            if (tail[i] != 0)
+                FAIL(MELSPEC_ERROR_STRUCT_SIZE,
+                     "config.struct_size = %zu is larger than this library's %zu and the fields "
+                     "it does not know are not zero (newer header than library?)",
+                     theirs, ours);
+    }
+    memset(out, 0, ours);
+    memcpy(out, config, theirs < ours ? theirs : ours);
+    out->struct_size = (uint32_t)ours;
+    return MELSPEC_OK;
+}
+
+static int is_finite_positive(double x) { return isfinite(x) && x > 0.0; }
+
+static melspec_status check_spectrum(melspec_config *c, char *message, size_t capacity)
+{
+    if (!is_finite_positive(c->sample_rate))
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "sample_rate = %g must be a positive finite number",
+             c->sample_rate);
+    if (c->n_fft < 1) FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "n_fft = %lld must be >= 1",
+                           (long long)c->n_fft);
+    if (c->n_fft > MELSPEC_MAX_N_FFT)
+        FAIL(MELSPEC_ERROR_SIZE_OVERFLOW, "n_fft = %lld exceeds the largest supported %lld",
+             (long long)c->n_fft, (long long)MELSPEC_MAX_N_FFT);
+    if (c->win_length < 0)
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "win_length = %lld must be >= 0 (0 means n_fft)",
+             (long long)c->win_length);
+    if (c->win_length == 0) c->win_length = c->n_fft;
+    if (c->win_length > c->n_fft)
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "win_length = %lld must be <= n_fft = %lld",
+             (long long)c->win_length, (long long)c->n_fft);
+    if (c->hop_length < 0)
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "hop_length = %lld must be >= 0 (0 means win_length/4)",
+             (long long)c->hop_length);
+    if (c->hop_length == 0) {
+        c->hop_length = c->win_length / 4;
+        if (c->hop_length == 0)
+            FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+                 "hop_length defaults to win_length/4, which is 0 for win_length = %lld: set it",
+                 (long long)c->win_length);
+    }
+    CHECK_ENUM(window, MELSPEC_WINDOW_RECTANGULAR);
+    if (c->center != 0 && c->center != 1)
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "center = %d must be 0 or 1", (int)c->center);
+    CHECK_ENUM(pad_mode, MELSPEC_PAD_EDGE);
+    return MELSPEC_OK;
+}
+
+static melspec_status check_power_and_mel(melspec_config *c, char *message, size_t capacity)
+{
+    if (c->transform == MELSPEC_TRANSFORM_STFT) return MELSPEC_OK;
+    if (!is_finite_positive(c->power))
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "power = %g must be a positive finite number",
+             c->power);
+    if (c->transform != MELSPEC_TRANSFORM_MEL) return MELSPEC_OK;
+
+    if (c->n_mels < 1)
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "n_mels = %lld must be >= 1", (long long)c->n_mels);
+    if (c->n_mels > MELSPEC_MAX_N_MELS)
+        FAIL(MELSPEC_ERROR_SIZE_OVERFLOW, "n_mels = %lld exceeds the largest supported %lld",
+             (long long)c->n_mels, (long long)MELSPEC_MAX_N_MELS);
+    CHECK_ENUM(mel_scale, MELSPEC_MEL_SCALE_HTK);
+    CHECK_ENUM(mel_norm, MELSPEC_MEL_NORM_NONE);
+    const double nyquist = c->sample_rate / 2.0;
+    if (!isfinite(c->fmin) || c->fmin < 0.0)
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "fmin = %g Hz must be finite and >= 0", c->fmin);
+    if (!isfinite(c->fmax) || c->fmax < 0.0)
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+             "fmax = %g Hz must be finite and >= 0 (0 means sample_rate/2)", c->fmax);
+    if (c->fmax == 0.0) c->fmax = nyquist;
+    if (c->fmax > nyquist)
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+             "fmax = %g Hz is above the Nyquist frequency %g Hz (sample_rate/2)", c->fmax,
+             nyquist);
+    if (c->fmin >= c->fmax)
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "fmin = %g Hz must be below fmax = %g Hz", c->fmin,
+             c->fmax);
+    return MELSPEC_OK;
+}
+
+static melspec_status check_scaling(melspec_config *c, char *message, size_t capacity)
+{
+    CHECK_ENUM(scaling, MELSPEC_SCALING_LOG);
+    CHECK_ENUM(ref_mode, MELSPEC_REF_MAX);
+    if (c->transform == MELSPEC_TRANSFORM_STFT && c->scaling != MELSPEC_SCALING_NONE)
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+             "scaling = %d applies to real outputs; the complex STFT takes SCALING_NONE",
+             (int)c->scaling);
+    if (c->scaling == MELSPEC_SCALING_POWER_TO_DB || c->scaling == MELSPEC_SCALING_AMPLITUDE_TO_DB) {
+        if (c->ref_mode == MELSPEC_REF_VALUE && !is_finite_positive(c->ref))
+            FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "ref = %g must be a positive finite number",
+                 c->ref);
+        if (!isfinite(c->amin) || c->amin < 0.0)
+            FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+                 "amin = %g must be a positive finite number (0 means librosa's default)",
+                 c->amin);
+        if (c->amin == 0.0) c->amin = c->scaling == MELSPEC_SCALING_POWER_TO_DB ? 1e-10 : 1e-5;
+        if (isnan(c->top_db) || c->top_db < 0.0)
+            FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+                 "top_db = %g must be >= 0 (INFINITY turns the clamp off)", c->top_db);
+    }
+    if (c->scaling == MELSPEC_SCALING_LOG && (!isfinite(c->log_offset) || c->log_offset < 0.0))
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "log_offset = %g must be finite and >= 0",
+             c->log_offset);
+    return MELSPEC_OK;
+}
+
+static melspec_status check_execution(melspec_config *c, char *message, size_t capacity)
+{
+    CHECK_ENUM(layout, MELSPEC_LAYOUT_FRAMES_MAJOR);
+    CHECK_ENUM(backend, MELSPEC_BACKEND_CUDA);
+    CHECK_ENUM(output_dtype, MELSPEC_DTYPE_BFLOAT16);
+    if (c->transform == MELSPEC_TRANSFORM_STFT && c->output_dtype != MELSPEC_DTYPE_FLOAT32)
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+             "output_dtype = %d: the complex STFT is always complex64 (FLOAT32)",
+             (int)c->output_dtype);
+    if (c->device_ordinal < 0)
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "device_ordinal = %d must be >= 0",
+             (int)c->device_ordinal);
+    if (c->reserved0 != 0)
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "reserved0 = %d must be 0", (int)c->reserved0);
+    if (c->max_batch < 0)
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "max_batch = %lld must be >= 0 (0 means 1)",
+             (long long)c->max_batch);
+    if (c->max_samples < 0)
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "max_samples = %lld must be >= 0 (0 means 60 s)",
+             (long long)c->max_samples);
+    if (c->max_batch == 0) c->max_batch = 1;
+    if (c->max_samples == 0) c->max_samples = (int64_t)ceil(60.0 * c->sample_rate);
+    return MELSPEC_OK;
+}
+
+melspec_status melspec_config_resolve(const melspec_config *config, melspec_config *resolved,
+                                      char *message, size_t capacity)
+{
+    if (config == NULL || resolved == NULL)
+        FAIL(MELSPEC_ERROR_NULL_POINTER, "config is NULL");
+    melspec_status status = copy_config(config, resolved, message, capacity);
+    if (status != MELSPEC_OK) return status;
+    melspec_config *c = resolved;
+    CHECK_ENUM(transform, MELSPEC_TRANSFORM_STFT);
+    if ((status = check_spectrum(c, message, capacity)) != MELSPEC_OK) return status;
+    if ((status = check_power_and_mel(c, message, capacity)) != MELSPEC_OK) return status;
+    if ((status = check_scaling(c, message, capacity)) != MELSPEC_OK) return status;
+    return check_execution(c, message, capacity);
+}

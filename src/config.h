@@ -1,0 +1,20 @@
+/* Config defaults and validation: the one place that decides what a config means. */
+#ifndef MELSPEC_SRC_CONFIG_H
+#define MELSPEC_SRC_CONFIG_H
+
+#include "melspec.h"
+
+/* Largest sizes a plan accepts: far beyond any audio use, small enough that every product of
+ * sizes the library forms fits in 64 bits. */
+#define MELSPEC_MAX_N_FFT ((int64_t)1 << 24)
+#define MELSPEC_MAX_N_MELS ((int64_t)1 << 16)
+
+/* Copies a caller's config of any struct_size (older or newer ABI), checks every field and
+ * resolves every "0 = default" into *resolved. On failure writes why into message. */
+melspec_status melspec_config_resolve(const melspec_config *config, melspec_config *resolved,
+                                      char *message, size_t capacity);
+
+/* Bytes of one output value for a config (8 for complex64). */
+size_t melspec_output_value_bytes(const melspec_config *config);
+
+#endif

@@ -1,0 +1,81 @@
+/* Internal plan layout shared by the front end (plan.c) and the backends. Not installed. */
+#ifndef MELSPEC_SRC_PLAN_H
+#define MELSPEC_SRC_PLAN_H
+
+#include <stdarg.h>
+
+#include "melspec.h"
+
+#define MELSPEC_MESSAGE_CAPACITY 512
+
+/* The mel filterbank stored as one contiguous run of nonzero weights per row, which is what
+ * both backends multiply with (a triangle touches a handful of FFT bins). */
+typedef struct melspec_sparse_rows {
+    int64_t n_rows;
+    int64_t n_columns;
+    int64_t *first_column; /* n_rows: first nonzero column of each row */
+    int64_t *row_length;   /* n_rows: number of columns in the run (0 never happens: validated) */
+    int64_t *row_offset;   /* n_rows: where the row's run starts in weights */
+    float *weights;        /* sum(row_length) values */
+} melspec_sparse_rows;
+
+typedef struct melspec_backend_ops {
+    const char *name;
+    /* Builds backend state in plan->backend_state from the plan's designed arrays. */
+    melspec_status (*create)(melspec_plan *plan);
+    void (*destroy)(melspec_plan *plan);
+    /* Host buffers in and out; sizes already validated, output large enough. */
+    melspec_status (*execute)(melspec_plan *plan, const float *input, int64_t n_signals,
+                              int64_t n_samples, void *output);
+    /* May be NULL when the backend needs no size-dependent buffers. */
+    melspec_status (*reserve)(melspec_plan *plan, int64_t n_signals, int64_t n_samples);
+} melspec_backend_ops;
+
+struct melspec_plan {
+    melspec_config config;   /* every default resolved */
+    melspec_backend backend; /* CPU or CUDA */
+    int64_t n_freq;          /* 1 + n_fft/2 */
+    int64_t n_bins;          /* rows of the output: n_mels or n_freq */
+    double *window;          /* n_fft, zero-padded centred */
+    double *filterbank;      /* n_mels x n_freq dense, double (NULL unless MEL) */
+    melspec_sparse_rows mel_rows; /* the same matrix, float, sparse rows */
+    const melspec_backend_ops *ops;
+    void *backend_state;
+    char last_error[MELSPEC_MESSAGE_CAPACITY];
+};
+
+/* Records a formatted detail message on the plan and returns status (for `return fail(...)`). */
+melspec_status melspec_fail(melspec_plan *plan, melspec_status status, const char *format, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* The same into a caller's message buffer (may be NULL). */
+melspec_status melspec_fail_message(char *message, size_t capacity, melspec_status status,
+                                    const char *format, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+/* Number of frames for one signal (see melspec_plan_output_shape); -1 when too short. */
+int64_t melspec_frame_count(const melspec_config *config, int64_t n_samples);
+
+/* Backend tables. melspec_cuda_ops exists only when built with CUDA (see backend.c). */
+extern const melspec_backend_ops melspec_cpu_ops;
+extern const melspec_backend_ops melspec_cuda_ops;
+
+/* Chooses the ops table for the requested backend; the only place that knows about CUDA builds. */
+melspec_status melspec_select_backend(const melspec_config *config, melspec_backend *chosen,
+                                      const melspec_backend_ops **ops, char *message,
+                                      size_t capacity);
+
+/* Overflow-checked size arithmetic: return 0 on overflow. */
+static inline int melspec_mul_size(size_t a, size_t b, size_t *out)
+{
+    if (a != 0 && b > SIZE_MAX / a) return 0;
+    *out = a * b;
+    return 1;
+}
+
+#endif
