@@ -279,6 +279,49 @@ MELSPEC_API melspec_status melspec_plan_mel_filterbank(melspec_plan *plan, float
  * n_fft). capacity is in float values. */
 MELSPEC_API melspec_status melspec_plan_window(melspec_plan *plan, float *window, size_t capacity);
 
+/* ---- streaming ------------------------------------------------------------------------------ */
+
+/*
+ * A stream turns audio arriving in chunks of any size into the plan's frames as soon as each one
+ * is complete. The concatenation of every frame a stream emits (pushes, then flush) equals
+ * melspec_execute on the whole signal: the same number of frames and the same values (bit for bit
+ * on the CPU). A stream belongs to one plan and must be destroyed before it; a plan may have many
+ * streams, used by one thread at a time like the plan.
+ *
+ * Frames are written in the plan's layout for a clip of k frames: BINS_MAJOR (n_bins, k),
+ * FRAMES_MAJOR (k, n_bins); STFT values are complex64 pairs. Scaling must not need the whole
+ * clip: ref_mode MAX and a finite top_db with dB scaling are refused (UNSUPPORTED) at creation.
+ */
+typedef struct melspec_stream melspec_stream;
+
+MELSPEC_API melspec_status melspec_stream_create(melspec_plan *plan, melspec_stream **stream);
+
+/* NULL is accepted. */
+MELSPEC_API void melspec_stream_destroy(melspec_stream *stream);
+
+/*
+ * Appends n_samples samples (0 is allowed) and writes the frames that became complete into
+ * frames (frame_capacity frames of room). When more frames would be ready than fit, nothing is
+ * consumed, *n_frames is set to the number needed, and BUFFER_TOO_SMALL is returned: call again
+ * with a larger buffer. After flush, push is an error until melspec_stream_reset.
+ */
+MELSPEC_API melspec_status melspec_stream_push(melspec_stream *stream, const float *samples,
+                                               int64_t n_samples, void *frames,
+                                               int64_t frame_capacity, int64_t *n_frames);
+
+/* Ends the input: writes the remaining frames (those that need the end padding). A second
+ * flush writes nothing. Same capacity rule as push. */
+MELSPEC_API melspec_status melspec_stream_flush(melspec_stream *stream, void *frames,
+                                                int64_t frame_capacity, int64_t *n_frames);
+
+/* Forgets all input, ready for a new signal. */
+MELSPEC_API melspec_status melspec_stream_reset(melspec_stream *stream);
+
+/* Algorithmic latency in samples: how far past a frame's centre the input must reach before the
+ * frame is emitted (n_fft/2 of look-ahead when centred). */
+MELSPEC_API melspec_status melspec_stream_latency(const melspec_stream *stream,
+                                                  int64_t *n_samples);
+
 /* ---- backends -------------------------------------------------------------------------------- */
 
 /* 1 when this library was built with the CUDA backend, else 0. */
