@@ -285,42 +285,76 @@ MELSPEC_API melspec_status melspec_plan_window(melspec_plan *plan, float *window
  * A stream turns audio arriving in chunks of any size into the plan's frames as soon as each one
  * is complete. The concatenation of every frame a stream emits (pushes, then flush) equals
  * melspec_execute on the whole signal: the same number of frames and the same values (bit for bit
- * on the CPU). A stream belongs to one plan and must be destroyed before it; a plan may have many
- * streams, used by one thread at a time like the plan.
+ * on the CPU), for every chunking, pad mode, transform and layout. A stream belongs to one plan
+ * and must be destroyed before it; a plan may have many streams, used by one thread at a time
+ * like the plan. Failures record their detail message on the plan (melspec_plan_last_error).
  *
  * Frames are written in the plan's layout for a clip of k frames: BINS_MAJOR (n_bins, k),
- * FRAMES_MAJOR (k, n_bins); STFT values are complex64 pairs. Scaling must not need the whole
- * clip: ref_mode MAX and a finite top_db with dB scaling are refused (UNSUPPORTED) at creation.
+ * FRAMES_MAJOR (k, n_bins); STFT values are complex64 pairs. frame_capacity and *n_frames count
+ * frames (one frame is n_bins values). Scaling must not need the whole clip: with dB scaling,
+ * ref_mode MAX and a finite top_db are refused (UNSUPPORTED) at creation; use a fixed ref and
+ * top_db = INFINITY.
+ *
+ * Memory: each stream holds at most n_fft + hop_length samples and one frame's values, all
+ * allocated by melspec_stream_create; push and flush never allocate.
+ *
+ * Differences from melspec_execute: an uncentred stream that received fewer than n_fft samples
+ * flushes zero frames (execute would say INPUT_TOO_SHORT), and a stream that received no samples
+ * at all flushes zero frames.
  */
 typedef struct melspec_stream melspec_stream;
 
+/* Makes a stream for plan. UNSUPPORTED when the plan's scaling needs the whole clip. */
 MELSPEC_API melspec_status melspec_stream_create(melspec_plan *plan, melspec_stream **stream);
 
 /* NULL is accepted. */
 MELSPEC_API void melspec_stream_destroy(melspec_stream *stream);
 
 /*
- * Appends n_samples samples (0 is allowed) and writes the frames that became complete into
- * frames (frame_capacity frames of room). When more frames would be ready than fit, nothing is
- * consumed, *n_frames is set to the number needed, and BUFFER_TOO_SMALL is returned: call again
- * with a larger buffer. After flush, push is an error until melspec_stream_reset.
+ * Appends n_samples samples (0 is allowed; samples may then be NULL) and writes the frames that
+ * became complete into frames (room for frame_capacity frames; frames may be NULL when the
+ * capacity is 0). *n_frames receives the number of frames written.
+ * Atomic: when more frames would be ready than fit, nothing is consumed, *n_frames is set to the
+ * number needed and BUFFER_TOO_SMALL is returned: call again with a larger buffer. NaN or Inf in
+ * samples is NON_FINITE_INPUT, again consuming nothing. After flush, push is INVALID_ARGUMENT
+ * until melspec_stream_reset.
  */
 MELSPEC_API melspec_status melspec_stream_push(melspec_stream *stream, const float *samples,
                                                int64_t n_samples, void *frames,
                                                int64_t frame_capacity, int64_t *n_frames);
 
-/* Ends the input: writes the remaining frames (those that need the end padding). A second
- * flush writes nothing. Same capacity rule as push. */
+/* Ends the input: writes the remaining frames (those that need the end padding, or that waited
+ * for the signal's length). A second flush writes nothing. Same capacity rule as push. */
 MELSPEC_API melspec_status melspec_stream_flush(melspec_stream *stream, void *frames,
                                                 int64_t frame_capacity, int64_t *n_frames);
 
-/* Forgets all input, ready for a new signal. */
+/* Forgets all input, ready for a new signal (also after flush). */
 MELSPEC_API melspec_status melspec_stream_reset(melspec_stream *stream);
 
-/* Algorithmic latency in samples: how far past a frame's centre the input must reach before the
- * frame is emitted (n_fft/2 of look-ahead when centred). */
+/*
+ * Algorithmic latency in samples. Frame t, whose time stamp is t * hop_length (its centre when
+ * centred, its first sample otherwise: librosa.frames_to_samples), is emitted by the push that
+ * brings the number of samples received to t * hop_length + latency: n_fft - n_fft/2 when centred
+ * (n_fft/2 of look-ahead for an even n_fft), n_fft otherwise. With center and PAD_REFLECT the
+ * first frames also wait for n_fft/2 + 1 samples (the reflection must not depend on the length).
+ */
 MELSPEC_API melspec_status melspec_stream_latency(const melspec_stream *stream,
                                                   int64_t *n_samples);
+
+/*
+ * Advances n_streams independent streams of one plan in one call (on the CUDA backend, one launch
+ * sequence): stream i receives chunk_lengths[i] samples from chunks[i] and writes its ready frames
+ * to frames[i] (room for frame_capacities[i] frames), their number to n_frames[i]. Each stream
+ * behaves exactly as melspec_stream_push on it. Atomic over all streams: when any stream's buffer
+ * is too small, no stream consumes anything, n_frames[i] is set to what every stream needs and
+ * BUFFER_TOO_SMALL is returned; any other error also leaves every stream unchanged. Every stream
+ * must belong to the same plan and appear once. n_streams = 0 does nothing.
+ */
+MELSPEC_API melspec_status melspec_streams_push(melspec_stream *const *streams, int64_t n_streams,
+                                                const float *const *chunks,
+                                                const int64_t *chunk_lengths, void *const *frames,
+                                                const int64_t *frame_capacities,
+                                                int64_t *n_frames);
 
 /* ---- backends -------------------------------------------------------------------------------- */
 
