@@ -221,14 +221,14 @@ melspec_status melspec_execute(melspec_plan *plan, const float *input, int64_t n
     if (plan == NULL) return MELSPEC_ERROR_NULL_POINTER;
     if (input == NULL) return melspec_fail(plan, MELSPEC_ERROR_NULL_POINTER, "input is NULL");
     if (output == NULL) return melspec_fail(plan, MELSPEC_ERROR_NULL_POINTER, "output is NULL");
-    size_t needed;
+    size_t needed, n_input, input_bytes;
     melspec_status status = melspec_plan_output_bytes(plan, n_signals, n_samples, &needed);
     if (status != MELSPEC_OK) return status;
-    size_t n_input;
-    if (!melspec_mul_size((size_t)n_signals, (size_t)n_samples, &n_input))
+    if (!melspec_mul_size((size_t)n_signals, (size_t)n_samples, &n_input) ||
+        !melspec_mul_size(n_input, sizeof(float), &input_bytes))
         return melspec_fail(plan, MELSPEC_ERROR_SIZE_OVERFLOW,
-                            "n_signals x n_samples = %lld x %lld overflows", (long long)n_signals,
-                            (long long)n_samples);
+                            "n_signals x n_samples = %lld x %lld floats overflows size_t",
+                            (long long)n_signals, (long long)n_samples);
     if (output_capacity < needed)
         return melspec_fail(plan, MELSPEC_ERROR_BUFFER_TOO_SMALL,
                             "output holds %zu bytes but %lld signal(s) of %lld samples need %zu",
