@@ -50,8 +50,8 @@ static void test_rfft_matches_direct_dft(void **state)
                melspec_rfft_library(), error);
         if (!(error <= FFT_TOLERANCE)) fail_msg("n = %lld: error %.3g", (long long)n, error);
         /* the transform does not consume its input: running it again gives the same bits */
-        const float first = actual[2];
-        assert_true(melspec_rfft_execute(fft)[2] == first);
+        const float last = actual[2 * (n / 2)];
+        assert_true(melspec_rfft_execute(fft)[2 * (n / 2)] == last);
         free(expected);
         melspec_rfft_destroy(fft);
     }
