@@ -12,7 +12,7 @@ or build a plan once and call it in a loop (the fast path)::
 
 See docs/python.md.
 """
-from . import filters
+from . import feature, filters
 from ._db import amplitude_to_db, power_to_db
 from ._device import DeviceArray
 from ._errors import (BackendUnavailableError, DeviceError, InvalidArgumentError,
@@ -37,7 +37,7 @@ def cuda_compiled():
 
 
 __all__ = [
-    "melspectrogram", "stft", "power_to_db", "amplitude_to_db", "filters",
+    "melspectrogram", "stft", "power_to_db", "amplitude_to_db", "feature", "filters",
     "MelSpectrogram", "Spectrogram", "STFT", "DeviceArray",
     "MelspecError", "InvalidArgumentError", "BackendUnavailableError", "DeviceError",
     "OutOfMemoryError", "LibraryMismatchError", "Status",

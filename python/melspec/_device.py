@@ -32,28 +32,37 @@ class CudaArrayView(NamedTuple):
     stream: Optional[int]  # None, 1 (legacy default), 2 (per-thread default) or a cudaStream_t
 
 
-def has_cuda_array_interface(obj):
-    return hasattr(type(obj), "__cuda_array_interface__") or hasattr(obj,
-                                                                     "__cuda_array_interface__")
+def cuda_array_interface(obj, what):
+    """obj.__cuda_array_interface__, or None when obj has none. torch's CPU tensors raise
+    AttributeError from the property, so they count as having none."""
+    try:
+        return obj.__cuda_array_interface__
+    except AttributeError:
+        return None
+    except Exception as error:  # a property that raises is the producer's way to refuse
+        raise InvalidArgumentError(
+            f"{what}.__cuda_array_interface__ raised {type(error).__name__}: {error}") from error
 
 
 def _normalize_typestr(typestr):
-    if len(typestr) >= 3 and typestr[0] == "=" and _LITTLE:
+    """'=f4' is '<f4' on a little-endian host: one spelling for the comparisons."""
+    if typestr[:1] == "=" and _LITTLE:
         return "<" + typestr[1:]
-    if len(typestr) >= 3 and typestr[0] == "|" and typestr[2:] == "1":
-        return typestr
     return typestr
 
 
 def cuda_array_view(obj, what):
-    """Parses and checks obj.__cuda_array_interface__ (https://numba.readthedocs.io/en/stable/
-    cuda/cuda_array_interface.html): C-contiguous, unmasked, non-empty. Raises
-    InvalidArgumentError naming `what` ("y", "out") for anything melspec cannot use in place."""
-    try:
-        interface = obj.__cuda_array_interface__
-    except Exception as error:  # a property that raises is the producer's way to refuse
-        raise InvalidArgumentError(
-            f"{what}.__cuda_array_interface__ raised {type(error).__name__}: {error}") from error
+    """Parses and checks obj's __cuda_array_interface__ (https://numba.readthedocs.io/en/stable/
+    cuda/cuda_array_interface.html): C-contiguous, unmasked. Raises InvalidArgumentError naming
+    `what` ("y", "out") for anything melspec cannot use in place."""
+    interface = cuda_array_interface(obj, what)
+    if interface is None:
+        raise InvalidArgumentError(f"{what} has no __cuda_array_interface__")
+    return parse_cuda_array_interface(interface, what)
+
+
+def parse_cuda_array_interface(interface, what):
+    """The CudaArrayView of an interface dict (see cuda_array_view)."""
     if not isinstance(interface, dict):
         raise InvalidArgumentError(f"{what}.__cuda_array_interface__ is a "
                                    f"{type(interface).__name__}, not a dict")

@@ -45,6 +45,9 @@ class MelspecError(Exception):
         self.detail = detail
         super().__init__(f"{detail} [{name}]" if detail else name)
 
+    def __reduce__(self):  # pickles (multiprocessing) with the status and detail intact
+        return type(self), (self.detail, int(self.status))
+
 
 class InvalidArgumentError(MelspecError, ValueError):
     """A parameter or an input the library refuses (bad config field, NaN sample, too short...)."""

@@ -13,7 +13,8 @@ import numpy as np
 
 from . import _config
 from . import _library as L
-from ._device import DeviceArray, cuda_array_view, has_cuda_array_interface, stream_handle
+from ._device import (DeviceArray, cuda_array_interface, parse_cuda_array_interface,
+                      stream_handle)
 from ._errors import BackendUnavailableError, InvalidArgumentError, Status, error_for_status
 
 _lib = L.lib
@@ -184,17 +185,19 @@ class _Plan:
         if handle is None:
             raise self._closed_error()
         if type(y) is not np.ndarray or y.dtype is not _FLOAT32 or not y.flags.c_contiguous:
-            if has_cuda_array_interface(y) and not isinstance(y, np.ndarray):
-                return self._call_device(y, out, stream)
+            if not isinstance(y, np.ndarray):
+                interface = cuda_array_interface(y, "y")
+                if interface is not None:
+                    return self._call_device(interface, out, stream)
             y = host_audio(y)
         if stream is not None:
             raise InvalidArgumentError("stream= applies to CUDA arrays; y is a numpy array")
         shape = y.shape
         if len(shape) == 1:
             lead, batch = (), 1
-        elif not shape:
-            y = host_audio(y)  # raises: not at least one-dimensional
         else:
+            if not shape:
+                host_audio(y)  # raises: audio must be at least one-dimensional
             lead = shape[:-1]
             batch = math.prod(lead)
             if batch == 0:
@@ -226,7 +229,7 @@ class _Plan:
         if not out.flags.c_contiguous or not out.flags.writeable:
             raise InvalidArgumentError("out must be C-contiguous and writable")
 
-    def _call_device(self, y, out, stream):
+    def _call_device(self, interface, out, stream):
         handle = self._handle
         if _lib.execute_device is None or _lib.plan_set_stream is None:
             raise BackendUnavailableError(
@@ -238,7 +241,7 @@ class _Plan:
                 "y is a CUDA array (__cuda_array_interface__) but this plan runs on the CPU "
                 "backend: create it with device='cuda' (or 'auto' on a machine with a GPU), or "
                 "pass a numpy array", Status.ERROR_BACKEND_UNAVAILABLE)
-        source = cuda_array_view(y, "y")
+        source = parse_cuda_array_interface(interface, "y")
         if source.typestr != "<f4":
             raise InvalidArgumentError(f"y is a CUDA array of typestr {source.typestr!r}: "
                                        "melspec reads float32 ('<f4') device arrays in place; "
@@ -256,10 +259,12 @@ class _Plan:
 
         target = None
         if out is not None:
-            if isinstance(out, np.ndarray) or not has_cuda_array_interface(out):
+            out_interface = None if isinstance(out, np.ndarray) else cuda_array_interface(out,
+                                                                                      "out")
+            if out_interface is None:
                 raise InvalidArgumentError("out must be a CUDA array (__cuda_array_interface__) "
                                            "when y is one")
-            target = cuda_array_view(out, "out")
+            target = parse_cuda_array_interface(out_interface, "out")
             if target.shape != shape or target.typestr != self._dtype.str:
                 raise InvalidArgumentError(
                     f"out has shape {target.shape} and typestr {target.typestr!r}; this call "
@@ -290,8 +295,10 @@ class _Plan:
         return result
 
     def __repr__(self):
+        c = getattr(self, "_config", None)
+        if c is None:  # creation failed
+            return f"<melspec.{type(self).__name__} (not created)>"
         state = "closed" if self.closed else self.backend
-        c = self._config
         return (f"<melspec.{type(self).__name__} {state} n_fft={c.n_fft} "
                 f"hop_length={c.hop_length} win_length={c.win_length}>")
 

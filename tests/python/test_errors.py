@@ -201,3 +201,32 @@ def test_error_attributes():
         melspec.stft(y)
     assert raised.value.status == melspec.Status.ERROR_NON_FINITE_INPUT
     assert "sample 42" in raised.value.detail
+
+
+def test_errors_pickle_with_their_status():
+    import pickle
+    error = melspec.BackendUnavailableError("no CUDA here", melspec.Status.ERROR_BACKEND_UNAVAILABLE)
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is melspec.BackendUnavailableError
+    assert copy.status == melspec.Status.ERROR_BACKEND_UNAVAILABLE and copy.detail == "no CUDA here"
+    assert str(copy) == str(error)
+
+
+def test_objects_whose_interface_raises_attribute_error_are_not_device_arrays():
+    class CpuTensorLike:  # torch raises AttributeError for CPU tensors' __cuda_array_interface__
+        @property
+        def __cuda_array_interface__(self):
+            raise AttributeError("Can't get __cuda_array_interface__ on non-CUDA tensor")
+
+    with pytest.raises(melspec.InvalidArgumentError, match="numpy.ndarray"):
+        melspec.melspectrogram(CpuTensorLike())
+
+
+def test_librosa_namespace_swap():
+    import librosa
+    y = np.sin(np.arange(8000) * 0.07).astype(np.float32)
+    for module in (melspec, librosa):  # the same code runs with either module
+        S = module.feature.melspectrogram(y=y, sr=16000, n_fft=512, n_mels=40)
+        assert S.shape == (40, 16) and S.dtype == np.float32
+        assert module.filters.mel(sr=16000, n_fft=512, n_mels=40).shape == (40, 257)
+        assert module.stft(y, n_fft=512).shape == (257, 63)
