@@ -189,3 +189,9 @@ void make_test_signal(float *out, int64_t n, double sample_rate, uint64_t seed)
                          0.05 * test_rand_uniform(&state));
     }
 }
+
+void assert_close_at(double a, double b, double tolerance, const char *file, int line)
+{
+    if (!(fabs(a - b) <= tolerance))
+        fail_msg("%s:%d: %.17g and %.17g differ by more than %g", file, line, a, b, tolerance);
+}

@@ -47,6 +47,11 @@ void config_from_fixture(const fixture *f, melspec_config *config);
 double normalized_max_error_f(const float *actual, const double *expected, int64_t n);
 double normalized_max_error_d(const double *actual, const double *expected, int64_t n);
 
+/* |a - b| <= tolerance, with both values in the failure message (cmocka 1.1 has no double
+ * comparison). */
+#define assert_close(a, b, tolerance) assert_close_at((a), (b), (tolerance), __FILE__, __LINE__)
+void assert_close_at(double a, double b, double tolerance, const char *file, int line);
+
 /* Deterministic pseudo-random numbers (xorshift), so failures reproduce. */
 uint64_t test_rand_next(uint64_t *state);
 double test_rand_uniform(uint64_t *state); /* in [-1, 1) */
