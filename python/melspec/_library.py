@@ -29,9 +29,9 @@ else:
 def _candidate_paths():
     """Files tried after $MELSPEC_LIBRARY: a copy in the package, then the build trees."""
     folders = [
-        _HERE,                                        # copied next to the package
+        _HERE,                                               # a copy inside the package
         os.path.join(_HERE, os.pardir, os.pardir, "build"),  # python/melspec -> <repo>/build
-        os.path.join(_HERE, os.pardir, "build"),              # python/build
+        os.path.join(_HERE, os.pardir, "build"),             # python/build
     ]
     return [os.path.normpath(os.path.join(folder, name))
             for folder in folders for name in _FILE_NAMES]
