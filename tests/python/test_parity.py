@@ -137,9 +137,8 @@ def test_linear_spectrogram_matches_librosa(n_fft, power):
     assert normalized_error(ours, reference) <= SPECTROGRAM_TOLERANCE
 
 
-@pytest.mark.xfail(strict=True, reason="C library: a prime n_fft goes through KissFFT's generic "
-                   "O(n^2) float32 butterfly, ~2.3e-6 for |STFT|^2 (reported to the lead)")
-def test_linear_power_spectrogram_prime_n_fft_known_issue():
+def test_linear_power_spectrogram_prime_n_fft():
+    # a prime n_fft: KissFFT's generic float butterfly was near 2.3e-6 here before Bluestein
     y = make_signal(22050, 22050, seed=1).astype(np.float32)
     with melspec.Spectrogram(n_fft=1103, hop_length=123, power=2.0, device="cpu") as plan:
         ours = plan(y)
@@ -181,3 +180,13 @@ def test_plan_filterbank_and_window():
     expected = librosa.util.pad_center(librosa.filters.get_window("hann", 600, fftbins=True),
                                        size=800)
     assert window.shape == (800,) and np.max(np.abs(window - expected)) <= 1e-7
+
+
+def test_empty_first_band_from_zero_hz_is_accepted_like_librosa():
+    # librosa neither warns nor fails when the band starting at 0 Hz is empty; neither do we
+    y = make_signal(12000, 48000, seed=4).astype(np.float32)
+    kwargs = dict(sr=48000, n_fft=400, hop_length=120, n_mels=50, htk=True)
+    reference = librosa.feature.melspectrogram(y=y.astype(np.float64), **kwargs)
+    assert np.all(reference[0] == 0)
+    ours = melspec.melspectrogram(y, device="cpu", **kwargs)
+    assert normalized_error(ours, reference) <= SPECTROGRAM_TOLERANCE
