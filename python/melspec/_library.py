@@ -161,6 +161,8 @@ _OPTIONAL = {
     "melspec_stream_flush": (_status, [_p, _p, _i64, _i64p]),
     "melspec_stream_reset": (_status, [_p]),
     "melspec_stream_latency": (_status, [_p, _i64p]),
+    "melspec_streams_push": (_status, [ctypes.POINTER(_p), _i64, ctypes.POINTER(_p), _i64p,
+                                       ctypes.POINTER(_p), _i64p, _i64p]),
     "melspec_plan_set_stream": (_status, [_p, _p]),
     "melspec_execute_device": (_status, [_p, _p, _i64, _i64, _p, _size]),
 }

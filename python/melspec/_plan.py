@@ -84,7 +84,10 @@ class _Plan:
     # ---- lifecycle -----------------------------------------------------------------------------
 
     def close(self):
-        """Frees the C plan now (also done at garbage collection). Closing twice is harmless."""
+        """Frees the C plan now (also done at garbage collection), and its streams first. Closing
+        twice is harmless."""
+        for stream in list(getattr(self, "_streams", ())):
+            stream.close()
         finalizer = getattr(self, "_finalizer", None)
         if finalizer is not None:
             finalizer()
@@ -108,6 +111,16 @@ class _Plan:
         if self._handle is None:
             raise self._closed_error()
         return self._handle
+
+    def stream(self):
+        """A Stream of this plan: push chunks of audio of any size, get each frame as soon as it
+        is complete; pushes and flush, concatenated, equal plan(y). See melspec._stream.Stream."""
+        from ._stream import Stream  # _stream imports this module
+        stream = Stream(self)
+        if getattr(self, "_streams", None) is None:
+            self._streams = weakref.WeakSet()
+        self._streams.add(stream)
+        return stream
 
     # ---- errors --------------------------------------------------------------------------------
 

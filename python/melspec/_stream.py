@@ -18,14 +18,6 @@ from ._plan import host_audio
 _lib = L.lib
 _p = ctypes.c_void_p
 _i64 = ctypes.c_int64
-_i64p = ctypes.POINTER(ctypes.c_int64)
-
-# melspec_streams_push is newer than the binding's table: declared here.
-_streams_push = getattr(_lib.cdll, "melspec_streams_push", None)
-if _streams_push is not None:
-    _streams_push.restype = ctypes.c_int
-    _streams_push.argtypes = [ctypes.POINTER(_p), _i64, ctypes.POINTER(_p), _i64p,
-                              ctypes.POINTER(_p), _i64p, _i64p]
 
 
 def _destroy_all(handles):
@@ -51,7 +43,7 @@ class Stream:
     """
 
     def __init__(self, plan):
-        if _lib.stream_create is None or _streams_push is None:
+        if _lib.stream_create is None or _lib.streams_push is None:
             raise InvalidArgumentError(f"{_lib.path} has no streaming API (melspec_stream_create)"
                                        ": update libmelspec", Status.ERROR_UNSUPPORTED)
         self._plan = plan
@@ -173,7 +165,7 @@ class Stream:
         capacities = (_i64 * count)(*([capacity] * count))
         base, step = out.ctypes.data, out.strides[0]
         outs = (_p * count)(*[base + i * step for i in range(count)])
-        return _streams_push(self._array, count, chunks, lengths, outs, capacities, counts)
+        return _lib.streams_push(self._array, count, chunks, lengths, outs, capacities, counts)
 
     def flush(self):
         """Ends the input and returns the last frames (those that need the end padding). A second
