@@ -296,7 +296,9 @@ MELSPEC_API melspec_status melspec_plan_window(melspec_plan *plan, float *window
  * top_db = INFINITY.
  *
  * Memory: each stream holds at most n_fft + hop_length samples and one frame's values, all
- * allocated by melspec_stream_create; push and flush never allocate.
+ * allocated by melspec_stream_create; push and flush never allocate. Streams of a plan on another
+ * backend than the CPU (CUDA) compute their frames on the CPU, with a private CPU plan of the
+ * same config made by melspec_stream_create.
  *
  * Differences from melspec_execute: an uncentred stream that received fewer than n_fft samples
  * flushes zero frames (execute would say INPUT_TOO_SHORT), and a stream that received no samples
@@ -342,13 +344,13 @@ MELSPEC_API melspec_status melspec_stream_latency(const melspec_stream *stream,
                                                   int64_t *n_samples);
 
 /*
- * Advances n_streams independent streams of one plan in one call (on the CUDA backend, one launch
- * sequence): stream i receives chunk_lengths[i] samples from chunks[i] and writes its ready frames
- * to frames[i] (room for frame_capacities[i] frames), their number to n_frames[i]. Each stream
- * behaves exactly as melspec_stream_push on it. Atomic over all streams: when any stream's buffer
- * is too small, no stream consumes anything, n_frames[i] is set to what every stream needs and
- * BUFFER_TOO_SMALL is returned; any other error also leaves every stream unchanged. Every stream
- * must belong to the same plan and appear once. n_streams = 0 does nothing.
+ * Advances n_streams independent streams of one plan in one call: stream i receives
+ * chunk_lengths[i] samples from chunks[i] and writes its ready frames to frames[i] (room for
+ * frame_capacities[i] frames), their number to n_frames[i]. Each stream behaves exactly as
+ * melspec_stream_push on it. Atomic over all streams: when any stream's buffer is too small, no
+ * stream consumes anything, n_frames[i] is set to what every stream needs and BUFFER_TOO_SMALL
+ * is returned; any other error also leaves every stream unchanged. Every stream must belong to
+ * the same plan and appear once. n_streams = 0 does nothing.
  */
 MELSPEC_API melspec_status melspec_streams_push(melspec_stream *const *streams, int64_t n_streams,
                                                 const float *const *chunks,
