@@ -226,8 +226,8 @@ melspec_status melspec_stream_create(melspec_plan *plan, melspec_stream **stream
         status = melspec_plan_create(&s->compute, &cpu_config, why, sizeof why);
         if (status != MELSPEC_OK) {
             s->compute = plan;
-            status = melspec_fail(plan, status == MELSPEC_ERROR_OUT_OF_MEMORY ? status
-                                                                             : MELSPEC_ERROR_UNSUPPORTED,
+            if (status != MELSPEC_ERROR_OUT_OF_MEMORY) status = MELSPEC_ERROR_UNSUPPORTED;
+            status = melspec_fail(plan, status,
                                   "streaming on the %s backend computes on the CPU, which "
                                   "refuses this config: %s",
                                   plan->ops->name, why);
