@@ -83,7 +83,8 @@ static melspec_status design(melspec_plan *plan, char *message, size_t capacity)
                                    (melspec_mel_norm)c->mel_norm, plan->filterbank) != 0)
         return melspec_fail_message(message, capacity, MELSPEC_ERROR_OUT_OF_MEMORY,
                                     "mel filterbank design");
-    const int64_t empty = melspec_dsp_first_empty_row(plan->filterbank, c->n_mels, plan->n_freq);
+    const int64_t empty =
+        melspec_dsp_first_empty_band(plan->filterbank, c->n_mels, plan->n_freq, c->fmin);
     if (empty >= 0)
         return melspec_fail_message(
             message, capacity, MELSPEC_ERROR_INVALID_ARGUMENT,
