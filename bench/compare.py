@@ -105,6 +105,9 @@ class CtypesMelspec:
                                f"this script knows {ctypes.sizeof(_Config)}: update _Config")
         self.version = lib.melspec_version_string().decode()
 
+    def cuda_device_count(self):
+        return self.lib.melspec_cuda_device_count()
+
     def plan(self, sr, params, scaling, n_samples, backend="cpu"):
         config = _Config()
         self.lib.melspec_config_init(ctypes.byref(config))
@@ -144,6 +147,49 @@ class _CtypesPlan:
 
     def close(self):
         self.lib.melspec_plan_destroy(self.handle)
+
+
+class PackageMelspec:
+    """melspec through its Python package (python/melspec): a MelSpectrogram plan made once,
+    called with a preallocated output."""
+
+    def __init__(self, module):
+        self.module = module
+        self.path = module.library_path
+        self.version = module.library_version
+
+    def cuda_device_count(self):
+        return self.module.cuda_device_count()
+
+    def plan(self, sr, params, scaling, n_samples, backend="cpu"):
+        plan = self.module.MelSpectrogram(
+            sr=sr, n_fft=params["n_fft"], hop_length=params["hop_length"],
+            n_mels=params["n_mels"], fmin=params["fmin"], fmax=params["fmax"],
+            power=params["power"], pad_mode=params["pad_mode"], scaling=scaling, top_db=80.0,
+            device=backend, max_samples=n_samples)
+        out = plan(np.zeros(n_samples, np.float32))
+
+        def run(y):
+            return plan(y, out=out)
+        run.close = plan.close
+        return run
+
+
+def load_melspec(library_path, use_package):
+    """The Python package when it imports (with $MELSPEC_LIBRARY set to the library chosen),
+    else ctypes on the library directly."""
+    if use_package:
+        os.environ["MELSPEC_LIBRARY"] = os.path.abspath(library_path)
+        package_dir = os.path.join(REPOSITORY, "python")
+        if os.path.isdir(os.path.join(package_dir, "melspec")):
+            sys.path.insert(0, package_dir)
+        try:
+            import melspec
+            return PackageMelspec(melspec), "Python package"
+        except Exception as error:  # not there, or a mismatch: ctypes still measures the library
+            print(f"compare.py: package melspec not used ({error}); using ctypes",
+                  file=sys.stderr)
+    return CtypesMelspec(library_path), "ctypes"
 
 
 def find_library(explicit):
@@ -300,15 +346,18 @@ def main():
     parser.add_argument("--warmup", type=int, default=3, help="untimed calls first")
     parser.add_argument("--label", default="", help="names the melspec build in the table")
     parser.add_argument("--quick", action="store_true", help="a few calls each (smoke run)")
+    parser.add_argument("--ctypes", action="store_true",
+                        help="call libmelspec through ctypes even when the package is there")
     args = parser.parse_args()
     if args.quick:
         args.min_time, args.min_calls, args.warmup = 0.0, 2, 1
     if librosa is None:
         sys.exit("compare.py: librosa is needed (scripts/bench-setup.sh)")
 
-    library = CtypesMelspec(find_library(args.library))
+    library, binding = load_melspec(find_library(args.library), not args.ctypes)
     gpu = torch is not None and torch.cuda.is_available()
-    versions = [f"melspec {library.version}" + (f" ({args.label})" if args.label else ""),
+    versions = [f"melspec {library.version}" + (f" ({args.label})" if args.label else "")
+                + f" via {binding} from {library.path}",
                 f"librosa {librosa.__version__}", f"numpy {np.__version__}"]
     if torch is not None:
         versions += [f"torch {torch.__version__}", f"torchaudio {torchaudio.__version__}"]
@@ -333,7 +382,7 @@ def main():
                                     torchaudio_function(sr, params, scaling, "cuda")))
             implementations.append(("torch.compile stft+mel (CUDA)",
                                     torch_compiled_function(sr, params, scaling, "cuda")))
-            if library.lib.melspec_cuda_device_count() > 0:
+            if library.cuda_device_count() > 0:
                 implementations.append(("melspec (CUDA, host pointers)",
                                         library.plan(sr, params, scaling, n, backend="cuda")))
         reference = to_numpy(implementations[1][1](inputs[0]))
@@ -348,7 +397,9 @@ def main():
         for i, row in enumerate(rows):
             if row[0] == case:
                 rows[i] = row + (row[2] / timings["melspec (CPU)"],)
-        melspec_plan.close()
+        for name, function in implementations:
+            if name.startswith("melspec"):
+                function.close()
 
     print(f"Machine: {machine}")
     print(f"Software: {', '.join(versions)}, Python {platform.python_version()}")
