@@ -473,10 +473,7 @@ int main(int argc, char **argv)
     }
     cli_progress_start(&state.progress, !options.quiet, jobs.count);
     process_all(&state, &jobs);
-    if (state.progress.drawn) {
-        cli_progress_update(&state.progress, jobs.count, state.audio_seconds);
-        fputc('\n', stderr);
-    }
+    if (state.progress.drawn) fputc('\n', stderr); /* keep the final bar on screen */
     if (state.files_failed > 0) {
         fprintf(stderr, "melspec: %zu of %zu file(s) failed\n", state.files_failed, jobs.count);
         exit_code = 1;
