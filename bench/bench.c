@@ -18,6 +18,7 @@
 #include "compare.h"
 #include "melspec.h"
 #include "melspec_cuda.h"
+#include "presets.h"
 
 /* The streaming and device-pointer entry points are declared in the headers and implemented by
  * parts of the library that a given checkout may not have yet. Weak references resolve to NULL
@@ -60,52 +61,25 @@ typedef struct bench_case {
     const char *description;
 } bench_case;
 
-static void realtime_config(melspec_config *c)
-{
-    c->sample_rate = 16000.0;
-    c->n_fft = 800;
-    c->hop_length = 200;
-    c->n_mels = 80;
-    c->fmin = 55.0;
-    c->fmax = 7600.0;
-    c->power = 1.0;
-    c->mel_scale = MELSPEC_MEL_SCALE_SLANEY;
-    c->mel_norm = MELSPEC_MEL_NORM_SLANEY;
-}
-
+/* The DESIGN.md configurations, defined once with the command's presets. */
 static void stream_config(melspec_config *c)
 {
-    realtime_config(c);
+    cli_preset_realtime(c);
     c->layout = MELSPEC_LAYOUT_FRAMES_MAJOR; /* what a stream's consumer reads */
 }
 
-static void whisper_config(melspec_config *c)
-{
-    c->sample_rate = 16000.0;
-    c->n_fft = 400;
-    c->hop_length = 160;
-    c->n_mels = 80;
-    c->power = 2.0;
-    c->pad_mode = MELSPEC_PAD_REFLECT;
-    c->scaling = MELSPEC_SCALING_POWER_TO_DB; /* log10 = dB / 10; the rest is an affine map */
-    c->amin = 1e-10;
-    c->top_db = 80.0;
-}
-
-static void music_config(melspec_config *c) { c->sample_rate = 22050.0; /* librosa's defaults */ }
-
 static const bench_case cases[] = {
-    {"realtime", CASE_OFFLINE, 16000.0, 1.0, 0.1, 1, 1, realtime_config,
+    {"realtime", CASE_OFFLINE, 16000.0, 1.0, 0.1, 1, 1, cli_preset_realtime,
      "1 s @ 16 kHz per call; n_fft 800, hop 200, 80 mels, 55-7600 Hz, power 1"},
     {"stream", CASE_STREAM, 16000.0, 10.0, 0.1, 1, 1, stream_config,
      "one hop (200 samples) per push; realtime config, streaming API"},
-    {"whisper", CASE_OFFLINE, 16000.0, 30.0, 0.5, 1, 1, whisper_config,
+    {"whisper", CASE_OFFLINE, 16000.0, 30.0, 0.5, 1, 1, cli_preset_whisper,
      "30 s @ 16 kHz; n_fft 400, hop 160, 80 mels, reflect, power_to_db"},
-    {"music", CASE_OFFLINE, 22050.0, 60.0, 1.0, 1, 1, music_config,
+    {"music", CASE_OFFLINE, 22050.0, 60.0, 1.0, 1, 1, cli_preset_librosa,
      "60 s @ 22.05 kHz; librosa defaults (n_fft 2048, hop 512, 128 mels, power 2)"},
     {"cqt", CASE_CQT, 22050.0, 30.0, 1.0, 1, 1, NULL,
      "30 s @ 22.05 kHz; hop 512, 84 bins from C1, amplitude dB"},
-    {"batch", CASE_OFFLINE, 16000.0, 10.0, 0.25, 64, 4, realtime_config,
+    {"batch", CASE_OFFLINE, 16000.0, 10.0, 0.25, 64, 4, cli_preset_realtime,
      "64 clips x 10 s @ 16 kHz per call; realtime config"},
 };
 #define N_CASES (sizeof cases / sizeof cases[0])

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,20 +16,8 @@
 #include <sndfile.h>
 #include <soxr.h>
 
-static int fail(char *why, size_t capacity, const char *format, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
+#include "message.h"
 
-static int fail(char *why, size_t capacity, const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    vsnprintf(why, capacity, format, args);
-    va_end(args);
-    return -1;
-}
 
 int64_t cli_resampled_length(int64_t n_input, double input_rate, double output_rate)
 {
@@ -46,7 +33,7 @@ int cli_resample(const float *input, int64_t n_input, double input_rate, double 
     const soxr_io_spec_t io_spec = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
     const soxr_quality_spec_t quality = soxr_quality_spec(SOXR_HQ, 0);
     soxr_t soxr = soxr_create(input_rate, output_rate, 1, &error, &io_spec, &quality, NULL);
-    if (error != NULL) return fail(why, why_capacity, "resampler: %s", error);
+    if (error != NULL) return cli_fail(why, why_capacity, "resampler: %s", error);
 
     /* python-soxr's buffer: n * out / in + 1 samples, which is what soxr may produce in all;
      * input in chunks of 48000 output samples' worth, then a flush. */
@@ -54,7 +41,7 @@ int cli_resample(const float *input, int64_t n_input, double input_rate, double 
     float *resampled = malloc(capacity * sizeof *resampled);
     if (resampled == NULL) {
         soxr_delete(soxr);
-        return fail(why, why_capacity, "out of memory for %zu resampled samples", capacity);
+        return cli_fail(why, why_capacity, "out of memory for %zu resampled samples", capacity);
     }
     const size_t chunk = (size_t)(48000.0 * input_rate / output_rate);
     size_t produced = 0, done = 0;
@@ -72,7 +59,7 @@ int cli_resample(const float *input, int64_t n_input, double input_rate, double 
     soxr_delete(soxr);
     if (error != NULL) {
         free(resampled);
-        return fail(why, why_capacity, "resampler: %s", error);
+        return cli_fail(why, why_capacity, "resampler: %s", error);
     }
     /* librosa.util.fix_length: trim, or pad with zeros at the end. */
     const size_t kept = produced < (size_t)n_output ? produced : (size_t)n_output;
@@ -142,7 +129,7 @@ static int read_interleaved(SNDFILE *file, int channels, int64_t max_frames, flo
             float *bigger = realloc(buffer, grown * (size_t)channels * sizeof *bigger);
             if (bigger == NULL) {
                 free(buffer);
-                return fail(why, why_capacity, "out of memory after %lld frames",
+                return cli_fail(why, why_capacity, "out of memory after %lld frames",
                             (long long)total);
             }
             buffer = bigger;
@@ -162,9 +149,9 @@ int cli_audio_load(const char *path, const cli_load_options *options, cli_audio 
 {
     memset(audio, 0, sizeof *audio);
     struct stat status;
-    if (stat(path, &status) != 0) return fail(why, why_capacity, "%s", strerror(errno));
-    if (S_ISDIR(status.st_mode)) return fail(why, why_capacity, "is a directory");
-    if (status.st_size == 0) return fail(why, why_capacity, "empty file (0 bytes)");
+    if (stat(path, &status) != 0) return cli_fail(why, why_capacity, "%s", strerror(errno));
+    if (S_ISDIR(status.st_mode)) return cli_fail(why, why_capacity, "is a directory");
+    if (status.st_size == 0) return cli_fail(why, why_capacity, "empty file (0 bytes)");
 
     SF_INFO info;
     memset(&info, 0, sizeof info);
@@ -175,18 +162,18 @@ int cli_audio_load(const char *path, const cli_load_options *options, cli_audio 
         restore_stderr(saved_stderr);
         /* The file exists (stat above): this libsndfile message is its MP3 decoder giving up. */
         if (strstr(reason, "not a regular file") != NULL)
-            return fail(why, why_capacity, "not a readable audio file (no decoder accepts it)");
-        return fail(why, why_capacity, "not a readable audio file (libsndfile: %s)", reason);
+            return cli_fail(why, why_capacity, "not a readable audio file (no decoder accepts it)");
+        return cli_fail(why, why_capacity, "not a readable audio file (libsndfile: %s)", reason);
     }
     float *interleaved = NULL;
     int result = -1;
     if (info.channels < 1 || info.samplerate < 1) {
-        fail(why, why_capacity, "no channels or no sample rate in the header");
+        cli_fail(why, why_capacity, "no channels or no sample rate in the header");
         goto done;
     }
     long long declared, present;
     if (declared_longer_than_present(file, &declared, &present)) {
-        fail(why, why_capacity,
+        cli_fail(why, why_capacity,
              "truncated: the header declares %lld bytes of audio but the file holds %lld",
              declared, present);
         goto done;
@@ -196,12 +183,12 @@ int cli_audio_load(const char *path, const cli_load_options *options, cli_audio 
         /* soundfile: sf.seek(int(offset * sr_native)) */
         const int64_t start = (int64_t)(options->offset * native_rate);
         if (start >= info.frames) {
-            fail(why, why_capacity, "--offset %g s is past the end of the audio (%.3f s)",
+            cli_fail(why, why_capacity, "--offset %g s is past the end of the audio (%.3f s)",
                  options->offset, (double)info.frames / native_rate);
             goto done;
         }
         if (sf_seek(file, start, SEEK_SET) < 0) {
-            fail(why, why_capacity, "cannot seek to %g s (libsndfile: %s)", options->offset,
+            cli_fail(why, why_capacity, "cannot seek to %g s (libsndfile: %s)", options->offset,
                  sf_strerror(file));
             goto done;
         }
@@ -213,7 +200,7 @@ int cli_audio_load(const char *path, const cli_load_options *options, cli_audio 
                          why_capacity) != 0)
         goto done;
     if (sf_error(file) != SF_ERR_NO_ERROR) {
-        fail(why, why_capacity, "damaged or truncated: decoding stopped after %lld frames (%s)",
+        cli_fail(why, why_capacity, "damaged or truncated: decoding stopped after %lld frames (%s)",
              (long long)n_frames, sf_strerror(file));
         goto done;
     }
@@ -224,12 +211,12 @@ int cli_audio_load(const char *path, const cli_load_options *options, cli_audio 
     if (max_frames >= 0 && max_frames < expected) expected = max_frames;
     if ((info.format & SF_FORMAT_TYPEMASK) != SF_FORMAT_MPEG && info.frames != SF_COUNT_MAX &&
         n_frames < expected) {
-        fail(why, why_capacity, "truncated: %lld of the %lld frames the header states decode",
+        cli_fail(why, why_capacity, "truncated: %lld of the %lld frames the header states decode",
              (long long)n_frames, (long long)expected);
         goto done;
     }
     if (n_frames == 0) {
-        fail(why, why_capacity, "no audio samples");
+        cli_fail(why, why_capacity, "no audio samples");
         goto done;
     }
 
@@ -240,7 +227,7 @@ int cli_audio_load(const char *path, const cli_load_options *options, cli_audio 
                                                           options->target_rate)
                                    : n_frames;
     if (n_out < 1) {
-        fail(why, why_capacity, "%lld frames at %g Hz give no sample at %g Hz",
+        cli_fail(why, why_capacity, "%lld frames at %g Hz give no sample at %g Hz",
              (long long)n_frames, native_rate, options->target_rate);
         goto done;
     }
@@ -248,7 +235,7 @@ int cli_audio_load(const char *path, const cli_load_options *options, cli_audio 
     audio->samples = malloc((size_t)(n_out_channels * n_out) * sizeof *audio->samples);
     if (planar == NULL || audio->samples == NULL) {
         free(planar);
-        fail(why, why_capacity, "out of memory for %lld frames", (long long)n_frames);
+        cli_fail(why, why_capacity, "out of memory for %lld frames", (long long)n_frames);
         goto done;
     }
     if (options->mono) {
@@ -349,7 +336,7 @@ int cli_generate_example(const char *path, char *why, size_t why_capacity)
     } else if (strcasecmp(extension, "aiff") == 0 || strcasecmp(extension, "aif") == 0) {
         format = SF_FORMAT_AIFF | SF_FORMAT_PCM_16;
     } else {
-        return fail(why, why_capacity,
+        return cli_fail(why, why_capacity,
                     "unknown extension '.%s' (use .wav, .flac, .ogg, .opus, .mp3 or .aiff)",
                     extension);
     }
@@ -359,20 +346,20 @@ int cli_generate_example(const char *path, char *why, size_t why_capacity)
     info.channels = 1;
     info.format = format;
     if (!sf_format_check(&info))
-        return fail(why, why_capacity, "this libsndfile cannot write .%s", extension);
+        return cli_fail(why, why_capacity, "this libsndfile cannot write .%s", extension);
     const int64_t n = 3 * (int64_t)sample_rate;
     float *samples = malloc((size_t)n * sizeof *samples);
-    if (samples == NULL) return fail(why, why_capacity, "out of memory");
+    if (samples == NULL) return cli_fail(why, why_capacity, "out of memory");
     cli_example_signal(samples, n, (double)sample_rate);
     SNDFILE *file = sf_open(path, SFM_WRITE, &info);
     if (file == NULL) {
         free(samples);
-        return fail(why, why_capacity, "cannot write: %s", sf_strerror(NULL));
+        return cli_fail(why, why_capacity, "cannot write: %s", sf_strerror(NULL));
     }
     const sf_count_t written = sf_writef_float(file, samples, n);
     free(samples);
     const int close_error = sf_close(file);
     if (written != n || close_error != 0)
-        return fail(why, why_capacity, "write failed after %lld frames", (long long)written);
+        return cli_fail(why, why_capacity, "write failed after %lld frames", (long long)written);
     return 0;
 }

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "presets.h"
+
 enum option_id {
     OPT_SECTION = 0,
     OPT_HELP, OPT_VERSION, OPT_GENERATE_EXAMPLE,
@@ -270,33 +272,14 @@ int cli_apply_preset(cli_options *o, const char *name)
     o->whisper_log_mel = 0;
     if (strcasecmp(name, "librosa") == 0) {
         o->preset = CLI_PRESET_LIBROSA;
+        cli_preset_librosa(c);
     } else if (strcasecmp(name, "whisper") == 0) {
-        /* whisper/audio.py: STFT(400, 160, hann, centre with reflect padding), |.|^2, the
-         * librosa mel filterbank (slaney), log10 with a 1e-10 floor, clamp to max - 8 and
-         * (x + 4) / 4, after dropping the last frame. The log10 part is power_to_db / 10. */
         o->preset = CLI_PRESET_WHISPER;
-        c->sample_rate = 16000.0;
-        c->n_fft = 400;
-        c->hop_length = 160;
-        c->n_mels = 80;
-        c->power = 2.0;
-        c->pad_mode = MELSPEC_PAD_REFLECT;
-        c->scaling = MELSPEC_SCALING_POWER_TO_DB;
-        c->ref = 1.0;
-        c->amin = 1e-10;
-        c->top_db = 80.0;
+        cli_preset_whisper(c);
         o->whisper_log_mel = 1;
     } else if (strcasecmp(name, "realtime") == 0) {
         o->preset = CLI_PRESET_REALTIME;
-        c->sample_rate = 16000.0;
-        c->n_fft = 800;
-        c->hop_length = 200;
-        c->n_mels = 80;
-        c->fmin = 55.0;
-        c->fmax = 7600.0;
-        c->power = 1.0;
-        c->mel_scale = MELSPEC_MEL_SCALE_SLANEY;
-        c->mel_norm = MELSPEC_MEL_NORM_SLANEY;
+        cli_preset_realtime(c);
     } else if (strcasecmp(name, "ccmusic-cqt") == 0) {
         /* librosa.amplitude_to_db(np.abs(librosa.cqt(y, sr=22050, hop_length=512,
          * n_bins=84)), ref=np.max) */

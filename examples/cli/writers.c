@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <math.h>
 #include <setjmp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,21 +11,8 @@
 #include <png.h>
 
 #include "colormap.h"
+#include "message.h"
 
-static int fail(char *why, size_t capacity, const char *format, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-static int fail(char *why, size_t capacity, const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    vsnprintf(why, capacity, format, args);
-    va_end(args);
-    return -1;
-}
 
 int cli_result_shape(const cli_result *r, int64_t shape[3])
 {
@@ -46,7 +32,7 @@ static int close_checked(FILE *file, const char *path, int ok, char *why, size_t
 {
     const int close_error = fclose(file);
     if (!ok || close_error != 0)
-        return fail(why, capacity, "cannot write %s: %s", path, strerror(errno));
+        return cli_fail(why, capacity, "cannot write %s: %s", path, strerror(errno));
     return 0;
 }
 
@@ -81,7 +67,7 @@ int cli_write_npy(const char *path, const cli_result *r, char *why, size_t why_c
     header[length++] = '\n';
 
     FILE *file = fopen(path, "wb");
-    if (file == NULL) return fail(why, why_capacity, "cannot create %s: %s", path, strerror(errno));
+    if (file == NULL) return cli_fail(why, why_capacity, "cannot create %s: %s", path, strerror(errno));
     const unsigned char magic[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
                                      (unsigned char)(length & 0xff),
                                      (unsigned char)((length >> 8) & 0xff)};
@@ -97,7 +83,7 @@ int cli_write_npy(const char *path, const cli_result *r, char *why, size_t why_c
 int cli_write_csv(const char *path, const cli_result *r, char *why, size_t why_capacity)
 {
     FILE *file = fopen(path, "w");
-    if (file == NULL) return fail(why, why_capacity, "cannot create %s: %s", path, strerror(errno));
+    if (file == NULL) return cli_fail(why, why_capacity, "cannot create %s: %s", path, strerror(errno));
     /* np.savetxt(a.reshape(-1, a.shape[-1]), delimiter=","): the last axis across. */
     int64_t shape[3];
     const int n_axes = cli_result_shape(r, shape);
@@ -201,7 +187,7 @@ int cli_write_png(const char *path, const cli_result *r, char *why, size_t why_c
 {
     const int64_t width = r->n_frames, height = r->n_channels * r->n_bins;
     if (width < 1 || height < 1 || width > 0x7fffffff || height > 0x7fffffff)
-        return fail(why, why_capacity, "a %lld x %lld picture cannot be a PNG",
+        return cli_fail(why, why_capacity, "a %lld x %lld picture cannot be a PNG",
                     (long long)width, (long long)height);
     /* The colour range: the finite values, at most 80 dB below the loudest for dB units. */
     double low = INFINITY, high = -INFINITY;
@@ -217,18 +203,18 @@ int cli_write_png(const char *path, const cli_result *r, char *why, size_t why_c
     if (r->kind != CLI_VALUES_LOG && low < high - 80.0) low = high - 80.0;
 
     uint8_t *row = malloc((size_t)width * 3);
-    if (row == NULL) return fail(why, why_capacity, "out of memory for a PNG row");
+    if (row == NULL) return cli_fail(why, why_capacity, "out of memory for a PNG row");
     FILE *file = fopen(path, "wb");
     if (file == NULL) {
         free(row);
-        return fail(why, why_capacity, "cannot create %s: %s", path, strerror(errno));
+        return cli_fail(why, why_capacity, "cannot create %s: %s", path, strerror(errno));
     }
     png_failure failure = {"out of memory"};
     const int encoded = encode_png(file, r, low, high, row, &failure) == 0;
     free(row);
     if (!encoded) {
         fclose(file);
-        return fail(why, why_capacity, "cannot write %s: libpng: %s", path, failure.message);
+        return cli_fail(why, why_capacity, "cannot write %s: libpng: %s", path, failure.message);
     }
     return close_checked(file, path, 1, why, why_capacity);
 }
