@@ -28,7 +28,8 @@ void melspec_cuda_graphs_clear(cuda_state *s)
     }
 }
 
-/* The host path's work: staging copies around the transform, on the plan's own buffers. */
+/* One call's work on stream: the transform, and for the host path the staging copies around it
+ * (then on the plan's own device buffers; input and output are unused). */
 static melspec_status enqueue_call(melspec_plan *plan, cudaStream_t stream, int host_path,
                                    const float *input, int64_t n_signals, int64_t n_samples,
                                    void *output)

@@ -129,7 +129,7 @@ melspec_status melspec_cuda_enqueue(melspec_plan *plan, const cuda_buffers *buff
                                     cudaStream_t stream, const float *input, int64_t n_signals,
                                     int64_t n_samples, void *output);
 
-/* Frames of every signal of one call and the output bytes of the call. */
+/* Input and output bytes of one call. */
 void melspec_cuda_call_size(const melspec_plan *plan, int64_t n_signals, int64_t n_samples,
                             size_t *input_bytes, size_t *output_bytes);
 
