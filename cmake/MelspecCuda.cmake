@@ -23,9 +23,10 @@ target_include_directories(melspec_objects PRIVATE ${PROJECT_SOURCE_DIR}/kernels
 # Both targets exist before CUDA is enabled, so they take the architectures explicitly.
 set_target_properties(melspec_objects melspec PROPERTIES
   CUDA_ARCHITECTURES "${CMAKE_CUDA_ARCHITECTURES}" CUDA_VISIBILITY_PRESET hidden)
-# Host-compiler warnings for the .cu files too; nvcc's own warnings are errors-free by default.
+# Host-compiler warnings for the .cu files too (warnings, not errors: other toolchains may warn
+# about the CUDA headers themselves).
 target_compile_options(melspec_objects PRIVATE
-  $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra,-Wshadow --Werror=all-warnings>)
+  $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra,-Wshadow>)
 
 # cuBLAS is not linked: the mel product is a fused sparse kernel (docs/cuda.md says why).
 target_link_libraries(melspec_objects PUBLIC CUDA::cudart CUDA::cufft)

@@ -646,6 +646,14 @@ static void test_many_shapes_in_a_row(void **state)
     assert_memory_equal(first, again, bytes);
     free(first);
     free(again);
+
+    /* double buffering: two outputs in turn, each call on new input */
+    void *d_other = NULL;
+    CUDA_CHECK(cudaMalloc(&d_other, max_output + GUARD_BYTES));
+    for (int r = 0; r < 4; r++)
+        call_and_check(plan, &c, 1, 2, 5000, input, d_input, r % 2 ? d_other : d_output,
+                       "double buffering");
+    cudaFree(d_other);
     cudaFree(d_input);
     cudaFree(d_output);
     free(input);

@@ -4,11 +4,11 @@
  * The rule: a plan keeps up to MELSPEC_CUDA_GRAPH_SLOTS executable graphs, each for one call
  * (path, n_signals, n_samples, input pointer, output pointer). A call equal to a kept one
  * replays its graph. Otherwise the call is captured on the plan's private stream into a new
- * graph, which goes into the slot of the same path and shape if there is one (only the pointers
- * changed: cudaGraphExecUpdate patches that graph in place), else into an empty slot, else into
- * the least recently used one; when the update is refused the slot's graph is instantiated anew.
- * Host-pointer calls use the plan's own staging and device buffers, so for them only the shape
- * matters. melspec_plan_reserve drops every graph (they point at the old buffers).
+ * graph, which takes an empty slot, else replaces the least recently used graph: patched in place
+ * by cudaGraphExecUpdate when that graph is of the same path and shape (only pointers differ),
+ * else instantiated anew (also when the update is refused). Host-pointer calls use the plan's own
+ * staging and device buffers, so for them only the shape matters. melspec_plan_reserve drops
+ * every graph (they point at the old buffers).
  *
  * When the caller's stream is itself being captured (the caller is building a graph of their
  * own), the work is enqueued on it directly and becomes part of the caller's graph.
@@ -77,13 +77,10 @@ static int same_shape(const cuda_graph_slot *slot, int host_path, int64_t n_sign
            slot->n_samples == n_samples;
 }
 
-/* The slot a new graph for this call replaces (see the rule at the top). */
-static cuda_graph_slot *slot_for(cuda_state *s, int host_path, int64_t n_signals,
-                                 int64_t n_samples)
+/* The slot a new graph goes into: an empty one, else the least recently used. */
+static cuda_graph_slot *slot_for(cuda_state *s)
 {
     cuda_graph_slot *oldest = &s->graphs[0];
-    for (int i = 0; i < MELSPEC_CUDA_GRAPH_SLOTS; i++)
-        if (same_shape(&s->graphs[i], host_path, n_signals, n_samples)) return &s->graphs[i];
     for (int i = 0; i < MELSPEC_CUDA_GRAPH_SLOTS; i++) {
         if (s->graphs[i].exec == NULL) return &s->graphs[i];
         if (s->graphs[i].last_use < oldest->last_use) oldest = &s->graphs[i];
@@ -103,6 +100,23 @@ static cuda_graph_slot *find_graph(cuda_state *s, int host_path, const float *in
     return NULL;
 }
 
+/* Puts graph into slot: patched in place when only the pointers changed, else instantiated. */
+static melspec_status install_graph(melspec_plan *plan, cuda_graph_slot *slot, cudaGraph_t graph,
+                                    int same_call_shape)
+{
+    if (slot->exec != NULL && same_call_shape) {
+        cudaGraphExecUpdateResultInfo info;
+        if (cudaGraphExecUpdate(slot->exec, graph, &info) == cudaSuccess) return MELSPEC_OK;
+        cudaGetLastError(); /* a refused update is not an error: instantiate anew */
+    }
+    if (slot->exec != NULL) cudaGraphExecDestroy(slot->exec);
+    slot->exec = NULL;
+    const cudaError_t error = cudaGraphInstantiate(&slot->exec, graph, 0);
+    if (error == cudaSuccess) return MELSPEC_OK;
+    slot->exec = NULL;
+    return melspec_cuda_fail(plan, error, "cudaGraphInstantiate");
+}
+
 static melspec_status make_graph(melspec_plan *plan, int host_path, const float *input,
                                  int64_t n_signals, int64_t n_samples, void *output,
                                  cuda_graph_slot **made)
@@ -111,23 +125,9 @@ static melspec_status make_graph(melspec_plan *plan, int host_path, const float 
     cudaGraph_t graph;
     FORWARD_IF_ERROR(
         capture_call(plan, host_path, input, n_signals, n_samples, output, &graph));
-    cuda_graph_slot *slot = slot_for(s, host_path, n_signals, n_samples);
-    melspec_status status = MELSPEC_OK;
-    if (slot->exec != NULL) {
-        cudaGraphExecUpdateResultInfo info;
-        if (cudaGraphExecUpdate(slot->exec, graph, &info) != cudaSuccess) {
-            cudaGetLastError(); /* a refused update is not an error: instantiate anew */
-            cudaGraphExecDestroy(slot->exec);
-            slot->exec = NULL;
-        }
-    }
-    if (slot->exec == NULL) {
-        const cudaError_t error = cudaGraphInstantiate(&slot->exec, graph, 0);
-        if (error != cudaSuccess) {
-            slot->exec = NULL;
-            status = melspec_cuda_fail(plan, error, "cudaGraphInstantiate");
-        }
-    }
+    cuda_graph_slot *slot = slot_for(s);
+    const melspec_status status =
+        install_graph(plan, slot, graph, same_shape(slot, host_path, n_signals, n_samples));
     cudaGraphDestroy(graph);
     if (status != MELSPEC_OK) {
         memset(slot, 0, sizeof *slot);
