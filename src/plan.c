@@ -83,7 +83,8 @@ static melspec_status design(melspec_plan *plan, char *message, size_t capacity)
                                    (melspec_mel_norm)c->mel_norm, plan->filterbank) != 0)
         return melspec_fail_message(message, capacity, MELSPEC_ERROR_OUT_OF_MEMORY,
                                     "mel filterbank design");
-    const int64_t empty = melspec_dsp_first_empty_row(plan->filterbank, c->n_mels, plan->n_freq);
+    const int64_t empty =
+        melspec_dsp_first_empty_band(plan->filterbank, c->n_mels, plan->n_freq, c->fmin);
     if (empty >= 0)
         return melspec_fail_message(
             message, capacity, MELSPEC_ERROR_INVALID_ARGUMENT,
@@ -206,10 +207,16 @@ melspec_status melspec_plan_output_bytes(melspec_plan *plan, int64_t n_signals, 
 
 static int64_t first_non_finite(const float *x, int64_t n)
 {
-    /* Summing x*0 keeps the loop branch-free; only a NaN or Inf makes the sum non-zero. */
-    float poison = 0.0f;
-    for (int64_t i = 0; i < n; i++) poison += x[i] * 0.0f;
-    if (poison == 0.0f) return -1;
+    /* A float is NaN or Inf exactly when its exponent bits are all ones. Testing the bits with
+     * integer operations lets the compiler vectorise the scan that runs on every call. */
+    const uint32_t exponent = 0x7f800000u;
+    uint32_t any = 0;
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t bits;
+        memcpy(&bits, &x[i], sizeof bits);
+        any |= (uint32_t)((bits & exponent) == exponent);
+    }
+    if (!any) return -1;
     for (int64_t i = 0; i < n; i++)
         if (!isfinite(x[i])) return i;
     return -1;
