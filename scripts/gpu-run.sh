@@ -105,7 +105,7 @@ if want gpu && [ $built = 1 ]; then
   if over_budget; then record "gpu tests" "skipped (budget)" 0; else
     timeout "$(left)" ctest --test-dir "$build" -L gpu -V --timeout 400 >"$out/ctest-gpu.log" 2>&1
     status=$?
-    gpu_summary=$(grep -E 'tests passed|tests failed|Skipped|Failed|worst error' "$out/ctest-gpu.log" | head -20)
+    gpu_summary=$(grep -E 'tests passed|tests failed|Skipped|Failed|worst error|ABOVE TOLERANCE|\[  (FAILED|ERROR) ' "$out/ctest-gpu.log" | head -40)
     if [ $status -ne 0 ]; then failed=1; record "gpu tests" "FAILED (exit $status)" $((SECONDS - t0))
     elif grep -q '(Skipped)\|Skipped' "$out/ctest-gpu.log"; then
       record "gpu tests" "passed, some skipped (no device?)" $((SECONDS - t0))
