@@ -51,6 +51,9 @@ CASES = {
                                 power=2.0, pad_mode="constant"), None),
     "whisper": (16000, 30.0, dict(n_fft=400, hop_length=160, n_mels=80, fmin=0.0, fmax=None,
                                   power=2.0, pad_mode="reflect"), "power_to_db"),
+    # ccmusic's features: amplitude_to_db(abs(cqt(y, sr=22050, hop_length=512, n_bins=84)),
+    # ref=np.max). Needs the library's CQT plan and the Python package (no torchaudio CQT).
+    "cqt": (22050, 30.0, dict(hop_length=512, n_bins=84), "amplitude_to_db"),
 }
 
 # ---- melspec through ctypes ---------------------------------------------------------------------
@@ -108,6 +111,9 @@ class CtypesMelspec:
     def cuda_device_count(self):
         return self.lib.melspec_cuda_device_count()
 
+    def has_cqt(self):
+        return False  # the CQT is measured through the Python package only
+
     def plan(self, sr, params, scaling, n_samples, backend="cpu"):
         config = _Config()
         self.lib.melspec_config_init(ctypes.byref(config))
@@ -161,6 +167,20 @@ class PackageMelspec:
     def cuda_device_count(self):
         return self.module.cuda_device_count()
 
+    def has_cqt(self):
+        return hasattr(self.module, "CQT")
+
+    def cqt_plan(self, sr, params, n_samples):
+        plan = self.module.CQT(sr=sr, hop_length=params["hop_length"], n_bins=params["n_bins"],
+                               output="magnitude", scaling="amplitude_to_db", ref=np.max,
+                               top_db=80.0, device="cpu", max_samples=n_samples)
+        out = plan(np.zeros(n_samples, np.float32))
+
+        def run(y):
+            return plan(y, out=out)
+        run.close = plan.close
+        return run
+
     def plan(self, sr, params, scaling, n_samples, backend="cpu"):
         plan = self.module.MelSpectrogram(
             sr=sr, n_fft=params["n_fft"], hop_length=params["hop_length"],
@@ -212,6 +232,13 @@ def librosa_function(sr, params, scaling):
                                            fmin=p["fmin"], fmax=p["fmax"], power=p["power"],
                                            pad_mode=p["pad_mode"])
         return librosa.power_to_db(S, top_db=80.0) if scaling == "power_to_db" else S
+    return run
+
+
+def librosa_cqt_function(sr, params):
+    def run(y):
+        C = librosa.cqt(y, sr=sr, hop_length=params["hop_length"], n_bins=params["n_bins"])
+        return librosa.amplitude_to_db(np.abs(C), ref=np.max)
     return run
 
 
@@ -337,8 +364,8 @@ def signals(sr, seconds, count):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--library", help="libmelspec.so to load (default: build/)")
-    parser.add_argument("--cases", default="realtime,music,whisper",
-                        help="comma list of realtime, music, whisper")
+    parser.add_argument("--cases", default="realtime,music,whisper,cqt",
+                        help="comma list of realtime, music, whisper, cqt (when available)")
     parser.add_argument("--min-time", type=float, default=2.0,
                         help="seconds of timed calls per implementation and case")
     parser.add_argument("--min-calls", type=int, default=10)
@@ -372,12 +399,19 @@ def main():
         sr, seconds, params, scaling = CASES[case]
         inputs = signals(sr, seconds, 4)
         n = inputs[0].shape[-1]
-        melspec_plan = library.plan(sr, params, scaling, n)
-        implementations = [("melspec (CPU)", melspec_plan), ("librosa",
-                           librosa_function(sr, params, scaling))]
-        if torch is not None:
+        if case == "cqt":
+            if not library.has_cqt():
+                print("compare.py: cqt skipped (needs the library's CQT and the Python package)",
+                      file=sys.stderr)
+                continue
+            implementations = [("melspec (CPU)", library.cqt_plan(sr, params, n)),
+                               ("librosa", librosa_cqt_function(sr, params))]
+        else:
+            implementations = [("melspec (CPU)", library.plan(sr, params, scaling, n)),
+                               ("librosa", librosa_function(sr, params, scaling))]
+        if torch is not None and case != "cqt":
             implementations.append(("torchaudio (CPU)", torchaudio_function(sr, params, scaling)))
-        if gpu:
+        if gpu and case != "cqt":
             implementations.append(("torchaudio (CUDA)",
                                     torchaudio_function(sr, params, scaling, "cuda")))
             implementations.append(("torch.compile stft+mel (CUDA)",

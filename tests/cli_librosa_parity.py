@@ -25,8 +25,9 @@ TOLERANCE = 1e-5
 
 def normalized_error(got, want):
     """The same measure as tests/compare.c: max |got - want| / max |want|."""
-    got = np.asarray(got, dtype=np.float64)
-    want = np.asarray(want, dtype=np.float64)
+    dtype = np.complex128 if np.iscomplexobj(got) or np.iscomplexobj(want) else np.float64
+    got = np.asarray(got, dtype=dtype)
+    want = np.asarray(want, dtype=dtype)
     assert got.shape == want.shape, f"shape {got.shape} != {want.shape}"
     return np.max(np.abs(got - want)) / np.max(np.abs(want))
 
@@ -101,6 +102,21 @@ def main():
             y, sr = librosa.load(path)
             check(f"generated .{extension}", np.load(out),
                   librosa.feature.melspectrogram(y=y, sr=sr), tolerance=1e-5)
+
+        # The constant-Q transform, where the library has it (ccmusic's features, and complex).
+        available = subprocess.run([MELSPEC, "-q", "--transform", "cqt", stereo, "-o", out],
+                                   capture_output=True, text=True)
+        if "not available" in available.stderr:
+            print("skip --transform cqt: not in this build")
+        else:
+            y, sr = librosa.load(stereo)
+            check("--transform cqt", np.load(out), librosa.cqt(y, sr=sr))
+            run(stereo, "--preset", "ccmusic-cqt", "-o", out)
+            # In the linear domain: a dB value 80 dB down carries the float32 error of the loud
+            # ones divided by its own size (docs/cqt.md).
+            want = librosa.amplitude_to_db(np.abs(librosa.cqt(y, sr=sr, hop_length=512,
+                                                               n_bins=84)), ref=np.max)
+            check("--preset ccmusic-cqt", 10.0 ** (np.load(out) / 20.0), 10.0 ** (want / 20.0))
 
     if failures:
         print(f"{len(failures)} check(s) failed: {', '.join(failures)}")

@@ -781,12 +781,63 @@ static void test_help_version_and_usage_errors(void **state)
     /* A bad config is caught once, before any file is read. */
     assert_int_equal(run_cli("--fmax 20000 --sr 16000 '%s'", path_in("example.wav")), 2);
     assert_non_null(strstr(err_text, "fmax"));
-    /* CQT is not in this library yet: a clear message, not a crash. */
-    assert_int_equal(run_cli("--preset ccmusic-cqt '%s'", path_in("example.wav")), 2);
-    assert_non_null(strstr(err_text, "not available"));
     /* A missing file: named, exit 1. */
     assert_int_equal(run_cli("-q '%s'", path_in("missing.wav")), 1);
     assert_non_null(strstr(err_text, "missing.wav"));
+}
+
+/* ---- the constant-Q transform, where the library has it ------------------------------------ */
+
+static void test_cqt(void **state)
+{
+    (void)state;
+    const int rate = 22050;
+    const int64_t n = 2 * rate;
+    float *x = make_signal(n, 1, rate, 11);
+    const char *audio = path_in("cqt.wav");
+    write_audio(audio, SF_FORMAT_WAV | SF_FORMAT_FLOAT, rate, 1, x, n);
+    const char *npy = path_in("cqt.npy");
+#ifdef MELSPEC_HAVE_CQT
+    /* ccmusic: amplitude_to_db(abs(cqt(y, sr=22050, hop_length=512, n_bins=84)), ref=np.max) */
+    assert_int_equal(run_cli("-q --preset ccmusic-cqt '%s' -o '%s'", audio, npy), 0);
+    melspec_cqt_config config;
+    melspec_cqt_config_init(&config);
+    config.sample_rate = rate;
+    config.hop_length = 512;
+    config.n_bins = 84;
+    config.output = MELSPEC_CQT_OUTPUT_MAGNITUDE;
+    config.scaling = MELSPEC_SCALING_AMPLITUDE_TO_DB;
+    config.ref_mode = MELSPEC_REF_MAX;
+    char why[256];
+    melspec_plan *plan = NULL;
+    if (melspec_cqt_plan_create(&plan, &config, why, sizeof why) != MELSPEC_OK) fail_msg("%s", why);
+    int64_t n_bins, n_frames;
+    size_t bytes;
+    assert_int_equal(melspec_plan_output_shape(plan, n, &n_bins, &n_frames), MELSPEC_OK);
+    assert_int_equal(melspec_plan_output_bytes(plan, 1, n, &bytes), MELSPEC_OK);
+    float *want = malloc(bytes);
+    assert_int_equal(melspec_execute(plan, x, 1, n, want, bytes), MELSPEC_OK);
+    melspec_plan_destroy(plan);
+    npy_array got = read_npy(npy);
+    assert_string_equal(got.descr, "<f4");
+    assert_int_equal(got.shape[0], 84);
+    assert_int_equal(got.shape[1], n_frames);
+    assert_close(got.data, want, got.n_values, 0.0);
+    free(got.data);
+    free(want);
+    /* Unscaled, the CQT is complex, like librosa.cqt. */
+    assert_int_equal(run_cli("-q --transform cqt '%s' -o '%s'", audio, npy), 0);
+    got = read_npy(npy);
+    assert_string_equal(got.descr, "<c8");
+    assert_int_equal(got.shape[0], 84);
+    free(got.data);
+#else
+    /* Not in this library yet: a clear message, not a crash. */
+    assert_int_equal(run_cli("--preset ccmusic-cqt '%s' -o '%s'", audio, npy), 2);
+    assert_non_null(strstr(err_text, "not available"));
+    assert_false(file_exists(npy));
+#endif
+    free(x);
 }
 
 int main(void)
@@ -806,6 +857,7 @@ int main(void)
         cmocka_unit_test(test_batches_equal_single_files),
         cmocka_unit_test(test_stats_when_no_output),
         cmocka_unit_test(test_help_version_and_usage_errors),
+        cmocka_unit_test(test_cqt),
     };
     return cmocka_run_group_tests(tests, make_work_dir, remove_work_dir);
 }

@@ -69,6 +69,14 @@ static melspec_config plan_config(const cli_options *o, double sample_rate)
     return config;
 }
 
+/* A plan of the options' transform: the STFT family, or a constant-Q plan. */
+static melspec_status create_plan(const cli_options *o, const melspec_config *config,
+                                  melspec_plan **plan, char *why)
+{
+    if (o->transform_cqt) return cli_cqt_plan_create(plan, config, &o->cqt, why, WHY_CAPACITY);
+    return melspec_plan_create(plan, config, why, WHY_CAPACITY);
+}
+
 static int prepare_plan(run_state *s, double sample_rate, int64_t n_signals, int64_t n_samples,
                         char *why)
 {
@@ -90,7 +98,7 @@ static int prepare_plan(run_state *s, double sample_rate, int64_t n_signals, int
     melspec_config config = plan_config(s->options, sample_rate);
     config.max_batch = n_signals;
     config.max_samples = n_samples;
-    if (melspec_plan_create(&s->plan, &config, why, WHY_CAPACITY) != MELSPEC_OK) return -1;
+    if (create_plan(s->options, &config, &s->plan, why) != MELSPEC_OK) return -1;
     s->plan_rate = sample_rate;
     s->reserved_signals = n_signals;
     s->reserved_samples = n_samples;
@@ -207,6 +215,13 @@ static int write_outputs(run_state *s, const cli_job *job, const cli_result *r, 
     return 0;
 }
 
+/* complex64 values: the STFT, and the CQT when unscaled (librosa.cqt). */
+static int complex_output(const cli_options *o)
+{
+    if (o->transform_cqt) return o->config.scaling == MELSPEC_SCALING_NONE;
+    return o->config.transform == MELSPEC_TRANSFORM_STFT;
+}
+
 static cli_value_kind value_kind(const cli_options *o, const melspec_config *c)
 {
     switch ((melspec_scaling)c->scaling) {
@@ -216,7 +231,7 @@ static cli_value_kind value_kind(const cli_options *o, const melspec_config *c)
     case MELSPEC_SCALING_LOG: return CLI_VALUES_LOG;
     case MELSPEC_SCALING_NONE: break;
     }
-    return c->transform == MELSPEC_TRANSFORM_STFT ? CLI_VALUES_COMPLEX : CLI_VALUES_POWER;
+    return complex_output(o) ? CLI_VALUES_COMPLEX : CLI_VALUES_POWER;
 }
 
 /* Post-processing, outputs and statistics of one file whose result is at data. */
@@ -233,9 +248,9 @@ static void finish_file(run_state *s, pending_file *file, float *data, int64_t n
         .n_bins = n_bins,
         .n_frames = n_frames,
         .frames_major = c->layout == MELSPEC_LAYOUT_FRAMES_MAJOR,
-        .complex_values = c->transform == MELSPEC_TRANSFORM_STFT,
+        .complex_values = complex_output(o),
         .kind = value_kind(o, c),
-        .power = c->power,
+        .power = o->transform_cqt ? 1.0 : c->power, /* |C| is a magnitude */
     };
     if (o->whisper_log_mel) {
         if (r.n_frames < 2) {
@@ -408,7 +423,7 @@ static int check_config(const cli_options *o)
     melspec_config config = plan_config(o, o->config.sample_rate);
     char why[WHY_CAPACITY];
     melspec_plan *plan = NULL;
-    if (melspec_plan_create(&plan, &config, why, sizeof why) != MELSPEC_OK) {
+    if (create_plan(o, &config, &plan, why) != MELSPEC_OK) {
         fprintf(stderr, "melspec: %s\n", why);
         return -1;
     }
@@ -444,7 +459,7 @@ int main(int argc, char **argv)
         }
         goto done;
     }
-    if (options.transform_cqt) {
+    if (options.transform_cqt && !cli_cqt_available()) {
         fprintf(stderr,
                 "melspec: --transform cqt%s: the constant-Q transform is not available in this "
                 "build of melspec (the library has no CQT plan yet)\n",

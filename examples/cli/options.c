@@ -9,7 +9,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "presets.h"
 
 enum option_id {
     OPT_SECTION = 0,
@@ -18,6 +17,7 @@ enum option_id {
     OPT_PRESET, OPT_TRANSFORM, OPT_N_FFT, OPT_HOP_LENGTH, OPT_WIN_LENGTH, OPT_WINDOW,
     OPT_CENTER, OPT_NO_CENTER, OPT_PAD_MODE, OPT_POWER,
     OPT_N_MELS, OPT_FMIN, OPT_FMAX, OPT_HTK, OPT_NORM,
+    OPT_N_BINS, OPT_BINS_PER_OCTAVE, OPT_TUNING, OPT_FILTER_SCALE, OPT_SPARSITY,
     OPT_DB, OPT_SCALE, OPT_TOP_DB, OPT_REF, OPT_AMIN, OPT_LOG, OPT_LOG_OFFSET,
     OPT_OUTPUT, OPT_FORMAT, OPT_LAYOUT, OPT_STATS, OPT_QUIET, OPT_BATCH, OPT_DEVICE
 };
@@ -46,7 +46,8 @@ static const cli_option option_table[] = {
      "start from a known configuration; explicit options override it: librosa, whisper, "
      "realtime, ccmusic-cqt (see Presets below)"},
     {OPT_TRANSFORM, "transform", 0, "KIND",
-     "mel (default), linear (|STFT|^power), stft (complex64), cqt (when the library has it)"},
+     "mel (default), linear (|STFT|^power), stft (complex64), cqt (complex64, or |C| when "
+     "scaled; when the library has it)"},
     {OPT_N_FFT, "n-fft", 0, "N", "FFT size (default 2048)"},
     {OPT_HOP_LENGTH, "hop-length", 0, "N", "samples between frames (default win-length/4)"},
     {OPT_WIN_LENGTH, "win-length", 0, "N", "window length, zero-padded to n-fft (default n-fft)"},
@@ -61,9 +62,18 @@ static const cli_option option_table[] = {
     {OPT_HTK, "htk", 0, NULL, "HTK mel scale instead of Slaney's"},
     {OPT_NORM, "norm", 0, "NAME", "filter normalisation: slaney (area, default) or none"},
 
+    {OPT_SECTION, "Constant-Q (--transform cqt; --sr, --hop-length, --fmin, --window, --pad-mode "
+                  "and the scaling apply too)", 0, NULL, NULL},
+    {OPT_N_BINS, "n-bins", 0, "N", "CQT bins (default 84)"},
+    {OPT_BINS_PER_OCTAVE, "bins-per-octave", 0, "N", "default 12"},
+    {OPT_TUNING, "tuning", 0, "BINS", "tuning offset in fractions of a bin (default 0)"},
+    {OPT_FILTER_SCALE, "filter-scale", 0, "X", "filter length factor (default 1)"},
+    {OPT_SPARSITY, "sparsity", 0, "X",
+     "share of each filter's mass dropped (default 0.01; 0 keeps all)"},
+
     {OPT_SECTION, "Scaling", 0, NULL, NULL},
     {OPT_DB, "db", 0, NULL,
-     "decibels: power_to_db for --power 2, amplitude_to_db for --power 1"},
+     "decibels: power_to_db for --power 2, amplitude_to_db for --power 1 and the CQT"},
     {OPT_SCALE, "scale", 0, "KIND", "none (default), power_to_db, amplitude_to_db, log"},
     {OPT_TOP_DB, "top-db", 0, "DB|none", "clamp to each clip's maximum minus DB (default 80)"},
     {OPT_REF, "ref", 0, "VALUE|max", "dB reference: a value (default 1) or each clip's maximum"},
@@ -268,6 +278,7 @@ int cli_apply_preset(cli_options *o, const char *name)
 {
     melspec_config *c = &o->config;
     melspec_config_init(c);
+    cli_cqt_options_init(&o->cqt);
     o->transform_cqt = 0;
     o->whisper_log_mel = 0;
     if (strcasecmp(name, "librosa") == 0) {
@@ -281,13 +292,8 @@ int cli_apply_preset(cli_options *o, const char *name)
         o->preset = CLI_PRESET_REALTIME;
         cli_preset_realtime(c);
     } else if (strcasecmp(name, "ccmusic-cqt") == 0) {
-        /* librosa.amplitude_to_db(np.abs(librosa.cqt(y, sr=22050, hop_length=512,
-         * n_bins=84)), ref=np.max) */
         o->preset = CLI_PRESET_CCMUSIC_CQT;
-        c->sample_rate = 22050.0;
-        c->hop_length = 512;
-        c->scaling = MELSPEC_SCALING_AMPLITUDE_TO_DB;
-        c->ref_mode = MELSPEC_REF_MAX;
+        cli_preset_ccmusic_cqt(c, &o->cqt);
         o->transform_cqt = 1;
     } else {
         return usage_error("--%s: '%s' is not librosa, whisper, realtime or ccmusic-cqt", "preset",
@@ -491,6 +497,11 @@ static int apply_option(cli_options *o, const cli_option *option, const char *va
     case OPT_FMIN: return parse_double(name, value, &c->fmin);
     case OPT_FMAX: return parse_double(name, value, &c->fmax);
     case OPT_HTK: c->mel_scale = MELSPEC_MEL_SCALE_HTK; return 0;
+    case OPT_N_BINS: return parse_int64(name, value, &o->cqt.n_bins);
+    case OPT_BINS_PER_OCTAVE: return parse_int64(name, value, &o->cqt.bins_per_octave);
+    case OPT_TUNING: return parse_double(name, value, &o->cqt.tuning);
+    case OPT_FILTER_SCALE: return parse_double(name, value, &o->cqt.filter_scale);
+    case OPT_SPARSITY: return parse_double(name, value, &o->cqt.sparsity);
     case OPT_NORM:
         if (parse_choice(name, value, CHOICES(norm_names), &choice) != 0) return -1;
         c->mel_norm = choice;
@@ -543,7 +554,9 @@ static int resolve(cli_options *o)
 {
     melspec_config *c = &o->config;
     if (o->scale_request == CLI_SCALE_DB) {
-        if (c->power == 2.0) {
+        if (o->transform_cqt) {
+            c->scaling = MELSPEC_SCALING_AMPLITUDE_TO_DB; /* |C| is a magnitude */
+        } else if (c->power == 2.0) {
             c->scaling = MELSPEC_SCALING_POWER_TO_DB;
         } else if (c->power == 1.0) {
             c->scaling = MELSPEC_SCALING_AMPLITUDE_TO_DB;
@@ -577,6 +590,7 @@ cli_parse_result cli_parse_options(int argc, char **argv, cli_options *o)
 {
     memset(o, 0, sizeof *o);
     melspec_config_init(&o->config);
+    cli_cqt_options_init(&o->cqt);
     o->mono = 1;
     o->duration = -1.0;
     o->batch_files = 16;

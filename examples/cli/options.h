@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "melspec.h"
+#include "presets.h"
 
 enum { CLI_FORMAT_NPY = 1, CLI_FORMAT_CSV = 2, CLI_FORMAT_PNG = 4 };
 
@@ -27,6 +28,7 @@ typedef enum cli_scale_request {
 typedef struct cli_options {
     melspec_config config; /* the library's config, sample_rate = --sr (when not native) */
     int transform_cqt;     /* --transform cqt (needs the CQT plan) */
+    cli_cqt_options cqt;   /* its own parameters */
     cli_preset preset;
     int whisper_log_mel;   /* Whisper's last-frame drop and log-mel affine step (preset) */
     cli_scale_request scale_request;
