@@ -105,10 +105,10 @@ static int prepare_plan(run_state *s, double sample_rate, int64_t n_signals, int
     return 0;
 }
 
-static int grow(void **buffer, size_t *capacity, size_t bytes)
+static int grow(float **buffer, size_t *capacity, size_t bytes)
 {
     if (bytes <= *capacity) return 0;
-    void *bigger = realloc(*buffer, bytes);
+    float *bigger = realloc(*buffer, bytes);
     if (bigger == NULL) return -1;
     *buffer = bigger;
     *capacity = bytes;
@@ -289,7 +289,7 @@ static void run_batch(run_state *s, pending_file *files, size_t n)
     const float *input = first->samples;
     const size_t per_file = (size_t)(channels * n_samples);
     if (n > 1) {
-        if (grow((void **)&s->batch_input, &s->batch_input_capacity,
+        if (grow(&s->batch_input, &s->batch_input_capacity,
                  n * per_file * sizeof(float)) != 0) {
             for (size_t i = 0; i < n; i++) report_error(s, files[i].job->input, "out of memory");
             return;
@@ -299,7 +299,7 @@ static void run_batch(run_state *s, pending_file *files, size_t n)
                    per_file * sizeof(float));
         input = s->batch_input;
     }
-    if (grow((void **)&s->output, &s->output_capacity, bytes) != 0) {
+    if (grow(&s->output, &s->output_capacity, bytes) != 0) {
         for (size_t i = 0; i < n; i++) report_error(s, files[i].job->input, "out of memory");
         return;
     }
