@@ -37,6 +37,15 @@ typedef struct melspec_backend_ops {
     /* The stream later calls run on (a cudaStream_t, NULL for the legacy default stream). NULL
      * for backends without streams. */
     melspec_status (*set_stream)(melspec_plan *plan, void *stream);
+    /* Streaming (src/stream.c) on backends that compute frames in batches; NULL on the CPU, whose
+     * streams call its building blocks frame by frame. The front end gathers each frame's n_fft
+     * raw samples (padding applied) into raw_frames, at most max_frames at a time;
+     * stream_compute turns the first n_frames of them into their scaled values, frame after
+     * frame in the output dtype, in values (both host memory the backend owns), synchronously.
+     * stream_prepare makes them (at melspec_stream_create; again returns the same). */
+    melspec_status (*stream_prepare)(melspec_plan *plan, float **raw_frames, const void **values,
+                                     int64_t *max_frames);
+    melspec_status (*stream_compute)(melspec_plan *plan, int64_t n_frames);
 } melspec_backend_ops;
 
 struct melspec_plan {

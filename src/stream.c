@@ -1,10 +1,12 @@
 /* Streaming: frames as soon as they are complete, equal bit for bit to the offline execute.
  *
  * A stream keeps the samples that frames still to come may read in a linear buffer of
- * n_fft + hop_length floats. Frames are made by the CPU backend's own building blocks: the frame's
- * raw samples are gathered from the buffer by melspec_cpu_gather_frame, called on the buffer as if
- * it were the whole signal shifted by a multiple of hop_length, so that the padding, the window,
- * the FFT and the scaling are the offline code itself.
+ * n_fft + hop_length floats. A frame's raw samples are gathered from the buffer by the CPU
+ * backend's melspec_cpu_gather_frame, called on the buffer as if it were the whole signal shifted
+ * by a multiple of hop_length, so that the padding is decided by the offline code itself. On the
+ * CPU the window, FFT and scaling are then the offline building blocks too (bit-exact); backends
+ * with stream hooks (CUDA) receive the gathered frames in batches and run their own frame
+ * pipeline on them, for all the streams of a call at once.
  *
  * When is frame t final? Its samples run from start(t) = t hop - pad to start(t) + n_fft - 1
  * (pad = n_fft/2 when centred, else 0). It is final once every sample it covers has arrived
@@ -23,18 +25,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "cpu/cpu_backend.h"
 #include "plan.h"
 
 struct melspec_stream {
-    melspec_plan *plan;     /* the caller's plan; failures are recorded there */
-    melspec_plan *compute;  /* the CPU plan that computes frames: plan, or a private CPU twin */
+    melspec_plan *plan;     /* failures are recorded there */
     int64_t n_fft, hop, pad;
     int64_t reflect_wait;   /* samples needed before any frame is final (pad + 1 for REFLECT) */
-    int64_t frame_floats;   /* floats per output frame: n_bins, or 2 n_bins for STFT */
+    int64_t value_bytes;    /* one output value: 4, 8 (complex64) or 2 (float16, bfloat16) */
+    int64_t frame_bytes;    /* one output frame: n_bins values */
     int64_t capacity;       /* buffer size in samples: n_fft + hop */
     float *buffer;          /* samples origin .. received - 1 (those below origin never stored) */
-    float *values;          /* one frame's values */
+    float *values;          /* CPU: one frame's values */
+    float *staging;         /* batched backends: max_batch raw frames of n_fft (the backend's) */
+    const unsigned char *staged_values; /* ... and their values, frame after frame */
+    int64_t max_batch;      /* 0: frames computed one by one on the CPU */
     int64_t origin;         /* absolute index of buffer[0]; a multiple of hop, <= base */
     int64_t base;           /* absolute index of the first sample still needed */
     int64_t received;       /* samples pushed so far */
@@ -42,6 +48,16 @@ struct melspec_stream {
     int flushed;
     int in_call;            /* marks the stream while melspec_streams_push checks duplicates */
 };
+
+/* Where the frames of one call go: the call's i-th stream writes counts[i] frames to frames[i],
+ * in the order the streams are listed, so one cursor tells where the next frame goes. Batched
+ * backends hold gathered frames until max_batch of them are staged or the call ends. */
+typedef struct frame_sink {
+    void *const *frames;
+    const int64_t *counts;
+    int64_t stream_index, column; /* where the next frame goes */
+    int64_t n_staged;             /* batched: frames gathered, not computed yet */
+} frame_sink;
 
 /* ---- frame arithmetic ------------------------------------------------------------------------ */
 
@@ -101,33 +117,73 @@ static melspec_status append(melspec_stream *s, const float *samples, int64_t co
     return MELSPEC_OK;
 }
 
-/* Computes frame t from the buffer, given the signal's length so far (its final length at flush),
- * and writes it as column `column` of a clip of n_columns frames in the plan's layout. */
-static void emit_frame(melspec_stream *s, int64_t t, int64_t n_signal, void *frames,
-                       int64_t column, int64_t n_columns)
+/* Copies one frame's values into column `column` of a clip of n_columns frames, in the plan's
+ * layout. */
+static void store_frame(const melspec_stream *s, const unsigned char *values, void *frames,
+                        int64_t column, int64_t n_columns)
 {
-    const melspec_config *config = &s->plan->config;
-    float *raw = melspec_cpu_frame_scratch(s->compute);
+    unsigned char *out = frames;
+    if (s->plan->config.layout == MELSPEC_LAYOUT_FRAMES_MAJOR) {
+        memcpy(out + column * s->frame_bytes, values, (size_t)s->frame_bytes);
+        return;
+    }
+    const int64_t n_bins = s->frame_bytes / s->value_bytes;
+#define MELSPEC_SCATTER_(size)                                                               \
+    for (int64_t b = 0; b < n_bins; b++)                                                      \
+        memcpy(out + (b * n_columns + column) * (size), values + b * (size), (size))
+    switch (s->value_bytes) {
+    case 2: MELSPEC_SCATTER_(2); break;
+    case 4: MELSPEC_SCATTER_(4); break;
+    default: MELSPEC_SCATTER_(8); break;
+    }
+#undef MELSPEC_SCATTER_
+}
+
+static void sink_store(const melspec_stream *s, frame_sink *sink, const unsigned char *values)
+{
+    while (sink->column == sink->counts[sink->stream_index]) {
+        sink->stream_index++;
+        sink->column = 0;
+    }
+    store_frame(s, values, sink->frames[sink->stream_index], sink->column,
+                sink->counts[sink->stream_index]);
+    sink->column++;
+}
+
+/* Batched backends: computes the staged frames and stores them where they belong. */
+static melspec_status sink_compute(const melspec_stream *s, frame_sink *sink)
+{
+    if (sink->n_staged == 0) return MELSPEC_OK;
+    const melspec_status status = s->plan->ops->stream_compute(s->plan, sink->n_staged);
+    if (status != MELSPEC_OK) return status;
+    for (int64_t q = 0; q < sink->n_staged; q++)
+        sink_store(s, sink, s->staged_values + q * s->frame_bytes);
+    sink->n_staged = 0;
+    return MELSPEC_OK;
+}
+
+/* Frame t, given the signal's length so far (its final length at flush): gathered from the
+ * buffer, then computed at once (CPU) or staged (batched backends). */
+static melspec_status emit_frame(melspec_stream *s, int64_t t, int64_t n_signal, frame_sink *sink)
+{
+    melspec_plan *plan = s->plan;
+    const melspec_config *config = &plan->config;
+    float *raw = s->max_batch > 0 ? s->staging + sink->n_staged * s->n_fft
+                                  : melspec_cpu_frame_scratch(plan);
     /* The buffer is the signal shifted by origin, a multiple of hop: frame t is its frame
      * t - origin/hop, with the same padding decisions as offline (see the top of the file). */
     melspec_cpu_gather_frame(config, s->buffer, n_signal - s->origin, t - s->origin / s->hop, raw);
-    melspec_cpu_frame_values(s->compute, raw, s->values);
-    melspec_cpu_scale_clip(config, s->values, s->frame_floats);
-
-    float *out = frames;
-    if (config->layout == MELSPEC_LAYOUT_FRAMES_MAJOR) {
-        memcpy(out + column * s->frame_floats, s->values, (size_t)s->frame_floats * sizeof *out);
-    } else if (config->transform == MELSPEC_TRANSFORM_STFT) {
-        for (int64_t b = 0; b < s->frame_floats / 2; b++) {
-            out[2 * (b * n_columns + column)] = s->values[2 * b];
-            out[2 * (b * n_columns + column) + 1] = s->values[2 * b + 1];
-        }
-    } else {
-        for (int64_t b = 0; b < s->frame_floats; b++) out[b * n_columns + column] = s->values[b];
-    }
     s->emitted = t + 1;
     const int64_t base = base_for(s, s->emitted);
     if (base > s->base) s->base = base;
+    if (s->max_batch > 0) {
+        sink->n_staged++;
+        return sink->n_staged == s->max_batch ? sink_compute(s, sink) : MELSPEC_OK;
+    }
+    melspec_cpu_frame_values(plan, raw, s->values);
+    melspec_cpu_scale_clip(config, s->values, s->frame_bytes / (int64_t)sizeof(float));
+    sink_store(s, sink, (const unsigned char *)s->values);
+    return MELSPEC_OK;
 }
 
 /* ---- checks shared by push and multi-push ---------------------------------------------------- */
@@ -164,9 +220,9 @@ static melspec_status check_push(melspec_stream *s, const float *samples, int64_
     return MELSPEC_OK;
 }
 
-/* Consumes the chunk; its frames (already counted, and known to fit) go to frames. */
+/* Consumes the chunk; its frames (already counted, and known to fit) go to the sink. */
 static melspec_status run_push(melspec_stream *s, const float *samples, int64_t n_samples,
-                               void *frames, int64_t n_ready)
+                               int64_t n_ready, frame_sink *sink)
 {
     const int64_t first = s->emitted;
     int64_t used = 0;
@@ -177,7 +233,8 @@ static melspec_status run_push(melspec_stream *s, const float *samples, int64_t 
             if (status != MELSPEC_OK) return status;
             used += take;
         }
-        emit_frame(s, first + j, s->received, frames, j, n_ready);
+        const melspec_status status = emit_frame(s, first + j, s->received, sink);
+        if (status != MELSPEC_OK) return status;
     }
     return append(s, samples + used, n_samples - used);
 }
@@ -187,7 +244,6 @@ static melspec_status run_push(melspec_stream *s, const float *samples, int64_t 
 void melspec_stream_destroy(melspec_stream *stream)
 {
     if (stream == NULL) return;
-    if (stream->compute != stream->plan) melspec_plan_destroy(stream->compute);
     free(stream->buffer);
     free(stream->values);
     free(stream);
@@ -217,35 +273,34 @@ melspec_status melspec_stream_create(melspec_plan *plan, melspec_stream **stream
     melspec_stream *s = calloc(1, sizeof *s);
     if (s == NULL) return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "stream");
     s->plan = plan;
-    s->compute = plan;
-    if (plan->backend != MELSPEC_BACKEND_CPU) {
-        /* Frames of other backends' plans are made by a private CPU plan of the same config. */
-        melspec_config cpu_config = *c;
-        cpu_config.backend = MELSPEC_BACKEND_CPU;
-        char why[MELSPEC_MESSAGE_CAPACITY];
-        status = melspec_plan_create(&s->compute, &cpu_config, why, sizeof why);
-        if (status != MELSPEC_OK) {
-            s->compute = plan;
-            if (status != MELSPEC_ERROR_OUT_OF_MEMORY) status = MELSPEC_ERROR_UNSUPPORTED;
-            status = melspec_fail(plan, status,
-                                  "streaming on the %s backend computes on the CPU, which "
-                                  "refuses this config: %s",
-                                  plan->ops->name, why);
-            goto fail;
-        }
-    }
     s->n_fft = c->n_fft;
     s->hop = c->hop_length;
     s->pad = c->center ? c->n_fft / 2 : 0;
     s->reflect_wait = c->center && c->pad_mode == MELSPEC_PAD_REFLECT ? s->pad + 1 : 0;
-    s->frame_floats = melspec_cpu_values_per_frame(s->compute);
+    s->value_bytes = (int64_t)melspec_output_value_bytes(c);
+    s->frame_bytes = plan->n_bins * s->value_bytes;
     s->capacity = s->n_fft + s->hop;
     s->buffer = malloc((size_t)s->capacity * sizeof *s->buffer);
-    s->values = malloc((size_t)s->frame_floats * sizeof *s->values);
-    if (s->buffer == NULL || s->values == NULL) {
-        status = melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY,
-                              "stream buffers of %lld + %lld floats", (long long)s->capacity,
-                              (long long)s->frame_floats);
+    if (s->buffer == NULL) {
+        status = melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "stream buffer of %lld floats",
+                              (long long)s->capacity);
+        goto fail;
+    }
+    if (plan->ops->stream_prepare != NULL) {
+        const void *values = NULL;
+        status = plan->ops->stream_prepare(plan, &s->staging, &values, &s->max_batch);
+        if (status != MELSPEC_OK) goto fail;
+        s->staged_values = values;
+    } else if (plan->backend == MELSPEC_BACKEND_CPU) {
+        s->values = malloc((size_t)s->frame_bytes);
+        if (s->values == NULL) {
+            status = melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "stream frame of %lld bytes",
+                                  (long long)s->frame_bytes);
+            goto fail;
+        }
+    } else {
+        status = melspec_fail(plan, MELSPEC_ERROR_UNSUPPORTED,
+                              "the %s backend has no streaming", plan->ops->name);
         goto fail;
     }
     *stream_out = s;
@@ -294,7 +349,10 @@ melspec_status melspec_stream_push(melspec_stream *stream, const float *samples,
                             "consumed",
                             (long long)needed, (long long)frame_capacity);
     }
-    status = run_push(stream, samples, n_samples, frames, needed);
+    void *const outputs[1] = {frames};
+    frame_sink sink = {outputs, &needed, 0, 0, 0};
+    status = run_push(stream, samples, n_samples, needed, &sink);
+    if (status == MELSPEC_OK) status = sink_compute(stream, &sink);
     if (status == MELSPEC_OK) *n_frames = needed;
     return status;
 }
@@ -323,9 +381,14 @@ melspec_status melspec_stream_flush(melspec_stream *stream, void *frames, int64_
                             "consumed",
                             (long long)needed, (long long)frame_capacity);
     }
+    void *const outputs[1] = {frames};
+    frame_sink sink = {outputs, &needed, 0, 0, 0};
     const int64_t first = stream->emitted;
-    for (int64_t j = 0; j < needed; j++)
-        emit_frame(stream, first + j, stream->received, frames, j, needed);
+    melspec_status status = MELSPEC_OK;
+    for (int64_t j = 0; j < needed && status == MELSPEC_OK; j++)
+        status = emit_frame(stream, first + j, stream->received, &sink);
+    if (status == MELSPEC_OK) status = sink_compute(stream, &sink);
+    if (status != MELSPEC_OK) return status;
     stream->flushed = 1;
     *n_frames = needed;
     return MELSPEC_OK;
@@ -389,9 +452,11 @@ melspec_status melspec_streams_push(melspec_stream *const *streams, int64_t n_st
                                     (long long)i, (long long)n_frames[i],
                                     (long long)frame_capacities[i]);
     }
+    /* One sink for all: batched backends compute the frames of many streams together. */
+    frame_sink sink = {frames, n_frames, 0, 0, 0};
     for (int64_t i = 0; i < n_streams; i++) {
-        status = run_push(streams[i], chunks[i], chunk_lengths[i], frames[i], n_frames[i]);
+        status = run_push(streams[i], chunks[i], chunk_lengths[i], n_frames[i], &sink);
         if (status != MELSPEC_OK) return status;
     }
-    return MELSPEC_OK;
+    return sink_compute(streams[0], &sink);
 }
