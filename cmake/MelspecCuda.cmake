@@ -16,7 +16,7 @@ set(CMAKE_CUDA_STANDARD_REQUIRED ON)
 target_sources(melspec_objects PRIVATE
   kernels/frame.cu kernels/spectrum.cu kernels/scale.cu
   src/cuda/cuda_backend.c src/cuda/cuda_buffers.c src/cuda/cuda_graph.c
-  src/cuda/cuda_pipeline.c)
+  src/cuda/cuda_pipeline.c src/cuda/cuda_stream.c)
 # backend.c selects the backend; no other file tests this macro.
 target_compile_definitions(melspec_objects PRIVATE MELSPEC_HAVE_CUDA)
 target_include_directories(melspec_objects PRIVATE ${PROJECT_SOURCE_DIR}/kernels)

@@ -289,16 +289,17 @@ MELSPEC_API melspec_status melspec_plan_window(melspec_plan *plan, float *window
  * and must be destroyed before it; a plan may have many streams, used by one thread at a time
  * like the plan. Failures record their detail message on the plan (melspec_plan_last_error).
  *
- * Frames are written in the plan's layout for a clip of k frames: BINS_MAJOR (n_bins, k),
+ * Frames are written in the plan's layout and dtype for a clip of k frames: BINS_MAJOR (n_bins, k),
  * FRAMES_MAJOR (k, n_bins); STFT values are complex64 pairs. frame_capacity and *n_frames count
  * frames (one frame is n_bins values). Scaling must not need the whole clip: with dB scaling,
  * ref_mode MAX and a finite top_db are refused (UNSUPPORTED) at creation; use a fixed ref and
  * top_db = INFINITY.
  *
  * Memory: each stream holds at most n_fft + hop_length samples and one frame's values, all
- * allocated by melspec_stream_create; push and flush never allocate. Streams of a plan on another
- * backend than the CPU (CUDA) compute their frames on the CPU, with a private CPU plan of the
- * same config made by melspec_stream_create.
+ * allocated by melspec_stream_create; push and flush never allocate. On the CUDA backend, the
+ * frames of a call (of all the streams of a melspec_streams_push) are computed on the device in
+ * batches, within float rounding of the CPU's, in the plan's output dtype; the plan's first
+ * stream allocates the device buffers for that, and push and flush wait for the device.
  *
  * Differences from melspec_execute: an uncentred stream that received fewer than n_fft samples
  * flushes zero frames (execute would say INPUT_TOO_SHORT), and a stream that received no samples

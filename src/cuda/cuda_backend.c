@@ -193,6 +193,7 @@ static void cuda_destroy(melspec_plan *plan)
     if (s->done != NULL && s->done_pending) cudaEventSynchronize(s->done);
     melspec_cuda_graphs_clear(s);
     melspec_cuda_buffers_destroy(&s->buffers);
+    melspec_cuda_buffers_destroy(&s->stream_buffers);
     cudaFree(s->d_window);
     cudaFree((void *)s->mel.first_column);
     cudaFree((void *)s->mel.row_length);
@@ -342,6 +343,26 @@ static melspec_status cuda_reserve(melspec_plan *plan, int64_t n_signals, int64_
     return status;
 }
 
+static melspec_status cuda_stream_prepare(melspec_plan *plan, float **raw_frames,
+                                          const void **values, int64_t *max_frames)
+{
+    device_guard guard;
+    FORWARD_IF_ERROR(enter_device(plan, &guard));
+    const melspec_status status = melspec_cuda_stream_prepare(plan, raw_frames, values,
+                                                              max_frames);
+    leave_device(&guard);
+    return status;
+}
+
+static melspec_status cuda_stream_compute(melspec_plan *plan, int64_t n_frames)
+{
+    device_guard guard;
+    FORWARD_IF_ERROR(enter_device(plan, &guard));
+    const melspec_status status = melspec_cuda_stream_compute(plan, n_frames);
+    leave_device(&guard);
+    return status;
+}
+
 const melspec_backend_ops melspec_cuda_ops = {
     .name = "CUDA",
     .create = cuda_create,
@@ -350,4 +371,6 @@ const melspec_backend_ops melspec_cuda_ops = {
     .reserve = cuda_reserve,
     .execute_device = cuda_execute_device,
     .set_stream = cuda_set_stream,
+    .stream_prepare = cuda_stream_prepare,
+    .stream_compute = cuda_stream_compute,
 };

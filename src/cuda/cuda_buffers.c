@@ -90,14 +90,13 @@ static melspec_status warm_up(melspec_plan *plan, cuda_buffers *b, size_t input_
 }
 
 static melspec_status create_buffers(melspec_plan *plan, int64_t batch, int64_t samples,
-                                     cuda_buffers *b)
+                                     int64_t frames_per_signal, cuda_buffers *b)
 {
     const cuda_state *s = plan->backend_state;
     const melspec_config *c = &plan->config;
     b->batch = batch;
     b->samples = samples;
-    const int64_t frames = melspec_frame_count(c, samples);
-    b->frames_per_signal = frames > 0 ? frames : 0;
+    b->frames_per_signal = frames_per_signal;
     int ok = 1;
     const size_t total_frames = product(&ok, (size_t)batch, (size_t)b->frames_per_signal, 1);
     b->total_frames = (int64_t)total_frames;
@@ -140,7 +139,19 @@ melspec_status melspec_cuda_buffers_create(melspec_plan *plan, int64_t batch, in
                                            cuda_buffers *buffers)
 {
     memset(buffers, 0, sizeof *buffers);
-    const melspec_status status = create_buffers(plan, batch, samples, buffers);
+    const int64_t frames = melspec_frame_count(&plan->config, samples);
+    const melspec_status status = create_buffers(plan, batch, samples, frames > 0 ? frames : 0,
+                                                 buffers);
+    if (status != MELSPEC_OK) melspec_cuda_buffers_destroy(buffers);
+    return status;
+}
+
+melspec_status melspec_cuda_frame_buffers_create(melspec_plan *plan, int64_t n_frames,
+                                                 cuda_buffers *buffers)
+{
+    memset(buffers, 0, sizeof *buffers);
+    const melspec_status status =
+        create_buffers(plan, n_frames, plan->config.n_fft, 1, buffers);
     if (status != MELSPEC_OK) melspec_cuda_buffers_destroy(buffers);
     return status;
 }

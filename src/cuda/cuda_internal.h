@@ -75,6 +75,9 @@ typedef struct cuda_state {
     cuda_buffers buffers;
     cuda_graph_slot graphs[MELSPEC_CUDA_GRAPH_SLOTS];
     uint64_t clock; /* counts calls, for least-recently-used replacement */
+    /* Streaming (cuda_stream.c): MELSPEC_CUDA_STREAM_BATCH frames of n_fft raw samples, made by
+     * the plan's first melspec_stream_create (batch 0 until then). */
+    cuda_buffers stream_buffers;
 } cuda_state;
 
 /* ---- error plumbing (each macro expects `plan` in scope) ---------------------------------------- */
@@ -118,6 +121,9 @@ melspec_status melspec_cufft_fail(melspec_plan *plan, cufftResult result, const 
  * first) and runs them once so that nothing loads lazily later. On failure frees what it made. */
 melspec_status melspec_cuda_buffers_create(melspec_plan *plan, int64_t batch, int64_t samples,
                                            cuda_buffers *buffers);
+/* The same for n_frames raw frames of n_fft samples, one frame each (streaming). */
+melspec_status melspec_cuda_frame_buffers_create(melspec_plan *plan, int64_t n_frames,
+                                                 cuda_buffers *buffers);
 /* Frees what buffers holds (any part may be missing) and zeroes it. */
 void melspec_cuda_buffers_destroy(cuda_buffers *buffers);
 
@@ -128,6 +134,14 @@ void melspec_cuda_buffers_destroy(cuda_buffers *buffers);
 melspec_status melspec_cuda_enqueue(melspec_plan *plan, const cuda_buffers *buffers,
                                     cudaStream_t stream, const float *input, int64_t n_signals,
                                     int64_t n_samples, void *output);
+
+/* Enqueues the frame pipeline (window, FFT, |.|^power, filterbank, element-wise scaling) on
+ * n_frames frames of n_fft raw samples each, already padded (raw_frames, device memory), into
+ * output frame after frame (frames-major, the plan's dtype). For streaming: the scaling must not
+ * need clip maxima. Allocates nothing. */
+melspec_status melspec_cuda_enqueue_frames(melspec_plan *plan, const cuda_buffers *buffers,
+                                           cudaStream_t stream, const float *raw_frames,
+                                           int64_t n_frames, void *output);
 
 /* Input and output bytes of one call. */
 void melspec_cuda_call_size(const melspec_plan *plan, int64_t n_signals, int64_t n_samples,
@@ -142,5 +156,16 @@ melspec_status melspec_cuda_run(melspec_plan *plan, int host_path, const float *
                                 int64_t n_signals, int64_t n_samples, void *output);
 /* Destroys every cached graph (after reserve: they point at the old buffers). */
 void melspec_cuda_graphs_clear(cuda_state *state);
+
+/* ---- cuda_stream.c ------------------------------------------------------------------------------- */
+
+/* Frames per batch of stream frames (the staging made by melspec_cuda_stream_prepare). */
+#define MELSPEC_CUDA_STREAM_BATCH 256
+
+/* The backend's stream hooks (melspec_backend_ops.stream_prepare / stream_compute), called with
+ * the plan's device current. */
+melspec_status melspec_cuda_stream_prepare(melspec_plan *plan, float **raw_frames,
+                                           const void **values, int64_t *max_frames);
+melspec_status melspec_cuda_stream_compute(melspec_plan *plan, int64_t n_frames);
 
 #endif

@@ -94,3 +94,35 @@ melspec_status melspec_cuda_enqueue(melspec_plan *plan, const cuda_buffers *buff
     LAUNCH_CHECK("melspec_k_scale_store");
     return MELSPEC_OK;
 }
+
+melspec_status melspec_cuda_enqueue_frames(melspec_plan *plan, const cuda_buffers *buffers,
+                                           cudaStream_t stream, const float *raw_frames,
+                                           int64_t n_frames, void *output)
+{
+    const cuda_state *s = plan->backend_state;
+    const melspec_config *c = &plan->config;
+    if (n_frames < 1 || n_frames > buffers->total_frames || s->needs_clip_max)
+        return melspec_fail(plan, MELSPEC_ERROR_INTERNAL,
+                            "enqueue of %lld stream frames with buffers for %lld%s",
+                            (long long)n_frames, (long long)buffers->total_frames,
+                            s->needs_clip_max ? " and a per-clip scaling" : "");
+
+    /* Each raw frame is a signal of n_fft samples holding exactly one uncentred frame: the
+     * framing kernel only windows it (the padding was applied when it was gathered). */
+    melspec_k_frame(raw_frames, n_frames, c->n_fft, 1, c->n_fft, s->frame_stride, c->hop_length,
+                    0, c->pad_mode, s->d_window, buffers->d_frames, stream);
+    LAUNCH_CHECK("melspec_k_frame");
+
+    /* Frame-major spectra are the complex STFT's frames as they are stored. */
+    const int stft = c->transform == MELSPEC_TRANSFORM_STFT;
+    float *spectrum = stft ? (float *)output : buffers->d_spectrum;
+    FORWARD_IF_ERROR(enqueue_fft(plan, buffers, stream, n_frames, spectrum));
+    if (stft) return MELSPEC_OK;
+
+    const melspec_k_shape shape = {1, n_frames, plan->n_bins, plan->n_freq};
+    const melspec_k_mel *mel = c->transform == MELSPEC_TRANSFORM_MEL ? &s->mel : NULL;
+    melspec_k_power_spectrum(spectrum, shape, s->power, mel, MELSPEC_LAYOUT_FRAMES_MAJOR,
+                             s->scaling, c->output_dtype, output, stream);
+    LAUNCH_CHECK("melspec_k_power_spectrum");
+    return MELSPEC_OK;
+}
