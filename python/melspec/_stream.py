@@ -52,8 +52,7 @@ class Stream:
         self._n_bins = (config.n_mels if config.transform == L.TRANSFORM_MEL
                         else 1 + config.n_fft // 2)
         self._hop = config.hop_length
-        self._dtype = (np.dtype(np.complex64) if config.transform == L.TRANSFORM_STFT
-                       else np.dtype(np.float32))
+        self._dtype = plan._dtype  # float32, float16 (CUDA plans) or complex64
         self._handles = []
         self._finalizer = weakref.finalize(self, _destroy_all, self._handles)
         self._lead = ()
