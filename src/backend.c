@@ -56,3 +56,17 @@ melspec_status melspec_select_backend(const melspec_config *config, melspec_back
     *ops = &melspec_cpu_ops;
     return MELSPEC_OK;
 }
+
+melspec_status melspec_select_cqt_backend(const melspec_config *config, melspec_backend *chosen,
+                                          const melspec_backend_ops **ops, char *message,
+                                          size_t capacity)
+{
+    if ((melspec_backend)config->backend == MELSPEC_BACKEND_CUDA)
+        return melspec_fail_message(message, capacity, MELSPEC_ERROR_BACKEND_UNAVAILABLE,
+                                    "backend CUDA: the CUDA backend has no constant-Q transform "
+                                    "yet (use CPU or AUTO)");
+    (void)config;
+    *chosen = MELSPEC_BACKEND_CPU;
+    *ops = &melspec_cpu_cqt_ops;
+    return MELSPEC_OK;
+}

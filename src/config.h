@@ -14,6 +14,12 @@
 melspec_status melspec_config_resolve(const melspec_config *config, melspec_config *resolved,
                                       char *message, size_t capacity);
 
+/* Copies a caller's config struct of `theirs` bytes into `out` (`ours` bytes) by the
+ * copy_struct_from_user rule; init_name is the function that fills it (for messages). */
+melspec_status melspec_copy_config_struct(const void *config, size_t theirs, void *out,
+                                          size_t ours, size_t smallest, const char *init_name,
+                                          char *message, size_t capacity);
+
 /* Bytes of one output value for a config (8 for complex64). */
 size_t melspec_output_value_bytes(const melspec_config *config);
 
