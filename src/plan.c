@@ -84,7 +84,8 @@ static melspec_status design(melspec_plan *plan, char *message, size_t capacity)
                                    (melspec_mel_norm)c->mel_norm, plan->filterbank) != 0)
         return melspec_fail_message(message, capacity, MELSPEC_ERROR_OUT_OF_MEMORY,
                                     "mel filterbank design");
-    const int64_t empty = melspec_dsp_first_empty_row(plan->filterbank, c->n_mels, plan->n_freq);
+    const int64_t empty =
+        melspec_dsp_first_empty_band(plan->filterbank, c->n_mels, plan->n_freq, c->fmin);
     if (empty >= 0)
         return melspec_fail_message(
             message, capacity, MELSPEC_ERROR_INVALID_ARGUMENT,
@@ -214,10 +215,16 @@ melspec_status melspec_plan_output_bytes(melspec_plan *plan, int64_t n_signals, 
 
 static int64_t first_non_finite(const float *x, int64_t n)
 {
-    /* Summing x*0 keeps the loop branch-free; only a NaN or Inf makes the sum non-zero. */
-    float poison = 0.0f;
-    for (int64_t i = 0; i < n; i++) poison += x[i] * 0.0f;
-    if (poison == 0.0f) return -1;
+    /* A float is NaN or Inf exactly when its exponent bits are all ones. Testing the bits with
+     * integer operations lets the compiler vectorise the scan that runs on every call. */
+    const uint32_t exponent = 0x7f800000u;
+    uint32_t any = 0;
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t bits;
+        memcpy(&bits, &x[i], sizeof bits);
+        any |= (uint32_t)((bits & exponent) == exponent);
+    }
+    if (!any) return -1;
     for (int64_t i = 0; i < n; i++)
         if (!isfinite(x[i])) return i;
     return -1;
@@ -229,14 +236,14 @@ melspec_status melspec_execute(melspec_plan *plan, const float *input, int64_t n
     if (plan == NULL) return MELSPEC_ERROR_NULL_POINTER;
     if (input == NULL) return melspec_fail(plan, MELSPEC_ERROR_NULL_POINTER, "input is NULL");
     if (output == NULL) return melspec_fail(plan, MELSPEC_ERROR_NULL_POINTER, "output is NULL");
-    size_t needed;
+    size_t needed, n_input, input_bytes;
     melspec_status status = melspec_plan_output_bytes(plan, n_signals, n_samples, &needed);
     if (status != MELSPEC_OK) return status;
-    size_t n_input;
-    if (!melspec_mul_size((size_t)n_signals, (size_t)n_samples, &n_input))
+    if (!melspec_mul_size((size_t)n_signals, (size_t)n_samples, &n_input) ||
+        !melspec_mul_size(n_input, sizeof(float), &input_bytes))
         return melspec_fail(plan, MELSPEC_ERROR_SIZE_OVERFLOW,
-                            "n_signals x n_samples = %lld x %lld overflows", (long long)n_signals,
-                            (long long)n_samples);
+                            "n_signals x n_samples = %lld x %lld floats overflows size_t",
+                            (long long)n_signals, (long long)n_samples);
     if (output_capacity < needed)
         return melspec_fail(plan, MELSPEC_ERROR_BUFFER_TOO_SMALL,
                             "output holds %zu bytes but %lld signal(s) of %lld samples need %zu",

@@ -59,7 +59,8 @@ float *melspec_cpu_frame_scratch(melspec_plan *plan)
     return ((cpu_state *)plan->backend_state)->frame;
 }
 
-static void spectrum_power(const float *spectrum, int64_t n_freq, double power, float *out)
+static void spectrum_power(const float *restrict spectrum, int64_t n_freq, double power,
+                           float *restrict out)
 {
     if (power == 2.0) {
         for (int64_t k = 0; k < n_freq; k++) {
@@ -96,8 +97,9 @@ void melspec_cpu_frame_values(melspec_plan *plan, const float *frame_samples, fl
 {
     cpu_state *s = plan->backend_state;
     const melspec_config *c = &plan->config;
-    float *in = melspec_rfft_input(s->fft);
-    for (int64_t i = 0; i < c->n_fft; i++) in[i] = frame_samples[i] * s->window[i];
+    float *restrict in = melspec_rfft_input(s->fft);
+    const float *restrict window = s->window;
+    for (int64_t i = 0; i < c->n_fft; i++) in[i] = frame_samples[i] * window[i];
     const float *spectrum = melspec_rfft_execute(s->fft);
     switch ((melspec_transform)c->transform) {
     case MELSPEC_TRANSFORM_STFT:

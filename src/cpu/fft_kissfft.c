@@ -1,5 +1,13 @@
-/* melspec_rfft on KissFFT (BSD). kiss_fftr needs an even size; odd sizes use the complex
- * transform with a zero imaginary part. */
+/* melspec_rfft on KissFFT (BSD).
+ *
+ * KissFFT factors n into radices 2, 3, 4 and 5 and handles any other prime factor p with an
+ * O(p^2) butterfly summed in float, whose error grows with p (a prime n_fft such as 1103 lands
+ * near 2e-6 of the peak). Sizes with a prime factor above MAX_DIRECT_PRIME therefore go through
+ * Bluestein's identity instead, X[k] = conj(w_k) sum_t (x_t conj(w_t)) w_{k-t} with
+ * w_t = exp(i pi t^2 / n): a convolution done with power-of-two KissFFT transforms, accurate to
+ * float rounding for every n. Even sizes otherwise use kiss_fftr; odd ones the complex transform.
+ */
+#include <math.h>
 #include <stdlib.h>
 
 #include <kiss_fft.h>
@@ -7,32 +15,131 @@
 
 #include "fft.h"
 
+#define MAX_DIRECT_PRIME 61
+
+typedef struct bluestein {
+    int64_t length;        /* m: a power of two >= 2n - 1 */
+    kiss_fft_cfg forward;  /* size m */
+    kiss_fft_cfg inverse;  /* size m */
+    kiss_fft_cpx *chirp;   /* n: conj(w_t) */
+    kiss_fft_cpx *kernel;  /* m: FFT of the chirp convolution kernel, scaled by 1/m */
+    kiss_fft_cpx *work;    /* m */
+    kiss_fft_cpx *product; /* m */
+} bluestein;
+
 struct melspec_rfft {
     int64_t n;
-    kiss_fftr_cfg real_plan;    /* even n */
-    kiss_fft_cfg complex_plan;  /* odd n */
-    float *input;               /* n */
-    kiss_fft_cpx *complex_input; /* n, odd n only */
-    kiss_fft_cpx *output;       /* n (odd) or 1 + n/2 (even) */
+    kiss_fftr_cfg real_plan;     /* even n, small prime factors */
+    kiss_fft_cfg complex_plan;   /* odd n, small prime factors */
+    bluestein *chirp_z;          /* n with a large prime factor */
+    float *input;                /* n */
+    kiss_fft_cpx *complex_input; /* n, complex_plan only */
+    kiss_fft_cpx *output;        /* the transform, at least 1 + n/2 values */
 };
+
+static int64_t largest_prime_factor(int64_t n)
+{
+    int64_t largest = 1;
+    for (int64_t p = 2; p * p <= n; p++)
+        while (n % p == 0) {
+            largest = p;
+            n /= p;
+        }
+    return n > 1 ? n : largest;
+}
+
+static void bluestein_free(bluestein *b)
+{
+    if (b == NULL) return;
+    kiss_fft_free(b->forward);
+    kiss_fft_free(b->inverse);
+    free(b->chirp);
+    free(b->kernel);
+    free(b->work);
+    free(b->product);
+    free(b);
+}
+
+static bluestein *bluestein_create(int64_t n)
+{
+    bluestein *b = calloc(1, sizeof *b);
+    if (b == NULL) return NULL;
+    b->length = 1;
+    while (b->length < 2 * n - 1) b->length *= 2;
+    const int64_t m = b->length;
+    b->forward = kiss_fft_alloc((int)m, 0, NULL, NULL);
+    b->inverse = kiss_fft_alloc((int)m, 1, NULL, NULL);
+    b->chirp = calloc((size_t)n, sizeof *b->chirp);
+    b->kernel = calloc((size_t)m, sizeof *b->kernel);
+    b->work = calloc((size_t)m, sizeof *b->work);
+    b->product = calloc((size_t)m, sizeof *b->product);
+    if (!b->forward || !b->inverse || !b->chirp || !b->kernel || !b->work || !b->product) {
+        bluestein_free(b);
+        return NULL;
+    }
+    const double pi = 3.14159265358979323846264338327950288;
+    for (int64_t t = 0; t < n; t++) {
+        /* t^2 mod 2n keeps the angle exact for large t */
+        const double angle = pi * (double)((t * t) % (2 * n)) / (double)n;
+        b->chirp[t].r = (float)cos(angle);
+        b->chirp[t].i = (float)-sin(angle);
+        /* the kernel w_t at t and at m - t, scaled so the inverse transform needs no pass */
+        const float re = (float)(cos(angle) / (double)m), im = (float)(sin(angle) / (double)m);
+        b->work[t].r = re;
+        b->work[t].i = im;
+        if (t > 0) {
+            b->work[m - t].r = re;
+            b->work[m - t].i = im;
+        }
+    }
+    kiss_fft(b->forward, b->work, b->kernel);
+    return b;
+}
+
+/* Bins 0 .. n/2 of the DFT of n real samples. */
+static void bluestein_execute(bluestein *b, int64_t n, const float *x, kiss_fft_cpx *out)
+{
+    const int64_t m = b->length;
+    for (int64_t t = 0; t < n; t++) {
+        b->work[t].r = x[t] * b->chirp[t].r;
+        b->work[t].i = x[t] * b->chirp[t].i;
+    }
+    for (int64_t t = n; t < m; t++) b->work[t].r = b->work[t].i = 0.0f;
+    kiss_fft(b->forward, b->work, b->product);
+    for (int64_t k = 0; k < m; k++) {
+        const kiss_fft_cpx a = b->product[k], h = b->kernel[k];
+        b->product[k].r = a.r * h.r - a.i * h.i;
+        b->product[k].i = a.r * h.i + a.i * h.r;
+    }
+    kiss_fft(b->inverse, b->product, b->work);
+    for (int64_t k = 0; k <= n / 2; k++) {
+        const kiss_fft_cpx c = b->work[k], w = b->chirp[k];
+        out[k].r = c.r * w.r - c.i * w.i;
+        out[k].i = c.r * w.i + c.i * w.r;
+    }
+}
 
 melspec_rfft *melspec_rfft_create(int64_t n)
 {
-    if (n < 1 || n > INT32_MAX) return NULL;
+    if (n < 1 || n > INT32_MAX / 4) return NULL;
     melspec_rfft *fft = calloc(1, sizeof *fft);
     if (fft == NULL) return NULL;
     fft->n = n;
-    const int even = n % 2 == 0;
     fft->input = calloc((size_t)n, sizeof *fft->input);
-    fft->output = calloc((size_t)(even ? n / 2 + 1 : n), sizeof *fft->output);
-    if (even) {
+    fft->output = calloc((size_t)n, sizeof *fft->output);
+    int ready;
+    if (largest_prime_factor(n) > MAX_DIRECT_PRIME) {
+        fft->chirp_z = bluestein_create(n);
+        ready = fft->chirp_z != NULL;
+    } else if (n % 2 == 0) {
         fft->real_plan = kiss_fftr_alloc((int)n, 0, NULL, NULL);
+        ready = fft->real_plan != NULL;
     } else {
         fft->complex_plan = kiss_fft_alloc((int)n, 0, NULL, NULL);
         fft->complex_input = calloc((size_t)n, sizeof *fft->complex_input);
+        ready = fft->complex_plan != NULL && fft->complex_input != NULL;
     }
-    if (!fft->input || !fft->output || (even ? !fft->real_plan : !fft->complex_plan) ||
-        (!even && !fft->complex_input)) {
+    if (!ready || !fft->input || !fft->output) {
         melspec_rfft_destroy(fft);
         return NULL;
     }
@@ -44,6 +151,7 @@ void melspec_rfft_destroy(melspec_rfft *fft)
     if (fft == NULL) return;
     kiss_fftr_free(fft->real_plan);
     kiss_fft_free(fft->complex_plan);
+    bluestein_free(fft->chirp_z);
     free(fft->input);
     free(fft->complex_input);
     free(fft->output);
@@ -54,7 +162,9 @@ float *melspec_rfft_input(melspec_rfft *fft) { return fft->input; }
 
 const float *melspec_rfft_execute(melspec_rfft *fft)
 {
-    if (fft->real_plan != NULL) {
+    if (fft->chirp_z != NULL) {
+        bluestein_execute(fft->chirp_z, fft->n, fft->input, fft->output);
+    } else if (fft->real_plan != NULL) {
         kiss_fftr(fft->real_plan, fft->input, fft->output);
     } else {
         for (int64_t i = 0; i < fft->n; i++) {

@@ -71,12 +71,15 @@ int melspec_dsp_mel_filterbank(double sample_rate, int64_t n_fft, int64_t n_mels
     return 0;
 }
 
-int64_t melspec_dsp_first_empty_row(const double *matrix, int64_t n_rows, int64_t n_columns)
+int64_t melspec_dsp_first_empty_band(const double *filterbank, int64_t n_mels, int64_t n_freq,
+                                     double fmin)
 {
-    for (int64_t r = 0; r < n_rows; r++) {
-        int64_t c = 0;
-        while (c < n_columns && matrix[r * n_columns + c] == 0.0) c++;
-        if (c == n_columns) return r;
+    for (int64_t m = 0; m < n_mels; m++) {
+        /* only band 0 can start at 0 Hz (the edges increase), and only when fmin is 0 */
+        if (m == 0 && fmin == 0.0) continue;
+        int64_t k = 0;
+        while (k < n_freq && filterbank[m * n_freq + k] == 0.0) k++;
+        if (k == n_freq) return m;
     }
     return -1;
 }

@@ -1,0 +1,45 @@
+"""melspec: mel spectrograms and the STFT with librosa's numbers, on the CPU and NVIDIA GPUs.
+
+A ctypes binding of libmelspec (no compiled extension). Swap ``librosa`` for ``melspec`` in::
+
+    S = melspec.melspectrogram(y, sr=16000, n_fft=400, hop_length=160, n_mels=80)
+
+or build a plan once and call it in a loop (the fast path)::
+
+    with melspec.MelSpectrogram(sr=16000, n_fft=800, hop_length=200, n_mels=80) as plan:
+        for y in chunks:
+            S = plan(y)
+
+See docs/python.md.
+"""
+from . import feature, filters
+from ._db import amplitude_to_db, power_to_db
+from ._device import DeviceArray
+from ._errors import (BackendUnavailableError, DeviceError, InvalidArgumentError,
+                      LibraryMismatchError, MelspecError, OutOfMemoryError, Status)
+from ._functions import melspectrogram, stft
+from ._library import lib as _lib
+from ._plan import STFT, MelSpectrogram, Spectrogram
+
+__version__ = "0.1.0"
+library_version = _lib.version_string().decode()
+library_path = _lib.path
+
+
+def cuda_device_count():
+    """Usable CUDA devices as the library sees them (0 in a CPU-only build)."""
+    return _lib.cuda_device_count()
+
+
+def cuda_compiled():
+    """True when the loaded library was built with its CUDA backend."""
+    return bool(_lib.cuda_compiled())
+
+
+__all__ = [
+    "melspectrogram", "stft", "power_to_db", "amplitude_to_db", "feature", "filters",
+    "MelSpectrogram", "Spectrogram", "STFT", "DeviceArray",
+    "MelspecError", "InvalidArgumentError", "BackendUnavailableError", "DeviceError",
+    "OutOfMemoryError", "LibraryMismatchError", "Status",
+    "cuda_device_count", "cuda_compiled", "library_version", "library_path",
+]

@@ -1,0 +1,142 @@
+/* src/dsp in double: windows against librosa, Hz<->mel round trips and reference points,
+ * the filterbank's design rules. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "dsp/mel.h"
+#include "dsp/window.h"
+#include "test_support.h"
+
+static void test_windows_match_librosa(void **state)
+{
+    (void)state;
+    char names[32][128];
+    const int n = fixture_list("window_", names, 32);
+    assert_true(n >= 6);
+    for (int i = 0; i < n; i++) {
+        fixture *f = fixture_load(names[i]);
+        const int64_t n_fft = (int64_t)fixture_param(f, "n_fft");
+        const int64_t win_length = (int64_t)fixture_param(f, "win_length");
+        double *w = malloc((size_t)n_fft * sizeof *w);
+        assert_non_null(w);
+        assert_int_equal(melspec_dsp_window((melspec_window)fixture_param(f, "window"), win_length,
+                                            n_fft, w),
+                         0);
+        const fixture_array *expected = fixture_get(f, "window");
+        assert_int_equal(expected->n_values, n_fft);
+        for (int64_t k = 0; k < n_fft; k++)
+            if (fabs(w[k] - expected->values[k]) > 1e-15)
+                fail_msg("%s: w[%lld] = %.17g, librosa %.17g", names[i], (long long)k, w[k],
+                         expected->values[k]);
+        free(w);
+        fixture_free(f);
+    }
+}
+
+static void test_window_rejects_bad_sizes(void **state)
+{
+    (void)state;
+    double w[8];
+    assert_int_equal(melspec_dsp_window(MELSPEC_WINDOW_HANN, 0, 8, w), -1);
+    assert_int_equal(melspec_dsp_window(MELSPEC_WINDOW_HANN, 9, 8, w), -1);
+    assert_int_equal(melspec_dsp_window((melspec_window)42, 8, 8, w), -1);
+    assert_int_equal(melspec_dsp_window(MELSPEC_WINDOW_HANN, 8, 8, NULL), -1);
+}
+
+/* Values from librosa.hz_to_mel / librosa.mel_to_hz (librosa 0.11). */
+static void test_mel_scales(void **state)
+{
+    (void)state;
+    assert_close(melspec_dsp_hz_to_mel(0.0, MELSPEC_MEL_SCALE_SLANEY), 0.0, 1e-12);
+    assert_close(melspec_dsp_hz_to_mel(500.0, MELSPEC_MEL_SCALE_SLANEY), 7.5, 1e-12);
+    assert_close(melspec_dsp_hz_to_mel(1000.0, MELSPEC_MEL_SCALE_SLANEY), 15.0, 1e-12);
+    assert_close(melspec_dsp_hz_to_mel(8000.0, MELSPEC_MEL_SCALE_SLANEY),
+                        15.0 + log(8.0) / (log(6.4) / 27.0), 1e-12);
+    assert_close(melspec_dsp_hz_to_mel(1000.0, MELSPEC_MEL_SCALE_HTK),
+                        2595.0 * log10(1.0 + 1000.0 / 700.0), 1e-9);
+    for (int scale = 0; scale <= 1; scale++)
+        for (double hz = 0.0; hz < 24000.0; hz += 37.3) {
+            const double mel = melspec_dsp_hz_to_mel(hz, (melspec_mel_scale)scale);
+            assert_close(melspec_dsp_mel_to_hz(mel, (melspec_mel_scale)scale), hz,
+                                1e-9 * (1.0 + hz));
+        }
+}
+
+static void test_mel_frequencies_endpoints_exact(void **state)
+{
+    (void)state;
+    double f[130];
+    melspec_dsp_mel_frequencies(130, 55.0, 7600.0, MELSPEC_MEL_SCALE_SLANEY, f);
+    assert_close(f[0], 55.0, 1e-9);
+    assert_close(f[129], 7600.0, 1e-9);
+    for (int i = 1; i < 130; i++) assert_true(f[i] > f[i - 1]);
+}
+
+static void test_fft_bin_frequency_is_rfftfreq(void **state)
+{
+    (void)state;
+    /* odd n_fft: the last bin is below Nyquist, unlike linspace(0, sr/2, ...) */
+    assert_close(melspec_dsp_fft_bin_frequency(551, 1103, 8000.0), 551.0 * 8000.0 / 1103.0,
+                        1e-9);
+    assert_close(melspec_dsp_fft_bin_frequency(200, 400, 16000.0), 8000.0, 1e-9);
+}
+
+static void test_filterbank_design_rules(void **state)
+{
+    (void)state;
+    enum { N_MELS = 40, N_FFT = 1024, N_FREQ = 1 + N_FFT / 2 };
+    double *fb = malloc(N_MELS * N_FREQ * sizeof *fb);
+    assert_non_null(fb);
+    assert_int_equal(melspec_dsp_mel_filterbank(16000, N_FFT, N_MELS, 0.0, 8000.0,
+                                                MELSPEC_MEL_SCALE_HTK, MELSPEC_MEL_NORM_NONE, fb),
+                     0);
+    for (int m = 0; m < N_MELS; m++) {
+        double peak = 0.0;
+        for (int k = 0; k < N_FREQ; k++) {
+            assert_true(fb[m * N_FREQ + k] >= 0.0);
+            peak = fmax(peak, fb[m * N_FREQ + k]);
+        }
+        assert_true(peak > 0.5 && peak <= 1.0); /* unnormalised triangles peak near 1 */
+    }
+    assert_int_equal(melspec_dsp_first_empty_band(fb, N_MELS, N_FREQ, 0.0), -1);
+    /* 256 bands over 129 bins must leave some band empty */
+    double *crowded = malloc(256 * 129 * sizeof *crowded);
+    assert_non_null(crowded);
+    assert_int_equal(melspec_dsp_mel_filterbank(16000, 256, 256, 0.0, 8000.0,
+                                                MELSPEC_MEL_SCALE_SLANEY, MELSPEC_MEL_NORM_SLANEY,
+                                                crowded),
+                     0);
+    assert_true(melspec_dsp_first_empty_band(crowded, 256, 129, 0.0) > 0);
+    /* librosa exempts a band starting at 0 Hz: sr 48000, n_fft 400, 50 HTK bands from 0 Hz has
+     * an empty first band and nothing else empty */
+    double *first_empty = malloc(50 * 201 * sizeof *first_empty);
+    assert_non_null(first_empty);
+    assert_int_equal(melspec_dsp_mel_filterbank(48000, 400, 50, 0.0, 24000.0,
+                                                MELSPEC_MEL_SCALE_HTK, MELSPEC_MEL_NORM_SLANEY,
+                                                first_empty),
+                     0);
+    for (int k = 0; k < 201; k++) assert_true(first_empty[k] == 0.0);
+    assert_int_equal(melspec_dsp_first_empty_band(first_empty, 50, 201, 0.0), -1);
+    assert_int_equal(melspec_dsp_first_empty_band(first_empty, 50, 201, 1.0), 0);
+    free(first_empty);
+    free(crowded);
+    free(fb);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_windows_match_librosa),
+        cmocka_unit_test(test_window_rejects_bad_sizes),
+        cmocka_unit_test(test_mel_scales),
+        cmocka_unit_test(test_mel_frequencies_endpoints_exact),
+        cmocka_unit_test(test_fft_bin_frequency_is_rfftfreq),
+        cmocka_unit_test(test_filterbank_design_rules),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,62 @@
+/* Shared helpers of the C tests: fixtures written by fixtures/generate_fixtures.py, error
+ * measures, and test signals. */
+#ifndef MELSPEC_TEST_SUPPORT_H
+#define MELSPEC_TEST_SUPPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "melspec.h"
+
+#define MAX_FIXTURE_PARAMS 64
+#define MAX_FIXTURE_ARRAYS 16
+
+typedef struct fixture_array {
+    char name[64];
+    int n_dims;
+    int64_t dims[4];
+    int64_t n_values;
+    double *values;
+} fixture_array;
+
+typedef struct fixture {
+    char path[512];
+    int n_params;
+    char param_keys[MAX_FIXTURE_PARAMS][64];
+    char param_values[MAX_FIXTURE_PARAMS][64];
+    int n_arrays;
+    fixture_array arrays[MAX_FIXTURE_ARRAYS];
+} fixture;
+
+/* Loads MELSPEC_FIXTURE_DIR/name (fails the test when unreadable). Free with fixture_free. */
+fixture *fixture_load(const char *name);
+void fixture_free(fixture *f);
+/* A parameter as a number / string; fails the test when missing. */
+double fixture_param(const fixture *f, const char *key);
+const char *fixture_param_string(const fixture *f, const char *key);
+int fixture_has_param(const fixture *f, const char *key);
+/* An array by name; fails the test when missing. */
+const fixture_array *fixture_get(const fixture *f, const char *name);
+/* Names of the fixture files starting with prefix, sorted; returns the count (at most max). */
+int fixture_list(const char *prefix, char names[][128], int max);
+
+/* Fills a config from a fixture's parameters (every field the generator records). */
+void config_from_fixture(const fixture *f, melspec_config *config);
+
+/* max |actual - expected| / max |expected|, in double. */
+double normalized_max_error_f(const float *actual, const double *expected, int64_t n);
+double normalized_max_error_d(const double *actual, const double *expected, int64_t n);
+
+/* |a - b| <= tolerance, with both values in the failure message (cmocka 1.1 has no double
+ * comparison). */
+#define assert_close(a, b, tolerance) assert_close_at((a), (b), (tolerance), __FILE__, __LINE__)
+void assert_close_at(double a, double b, double tolerance, const char *file, int line);
+
+/* Deterministic pseudo-random numbers (xorshift), so failures reproduce. */
+uint64_t test_rand_next(uint64_t *state);
+double test_rand_uniform(uint64_t *state); /* in [-1, 1) */
+
+/* Signals that look like audio: tones + noise + a chirp; never all zeros. */
+void make_test_signal(float *out, int64_t n, double sample_rate, uint64_t seed);
+
+#endif
