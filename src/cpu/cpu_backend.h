@@ -30,4 +30,8 @@ float *melspec_cpu_frame_scratch(melspec_plan *plan);
  * computes; src/cqt_decimator.h), 0 restores libsoxr. For tests. */
 melspec_status melspec_cpu_cqt_use_fir(melspec_plan *plan, int use_fir);
 
+/* CQT plans on the CPU: the portable kernel product instead of the one picked for this CPU
+ * (AVX2 and FMA where available). For tests. */
+melspec_status melspec_cpu_cqt_use_portable_product(melspec_plan *plan);
+
 #endif
