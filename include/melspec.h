@@ -1,6 +1,6 @@
 /*
- * melspec.h — mel spectrograms, STFT magnitudes and the complex STFT, on the CPU and on NVIDIA
- * GPUs, with librosa's numbers.
+ * melspec.h — mel spectrograms, STFT magnitudes, the complex STFT and the constant-Q transform,
+ * on the CPU and on NVIDIA GPUs, with librosa's numbers.
  *
  * Usage:
  *
@@ -32,7 +32,8 @@
  * failure (melspec_plan_last_error).
  *
  * Semantics follow librosa >= 0.10 (see README.md): librosa.stft, librosa.feature.melspectrogram,
- * librosa.filters.mel, librosa.power_to_db and librosa.amplitude_to_db.
+ * librosa.filters.mel, librosa.power_to_db and librosa.amplitude_to_db; librosa.cqt for the
+ * constant-Q plans (melspec_cqt_plan_create, below).
  */
 #ifndef MELSPEC_H
 #define MELSPEC_H
@@ -345,17 +346,22 @@ MELSPEC_API melspec_status melspec_stream_latency(const melspec_stream *stream,
  * is accepted: the signal is halved only while the hop stays even, lower octaves then run at the
  * last rate with longer filters.
  *
- * Output: n_bins rows from fmin upwards; n_frames = the least over octaves of 1 + L_o / hop_o
- * (L_o: the octave's signal length after its halvings, ceil(L / 2) each), which is 1 + n/hop when
- * the hop is a multiple of 2^(halvings). COMPLEX writes complex64 (interleaved re, im float
- * pairs, librosa's dtype for float32 input); MAGNITUDE writes float |C|, to which the scaling
- * stage applies (e.g. AMPLITUDE_TO_DB with ref_mode MAX: librosa.amplitude_to_db(|C|, ref=np.max)).
+ * Output: n_bins rows from fmin upwards and librosa's frame count, 1 + n/hop_length, or, after
+ * an early downsampling by f, 1 + ceil(n/f) / (hop_length/f) (the least over octaves, as librosa
+ * trims); n < f is INPUT_TOO_SHORT, as librosa raises. COMPLEX writes complex64 (interleaved re,
+ * im float pairs, librosa's dtype for float32 input); MAGNITUDE writes float |C|, to which the
+ * scaling stage applies (e.g. AMPLITUDE_TO_DB with ref_mode MAX is
+ * librosa.amplitude_to_db(np.abs(C), ref=np.max)).
  *
- * Memory: the CPU backend keeps the decimated signals for max_samples per signal (grown by
- * melspec_plan_reserve). It uses libsoxr for the halvings; libsoxr 0.1.3 implements soxr_clear,
- * which resets a resampler between signals, by freeing and re-creating its internal state, so a
- * CPU CQT execute lets libsoxr allocate (a few small blocks per octave and signal); melspec itself
- * allocates nothing there.
+ * Accuracy: within 1e-6 of librosa's peak typically, 1e-5 always but where a basis coefficient
+ * lies on librosa's sparsity threshold (see docs/cqt.md).
+ *
+ * Memory and threads: the CPU backend keeps the decimated signals for max_samples per signal
+ * (grown by melspec_plan_reserve). It halves the signal with libsoxr, which allocates during
+ * execute: resetting a resampler between signals (soxr_clear) frees and re-creates its state in
+ * libsoxr 0.1.3, about 20 small blocks per halving and signal; melspec itself allocates
+ * nothing there. It runs on the calling thread only. The CUDA backend has no CQT yet: AUTO runs
+ * CQT plans on the CPU and CUDA is BACKEND_UNAVAILABLE.
  */
 
 typedef enum melspec_cqt_output {
@@ -380,12 +386,12 @@ typedef struct melspec_cqt_config {
     double fmin;              /* Hz of the lowest bin; 0 = C1 = 32.703 Hz */
     int64_t n_bins;           /* 0 = 84 */
     int64_t bins_per_octave;  /* 0 = 12 */
-    double tuning;            /* offset in fractions of a bin: fmin * 2^(tuning/bins_per_octave); 0 */
+    double tuning;            /* in fractions of a bin: fmin * 2^(tuning/bins_per_octave); 0 */
     double filter_scale;      /* > 0; 0 = 1 */
     int32_t norm;             /* melspec_cqt_norm; L1 */
     int32_t window;           /* melspec_window of the wavelets; HANN */
-    double sparsity;          /* fraction of each basis row's mass dropped, [0, 1); 0.01 (0 keeps all) */
-    int32_t scale;            /* 1: divide each bin by sqrt(filter length) (librosa scale=True); 1 */
+    double sparsity;          /* share of each basis row's mass dropped, [0, 1); 0.01 (0: none) */
+    int32_t scale;            /* 1: divide each bin by sqrt(its filter length) (scale=True); 1 */
     int32_t pad_mode;         /* melspec_pad_mode of the frames; CONSTANT */
     int32_t scaling;          /* melspec_scaling, MAGNITUDE output only; NONE */
     int32_t ref_mode;         /* melspec_ref_mode; VALUE */

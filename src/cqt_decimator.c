@@ -15,12 +15,15 @@
 /* Outputs probed for libsoxr's start-up behaviour (it settles within about 90 for HQ). */
 #define PROBE_ROWS 256
 
-static int64_t round_up(int64_t x, int64_t multiple) { return (x + multiple - 1) / multiple * multiple; }
+static int64_t round_up(int64_t x, int64_t multiple)
+{
+    return (x + multiple - 1) / multiple * multiple;
+}
 
 /* soxr emits floor(n/M + 1/2) samples for n inputs. */
 static int64_t soxr_length(int64_t n, int64_t factor) { return (2 * n + factor) / (2 * factor); }
 
-/* One-shot SOXR_HQ 1/factor of x (n samples) into y (room samples); the count written, -1 on error. */
+/* One-shot SOXR_HQ 1/factor of x (n samples) into y (room samples): the count written, or -1. */
 static int64_t run_soxr(int64_t factor, const float *x, int64_t n, float *y, int64_t room)
 {
     const soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);

@@ -231,7 +231,7 @@ static void test_golden_fixtures(void **state)
     assert_true(count >= 20);
 }
 
-/* ---- helpers for the API tests ---------------------------------------------------------------- */
+/* ---- helpers for the API tests --------------------------------------------------------------- */
 
 static float *test_signal(int64_t n, double sample_rate, unsigned seed)
 {
@@ -274,7 +274,7 @@ static void cpu_config(melspec_cqt_config *c)
     c->backend = MELSPEC_BACKEND_CPU;
 }
 
-/* ---- frame counts, layouts, batches ----------------------------------------------------------- */
+/* ---- frame counts, layouts, batches ---------------------------------------------------------- */
 
 static void test_frame_counts(void **state)
 {
@@ -375,7 +375,7 @@ static void test_layout_batch_and_magnitude(void **state)
     free(b);
 }
 
-/* ---- the API around the plan ------------------------------------------------------------------ */
+/* ---- the API around the plan ----------------------------------------------------------------- */
 
 static void test_plan_queries(void **state)
 {
@@ -545,7 +545,7 @@ static void test_config_errors(void **state)
     assert_int_equal(melspec_cqt_config_size(), sizeof(melspec_cqt_config));
 }
 
-/* ---- building blocks: the FFT, the design, the measured FIR ----------------------------------- */
+/* ---- building blocks: the FFT, the design, the measured FIR ---------------------------------- */
 
 static void test_fft_matches_dft(void **state)
 {

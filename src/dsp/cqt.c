@@ -232,7 +232,8 @@ static int design_octave(const melspec_cqt_config *c, const melspec_cqt_design *
             goto done;
     }
     for (int64_t k = 0; k < o->n_filters; k++) {
-        thresholds[k] = sparsity_threshold(spectra + k * 2 * n_fft, n_columns, c->sparsity, scratch);
+        thresholds[k] =
+            sparsity_threshold(spectra + k * 2 * n_fft, n_columns, c->sparsity, scratch);
         o->row_start[k + 1] = o->row_start[k];
         for (int64_t j = 0; j < n_columns; j++) {
             const double *v = spectra + k * 2 * n_fft + 2 * j;

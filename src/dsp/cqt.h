@@ -37,7 +37,7 @@ typedef struct melspec_cqt_design {
     int64_t n_octaves;
     double *frequencies;     /* n_bins centre frequencies, ascending (tuning applied) */
     double *alpha;           /* n_bins relative bandwidths */
-    double *lengths;         /* n_bins filter lengths at the analysed rate (what scale divides by) */
+    double *lengths;         /* n_bins filter lengths at the analysed rate (scale divides by) */
     double filter_cutoff;    /* Hz: the highest frequency the top filter reaches */
     int64_t early_factor;    /* librosa's early downsampling: the input is resampled by
                                 1/early_factor before the octaves (1: none) */
@@ -49,7 +49,8 @@ typedef struct melspec_cqt_design {
 /* Window bandwidth librosa's table gives (filters.window_bandwidth): 1.50018310546875 for Hann. */
 double melspec_dsp_cqt_window_bandwidth(melspec_window window);
 
-/* Bin frequencies fmin * 2^(tuning / bpo) * 2^(k / bpo) as librosa.interval_frequencies builds them. */
+/* Bin frequencies fmin * 2^(tuning / bpo) * 2^(k / bpo), built as librosa.interval_frequencies
+ * builds them. */
 void melspec_dsp_cqt_frequencies(double fmin, double tuning, int64_t n_bins,
                                  int64_t bins_per_octave, double *out);
 
