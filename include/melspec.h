@@ -338,7 +338,7 @@ MELSPEC_API melspec_status melspec_stream_latency(const melspec_stream *stream,
  *     melspec_plan_output_shape(plan, n_samples, &n_bins, &n_frames);   // (84, 1 + n/512)
  *     melspec_execute(plan, samples, 1, n_samples, out, n_bins * n_frames * 2 * sizeof(float));
  *
- * The algorithm is librosa's (vqt with gamma 0): alpha-based Q, Hann-windowed complex wavelets of
+ * The algorithm is librosa's (vqt with gamma 0; other gammas give librosa.vqt): alpha-based Q, Hann-windowed complex wavelets of
  * length Q sr / f, normalized, an FFT-domain basis per octave sparsified at `sparsity` of each
  * row's mass, octaves computed from the top with a soxr_hq halving of the signal between them
  * (libsoxr's SOXR_HQ, as librosa's default res_type), early downsampling when the filters allow
@@ -377,6 +377,14 @@ typedef enum melspec_cqt_norm {
     MELSPEC_CQT_NORM_NONE = 3 /* norm=None */
 } melspec_cqt_norm;
 
+/* The variable-Q transform (librosa.vqt): filter lengths Q sr / (f + gamma / alpha), so that low
+ * bins get shorter filters; gamma 0 is the constant-Q transform. */
+typedef enum melspec_vqt_gamma {
+    MELSPEC_VQT_GAMMA_FIXED = 0, /* the config's gamma (0: librosa.cqt) */
+    MELSPEC_VQT_GAMMA_ERB = 1    /* librosa.vqt's gamma=None: alpha 24.7 / 0.108 per bin, bandwidths
+                                    a constant fraction of the equivalent rectangular bandwidth */
+} melspec_vqt_gamma;
+
 /* Same ABI rules as melspec_config. Fields documented "0 = X" take zero as librosa's default X. */
 typedef struct melspec_cqt_config {
     uint32_t struct_size;     /* sizeof(melspec_cqt_config), set by melspec_cqt_config_init */
@@ -388,10 +396,12 @@ typedef struct melspec_cqt_config {
     int64_t bins_per_octave;  /* 0 = 12 */
     double tuning;            /* in fractions of a bin: fmin * 2^(tuning/bins_per_octave); 0 */
     double filter_scale;      /* > 0; 0 = 1 */
+    double gamma;             /* librosa.vqt's bandwidth offset in Hz, >= 0; 0 = constant Q (cqt) */
+    int32_t gamma_mode;       /* melspec_vqt_gamma; FIXED (the gamma field) */
     int32_t norm;             /* melspec_cqt_norm; L1 */
     int32_t window;           /* melspec_window of the wavelets; HANN */
-    double sparsity;          /* share of each basis row's mass dropped, [0, 1); 0.01 (0: none) */
     int32_t scale;            /* 1: divide each bin by sqrt(its filter length) (scale=True); 1 */
+    double sparsity;          /* share of each basis row's mass dropped, [0, 1); 0.01 (0: none) */
     int32_t pad_mode;         /* melspec_pad_mode of the frames; CONSTANT */
     int32_t scaling;          /* melspec_scaling, MAGNITUDE output only; NONE */
     int32_t ref_mode;         /* melspec_ref_mode; VALUE */

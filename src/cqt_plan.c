@@ -25,6 +25,8 @@ void melspec_cqt_config_init(melspec_cqt_config *config)
     config->bins_per_octave = 12;
     config->tuning = 0.0;
     config->filter_scale = 1.0;
+    config->gamma = 0.0;
+    config->gamma_mode = MELSPEC_VQT_GAMMA_FIXED;
     config->norm = MELSPEC_CQT_NORM_L1;
     config->window = MELSPEC_WINDOW_HANN;
     config->sparsity = 0.01;
@@ -87,6 +89,10 @@ static melspec_status check_transform(melspec_cqt_config *c, char *message, size
         FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
              "filter_scale = %g must be positive and finite (0 means 1)", c->filter_scale);
     if (c->filter_scale == 0.0) c->filter_scale = 1.0;
+    if (!isfinite(c->gamma) || c->gamma < 0.0)
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "gamma = %g Hz must be finite and non-negative",
+             c->gamma);
+    CHECK_ENUM(gamma_mode, MELSPEC_VQT_GAMMA_ERB);
     CHECK_ENUM(norm, MELSPEC_CQT_NORM_NONE);
     CHECK_ENUM(window, MELSPEC_WINDOW_RECTANGULAR);
     if (!(c->sparsity >= 0.0 && c->sparsity < 1.0))
@@ -113,12 +119,12 @@ static melspec_status check_basis(const melspec_cqt_config *c, char *message, si
     double *alpha = frequencies + c->n_bins;
     melspec_dsp_cqt_frequencies(c->fmin, c->tuning, c->n_bins, c->bins_per_octave, frequencies);
     melspec_dsp_cqt_alpha(frequencies, c->n_bins, c->bins_per_octave, alpha);
-    const double cutoff = melspec_dsp_cqt_wavelet_lengths(
-        frequencies, alpha, c->n_bins, c->sample_rate, (melspec_window)c->window,
-        c->filter_scale, NULL);
+    const double cutoff = melspec_dsp_cqt_wavelet_lengths(c, frequencies, alpha, c->n_bins,
+                                                          c->sample_rate, NULL);
     const double top = frequencies[c->n_bins - 1];
     /* the longest filter at the full rate bounds every octave's frame length */
-    const double longest = c->filter_scale / alpha[0] * c->sample_rate / frequencies[0];
+    const double longest =
+        melspec_dsp_cqt_filter_length(c, frequencies[0], alpha[0], c->sample_rate);
     free(frequencies);
     const double nyquist = c->sample_rate / 2.0;
     if (!(cutoff <= nyquist))

@@ -1,5 +1,5 @@
 /*
- * Constant-Q transform: librosa.cqt goldens (tests/fixtures/cqt, made by
+ * Constant-Q transform: librosa.cqt and librosa.vqt goldens (tests/fixtures/cqt, made by
  * generate_cqt_fixtures.py), the CPU backend with libsoxr (1e-5 of the peak) and with the FIR
  * measured from libsoxr that the GPU backend applies (1e-4), frame counts, layouts, batches,
  * config errors, and the design's building blocks.
@@ -79,6 +79,9 @@ static void set_field(fixture *f, const char *key, const char *v)
     else if (strcmp(key, "bins_per_octave") == 0) c->bins_per_octave = atoll(v);
     else if (strcmp(key, "tuning") == 0) c->tuning = atof(v);
     else if (strcmp(key, "filter_scale") == 0) c->filter_scale = atof(v);
+    else if (strcmp(key, "gamma") == 0 && strcmp(v, "erb") == 0)
+        c->gamma_mode = MELSPEC_VQT_GAMMA_ERB;
+    else if (strcmp(key, "gamma") == 0) c->gamma = atof(v);
     else if (strcmp(key, "norm") == 0) c->norm = parse_norm(v);
     else if (strcmp(key, "sparsity") == 0) c->sparsity = atof(v);
     else if (strcmp(key, "window") == 0) c->window = parse_window(v);
@@ -228,7 +231,7 @@ static void test_golden_fixtures(void **state)
     closedir(dir);
     print_message("  %d fixtures, worst libsoxr %.2e, portable %.2e, FIR %.2e\n", count,
                   worst_soxr, worst_portable, worst_fir);
-    assert_true(count >= 20);
+    assert_true(count >= 23);
 }
 
 /* ---- helpers for the API tests --------------------------------------------------------------- */
@@ -480,6 +483,8 @@ static void bad_ref(melspec_cqt_config *c)
 }
 static void bad_layout(melspec_cqt_config *c) { c->layout = 5; }
 static void bad_reserved(melspec_cqt_config *c) { c->reserved0 = 1; }
+static void bad_gamma(melspec_cqt_config *c) { c->gamma = -1.0; }
+static void bad_gamma_mode(melspec_cqt_config *c) { c->gamma_mode = 2; }
 
 static void test_config_errors(void **state)
 {
@@ -505,6 +510,8 @@ static void test_config_errors(void **state)
         {bad_ref, MELSPEC_ERROR_INVALID_ARGUMENT, "ref"},
         {bad_layout, MELSPEC_ERROR_INVALID_ARGUMENT, "layout"},
         {bad_reserved, MELSPEC_ERROR_INVALID_ARGUMENT, "reserved0"},
+        {bad_gamma, MELSPEC_ERROR_INVALID_ARGUMENT, "gamma"},
+        {bad_gamma_mode, MELSPEC_ERROR_INVALID_ARGUMENT, "gamma_mode"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         melspec_cqt_config config;

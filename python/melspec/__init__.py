@@ -14,7 +14,7 @@ or build a plan once and call it in a loop (the fast path)::
 See docs/python.md.
 """
 from . import feature, filters
-from ._cqt import CQT, cqt
+from ._cqt import CQT, cqt, vqt
 from ._db import amplitude_to_db, power_to_db
 from ._device import DeviceArray
 from ._errors import (BackendUnavailableError, DeviceError, InvalidArgumentError,
@@ -39,7 +39,7 @@ def cuda_compiled():
 
 
 __all__ = [
-    "melspectrogram", "stft", "cqt", "power_to_db", "amplitude_to_db", "feature", "filters",
+    "melspectrogram", "stft", "cqt", "vqt", "power_to_db", "amplitude_to_db", "feature", "filters",
     "MelSpectrogram", "Spectrogram", "STFT", "CQT", "DeviceArray",
     "MelspecError", "InvalidArgumentError", "BackendUnavailableError", "DeviceError",
     "OutOfMemoryError", "LibraryMismatchError", "Status",

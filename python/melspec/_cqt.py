@@ -1,5 +1,5 @@
-"""The constant-Q transform: ``melspec.cqt`` (librosa.cqt's numbers) and the reusable plan
-``melspec.CQT``.
+"""The constant-Q transform: ``melspec.cqt`` (librosa.cqt's numbers), ``melspec.vqt``
+(librosa.vqt's) and the reusable plan ``melspec.CQT``.
 
 The C side is melspec_cqt_plan_create with a melspec_cqt_config (include/melspec.h); execution,
 output shapes and errors are the plan family's, so CQT is a _Plan subclass that only differs in
@@ -31,10 +31,12 @@ class CqtConfig(ctypes.Structure):
         ("bins_per_octave", ctypes.c_int64),
         ("tuning", ctypes.c_double),
         ("filter_scale", ctypes.c_double),
+        ("gamma", ctypes.c_double),
+        ("gamma_mode", ctypes.c_int32),
         ("norm", ctypes.c_int32),
         ("window", ctypes.c_int32),
-        ("sparsity", ctypes.c_double),
         ("scale", ctypes.c_int32),
+        ("sparsity", ctypes.c_double),
         ("pad_mode", ctypes.c_int32),
         ("scaling", ctypes.c_int32),
         ("ref_mode", ctypes.c_int32),
@@ -57,6 +59,7 @@ class CqtConfig(ctypes.Structure):
 CQT_CONFIG_SIZE = ctypes.sizeof(CqtConfig)
 OUTPUT_COMPLEX, OUTPUT_MAGNITUDE = 0, 1
 NORM_L1, NORM_L2, NORM_MAX, NORM_NONE = 0, 1, 2, 3
+GAMMA_FIXED, GAMMA_ERB = 0, 1
 _OUTPUTS = {"complex": OUTPUT_COMPLEX, "magnitude": OUTPUT_MAGNITUDE}
 
 _p = ctypes.c_void_p
@@ -111,11 +114,12 @@ def _norm(norm):
 
 
 def build(*, sr=22050, hop_length=512, fmin=None, n_bins=84, bins_per_octave=12, tuning=0.0,
-          filter_scale=1, norm=1, sparsity=0.01, window="hann", scale=True, pad_mode="constant",
-          res_type="soxr_hq", dtype=None, output="complex", scaling=None, ref=1.0, amin=None,
-          top_db=80.0, log_offset=1e-6, layout="bins_major", device="auto", max_batch=None,
-          max_samples=None):
-    """A melspec_cqt_config from librosa.cqt's keyword arguments (plus the plan options)."""
+          filter_scale=1, gamma=0.0, norm=1, sparsity=0.01, window="hann", scale=True,
+          pad_mode="constant", res_type="soxr_hq", dtype=None, output="complex", scaling=None,
+          ref=1.0, amin=None, top_db=80.0, log_offset=1e-6, layout="bins_major", device="auto",
+          max_batch=None, max_samples=None):
+    """A melspec_cqt_config from librosa.cqt's (or vqt's) keyword arguments and the plan options.
+    gamma: 0 for the CQT, a number of Hz, or None for librosa.vqt's ERB-based default."""
     if _cqt is None:
         raise InvalidArgumentError(f"{L.lib.path} has no constant-Q transform (a library from "
                                    "before melspec_cqt_plan_create): update libmelspec",
@@ -141,6 +145,12 @@ def build(*, sr=22050, hop_length=512, fmin=None, n_bins=84, bins_per_octave=12,
     config.filter_scale = _config._real("filter_scale", filter_scale)
     if not config.filter_scale > 0.0:
         raise InvalidArgumentError(f"filter_scale = {filter_scale!r} must be positive")
+    if gamma is None:
+        config.gamma_mode = GAMMA_ERB
+    else:
+        config.gamma = _config._real("gamma", gamma)
+        if not config.gamma >= 0.0:
+            raise InvalidArgumentError(f"gamma = {gamma!r} must be non-negative")
     config.norm = _norm(norm)
     config.sparsity = _config._real("sparsity", sparsity)
     config.window = _config._choice("window", window, _config._WINDOWS)
@@ -174,6 +184,7 @@ class CQT(_Plan):
     many times as needed, with librosa.cqt's numbers: complex64 (..., n_bins, t).
 
     Keyword arguments are librosa.cqt's (tuning must be a number; res_type "soxr_hq"), plus:
+    gamma (0 for the CQT; a number of Hz or None, librosa's ERB rule, for librosa.vqt),
     output ("complex", or "magnitude" for float32 np.abs(C)), the scaling stage for magnitudes
     (scaling None / "amplitude_to_db" / "power_to_db" / "log", ref a number or np.max per clip,
     amin, top_db, log_offset), layout ("bins_major" or "frames_major"), device ("auto", "cpu",
@@ -182,13 +193,15 @@ class CQT(_Plan):
     """
 
     def __init__(self, *, sr=22050, hop_length=512, fmin=None, n_bins=84, bins_per_octave=12,
-                 tuning=0.0, filter_scale=1, norm=1, sparsity=0.01, window="hann", scale=True,
-                 pad_mode="constant", res_type="soxr_hq", dtype=None, output="complex",
-                 scaling=None, ref=1.0, amin=None, top_db=80.0, log_offset=1e-6,
-                 layout="bins_major", device="auto", max_batch=None, max_samples=None):
+                 tuning=0.0, filter_scale=1, gamma=0.0, norm=1, sparsity=0.01, window="hann",
+                 scale=True, pad_mode="constant", res_type="soxr_hq", dtype=None,
+                 output="complex", scaling=None, ref=1.0, amin=None, top_db=80.0,
+                 log_offset=1e-6, layout="bins_major", device="auto", max_batch=None,
+                 max_samples=None):
         self._create(build(
             sr=sr, hop_length=hop_length, fmin=fmin, n_bins=n_bins,
-            bins_per_octave=bins_per_octave, tuning=tuning, filter_scale=filter_scale, norm=norm,
+            bins_per_octave=bins_per_octave, tuning=tuning, filter_scale=filter_scale,
+            gamma=gamma, norm=norm,
             sparsity=sparsity, window=window, scale=scale, pad_mode=pad_mode, res_type=res_type,
             dtype=dtype, output=output, scaling=scaling, ref=ref, amin=amin, top_db=top_db,
             log_offset=log_offset, layout=layout, device=device, max_batch=max_batch,
@@ -232,8 +245,10 @@ class CQT(_Plan):
         if c is None:
             return "<melspec.CQT (not created)>"
         state = "closed" if self.closed else self.backend
+        gamma = "ERB" if c.gamma_mode == GAMMA_ERB else f"{c.gamma:g}"
         return (f"<melspec.CQT {state} sr={c.sample_rate:g} hop_length={c.hop_length} "
-                f"fmin={c.fmin:.6g} n_bins={c.n_bins} bins_per_octave={c.bins_per_octave}>")
+                f"fmin={c.fmin:.6g} n_bins={c.n_bins} bins_per_octave={c.bins_per_octave} "
+                f"gamma={gamma}>")
 
 
 def cqt(y, *, sr=22050, hop_length=512, fmin=None, n_bins=84, bins_per_octave=12, tuning=0.0,
@@ -249,3 +264,18 @@ def cqt(y, *, sr=22050, hop_length=512, fmin=None, n_bins=84, bins_per_octave=12
         sr=sr, hop_length=hop_length, fmin=fmin, n_bins=n_bins, bins_per_octave=bins_per_octave,
         tuning=tuning, filter_scale=filter_scale, norm=norm, sparsity=sparsity, window=window,
         scale=scale, pad_mode=pad_mode, res_type=res_type, dtype=dtype, device=device))
+
+
+def vqt(y, *, sr=22050, hop_length=512, fmin=None, n_bins=84, intervals="equal", gamma=None,
+        bins_per_octave=12, tuning=0.0, filter_scale=1, norm=1, sparsity=0.01, window="hann",
+        scale=True, pad_mode="constant", res_type="soxr_hq", dtype=None, device="auto"):
+    """librosa.vqt(y, ...): complex64 (..., n_bins, t). gamma None is librosa's default (filter
+    bandwidths a constant fraction of the ERB); 0 gives the CQT. intervals must be "equal"."""
+    if not (isinstance(intervals, str) and intervals == "equal"):
+        raise InvalidArgumentError(f"intervals = {intervals!r} is not supported (melspec "
+                                   "implements 'equal', equal temperament)")
+    return _run(CQT, y, None, dict(
+        sr=sr, hop_length=hop_length, fmin=fmin, n_bins=n_bins, bins_per_octave=bins_per_octave,
+        tuning=tuning, filter_scale=filter_scale, gamma=gamma, norm=norm, sparsity=sparsity,
+        window=window, scale=scale, pad_mode=pad_mode, res_type=res_type, dtype=dtype,
+        device=device))

@@ -54,17 +54,31 @@ void melspec_dsp_cqt_alpha(const double *frequencies, int64_t n_bins, int64_t bi
     }
 }
 
-double melspec_dsp_cqt_wavelet_lengths(const double *frequencies, const double *alpha, int64_t n,
-                                       double sample_rate, melspec_window window,
-                                       double filter_scale, double *lengths)
+static double gamma_of(const melspec_cqt_config *c, double alpha)
 {
-    const double bandwidth = melspec_dsp_cqt_window_bandwidth(window);
+    return c->gamma_mode == MELSPEC_VQT_GAMMA_ERB ? alpha * 24.7 / 0.108 : c->gamma;
+}
+
+double melspec_dsp_cqt_filter_length(const melspec_cqt_config *c, double frequency, double alpha,
+                                     double sample_rate)
+{
+    const double q = c->filter_scale / alpha;
+    return q * sample_rate / (frequency + gamma_of(c, alpha) / alpha);
+}
+
+double melspec_dsp_cqt_wavelet_lengths(const melspec_cqt_config *c, const double *frequencies,
+                                       const double *alpha, int64_t n, double sample_rate,
+                                       double *lengths)
+{
+    const double bandwidth = melspec_dsp_cqt_window_bandwidth((melspec_window)c->window);
     double cutoff = 0.0;
     for (int64_t b = 0; b < n; b++) {
-        const double q = filter_scale / alpha[b];
-        const double reach = frequencies[b] * (1.0 + 0.5 * bandwidth / q);
+        const double q = c->filter_scale / alpha[b];
+        const double reach =
+            frequencies[b] * (1.0 + 0.5 * bandwidth / q) + 0.5 * gamma_of(c, alpha[b]);
         cutoff = reach > cutoff ? reach : cutoff;
-        if (lengths != NULL) lengths[b] = q * sample_rate / frequencies[b];
+        if (lengths != NULL)
+            lengths[b] = melspec_dsp_cqt_filter_length(c, frequencies[b], alpha[b], sample_rate);
     }
     return cutoff;
 }
@@ -225,8 +239,8 @@ static int design_octave(const melspec_cqt_config *c, const melspec_cqt_design *
     const double octave_gain = sqrt(d->sample_rate / o->sample_rate);
     for (int64_t k = 0; k < o->n_filters; k++) {
         const int64_t bin = o->first_bin + k;
-        const double q = c->filter_scale / d->alpha[bin];
-        const double length = q * o->sample_rate / d->frequencies[bin];
+        const double length = melspec_dsp_cqt_filter_length(c, d->frequencies[bin], d->alpha[bin],
+                                                            o->sample_rate);
         if (wavelet_spectrum(d->frequencies[bin], length, o->sample_rate, n_fft, c,
                              spectra + k * 2 * n_fft, scratch) != 0)
             goto done;
@@ -304,16 +318,15 @@ melspec_cqt_design *melspec_dsp_cqt_design_create(const melspec_cqt_config *c)
 
     melspec_dsp_cqt_frequencies(c->fmin, c->tuning, n_bins, bpo, d->frequencies);
     melspec_dsp_cqt_alpha(d->frequencies, n_bins, bpo, d->alpha);
-    d->filter_cutoff =
-        melspec_dsp_cqt_wavelet_lengths(d->frequencies, d->alpha, n_bins, c->sample_rate,
-                                        (melspec_window)c->window, c->filter_scale, NULL);
+    d->filter_cutoff = melspec_dsp_cqt_wavelet_lengths(c, d->frequencies, d->alpha, n_bins,
+                                                       c->sample_rate, NULL);
     const int64_t early = melspec_dsp_cqt_early_downsample_count(
         c->sample_rate / 2.0, d->filter_cutoff, c->hop_length, d->n_octaves);
     d->early_factor = (int64_t)1 << early;
     d->sample_rate = c->sample_rate / (double)d->early_factor;
     d->hop_length = c->hop_length / d->early_factor;
-    melspec_dsp_cqt_wavelet_lengths(d->frequencies, d->alpha, n_bins, d->sample_rate,
-                                    (melspec_window)c->window, c->filter_scale, d->lengths);
+    melspec_dsp_cqt_wavelet_lengths(c, d->frequencies, d->alpha, n_bins, d->sample_rate,
+                                    d->lengths);
 
     const int64_t n_filters = bpo < n_bins ? bpo : n_bins;
     double rate = d->sample_rate;
@@ -329,7 +342,8 @@ melspec_cqt_design *melspec_dsp_cqt_design_create(const melspec_cqt_config *c)
         o->hop_length = hop;
         double longest = 0.0;
         for (int64_t b = bottom; b < top; b++) {
-            const double length = c->filter_scale / d->alpha[b] * rate / d->frequencies[b];
+            const double length =
+                melspec_dsp_cqt_filter_length(c, d->frequencies[b], d->alpha[b], rate);
             longest = length > longest ? length : longest;
         }
         o->n_fft = (int64_t)pow(2.0, ceil(log2(longest)));

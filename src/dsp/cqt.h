@@ -59,11 +59,16 @@ void melspec_dsp_cqt_frequencies(double fmin, double tuning, int64_t n_bins,
 void melspec_dsp_cqt_alpha(const double *frequencies, int64_t n_bins, int64_t bins_per_octave,
                            double *out);
 
-/* filters.wavelet_lengths with gamma 0: lengths = filter_scale / alpha * sr / f; returns the cutoff
- * max(f * (1 + bandwidth alpha / (2 filter_scale))). */
-double melspec_dsp_cqt_wavelet_lengths(const double *frequencies, const double *alpha, int64_t n,
-                                       double sample_rate, melspec_window window,
-                                       double filter_scale, double *lengths);
+/* One filter's length in samples at sample_rate (filters.wavelet_lengths): Q sr / (f + gamma /
+ * alpha) with Q = filter_scale / alpha, gamma the config's or, in ERB mode, alpha 24.7 / 0.108. */
+double melspec_dsp_cqt_filter_length(const melspec_cqt_config *config, double frequency,
+                                     double alpha, double sample_rate);
+
+/* filters.wavelet_lengths: every bin's length at sample_rate into lengths (may be NULL); returns
+ * the cutoff max(f (1 + bandwidth alpha / (2 filter_scale)) + gamma / 2). */
+double melspec_dsp_cqt_wavelet_lengths(const melspec_cqt_config *config, const double *frequencies,
+                                       const double *alpha, int64_t n, double sample_rate,
+                                       double *lengths);
 
 /* librosa's __early_downsample_count. */
 int64_t melspec_dsp_cqt_early_downsample_count(double nyquist, double filter_cutoff,

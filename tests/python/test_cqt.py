@@ -1,4 +1,5 @@
-"""melspec.cqt and melspec.CQT against librosa.cqt (default res_type soxr_hq)."""
+"""melspec.cqt, melspec.vqt and melspec.CQT against librosa.cqt and librosa.vqt (default res_type
+soxr_hq)."""
 import warnings
 
 import librosa
@@ -42,6 +43,22 @@ def test_parity_with_librosa(case):
     assert ours.dtype == np.complex64
     assert ours.shape == reference.shape
     assert normalized_error(ours, reference) < TOLERANCE
+
+
+@pytest.mark.parametrize("gamma, sr, bpo, n_bins", [(None, 22050, 12, 84), (None, 16000, 24, 120),
+                                                    (10.0, 22050, 36, 144), (0.0, 22050, 12, 60)])
+def test_vqt_parity_with_librosa(gamma, sr, bpo, n_bins):
+    y = make_signal(int(sr * 0.7), sr, seed=bpo).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = librosa.vqt(y, sr=sr, gamma=gamma, bins_per_octave=bpo, n_bins=n_bins)
+    ours = melspec.vqt(y, sr=sr, gamma=gamma, bins_per_octave=bpo, n_bins=n_bins, device="cpu")
+    assert ours.shape == reference.shape
+    assert normalized_error(ours, reference) < TOLERANCE
+    with melspec.CQT(sr=sr, gamma=gamma, bins_per_octave=bpo, n_bins=n_bins,
+                     device="cpu") as plan:
+        np.testing.assert_array_equal(plan(y), ours)
+        assert plan.params["gamma_mode"] == (1 if gamma is None else 0)
 
 
 def test_speech_like_and_clicks():
@@ -134,6 +151,13 @@ def test_errors(kwargs, mentions):
     with pytest.raises(ValueError) as raised:
         melspec.cqt(y, device="cpu", **kwargs)
     assert mentions in str(raised.value)
+
+
+def test_vqt_errors():
+    with pytest.raises(ValueError, match="intervals"):
+        melspec.vqt(np.ones(4096, np.float32), intervals="ji5", device="cpu")
+    with pytest.raises(ValueError, match="gamma"):
+        melspec.vqt(np.ones(4096, np.float32), gamma=-1.0, device="cpu")
 
 
 def test_input_errors():
