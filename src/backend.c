@@ -65,7 +65,6 @@ melspec_status melspec_select_cqt_backend(const melspec_config *config, melspec_
         return melspec_fail_message(message, capacity, MELSPEC_ERROR_BACKEND_UNAVAILABLE,
                                     "backend CUDA: the CUDA backend has no constant-Q transform "
                                     "yet (use CPU or AUTO)");
-    (void)config;
     *chosen = MELSPEC_BACKEND_CPU;
     *ops = &melspec_cpu_cqt_ops;
     return MELSPEC_OK;

@@ -47,13 +47,8 @@ size_t melspec_output_value_bytes(const melspec_config *config)
     return config->output_dtype == MELSPEC_DTYPE_FLOAT32 ? 4 : 2;
 }
 
-#define FAIL(status, ...) return melspec_fail_message(message, capacity, status, __VA_ARGS__)
-#define CHECK_ENUM(field, last)                                                             \
-    do {                                                                                    \
-        if (c->field < 0 || c->field > (last))                                              \
-            FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, #field " = %d is not a known value (0..%d)", \
-                 (int)c->field, (int)(last));                                               \
-    } while (0)
+#define FAIL MELSPEC_CONFIG_FAIL
+#define CHECK_ENUM MELSPEC_CONFIG_CHECK_ENUM
 
 /* The Linux copy_struct_from_user rule: shorter means zeros for what the caller does not know;
  * longer is accepted only when the part this library does not know is all zero. */

@@ -47,13 +47,8 @@ void melspec_cqt_config_init(melspec_cqt_config *config)
 
 size_t melspec_cqt_config_size(void) { return sizeof(melspec_cqt_config); }
 
-#define FAIL(status, ...) return melspec_fail_message(message, capacity, status, __VA_ARGS__)
-#define CHECK_ENUM(field, last)                                                             \
-    do {                                                                                    \
-        if (c->field < 0 || c->field > (last))                                              \
-            FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, #field " = %d is not a known value (0..%d)", \
-                 (int)c->field, (int)(last));                                               \
-    } while (0)
+#define FAIL MELSPEC_CONFIG_FAIL
+#define CHECK_ENUM MELSPEC_CONFIG_CHECK_ENUM
 
 static int is_finite_positive(double x) { return isfinite(x) && x > 0.0; }
 
@@ -215,14 +210,7 @@ melspec_status melspec_cqt_plan_create(melspec_plan **plan_out, const melspec_cq
                                       "CQT basis of %lld bins", (long long)resolved.n_bins);
         goto fail;
     }
-    status = plan->ops->create(plan);
-    if (status != MELSPEC_OK) {
-        melspec_fail_message(message, capacity, status, "%s backend: %s", plan->ops->name,
-                             plan->last_error);
-        goto fail;
-    }
-    *plan_out = plan;
-    return MELSPEC_OK;
+    return melspec_plan_finish_create(plan, plan_out, message, capacity);
 
 fail:
     melspec_plan_destroy(plan);

@@ -123,18 +123,25 @@ melspec_status melspec_plan_create(melspec_plan **plan_out, const melspec_config
     plan->config.backend = plan->backend;
     status = design(plan, message, capacity);
     if (status != MELSPEC_OK) goto fail;
-    status = plan->ops->create(plan);
-    if (status != MELSPEC_OK) {
-        melspec_fail_message(message, capacity, status, "%s backend: %s", plan->ops->name,
-                             plan->last_error);
-        goto fail;
-    }
-    *plan_out = plan;
-    return MELSPEC_OK;
+    return melspec_plan_finish_create(plan, plan_out, message, capacity);
 
 fail:
     melspec_plan_destroy(plan);
     return status;
+}
+
+melspec_status melspec_plan_finish_create(melspec_plan *plan, melspec_plan **plan_out,
+                                          char *message, size_t capacity)
+{
+    const melspec_status status = plan->ops->create(plan);
+    if (status != MELSPEC_OK) {
+        melspec_fail_message(message, capacity, status, "%s backend: %s", plan->ops->name,
+                             plan->last_error);
+        melspec_plan_destroy(plan);
+        return status;
+    }
+    *plan_out = plan;
+    return MELSPEC_OK;
 }
 
 void melspec_plan_destroy(melspec_plan *plan)

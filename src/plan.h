@@ -91,6 +91,11 @@ melspec_status melspec_select_cqt_backend(const melspec_config *config, melspec_
                                           const melspec_backend_ops **ops, char *message,
                                           size_t capacity);
 
+/* The last step of plan creation, shared by every kind: the backend's create. On failure destroys
+ * the plan and writes the backend's message; on success stores it in *plan_out. */
+melspec_status melspec_plan_finish_create(melspec_plan *plan, melspec_plan **plan_out,
+                                          char *message, size_t capacity);
+
 /* CQT counterparts of the plan queries (cqt_plan.c), called by plan.c for CQT plans. */
 melspec_status melspec_cqt_output_shape(melspec_plan *plan, int64_t n_samples, int64_t *n_bins,
                                         int64_t *n_frames);
