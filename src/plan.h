@@ -29,6 +29,14 @@ typedef struct melspec_backend_ops {
                               int64_t n_samples, void *output);
     /* May be NULL when the backend needs no size-dependent buffers. */
     melspec_status (*reserve)(melspec_plan *plan, int64_t n_signals, int64_t n_samples);
+    /* Device buffers in and out, enqueued on the plan's stream (asynchronous); sizes already
+     * validated, output large enough. NULL for backends without device memory (the front end,
+     * src/device.c, then answers BACKEND_UNAVAILABLE). */
+    melspec_status (*execute_device)(melspec_plan *plan, const float *device_input,
+                                     int64_t n_signals, int64_t n_samples, void *device_output);
+    /* The stream later calls run on (a cudaStream_t, NULL for the legacy default stream). NULL
+     * for backends without streams. */
+    melspec_status (*set_stream)(melspec_plan *plan, void *stream);
 } melspec_backend_ops;
 
 /* What a plan computes: the STFT family (melspec_plan_create) or the constant-Q transform

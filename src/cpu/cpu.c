@@ -198,4 +198,6 @@ const melspec_backend_ops melspec_cpu_ops = {
     .destroy = cpu_destroy,
     .execute = cpu_execute,
     .reserve = NULL,
+    .execute_device = NULL, /* host memory only: the device-pointer API says so */
+    .set_stream = NULL,
 };

@@ -1,0 +1,139 @@
+/*
+ * The CUDA backend's kernels, as plain C launchers (the __global__ functions live in
+ * the .cu files of kernels/). Each launcher enqueues its kernel on `stream` and returns at once; it launches
+ * nothing when there is nothing to do. Launch errors are left for the caller to read with
+ * cudaGetLastError() (src/cuda/ checks after every launch). Sizes are int64_t; every index is
+ * computed in 64 bits, or in 32 bits only where the launcher has checked that it fits.
+ *
+ * Arithmetic follows the CPU backend (src/cpu/) operation for operation, with explicitly
+ * rounded multiplies and adds where the CPU code does not fuse them, so that on the same
+ * spectrum both backends round the same way; only the FFT and the transcendental functions
+ * (sqrtf is exact in both; powf, logf, log10f are within their documented ulps) differ.
+ */
+#ifndef MELSPEC_KERNELS_H
+#define MELSPEC_KERNELS_H
+
+#include <stdint.h>
+
+#include <cuda_runtime_api.h>
+
+#include "melspec.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- parameters ------------------------------------------------------------------------------ */
+
+/* Output shape of one call: n_clips signals, each n_frames frames of n_bins values, computed from
+ * spectra of n_freq = 1 + n_fft/2 complex bins stored frame after frame (clip-major). */
+typedef struct melspec_k_shape {
+    int64_t n_clips;
+    int64_t n_frames; /* per clip */
+    int64_t n_bins;   /* output rows: n_mels, or n_freq for LINEAR and STFT */
+    int64_t n_freq;
+} melspec_k_shape;
+
+/* |X|^power the way the CPU computes it: re*re + im*im, its sqrtf, or powf(., power/2). */
+typedef enum melspec_k_power_mode {
+    MELSPEC_K_POWER_SQUARED = 0,   /* power 2 */
+    MELSPEC_K_POWER_MAGNITUDE = 1, /* power 1 */
+    MELSPEC_K_POWER_GENERAL = 2    /* any other power */
+} melspec_k_power_mode;
+
+typedef struct melspec_k_power {
+    int32_t mode;     /* melspec_k_power_mode */
+    float half_power; /* (float)(power / 2), for MELSPEC_K_POWER_GENERAL */
+} melspec_k_power;
+
+/* The mel filterbank on the device as one contiguous run of weights per row (plan->mel_rows). */
+typedef struct melspec_k_mel {
+    int64_t n_rows;
+    const int64_t *first_column;
+    const int64_t *row_length;
+    const int64_t *row_offset;
+    const float *weights;
+} melspec_k_mel;
+
+typedef enum melspec_k_scaling_mode {
+    MELSPEC_K_SCALE_NONE = 0,
+    MELSPEC_K_SCALE_DB = 1,  /* power_to_db (factor 10) or amplitude_to_db (factor 20) */
+    MELSPEC_K_SCALE_LOG = 2  /* logf(v + log_offset) */
+} melspec_k_scaling_mode;
+
+/*
+ * The scaling stage, element by element. dB: max(v, amin) -> factor log10 - offset, then clamped
+ * below at floor, where offset and floor are either constants of the plan (ref_mode VALUE with no
+ * top_db) or per clip (clip_offset/clip_floor written by melspec_k_clip_reference).
+ */
+typedef struct melspec_k_scaling {
+    int32_t mode;              /* melspec_k_scaling_mode */
+    float amin;                /* dB: (float)config.amin */
+    double factor;             /* dB: 10 or 20 */
+    double offset;             /* dB: factor log10(max(ref, amin)), used when clip_offset NULL */
+    const double *clip_offset; /* dB: one offset per clip, or NULL */
+    const float *clip_floor;   /* dB: one floor (peak - top_db) per clip, or NULL: no clamp */
+    float log_offset;          /* LOG */
+} melspec_k_scaling;
+
+/* What melspec_k_clip_reference needs to turn each clip's maximum into its dB offset and floor. */
+typedef struct melspec_k_db_reference {
+    int32_t ref_is_max; /* 1: ref is the clip's maximum (ref_mode MAX); 0: ref below */
+    double ref;         /* config.ref */
+    double amin;        /* config.amin */
+    float amin_float;   /* (float)config.amin */
+    double factor;      /* 10 or 20 */
+    int32_t clamp;      /* 1 when top_db is finite */
+    double top_db;
+} melspec_k_db_reference;
+
+/* Chunks per clip of melspec_k_clip_max_partial, at most (sizes the partial-max buffer). */
+#define MELSPEC_K_MAX_CHUNKS 64
+
+/* ---- launchers ------------------------------------------------------------------------------- */
+
+/*
+ * Framing, centre padding and window: frames[(c n_frames + t) frame_stride + i] =
+ * x_c[t hop - pad_left + i] window[i] for i < n_fft, and 0 for n_fft <= i < frame_stride, where
+ * x_c is clip c of `signals` (n_clips x n_samples) extended by pad_mode (melspec_pad_mode; numpy's
+ * periodic reflection when a reflect pad is longer than the signal).
+ */
+void melspec_k_frame(const float *signals, int64_t n_clips, int64_t n_samples, int64_t n_frames,
+                     int64_t n_fft, int64_t frame_stride, int64_t hop_length, int64_t pad_left,
+                     int32_t pad_mode, const float *window, float *frames, cudaStream_t stream);
+
+/*
+ * |X|^power per bin (mel == NULL: LINEAR) or the sparse mel product of it (MEL), then scaling,
+ * written in layout (melspec_layout) as dtype (melspec_dtype) into output: clip c's values at
+ * c n_bins n_frames, (bin, frame) or (frame, bin) within. spectrum holds n_clips n_frames rows of
+ * n_freq complex values (interleaved re, im).
+ */
+void melspec_k_power_spectrum(const float *spectrum, melspec_k_shape shape, melspec_k_power power,
+                              const melspec_k_mel *mel, int32_t layout, melspec_k_scaling scaling,
+                              int32_t dtype, void *output, cudaStream_t stream);
+
+/* The complex STFT from frame-major spectra into the bins-major layout (complex64 pairs). */
+void melspec_k_stft_bins_major(const float *spectrum, melspec_k_shape shape, float *output,
+                               cudaStream_t stream);
+
+/* partial[c n_chunks + k] = max of chunk k of clip c's clip_values values (1 <= n_chunks <=
+ * MELSPEC_K_MAX_CHUNKS; -INFINITY for an empty chunk). */
+void melspec_k_clip_max_partial(const float *values, int64_t n_clips, int64_t clip_values,
+                                int64_t n_chunks, float *partial, cudaStream_t stream);
+
+/* Per clip: the maximum of its partials -> clip_offset[c] (the dB offset of its ref) and, when
+ * reference.clamp, clip_floor[c] = dB(maximum) - top_db, as src/cpu/scale.c computes them. */
+void melspec_k_clip_reference(const float *partial, int64_t n_clips, int64_t n_chunks,
+                              melspec_k_db_reference reference, double *clip_offset,
+                              float *clip_floor, cudaStream_t stream);
+
+/* output[i] = scaling(values[i]) as dtype, for n_clips clips of clip_values values. */
+void melspec_k_scale_store(const float *values, int64_t n_clips, int64_t clip_values,
+                           melspec_k_scaling scaling, int32_t dtype, void *output,
+                           cudaStream_t stream);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,353 @@
+/* CUDA backend: the ops table, plan state, device selection and the status mapping. The work
+ * itself is in cuda_pipeline.c (what runs), cuda_graph.c (how it is launched) and
+ * cuda_buffers.c (what it runs in). */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cuda_internal.h"
+
+/* Declared in backend.c, the one place that knows whether CUDA is compiled in. */
+int melspec_cuda_runtime_device_count(void);
+
+int melspec_cuda_runtime_device_count(void)
+{
+    int count = 0;
+    if (cudaGetDeviceCount(&count) != cudaSuccess) {
+        cudaGetLastError(); /* no driver or no device: zero devices, not an error */
+        return 0;
+    }
+    return count;
+}
+
+/* ---- statuses ------------------------------------------------------------------------------- */
+
+melspec_status melspec_cuda_fail(melspec_plan *plan, cudaError_t error, const char *what)
+{
+    const melspec_status status =
+        error == cudaErrorMemoryAllocation ? MELSPEC_ERROR_OUT_OF_MEMORY : MELSPEC_ERROR_DEVICE;
+    return melspec_fail(plan, status, "%s failed: %s (%s)", what, cudaGetErrorName(error),
+                        cudaGetErrorString(error));
+}
+
+static const char *cufft_result_name(cufftResult result)
+{
+    switch (result) {
+    case CUFFT_SUCCESS: return "CUFFT_SUCCESS";
+    case CUFFT_INVALID_PLAN: return "CUFFT_INVALID_PLAN";
+    case CUFFT_ALLOC_FAILED: return "CUFFT_ALLOC_FAILED";
+    case CUFFT_INVALID_TYPE: return "CUFFT_INVALID_TYPE";
+    case CUFFT_INVALID_VALUE: return "CUFFT_INVALID_VALUE";
+    case CUFFT_INTERNAL_ERROR: return "CUFFT_INTERNAL_ERROR";
+    case CUFFT_EXEC_FAILED: return "CUFFT_EXEC_FAILED";
+    case CUFFT_SETUP_FAILED: return "CUFFT_SETUP_FAILED";
+    case CUFFT_INVALID_SIZE: return "CUFFT_INVALID_SIZE";
+    case CUFFT_UNALIGNED_DATA: return "CUFFT_UNALIGNED_DATA";
+    case CUFFT_INVALID_DEVICE: return "CUFFT_INVALID_DEVICE";
+    case CUFFT_NO_WORKSPACE: return "CUFFT_NO_WORKSPACE";
+    case CUFFT_NOT_IMPLEMENTED: return "CUFFT_NOT_IMPLEMENTED";
+    case CUFFT_NOT_SUPPORTED: return "CUFFT_NOT_SUPPORTED";
+    default: return "cufftResult not known to this build";
+    }
+}
+
+melspec_status melspec_cufft_fail(melspec_plan *plan, cufftResult result, const char *what)
+{
+    const melspec_status status =
+        result == CUFFT_ALLOC_FAILED ? MELSPEC_ERROR_OUT_OF_MEMORY : MELSPEC_ERROR_DEVICE;
+    return melspec_fail(plan, status, "%s failed: %s (%d)", what, cufft_result_name(result),
+                        (int)result);
+}
+
+/* ---- the plan's device is current during each call, the caller's afterwards ----------------- */
+
+typedef struct device_guard {
+    int previous;
+    int switched;
+} device_guard;
+
+static melspec_status enter_device(melspec_plan *plan, device_guard *guard)
+{
+    const cuda_state *s = plan->backend_state;
+    guard->switched = 0;
+    CUDA_TRY(cudaGetDevice(&guard->previous));
+    if (guard->previous != s->device) {
+        CUDA_TRY(cudaSetDevice(s->device));
+        guard->switched = 1;
+    }
+    return MELSPEC_OK;
+}
+
+static void leave_device(const device_guard *guard)
+{
+    if (guard->switched) cudaSetDevice(guard->previous);
+}
+
+/* ---- creation ------------------------------------------------------------------------------- */
+
+static void derive_stages(melspec_plan *plan)
+{
+    cuda_state *s = plan->backend_state;
+    const melspec_config *c = &plan->config;
+    s->frame_stride = c->n_fft + (c->n_fft & 1);
+    s->fft_into_output =
+        c->transform == MELSPEC_TRANSFORM_STFT && c->layout == MELSPEC_LAYOUT_FRAMES_MAJOR;
+
+    s->power.mode = c->power == 2.0   ? MELSPEC_K_POWER_SQUARED
+                    : c->power == 1.0 ? MELSPEC_K_POWER_MAGNITUDE
+                                      : MELSPEC_K_POWER_GENERAL;
+    s->power.half_power = (float)(c->power / 2.0);
+
+    memset(&s->scaling, 0, sizeof s->scaling);
+    s->scaling.mode = MELSPEC_K_SCALE_NONE;
+    if (c->scaling == MELSPEC_SCALING_LOG) {
+        s->scaling.mode = MELSPEC_K_SCALE_LOG;
+        s->scaling.log_offset = (float)c->log_offset;
+    } else if (c->scaling == MELSPEC_SCALING_POWER_TO_DB ||
+               c->scaling == MELSPEC_SCALING_AMPLITUDE_TO_DB) {
+        const double factor = c->scaling == MELSPEC_SCALING_POWER_TO_DB ? 10.0 : 20.0;
+        s->scaling.mode = MELSPEC_K_SCALE_DB;
+        s->scaling.amin = (float)c->amin;
+        s->scaling.factor = factor;
+        /* as src/cpu/scale.c for ref_mode VALUE; per clip otherwise */
+        s->scaling.offset = factor * log10(c->ref > c->amin ? c->ref : c->amin);
+        s->db_reference.ref_is_max = c->ref_mode == MELSPEC_REF_MAX;
+        s->db_reference.ref = c->ref;
+        s->db_reference.amin = c->amin;
+        s->db_reference.amin_float = (float)c->amin;
+        s->db_reference.factor = factor;
+        s->db_reference.clamp = !isinf(c->top_db);
+        s->db_reference.top_db = c->top_db;
+        s->needs_clip_max = s->db_reference.ref_is_max || s->db_reference.clamp;
+    }
+}
+
+static melspec_status upload(melspec_plan *plan, void **device, const void *host, size_t bytes,
+                             const char *what)
+{
+    const cudaError_t error = cudaMalloc(device, bytes > 0 ? bytes : 1);
+    if (error != cudaSuccess) {
+        *device = NULL;
+        return melspec_cuda_fail(plan, error, what);
+    }
+    CUDA_TRY(cudaMemcpy(*device, host, bytes, cudaMemcpyHostToDevice));
+    return MELSPEC_OK;
+}
+
+/* The window (float, as the CPU backend multiplies with) and the sparse mel rows, once. */
+static melspec_status upload_constants(melspec_plan *plan)
+{
+    cuda_state *s = plan->backend_state;
+    const size_t n_fft = (size_t)plan->config.n_fft;
+    float *window = malloc(n_fft * sizeof *window);
+    if (window == NULL)
+        return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "window of %zu floats", n_fft);
+    for (size_t i = 0; i < n_fft; i++) window[i] = (float)plan->window[i];
+    const melspec_status status = upload(plan, (void **)&s->d_window, window,
+                                         n_fft * sizeof *window, "cudaMalloc for the window");
+    free(window);
+    FORWARD_IF_ERROR(status);
+    if (plan->config.transform != MELSPEC_TRANSFORM_MEL) return MELSPEC_OK;
+
+    const melspec_sparse_rows *rows = &plan->mel_rows;
+    const size_t n_rows = (size_t)rows->n_rows;
+    const size_t n_weights =
+        (size_t)(rows->row_offset[n_rows - 1] + rows->row_length[n_rows - 1]);
+    void *first = NULL, *length = NULL, *offset = NULL, *weights = NULL;
+    /* stored as soon as allocated, so that destroy frees whatever was made */
+    FORWARD_IF_ERROR(upload(plan, &first, rows->first_column, n_rows * sizeof(int64_t),
+                            "cudaMalloc for the mel rows"));
+    s->mel.first_column = first;
+    FORWARD_IF_ERROR(upload(plan, &length, rows->row_length, n_rows * sizeof(int64_t),
+                            "cudaMalloc for the mel rows"));
+    s->mel.row_length = length;
+    FORWARD_IF_ERROR(upload(plan, &offset, rows->row_offset, n_rows * sizeof(int64_t),
+                            "cudaMalloc for the mel rows"));
+    s->mel.row_offset = offset;
+    FORWARD_IF_ERROR(upload(plan, &weights, rows->weights, n_weights * sizeof(float),
+                            "cudaMalloc for the mel weights"));
+    s->mel.weights = weights;
+    s->mel.n_rows = rows->n_rows;
+    return MELSPEC_OK;
+}
+
+static melspec_status create_state(melspec_plan *plan)
+{
+    cuda_state *s = plan->backend_state;
+    CUDA_TRY(cudaStreamCreateWithFlags(&s->capture_stream, cudaStreamNonBlocking));
+    CUDA_TRY(cudaEventCreateWithFlags(&s->done, cudaEventDisableTiming));
+    derive_stages(plan);
+    FORWARD_IF_ERROR(upload_constants(plan));
+    return melspec_cuda_buffers_create(plan, plan->config.max_batch, plan->config.max_samples,
+                                       &s->buffers);
+}
+
+static void cuda_destroy(melspec_plan *plan)
+{
+    cuda_state *s = plan->backend_state;
+    if (s == NULL) return;
+    device_guard guard;
+    const int entered = enter_device(plan, &guard) == MELSPEC_OK;
+    /* work still queued on the caller's stream uses these buffers: let it finish */
+    if (s->done != NULL && s->done_pending) cudaEventSynchronize(s->done);
+    melspec_cuda_graphs_clear(s);
+    melspec_cuda_buffers_destroy(&s->buffers);
+    cudaFree(s->d_window);
+    cudaFree((void *)s->mel.first_column);
+    cudaFree((void *)s->mel.row_length);
+    cudaFree((void *)s->mel.row_offset);
+    cudaFree((void *)s->mel.weights);
+    if (s->done != NULL) cudaEventDestroy(s->done);
+    if (s->capture_stream != NULL) cudaStreamDestroy(s->capture_stream);
+    if (entered) leave_device(&guard);
+    free(s);
+    plan->backend_state = NULL;
+}
+
+static melspec_status cuda_create(melspec_plan *plan)
+{
+    cuda_state *s = calloc(1, sizeof *s);
+    if (s == NULL) return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "CUDA plan state");
+    plan->backend_state = s;
+    s->device = plan->config.device_ordinal;
+    device_guard guard;
+    FORWARD_IF_ERROR(enter_device(plan, &guard));
+    /* on failure the front end destroys the plan, and cuda_destroy frees what was made */
+    const melspec_status status = create_state(plan);
+    leave_device(&guard);
+    return status;
+}
+
+/* ---- calls ---------------------------------------------------------------------------------- */
+
+static melspec_status check_capacity(melspec_plan *plan, int64_t n_signals, int64_t n_samples)
+{
+    const cuda_buffers *b = &((cuda_state *)plan->backend_state)->buffers;
+    if (n_signals <= b->batch && n_samples <= b->samples) return MELSPEC_OK;
+    const int64_t batch = n_signals > b->batch ? n_signals : b->batch;
+    const int64_t samples = n_samples > b->samples ? n_samples : b->samples;
+    return melspec_fail(plan, MELSPEC_ERROR_EXCEEDS_PLAN,
+                        "%lld signal(s) of %lld samples exceed the plan's buffers (%lld signal(s) "
+                        "of %lld samples): call melspec_plan_reserve(plan, %lld, %lld) first, or "
+                        "create the plan with config.max_batch >= %lld and config.max_samples "
+                        ">= %lld",
+                        (long long)n_signals, (long long)n_samples, (long long)b->batch,
+                        (long long)b->samples, (long long)batch, (long long)samples,
+                        (long long)batch, (long long)samples);
+}
+
+static melspec_status execute_host(melspec_plan *plan, const float *input, int64_t n_signals,
+                                   int64_t n_samples, void *output)
+{
+    cuda_state *s = plan->backend_state;
+    FORWARD_IF_ERROR(check_capacity(plan, n_signals, n_samples));
+    size_t input_bytes, output_bytes;
+    melspec_cuda_call_size(plan, n_signals, n_samples, &input_bytes, &output_bytes);
+    memcpy(s->buffers.h_input, input, input_bytes);
+    FORWARD_IF_ERROR(melspec_cuda_run(plan, 1, NULL, n_signals, n_samples, NULL));
+    CUDA_TRY(cudaStreamSynchronize(s->stream));
+    s->done_pending = 0;
+    memcpy(output, s->buffers.h_output, output_bytes);
+    return MELSPEC_OK;
+}
+
+static melspec_status cuda_execute(melspec_plan *plan, const float *input, int64_t n_signals,
+                                   int64_t n_samples, void *output)
+{
+    device_guard guard;
+    FORWARD_IF_ERROR(enter_device(plan, &guard));
+    const melspec_status status = execute_host(plan, input, n_signals, n_samples, output);
+    leave_device(&guard);
+    return status;
+}
+
+static melspec_status execute_device(melspec_plan *plan, const float *input, int64_t n_signals,
+                                     int64_t n_samples, void *output)
+{
+    FORWARD_IF_ERROR(check_capacity(plan, n_signals, n_samples));
+    const size_t value_bytes = melspec_output_value_bytes(&plan->config);
+    if ((uintptr_t)input % sizeof(float) != 0)
+        return melspec_fail(plan, MELSPEC_ERROR_INVALID_ARGUMENT,
+                            "device_input = %p is not aligned to 4 bytes (float)",
+                            (const void *)input);
+    if ((uintptr_t)output % value_bytes != 0)
+        return melspec_fail(plan, MELSPEC_ERROR_INVALID_ARGUMENT,
+                            "device_output = %p is not aligned to the %zu bytes of one output "
+                            "value",
+                            output, value_bytes);
+    return melspec_cuda_run(plan, 0, input, n_signals, n_samples, output);
+}
+
+static melspec_status cuda_execute_device(melspec_plan *plan, const float *device_input,
+                                          int64_t n_signals, int64_t n_samples,
+                                          void *device_output)
+{
+    device_guard guard;
+    FORWARD_IF_ERROR(enter_device(plan, &guard));
+    const melspec_status status =
+        execute_device(plan, device_input, n_signals, n_samples, device_output);
+    leave_device(&guard);
+    return status;
+}
+
+static melspec_status cuda_set_stream(melspec_plan *plan, void *stream)
+{
+    cuda_state *s = plan->backend_state;
+    const cudaStream_t cuda_stream = (cudaStream_t)stream;
+    if (cuda_stream != NULL) {
+        int stream_device = -1;
+        CUDA_TRY(cudaStreamGetDevice(cuda_stream, &stream_device));
+        if (stream_device != s->device)
+            return melspec_fail(plan, MELSPEC_ERROR_INVALID_ARGUMENT,
+                                "the stream belongs to CUDA device %d, but the plan runs on "
+                                "device %d (config.device_ordinal)",
+                                stream_device, s->device);
+    }
+    s->stream = cuda_stream;
+    return MELSPEC_OK;
+}
+
+static melspec_status reserve(melspec_plan *plan, int64_t n_signals, int64_t n_samples)
+{
+    cuda_state *s = plan->backend_state;
+    const int64_t batch = n_signals > s->buffers.batch ? n_signals : s->buffers.batch;
+    const int64_t samples = n_samples > s->buffers.samples ? n_samples : s->buffers.samples;
+    if (batch == s->buffers.batch && samples == s->buffers.samples) return MELSPEC_OK;
+    cuda_buffers grown;
+    /* the old buffers stay in use until the new ones all exist */
+    FORWARD_IF_ERROR(melspec_cuda_buffers_create(plan, batch, samples, &grown));
+    if (s->done_pending) {
+        const cudaError_t error = cudaEventSynchronize(s->done);
+        if (error != cudaSuccess) {
+            melspec_cuda_buffers_destroy(&grown);
+            return melspec_cuda_fail(plan, error, "cudaEventSynchronize (work of earlier calls)");
+        }
+        s->done_pending = 0;
+    }
+    melspec_cuda_graphs_clear(s);
+    melspec_cuda_buffers_destroy(&s->buffers);
+    s->buffers = grown;
+    plan->config.max_batch = batch;
+    plan->config.max_samples = samples;
+    return MELSPEC_OK;
+}
+
+static melspec_status cuda_reserve(melspec_plan *plan, int64_t n_signals, int64_t n_samples)
+{
+    device_guard guard;
+    FORWARD_IF_ERROR(enter_device(plan, &guard));
+    const melspec_status status = reserve(plan, n_signals, n_samples);
+    leave_device(&guard);
+    return status;
+}
+
+const melspec_backend_ops melspec_cuda_ops = {
+    .name = "CUDA",
+    .create = cuda_create,
+    .destroy = cuda_destroy,
+    .execute = cuda_execute,
+    .reserve = cuda_reserve,
+    .execute_device = cuda_execute_device,
+    .set_stream = cuda_set_stream,
+};

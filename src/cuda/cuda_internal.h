@@ -1,0 +1,146 @@
+/* The CUDA backend's host side, shared by the files of src/cuda/. Not installed. */
+#ifndef MELSPEC_SRC_CUDA_INTERNAL_H
+#define MELSPEC_SRC_CUDA_INTERNAL_H
+
+#include <cuda_runtime_api.h>
+#include <cufft.h>
+
+#include "../../kernels/kernels.h"
+#include "../config.h"
+#include "../plan.h"
+
+/* Batch sizes of the cuFFT plans are the powers of two up to the reserved frame count, so any
+ * frame count is covered by at most one execution of each (its binary digits). */
+#define MELSPEC_CUDA_MAX_FFT_PLANS 63
+
+/* Executable graphs a plan keeps (see cuda_graph.c for the replay rule). */
+#define MELSPEC_CUDA_GRAPH_SLOTS 4
+
+/* Everything sized by the reserved batch x samples: made at creation, replaced by reserve,
+ * never touched by execute except to use it. */
+typedef struct cuda_buffers {
+    int64_t batch;             /* signals per call */
+    int64_t samples;           /* samples per signal */
+    int64_t frames_per_signal; /* frames of a signal of `samples` samples (0 when too short) */
+    int64_t total_frames;      /* batch x frames_per_signal */
+    size_t output_bytes;       /* output of batch signals of `samples` samples */
+
+    float *d_input;    /* batch x samples: the host path's input */
+    float *d_frames;   /* total_frames x frame_stride windowed frames */
+    float *d_spectrum; /* total_frames x n_freq complex (NULL when cuFFT writes the output) */
+    float *d_values;   /* total_frames x n_bins float, when the scaling needs clip maxima */
+    void *d_output;    /* output_bytes: the host path's output */
+    float *d_partial;  /* batch x MELSPEC_K_MAX_CHUNKS partial maxima */
+    double *d_clip_offset; /* batch */
+    float *d_clip_floor;   /* batch */
+    float *h_input;        /* pinned staging, batch x samples */
+    void *h_output;        /* pinned staging, output_bytes */
+
+    int n_fft_plans;
+    cufftHandle fft_plans[MELSPEC_CUDA_MAX_FFT_PLANS];
+    int64_t fft_batch[MELSPEC_CUDA_MAX_FFT_PLANS]; /* 2^k frames */
+    int fft_plan_made[MELSPEC_CUDA_MAX_FFT_PLANS];
+    void *d_fft_work; /* one work area shared by the plans (they run one after another) */
+} cuda_buffers;
+
+/* One captured and instantiated graph and the call it replays. */
+typedef struct cuda_graph_slot {
+    cudaGraphExec_t exec; /* NULL: empty slot */
+    int host_path;        /* 1: melspec_execute (staging copies included), 0: device pointers */
+    int64_t n_signals;
+    int64_t n_samples;
+    const void *input;
+    void *output;
+    uint64_t last_use;
+} cuda_graph_slot;
+
+typedef struct cuda_state {
+    int device;
+    cudaStream_t stream;         /* the caller's (melspec_plan_set_stream); NULL: legacy */
+    cudaStream_t capture_stream; /* private: graphs are captured here, never run here */
+    cudaEvent_t done;            /* recorded after each call's work */
+    cudaStream_t done_stream;    /* where `done` was last recorded */
+    int done_pending;            /* `done` was recorded since the last wait on it */
+
+    int64_t frame_stride;   /* floats between frames: n_fft rounded up to even (8-byte aligned) */
+    int needs_clip_max;     /* the scaling uses each clip's maximum */
+    int fft_into_output;    /* STFT frames-major: cuFFT writes the output directly */
+    melspec_k_power power;
+    melspec_k_scaling scaling; /* the fused (constant) scaling when !needs_clip_max */
+    melspec_k_db_reference db_reference;
+
+    float *d_window; /* n_fft */
+    melspec_k_mel mel; /* device arrays; n_rows 0 unless MEL */
+
+    cuda_buffers buffers;
+    cuda_graph_slot graphs[MELSPEC_CUDA_GRAPH_SLOTS];
+    uint64_t clock; /* counts calls, for least-recently-used replacement */
+} cuda_state;
+
+/* ---- error plumbing (each macro expects `plan` in scope) ---------------------------------------- */
+
+/* Records "<what>: <error name> (<error text>)" on the plan and returns the mapped status
+ * (OUT_OF_MEMORY for allocation failures, DEVICE otherwise). */
+melspec_status melspec_cuda_fail(melspec_plan *plan, cudaError_t error, const char *what);
+melspec_status melspec_cufft_fail(melspec_plan *plan, cufftResult result, const char *what);
+
+#define CUDA_TRY(call)                                                        \
+    do {                                                                      \
+        const cudaError_t cuda_error_ = (call);                               \
+        if (cuda_error_ != cudaSuccess)                                       \
+            return melspec_cuda_fail(plan, cuda_error_, #call);               \
+    } while (0)
+
+#define CUFFT_TRY(call)                                                       \
+    do {                                                                      \
+        const cufftResult cufft_result_ = (call);                             \
+        if (cufft_result_ != CUFFT_SUCCESS)                                   \
+            return melspec_cufft_fail(plan, cufft_result_, #call);            \
+    } while (0)
+
+/* After a kernel launcher: the launch's own error, named after the kernel. */
+#define LAUNCH_CHECK(kernel_name)                                             \
+    do {                                                                      \
+        const cudaError_t cuda_error_ = cudaGetLastError();                   \
+        if (cuda_error_ != cudaSuccess)                                       \
+            return melspec_cuda_fail(plan, cuda_error_, "launch of " kernel_name); \
+    } while (0)
+
+#define FORWARD_IF_ERROR(expression)                                          \
+    do {                                                                      \
+        const melspec_status forwarded_ = (expression);                       \
+        if (forwarded_ != MELSPEC_OK) return forwarded_;                      \
+    } while (0)
+
+/* ---- cuda_buffers.c ------------------------------------------------------------------------------ */
+
+/* Allocates every size-dependent buffer and cuFFT plan for batch x samples into *buffers (zeroed
+ * first) and runs them once so that nothing loads lazily later. On failure frees what it made. */
+melspec_status melspec_cuda_buffers_create(melspec_plan *plan, int64_t batch, int64_t samples,
+                                           cuda_buffers *buffers);
+/* Frees what buffers holds (any part may be missing) and zeroes it. */
+void melspec_cuda_buffers_destroy(cuda_buffers *buffers);
+
+/* ---- cuda_pipeline.c ----------------------------------------------------------------------------- */
+
+/* Enqueues the whole transform of n_signals x n_samples on stream: device input to device output
+ * through `buffers`. Allocates nothing. */
+melspec_status melspec_cuda_enqueue(melspec_plan *plan, const cuda_buffers *buffers,
+                                    cudaStream_t stream, const float *input, int64_t n_signals,
+                                    int64_t n_samples, void *output);
+
+/* Input and output bytes of one call. */
+void melspec_cuda_call_size(const melspec_plan *plan, int64_t n_signals, int64_t n_samples,
+                            size_t *input_bytes, size_t *output_bytes);
+
+/* ---- cuda_graph.c -------------------------------------------------------------------------------- */
+
+/* Runs one call on the plan's stream, replaying or capturing a graph (see the rule there).
+ * host_path: host staging copies around the transform (input/output are the staging buffers'
+ * device twins and are ignored). */
+melspec_status melspec_cuda_run(melspec_plan *plan, int host_path, const float *input,
+                                int64_t n_signals, int64_t n_samples, void *output);
+/* Destroys every cached graph (after reserve: they point at the old buffers). */
+void melspec_cuda_graphs_clear(cuda_state *state);
+
+#endif

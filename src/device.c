@@ -1,0 +1,54 @@
+/* The device-pointer API of melspec_cuda.h, backend-neutral: the same argument checks as
+ * melspec_execute, then dispatch through the ops table. Backends without device memory (the CPU
+ * backend, and every plan of a build without CUDA) leave the entries NULL and get a status. */
+#include "melspec_cuda.h"
+#include "plan.h"
+
+static melspec_status unavailable(melspec_plan *plan, const char *call)
+{
+    return melspec_fail(plan, MELSPEC_ERROR_BACKEND_UNAVAILABLE,
+                        "%s needs a plan on the CUDA backend, but this plan runs on the %s "
+                        "backend%s",
+                        call, plan->ops->name,
+                        melspec_cuda_compiled()
+                            ? " (create it with config.backend = MELSPEC_BACKEND_CUDA)"
+                            : " (this build of melspec has no CUDA backend)");
+}
+
+melspec_status melspec_plan_set_stream(melspec_plan *plan, void *cuda_stream)
+{
+    if (plan == NULL) return MELSPEC_ERROR_NULL_POINTER;
+    plan->last_error[0] = '\0';
+    if (plan->ops->set_stream == NULL) return unavailable(plan, "melspec_plan_set_stream");
+    return plan->ops->set_stream(plan, cuda_stream);
+}
+
+melspec_status melspec_execute_device(melspec_plan *plan, const float *device_input,
+                                      int64_t n_signals, int64_t n_samples, void *device_output,
+                                      size_t output_capacity)
+{
+    if (plan == NULL) return MELSPEC_ERROR_NULL_POINTER;
+    plan->last_error[0] = '\0';
+    if (plan->ops->execute_device == NULL) return unavailable(plan, "melspec_execute_device");
+    if (device_input == NULL)
+        return melspec_fail(plan, MELSPEC_ERROR_NULL_POINTER, "device_input is NULL");
+    if (device_output == NULL)
+        return melspec_fail(plan, MELSPEC_ERROR_NULL_POINTER, "device_output is NULL");
+    size_t needed;
+    melspec_status status = melspec_plan_output_bytes(plan, n_signals, n_samples, &needed);
+    if (status != MELSPEC_OK) return status;
+    size_t n_input;
+    if (!melspec_mul_size((size_t)n_signals, (size_t)n_samples, &n_input) ||
+        n_input > SIZE_MAX / sizeof(float))
+        return melspec_fail(plan, MELSPEC_ERROR_SIZE_OVERFLOW,
+                            "n_signals x n_samples = %lld x %lld overflows", (long long)n_signals,
+                            (long long)n_samples);
+    if (output_capacity < needed)
+        return melspec_fail(plan, MELSPEC_ERROR_BUFFER_TOO_SMALL,
+                            "device_output holds %zu bytes but %lld signal(s) of %lld samples "
+                            "need %zu",
+                            output_capacity, (long long)n_signals, (long long)n_samples, needed);
+    status = plan->ops->execute_device(plan, device_input, n_signals, n_samples, device_output);
+    if (status == MELSPEC_OK) plan->last_error[0] = '\0';
+    return status;
+}

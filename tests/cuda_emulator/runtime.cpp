@@ -1,0 +1,371 @@
+// The host side of the CPU emulation of CUDA (see README.md here): the CUDA runtime, graph and
+// cuFFT calls that melspec's CUDA backend and its tests use. Everything runs synchronously on the host, except work enqueued on a stream that is
+// being captured, which is recorded into the graph. Misuse that real CUDA rejects is rejected
+// here too where it is cheap to see (unsafe calls during capture, sync on a capturing stream,
+// bad launch configurations, cuFFT without work area, unaligned cuFFT data).
+#include <barrier>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <fftw3.h>
+
+#include "emu_device.h"
+#include <cufft.h>
+
+thread_local emu_index blockIdx, threadIdx;
+emu_index blockDim, gridDim;
+
+struct CUstream_st {
+    bool capturing = false;
+    bool invalidated = false;
+    std::vector<std::function<void()>> recorded;
+};
+struct CUgraph_st { std::vector<std::function<void()>> ops; };
+struct CUgraphExec_st { std::vector<std::function<void()>> ops; };
+struct CUevent_st { int dummy; };
+
+static cudaError_t last_error = cudaSuccess;
+static int captures_active = 0;
+static std::map<uintptr_t, std::pair<size_t, int>> allocations; // start -> (bytes, 1 device / 2 pinned)
+static long n_launches = 0, n_graph_launches = 0, n_captures = 0;
+
+static cudaError_t fail(cudaError_t e) { last_error = e; return e; }
+
+static bool unsafe_during_capture()
+{
+    if (captures_active > 0) {
+        fprintf(stderr, "emu: unsafe CUDA call during stream capture\n");
+        return true;
+    }
+    return false;
+}
+
+void emu_launch_error(cudaError_t error) { last_error = error; }
+
+void emu_enqueue(cudaStream_t stream, std::function<void()> op)
+{
+    if (stream != nullptr && stream->capturing) {
+        stream->recorded.push_back(std::move(op));
+        return;
+    }
+    op();
+}
+
+static std::barrier<> *block_barrier = nullptr;
+static thread_local bool in_threaded_block = false;
+
+void __syncthreads()
+{
+    if (!in_threaded_block) {
+        fprintf(stderr, "emu: __syncthreads in a kernel launched without emu_launch_sync\n");
+        abort();
+    }
+    block_barrier->arrive_and_wait();
+}
+
+void emu_run_grid(unsigned grid, unsigned block, bool threaded, const std::function<void()> &body)
+{
+    n_launches++;
+    gridDim = {grid, 1, 1};
+    blockDim = {block, 1, 1};
+    for (unsigned b = 0; b < grid; b++) {
+        if (!threaded) {
+            for (unsigned t = 0; t < block; t++) {
+                blockIdx = {b, 0, 0};
+                threadIdx = {t, 0, 0};
+                body();
+            }
+            continue;
+        }
+        std::barrier<> barrier((std::ptrdiff_t)block);
+        block_barrier = &barrier;
+        std::vector<std::thread> threads;
+        for (unsigned t = 0; t < block; t++)
+            threads.emplace_back([&, b, t]() {
+                blockIdx = {b, 0, 0};
+                threadIdx = {t, 0, 0};
+                blockDim = {block, 1, 1};
+                in_threaded_block = true;
+                body();
+            });
+        for (auto &th : threads) th.join();
+        block_barrier = nullptr;
+    }
+}
+
+// ---- device, errors ---------------------------------------------------------------------------
+
+extern "C" {
+
+cudaError_t cudaGetDeviceCount(int *count)
+{
+    const char *none = getenv("EMU_NO_DEVICE");
+    *count = (none && none[0] == '1') ? 0 : 1;
+    if (*count == 0) return fail(cudaErrorNoDevice);
+    return cudaSuccess;
+}
+cudaError_t cudaGetDevice(int *device) { *device = 0; return cudaSuccess; }
+cudaError_t cudaSetDevice(int device) { return device == 0 ? cudaSuccess : fail(cudaErrorInvalidDevice); }
+cudaError_t cudaGetLastError(void) { cudaError_t e = last_error; last_error = cudaSuccess; return e; }
+cudaError_t cudaPeekAtLastError(void) { return last_error; }
+const char *cudaGetErrorName(cudaError_t e) { static char b[64]; snprintf(b, sizeof b, "cudaError%d", (int)e); return b; }
+const char *cudaGetErrorString(cudaError_t e) { return e == cudaSuccess ? "no error" : "emulated error"; }
+cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp *p, int device)
+{
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "CPU emulation of a CUDA device %d", device);
+    p->major = 9;
+    p->minor = 0;
+    return cudaSuccess;
+}
+cudaError_t cudaDeviceSynchronize(void) { return unsafe_during_capture() ? fail(cudaErrorStreamCaptureUnsupported) : cudaSuccess; }
+
+// ---- memory --------------------------------------------------------------------------------------
+
+static void *track(size_t bytes, int kind)
+{
+    void *p = malloc(bytes ? bytes : 1);
+    memset(p, 0xFF, bytes); // NaN everywhere: reads of never-written memory show up as NaN
+    allocations[(uintptr_t)p] = {bytes, kind};
+    return p;
+}
+static bool untrack(void *p, int kind)
+{
+    auto it = allocations.find((uintptr_t)p);
+    if (it == allocations.end() || it->second.second != kind) return false;
+    allocations.erase(it);
+    free(p);
+    return true;
+}
+cudaError_t cudaMalloc(void **p, size_t bytes)
+{
+    if (unsafe_during_capture()) return fail(cudaErrorStreamCaptureUnsupported);
+    *p = track(bytes, 1);
+    return cudaSuccess;
+}
+cudaError_t cudaFree(void *p)
+{
+    if (p == nullptr) return cudaSuccess;
+    return untrack(p, 1) ? cudaSuccess : fail(cudaErrorInvalidValue);
+}
+cudaError_t cudaHostAlloc(void **p, size_t bytes, unsigned int) { *p = track(bytes, 2); return cudaSuccess; }
+cudaError_t cudaMallocHost(void **p, size_t bytes) { *p = track(bytes, 2); return cudaSuccess; }
+cudaError_t cudaFreeHost(void *p)
+{
+    if (p == nullptr) return cudaSuccess;
+    return untrack(p, 2) ? cudaSuccess : fail(cudaErrorInvalidValue);
+}
+cudaError_t cudaPointerGetAttributes(struct cudaPointerAttributes *a, const void *p)
+{
+    memset(a, 0, sizeof *a);
+    auto it = allocations.upper_bound((uintptr_t)p);
+    if (it != allocations.begin()) {
+        --it;
+        if ((uintptr_t)p < it->first + (it->second.first ? it->second.first : 1)) {
+            a->type = it->second.second == 1 ? cudaMemoryTypeDevice : cudaMemoryTypeHost;
+            a->device = 0;
+            a->devicePointer = (void *)p;
+            a->hostPointer = it->second.second == 2 ? (void *)p : nullptr;
+            return cudaSuccess;
+        }
+    }
+    a->type = cudaMemoryTypeUnregistered;
+    return cudaSuccess;
+}
+cudaError_t cudaMemcpy(void *d, const void *s, size_t n, enum cudaMemcpyKind)
+{
+    if (unsafe_during_capture()) return fail(cudaErrorStreamCaptureUnsupported);
+    memcpy(d, s, n);
+    return cudaSuccess;
+}
+cudaError_t cudaMemset(void *d, int v, size_t n)
+{
+    if (unsafe_during_capture()) return fail(cudaErrorStreamCaptureUnsupported);
+    memset(d, v, n);
+    return cudaSuccess;
+}
+static void copy_bytes(void *d, const void *s, size_t n)
+{
+    // byte loop, instrumented by AddressSanitizer (plain memcpy would be too, but be explicit)
+    unsigned char *dd = (unsigned char *)d;
+    const unsigned char *ss = (const unsigned char *)s;
+    for (size_t i = 0; i < n; i++) dd[i] = ss[i];
+}
+cudaError_t cudaMemcpyAsync(void *d, const void *s, size_t n, enum cudaMemcpyKind, cudaStream_t st)
+{
+    emu_enqueue(st, [=]() { copy_bytes(d, s, n); });
+    return cudaSuccess;
+}
+cudaError_t cudaMemsetAsync(void *d, int v, size_t n, cudaStream_t st)
+{
+    emu_enqueue(st, [=]() { memset(d, v, n); });
+    return cudaSuccess;
+}
+
+// ---- streams, events ----------------------------------------------------------------------------
+
+cudaError_t cudaStreamCreateWithFlags(cudaStream_t *s, unsigned int) { *s = new CUstream_st; return cudaSuccess; }
+cudaError_t cudaStreamCreate(cudaStream_t *s) { *s = new CUstream_st; return cudaSuccess; }
+cudaError_t cudaStreamDestroy(cudaStream_t s) { if (!s) return fail(cudaErrorInvalidResourceHandle); delete s; return cudaSuccess; }
+cudaError_t cudaStreamSynchronize(cudaStream_t s)
+{
+    if (s && s->capturing) { s->invalidated = true; return fail(cudaErrorStreamCaptureUnsupported); }
+    if (!s && captures_active) return fail(cudaErrorStreamCaptureImplicit);
+    return cudaSuccess;
+}
+cudaError_t cudaStreamGetDevice(cudaStream_t, int *device) { *device = 0; return cudaSuccess; }
+cudaError_t cudaEventCreateWithFlags(cudaEvent_t *e, unsigned int) { *e = new CUevent_st; return cudaSuccess; }
+cudaError_t cudaEventCreate(cudaEvent_t *e) { *e = new CUevent_st; return cudaSuccess; }
+cudaError_t cudaEventDestroy(cudaEvent_t e) { delete e; return cudaSuccess; }
+cudaError_t cudaEventRecord(cudaEvent_t, cudaStream_t) { return cudaSuccess; }
+cudaError_t cudaEventSynchronize(cudaEvent_t) { return unsafe_during_capture() ? fail(cudaErrorStreamCaptureUnsupported) : cudaSuccess; }
+cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t, cudaEvent_t) { *ms = 1.0f; return cudaSuccess; }
+cudaError_t cudaStreamWaitEvent(cudaStream_t, cudaEvent_t, unsigned int) { return cudaSuccess; }
+cudaError_t cudaLaunchHostFunc(cudaStream_t s, cudaHostFn_t fn, void *data)
+{
+    emu_enqueue(s, [=]() { fn(data); });
+    return cudaSuccess;
+}
+
+// ---- capture and graphs ------------------------------------------------------------------------
+
+cudaError_t cudaStreamBeginCapture(cudaStream_t s, enum cudaStreamCaptureMode)
+{
+    if (s == nullptr || s->capturing) return fail(cudaErrorIllegalState);
+    s->capturing = true;
+    s->invalidated = false;
+    s->recorded.clear();
+    captures_active++;
+    n_captures++;
+    return cudaSuccess;
+}
+cudaError_t cudaStreamEndCapture(cudaStream_t s, cudaGraph_t *g)
+{
+    if (s == nullptr || !s->capturing) return fail(cudaErrorIllegalState);
+    s->capturing = false;
+    captures_active--;
+    if (s->invalidated) { *g = nullptr; return fail(cudaErrorStreamCaptureInvalidated); }
+    *g = new CUgraph_st{std::move(s->recorded)};
+    s->recorded.clear();
+    return cudaSuccess;
+}
+cudaError_t cudaStreamIsCapturing(cudaStream_t s, enum cudaStreamCaptureStatus *status)
+{
+    *status = (s && s->capturing) ? cudaStreamCaptureStatusActive : cudaStreamCaptureStatusNone;
+    return cudaSuccess;
+}
+cudaError_t cudaGraphInstantiate(cudaGraphExec_t *e, cudaGraph_t g, unsigned long long)
+{
+    if (unsafe_during_capture()) return fail(cudaErrorStreamCaptureUnsupported);
+    *e = new CUgraphExec_st{g->ops};
+    return cudaSuccess;
+}
+cudaError_t cudaGraphExecUpdate(cudaGraphExec_t e, cudaGraph_t g, cudaGraphExecUpdateResultInfo *info)
+{
+    memset(info, 0, sizeof *info);
+    if (e->ops.size() != g->ops.size()) return fail(cudaErrorGraphExecUpdateFailure);
+    e->ops = g->ops;
+    return cudaSuccess;
+}
+cudaError_t cudaGraphLaunch(cudaGraphExec_t e, cudaStream_t s)
+{
+    n_graph_launches++;
+    std::vector<std::function<void()>> ops = e->ops;
+    emu_enqueue(s, [ops]() { for (auto &op : ops) op(); });
+    return cudaSuccess;
+}
+cudaError_t cudaGraphExecDestroy(cudaGraphExec_t e) { delete e; return cudaSuccess; }
+cudaError_t cudaGraphDestroy(cudaGraph_t g) { delete g; return cudaSuccess; }
+
+// ---- cuFFT (R2C on FFTW, an FFT independent of the CPU backend's KissFFT) ------------------------
+
+struct emu_fft {
+    bool auto_allocate = true, made = false;
+    long long n = 0, idist = 0, odist = 0, batch = 0;
+    size_t work_bytes = 0;
+    void *work = nullptr;
+    cudaStream_t stream = nullptr;
+};
+static std::map<int, emu_fft> ffts;
+static int next_fft = 1;
+
+cufftResult cufftCreate(cufftHandle *h) { *h = next_fft++; ffts[*h] = emu_fft{}; return CUFFT_SUCCESS; }
+cufftResult cufftSetAutoAllocation(cufftHandle h, int a) { ffts.at(h).auto_allocate = a != 0; return CUFFT_SUCCESS; }
+cufftResult cufftMakePlanMany64(cufftHandle h, int rank, long long *n, long long *inembed,
+                                long long istride, long long idist, long long *onembed,
+                                long long ostride, long long odist, cufftType type,
+                                long long batch, size_t *work)
+{
+    emu_fft &f = ffts.at(h);
+    if (rank != 1 || type != CUFFT_R2C || batch < 1 || n[0] < 1) return CUFFT_INVALID_VALUE;
+    if ((inembed == nullptr) != (onembed == nullptr)) return CUFFT_INVALID_VALUE;
+    f.n = n[0];
+    if (inembed == nullptr) { f.idist = n[0]; f.odist = n[0] / 2 + 1; }
+    else {
+        if (istride != 1 || ostride != 1 || idist < n[0] || odist < n[0] / 2 + 1) return CUFFT_INVALID_VALUE;
+        f.idist = idist;
+        f.odist = odist;
+    }
+    f.batch = batch;
+    f.work_bytes = (size_t)(n[0] * 16 + batch * 8); // something, so that the work area is checked
+    f.made = true;
+    *work = f.work_bytes;
+    return CUFFT_SUCCESS;
+}
+cufftResult cufftSetWorkArea(cufftHandle h, void *w) { ffts.at(h).work = w; return CUFFT_SUCCESS; }
+cufftResult cufftSetStream(cufftHandle h, cudaStream_t s) { ffts.at(h).stream = s; return CUFFT_SUCCESS; }
+cufftResult cufftDestroy(cufftHandle h) { return ffts.erase(h) ? CUFFT_SUCCESS : CUFFT_INVALID_PLAN; }
+
+static std::mutex fftw_lock;
+cufftResult cufftExecR2C(cufftHandle h, cufftReal *in, cufftComplex *out)
+{
+    emu_fft f = ffts.at(h);
+    if (!f.made) return CUFFT_INVALID_PLAN;
+    if (!f.auto_allocate) {
+        struct cudaPointerAttributes a;
+        cudaPointerGetAttributes(&a, f.work);
+        if (f.work == nullptr || a.type != cudaMemoryTypeDevice) return CUFFT_NO_WORKSPACE;
+        unsigned char *w = (unsigned char *)f.work; // touch the whole work area (bounds check)
+        for (size_t i = 0; i < f.work_bytes; i++) w[i] = (unsigned char)i;
+    }
+    if ((uintptr_t)in % 4 || (uintptr_t)out % 8) return CUFFT_UNALIGNED_DATA;
+    emu_enqueue(f.stream, [f, in, out]() {
+        const long long n = f.n, n_out = n / 2 + 1;
+        float *tin = fftwf_alloc_real((size_t)n);
+        fftwf_complex *tout = fftwf_alloc_complex((size_t)n_out);
+        fftwf_plan p;
+        {
+            std::lock_guard<std::mutex> guard(fftw_lock);
+            p = fftwf_plan_dft_r2c_1d((int)n, tin, tout, FFTW_ESTIMATE);
+        }
+        for (long long b = 0; b < f.batch; b++) {
+            for (long long i = 0; i < n; i++) tin[i] = in[b * f.idist + i];
+            fftwf_execute(p);
+            for (long long k = 0; k < n_out; k++) {
+                out[b * f.odist + k].x = tout[k][0];
+                out[b * f.odist + k].y = tout[k][1];
+            }
+        }
+        {
+            std::lock_guard<std::mutex> guard(fftw_lock);
+            fftwf_destroy_plan(p);
+        }
+        fftwf_free(tin);
+        fftwf_free(tout);
+    });
+    return CUFFT_SUCCESS;
+}
+
+} // extern "C"
+
+__attribute__((destructor)) static void report()
+{
+    if (getenv("EMU_QUIET")) return;
+    fprintf(stderr, "emu: %ld kernel launches, %ld captures, %ld graph launches, %zu allocations left\n",
+            n_launches, n_captures, n_graph_launches, allocations.size());
+}
