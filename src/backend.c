@@ -61,11 +61,8 @@ melspec_status melspec_select_cqt_backend(const melspec_config *config, melspec_
                                           const melspec_backend_ops **ops, char *message,
                                           size_t capacity)
 {
-    if ((melspec_backend)config->backend == MELSPEC_BACKEND_CUDA)
-        return melspec_fail_message(message, capacity, MELSPEC_ERROR_BACKEND_UNAVAILABLE,
-                                    "backend CUDA: the CUDA backend has no constant-Q transform "
-                                    "yet (use CPU or AUTO)");
-    *chosen = MELSPEC_BACKEND_CPU;
-    *ops = &melspec_cpu_cqt_ops;
-    return MELSPEC_OK;
+    /* the same choice; the CUDA backend runs CQT plans with its own ops, the CPU backend not */
+    const melspec_status status = melspec_select_backend(config, chosen, ops, message, capacity);
+    if (status == MELSPEC_OK && *chosen == MELSPEC_BACKEND_CPU) *ops = &melspec_cpu_cqt_ops;
+    return status;
 }

@@ -94,7 +94,7 @@ melspec_status melspec_select_backend(const melspec_config *config, melspec_back
                                       const melspec_backend_ops **ops, char *message,
                                       size_t capacity);
 
-/* The same for CQT plans (the CUDA backend has no CQT yet: AUTO runs it on the CPU). */
+/* The same for CQT plans: the same choice, with the CPU backend's CQT ops. */
 melspec_status melspec_select_cqt_backend(const melspec_config *config, melspec_backend *chosen,
                                           const melspec_backend_ops **ops, char *message,
                                           size_t capacity);

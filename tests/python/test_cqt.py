@@ -168,8 +168,17 @@ def test_input_errors():
         melspec.cqt(np.ones(8, np.float32), sr=44100, hop_length=4096, n_bins=36, device="cpu")
 
 
-def test_cuda_request_without_cqt_on_gpu():
+def test_cuda_request_without_a_device():
     if melspec.cuda_device_count() > 0:
         pytest.skip("a CUDA device is present")
     with pytest.raises(melspec.BackendUnavailableError):
         melspec.CQT(device="cuda")
+
+
+@pytest.mark.skipif(melspec.cuda_device_count() == 0, reason="needs a CUDA device")
+def test_gpu_matches_cpu():
+    sr = 22050
+    y = make_signal(sr, sr, seed=11, channels=(3,)).astype(np.float32)
+    with melspec.CQT(sr=sr, device="cuda") as gpu, melspec.CQT(sr=sr, device="cpu") as cpu:
+        assert gpu.backend == "cuda"
+        assert normalized_error(gpu(y), cpu(y)) < TOLERANCE
