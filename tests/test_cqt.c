@@ -21,21 +21,14 @@
 #include "cqt_decimator.h"
 #include "dsp/cqt.h"
 #include "melspec.h"
-
-/* cmocka 1.1.5 compares floats only */
-#define assert_close(a, b, tolerance)                                                     \
-    do {                                                                                  \
-        const double a_ = (a), b_ = (b);                                                  \
-        if (!(fabs(a_ - b_) <= (tolerance)))                                              \
-            fail_msg("%s = %.17g, expected %.17g (+- %g)", #a, a_, b_, (double)(tolerance)); \
-    } while (0)
+#include "test_support.h"
 
 #define GOLDEN_TOLERANCE 1e-5 /* libsoxr: librosa's own resampler */
 #define FIR_TOLERANCE 1e-4    /* the GPU's measured-FIR decimation */
 
 /* ---- fixtures -------------------------------------------------------------------------------- */
 
-typedef struct fixture {
+typedef struct cqt_fixture {
     char name[128];
     char output[32];
     melspec_cqt_config config;
@@ -43,7 +36,7 @@ typedef struct fixture {
     float *input;    /* n_samples */
     float *expected; /* n_bins x n_frames (x 2 for complex) */
     size_t n_expected;
-} fixture;
+} cqt_fixture;
 
 static int parse_norm(const char *v)
 {
@@ -67,7 +60,7 @@ static int parse_window(const char *v)
     return MELSPEC_WINDOW_HANN;
 }
 
-static void set_field(fixture *f, const char *key, const char *v)
+static void set_field(cqt_fixture *f, const char *key, const char *v)
 {
     melspec_cqt_config *c = &f->config;
     if (strcmp(key, "name") == 0) snprintf(f->name, sizeof f->name, "%s", v);
@@ -92,7 +85,7 @@ static void set_field(fixture *f, const char *key, const char *v)
 }
 
 /* Reads one fixture: "key value" lines up to "end", then int16 input and float32 output. */
-static int load_fixture(const char *path, fixture *f)
+static int load_cqt_fixture(const char *path, cqt_fixture *f)
 {
     memset(f, 0, sizeof *f);
     melspec_cqt_config_init(&f->config);
@@ -135,7 +128,7 @@ static int load_fixture(const char *path, fixture *f)
     return status;
 }
 
-static void free_fixture(fixture *f)
+static void free_cqt_fixture(cqt_fixture *f)
 {
     free(f->input);
     free(f->expected);
@@ -168,7 +161,7 @@ static double normalized_error(const float *ours, const float *theirs, size_t n,
  * without AVX2 run), and the measured FIR instead of libsoxr (what the GPU computes). */
 typedef enum variant { VARIANT_DEFAULT, VARIANT_PORTABLE, VARIANT_FIR } variant;
 
-static double run_fixture(const fixture *f, variant how)
+static double run_fixture(const cqt_fixture *f, variant how)
 {
     melspec_plan *plan = NULL;
     char why[512];
@@ -211,8 +204,8 @@ static void test_golden_fixtures(void **state)
         if (length < 5 || strcmp(entry->d_name + length - 4, ".cqt") != 0) continue;
         char path[1024];
         snprintf(path, sizeof path, "%s/%s", dir_path, entry->d_name);
-        fixture f;
-        assert_int_equal(load_fixture(path, &f), 0);
+        cqt_fixture f;
+        assert_int_equal(load_cqt_fixture(path, &f), 0);
         const double e_soxr = run_fixture(&f, VARIANT_DEFAULT);
         const double e_portable = run_fixture(&f, VARIANT_PORTABLE);
         const double e_fir = run_fixture(&f, VARIANT_FIR);
@@ -225,7 +218,7 @@ static void test_golden_fixtures(void **state)
         worst_soxr = e_soxr > worst_soxr ? e_soxr : worst_soxr;
         worst_portable = e_portable > worst_portable ? e_portable : worst_portable;
         worst_fir = e_fir > worst_fir ? e_fir : worst_fir;
-        free_fixture(&f);
+        free_cqt_fixture(&f);
         count++;
     }
     closedir(dir);
