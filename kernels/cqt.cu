@@ -19,24 +19,6 @@ constexpr int64_t kDecimatorChunk = 64;
 static_assert(kTileRows == MELSPEC_K_CQT_ROW_MULTIPLE, "rows are padded to the tile");
 static_assert(kFramesPerThread * kBlockSize == kTileFrames * kTileRows, "whole tiles");
 
-// Sample t of a signal of n samples extended by pad_mode, as melspec_cpu_padded_sample.
-__device__ __forceinline__ float cqt_padded_sample(const float *signal, int64_t n, int64_t t,
-                                                   int32_t pad_mode)
-{
-    if (t >= 0 && t < n) return signal[t];
-    switch (pad_mode) {
-    case MELSPEC_PAD_EDGE: return t < 0 ? signal[0] : signal[n - 1];
-    case MELSPEC_PAD_REFLECT: {
-        if (n == 1) return signal[0];
-        const int64_t period = 2 * (n - 1);
-        int64_t m = t % period;
-        if (m < 0) m += period;
-        return signal[m < n ? m : period - m];
-    }
-    default: return 0.0f;
-    }
-}
-
 // One thread per output sample m of each clip: y[m] = gain (sum_i taps[i] x[M m - first - i]
 // + the start-up correction), zero past the floor(n/M + 1/2) samples libsoxr emits.
 __global__ void decimate_kernel(const float *__restrict__ input, int64_t input_stride,
@@ -102,9 +84,8 @@ __global__ void octave_kernel(const float *__restrict__ signal, int64_t signal_s
             for (int j = thread; j < kTileFrames * kTileTaps; j += kBlockSize) {
                 const int f = j / kTileTaps, n = j % kTileTaps;
                 const int64_t start = (frame0 + f) * octave.hop_length - n_fft / 2;
-                samples[f][n] = tap0 + n < n_fft
-                                    ? cqt_padded_sample(x, length, start + tap0 + n, pad_mode)
-                                    : 0.0f;
+                samples[f][n] =
+                    tap0 + n < n_fft ? padded_sample(x, length, start + tap0 + n, pad_mode) : 0.0f;
             }
             for (int j = thread; j < kTileTaps * kTileRows; j += kBlockSize) {
                 const int n = j / kTileRows, r = j % kTileRows;
