@@ -24,4 +24,4 @@ if [ ${#missing[@]} -gt 0 ]; then
     "${missing[@]}" >/dev/null
 fi
 
-python3 -m pip install -q --disable-pip-version-check -r requirements-test.txt
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r requirements-test.txt

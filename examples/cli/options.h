@@ -1,0 +1,75 @@
+/* The melspec command's options: one table drives parsing and --help. */
+#ifndef MELSPEC_CLI_OPTIONS_H
+#define MELSPEC_CLI_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "melspec.h"
+#include "presets.h"
+
+enum { CLI_FORMAT_NPY = 1, CLI_FORMAT_CSV = 2, CLI_FORMAT_PNG = 4 };
+
+typedef enum cli_preset {
+    CLI_PRESET_NONE = 0,
+    CLI_PRESET_LIBROSA,
+    CLI_PRESET_WHISPER,
+    CLI_PRESET_REALTIME,
+    CLI_PRESET_CCMUSIC_CQT
+} cli_preset;
+
+/* --db picks power_to_db or amplitude_to_db from --power once every option is read. */
+typedef enum cli_scale_request {
+    CLI_SCALE_UNSET = 0, /* keep config.scaling as the preset left it */
+    CLI_SCALE_DB,        /* dB of whatever --power gives */
+    CLI_SCALE_EXPLICIT   /* config.scaling was named with --scale */
+} cli_scale_request;
+
+typedef struct cli_options {
+    melspec_config config; /* the library's config, sample_rate = --sr (when not native) */
+    int transform_cqt;     /* --transform cqt (needs the CQT plan) */
+    cli_cqt_options cqt;   /* its own parameters */
+    cli_preset preset;
+    int whisper_log_mel;   /* Whisper's last-frame drop and log-mel affine step (preset) */
+    cli_scale_request scale_request;
+
+    /* Loading, as librosa.load. */
+    int native_rate; /* --sr native */
+    int mono;        /* 1: mean of the channels (librosa's default); 0: --keep-channels */
+    double offset;   /* seconds */
+    double duration; /* seconds; < 0 = to the end */
+
+    /* Inputs and outputs. */
+    const char **inputs;
+    size_t n_inputs;
+    const char **outputs; /* -o, in order */
+    size_t n_outputs;
+    unsigned formats;     /* CLI_FORMAT_* from --format; 0 = from the output's extension */
+    int stats;
+    int quiet;
+    int64_t batch_files;  /* files per execute when their shapes agree */
+    const char *generate_example; /* --generate-example PATH */
+} cli_options;
+
+/* Outcome of parsing: run, exit at once with success (--help printed), print the versions
+ * (--version), or a usage error (already reported on stderr). */
+typedef enum cli_parse_result {
+    CLI_PARSE_RUN = 0,
+    CLI_PARSE_EXIT_OK,
+    CLI_PARSE_VERSION,
+    CLI_PARSE_USAGE_ERROR
+} cli_parse_result;
+
+/* Parses argv into *options (allocating the input and output lists: free with
+ * cli_options_free). Prints --help to stdout and usage errors to stderr. */
+cli_parse_result cli_parse_options(int argc, char **argv, cli_options *options);
+void cli_options_free(cli_options *options);
+
+/* Applies a preset's defaults to *options (used before the explicit options). */
+int cli_apply_preset(cli_options *options, const char *name);
+
+/* The output extension for a path ("x/y.npy" -> CLI_FORMAT_NPY), 0 when none is known. */
+unsigned cli_format_from_path(const char *path);
+const char *cli_format_extension(unsigned format);
+
+#endif
