@@ -14,9 +14,9 @@ set(CMAKE_CUDA_STANDARD 17)
 set(CMAKE_CUDA_STANDARD_REQUIRED ON)
 
 target_sources(melspec_objects PRIVATE
-  kernels/frame.cu kernels/spectrum.cu kernels/scale.cu
+  kernels/frame.cu kernels/spectrum.cu kernels/scale.cu kernels/cqt.cu
   src/cuda/cuda_backend.c src/cuda/cuda_buffers.c src/cuda/cuda_graph.c
-  src/cuda/cuda_pipeline.c src/cuda/cuda_stream.c)
+  src/cuda/cuda_pipeline.c src/cuda/cqt_cuda.c src/cuda/cuda_stream.c)
 # backend.c selects the backend; no other file tests this macro.
 target_compile_definitions(melspec_objects PRIVATE MELSPEC_HAVE_CUDA)
 target_include_directories(melspec_objects PRIVATE ${PROJECT_SOURCE_DIR}/kernels)

@@ -1,6 +1,6 @@
 /*
- * melspec.h — mel spectrograms, STFT magnitudes and the complex STFT, on the CPU and on NVIDIA
- * GPUs, with librosa's numbers.
+ * melspec.h — mel spectrograms, STFT magnitudes, the complex STFT and the constant-Q transform,
+ * on the CPU and on NVIDIA GPUs, with librosa's numbers.
  *
  * Usage:
  *
@@ -32,7 +32,8 @@
  * failure (melspec_plan_last_error).
  *
  * Semantics follow librosa >= 0.10 (see README.md): librosa.stft, librosa.feature.melspectrogram,
- * librosa.filters.mel, librosa.power_to_db and librosa.amplitude_to_db.
+ * librosa.filters.mel, librosa.power_to_db and librosa.amplitude_to_db; librosa.cqt for the
+ * constant-Q plans (melspec_cqt_plan_create, below).
  */
 #ifndef MELSPEC_H
 #define MELSPEC_H
@@ -358,6 +359,127 @@ MELSPEC_API melspec_status melspec_streams_push(melspec_stream *const *streams, 
                                                 const int64_t *chunk_lengths, void *const *frames,
                                                 const int64_t *frame_capacities,
                                                 int64_t *n_frames);
+
+/* ---- constant-Q transform ------------------------------------------------------------------- */
+
+/*
+ * librosa.cqt: a plan of the same family (melspec_plan, melspec_execute, melspec_plan_output_shape,
+ * melspec_plan_output_bytes, melspec_plan_reserve, melspec_plan_destroy), made by
+ * melspec_cqt_plan_create from a melspec_cqt_config.
+ *
+ *     melspec_cqt_config cqt;
+ *     melspec_cqt_config_init(&cqt);             // librosa.cqt's defaults: 84 bins from C1
+ *     cqt.sample_rate = 22050; cqt.hop_length = 512;
+ *     melspec_plan *plan = NULL;
+ *     if (melspec_cqt_plan_create(&plan, &cqt, why, sizeof why) != MELSPEC_OK) ...
+ *     melspec_plan_output_shape(plan, n_samples, &n_bins, &n_frames);   // (84, 1 + n/512)
+ *     melspec_execute(plan, samples, 1, n_samples, out, n_bins * n_frames * 2 * sizeof(float));
+ *
+ * The algorithm is librosa's (vqt with gamma 0; other gammas give librosa.vqt): alpha-based Q, Hann-windowed complex wavelets of
+ * length Q sr / f, normalized, an FFT-domain basis per octave sparsified at `sparsity` of each
+ * row's mass, octaves computed from the top with a soxr_hq halving of the signal between them
+ * (libsoxr's SOXR_HQ, as librosa's default res_type), early downsampling when the filters allow
+ * it, and the result trimmed to the shortest octave. Like librosa 0.10 and later, any hop_length
+ * is accepted: the signal is halved only while the hop stays even, lower octaves then run at the
+ * last rate with longer filters.
+ *
+ * Output: n_bins rows from fmin upwards and librosa's frame count, 1 + n/hop_length, or, after
+ * an early downsampling by f, 1 + ceil(n/f) / (hop_length/f) (the least over octaves, as librosa
+ * trims); n < f is INPUT_TOO_SHORT, as librosa raises. COMPLEX writes complex64 (interleaved re,
+ * im float pairs, librosa's dtype for float32 input); MAGNITUDE writes float |C|, to which the
+ * scaling stage applies (e.g. AMPLITUDE_TO_DB with ref_mode MAX is
+ * librosa.amplitude_to_db(np.abs(C), ref=np.max)).
+ *
+ * Accuracy: within 1e-6 of librosa's peak typically, 1e-5 always but where a basis coefficient
+ * lies on librosa's sparsity threshold (see docs/cqt.md).
+ *
+ * Backends: the CPU backend keeps the decimated signals for max_samples per signal (grown by
+ * melspec_plan_reserve). It halves the signal with libsoxr, which allocates during execute:
+ * resetting a resampler between signals (soxr_clear) frees and re-creates its state in libsoxr
+ * 0.1.3, about 20 small blocks per halving and signal; melspec itself allocates nothing there.
+ * It runs on the calling thread only. The CUDA backend (chosen as for the other plans, with
+ * melspec_cuda.h's device pointers, streams and graph replay) applies libsoxr's measured impulse
+ * response instead, as an FIR on the device, within 1e-5 of the CPU backend.
+ */
+
+typedef enum melspec_cqt_output {
+    MELSPEC_CQT_OUTPUT_COMPLEX = 0,  /* complex64, like librosa.cqt */
+    MELSPEC_CQT_OUTPUT_MAGNITUDE = 1 /* float |C| (np.abs(librosa.cqt(...))), then scaling */
+} melspec_cqt_output;
+
+/* Normalization of each wavelet (librosa.util.normalize's norm). */
+typedef enum melspec_cqt_norm {
+    MELSPEC_CQT_NORM_L1 = 0,  /* norm=1, librosa's default */
+    MELSPEC_CQT_NORM_L2 = 1,  /* norm=2 */
+    MELSPEC_CQT_NORM_MAX = 2, /* norm=np.inf: peak magnitude 1 */
+    MELSPEC_CQT_NORM_NONE = 3 /* norm=None */
+} melspec_cqt_norm;
+
+/* The variable-Q transform (librosa.vqt): filter lengths Q sr / (f + gamma / alpha), so that low
+ * bins get shorter filters; gamma 0 is the constant-Q transform. */
+typedef enum melspec_vqt_gamma {
+    MELSPEC_VQT_GAMMA_FIXED = 0, /* the config's gamma (0: librosa.cqt) */
+    MELSPEC_VQT_GAMMA_ERB = 1    /* librosa.vqt's gamma=None: alpha 24.7 / 0.108 per bin, bandwidths
+                                    a constant fraction of the equivalent rectangular bandwidth */
+} melspec_vqt_gamma;
+
+/* Same ABI rules as melspec_config. Fields documented "0 = X" take zero as librosa's default X. */
+typedef struct melspec_cqt_config {
+    uint32_t struct_size;     /* sizeof(melspec_cqt_config), set by melspec_cqt_config_init */
+    int32_t output;           /* melspec_cqt_output; COMPLEX */
+    double sample_rate;       /* Hz; 22050 */
+    int64_t hop_length;       /* samples between frames; 0 = 512 */
+    double fmin;              /* Hz of the lowest bin; 0 = C1 = 32.703 Hz */
+    int64_t n_bins;           /* 0 = 84 */
+    int64_t bins_per_octave;  /* 0 = 12 */
+    double tuning;            /* in fractions of a bin: fmin * 2^(tuning/bins_per_octave); 0 */
+    double filter_scale;      /* > 0; 0 = 1 */
+    double gamma;             /* librosa.vqt's bandwidth offset in Hz, >= 0; 0 = constant Q (cqt) */
+    int32_t gamma_mode;       /* melspec_vqt_gamma; FIXED (the gamma field) */
+    int32_t norm;             /* melspec_cqt_norm; L1 */
+    int32_t window;           /* melspec_window of the wavelets; HANN */
+    int32_t scale;            /* 1: divide each bin by sqrt(its filter length) (scale=True); 1 */
+    double sparsity;          /* share of each basis row's mass dropped, [0, 1); 0.01 (0: none) */
+    int32_t pad_mode;         /* melspec_pad_mode of the frames; CONSTANT */
+    int32_t scaling;          /* melspec_scaling, MAGNITUDE output only; NONE */
+    int32_t ref_mode;         /* melspec_ref_mode; VALUE */
+    double ref;               /* 1.0 */
+    double amin;              /* 0 = librosa's (1e-10 power, 1e-5 amplitude) */
+    double top_db;            /* 80; INFINITY = no clamp */
+    double log_offset;        /* for SCALING_LOG; 1e-6 */
+    int32_t layout;           /* melspec_layout; BINS_MAJOR (n_bins, n_frames) */
+    int32_t backend;          /* melspec_backend; AUTO */
+    int32_t device_ordinal;   /* 0 */
+    int32_t reserved0;        /* must be 0 */
+    int64_t max_batch;        /* 0 = 1 */
+    int64_t max_samples;      /* 0 = 60 s of audio */
+} melspec_cqt_config;
+
+/* Fills *config with librosa.cqt's defaults and sets struct_size. NULL is ignored. */
+MELSPEC_API void melspec_cqt_config_init(melspec_cqt_config *config);
+
+/* sizeof(melspec_cqt_config) as this library was built. */
+MELSPEC_API size_t melspec_cqt_config_size(void);
+
+/*
+ * Validates the config (librosa's errors become INVALID_ARGUMENT with a message: fmin <= 0, a top
+ * filter reaching above Nyquist, filter_scale <= 0, sparsity outside [0, 1), ...), designs the
+ * wavelet basis of every octave in double, and prepares the resamplers and all buffers. Same
+ * out-parameter and message rules as melspec_plan_create.
+ */
+MELSPEC_API melspec_status melspec_cqt_plan_create(melspec_plan **plan,
+                                                   const melspec_cqt_config *config,
+                                                   char *message, size_t message_capacity);
+
+/* The config a CQT plan runs with, every default resolved (UNSUPPORTED for other plans; and
+ * melspec_plan_config is UNSUPPORTED for CQT plans). */
+MELSPEC_API melspec_status melspec_cqt_plan_config(const melspec_plan *plan,
+                                                   melspec_cqt_config *config);
+
+/* The centre frequency of every bin in Hz (librosa.cqt_frequencies with tuning applied), n_bins
+ * doubles; capacity is in doubles. */
+MELSPEC_API melspec_status melspec_cqt_plan_frequencies(melspec_plan *plan, double *frequencies,
+                                                        size_t capacity);
 
 /* ---- backends -------------------------------------------------------------------------------- */
 

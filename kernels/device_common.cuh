@@ -1,5 +1,5 @@
 // Device helpers shared by the kernels/*.cu files: launch geometry, grid-stride indexing, the
-// scaling stage and the typed store. Internal to kernels/ (no separate compilation: everything
+// padded signal, the scaling stage and the typed store. Internal to kernels/ (no separate compilation: everything
 // here is inline or a template).
 #ifndef MELSPEC_KERNELS_DEVICE_COMMON_CUH
 #define MELSPEC_KERNELS_DEVICE_COMMON_CUH
@@ -33,6 +33,27 @@ template <typename Index> __device__ __forceinline__ Index first_index()
 template <typename Index> __device__ __forceinline__ Index grid_stride()
 {
     return (Index)blockDim.x * (Index)gridDim.x;
+}
+
+// Sample t of a signal of n samples extended by pad_mode (t may be < 0 or >= n), as
+// melspec_cpu_padded_sample in src/cpu/cpu.c.
+__device__ __forceinline__ float padded_sample(const float *signal, int64_t n, int64_t t,
+                                               int32_t pad_mode)
+{
+    if (t >= 0 && t < n) return signal[t];
+    switch (pad_mode) {
+    case MELSPEC_PAD_EDGE: return t < 0 ? signal[0] : signal[n - 1];
+    case MELSPEC_PAD_REFLECT: {
+        if (n == 1) return signal[0];
+        // numpy.pad(mode="reflect") keeps reflecting when the pad is longer than the signal:
+        // the extension is periodic with period 2 (n - 1).
+        const int64_t period = 2 * (n - 1);
+        int64_t m = t % period;
+        if (m < 0) m += period;
+        return signal[m < n ? m : period - m];
+    }
+    default: return 0.0f; // MELSPEC_PAD_CONSTANT
+    }
 }
 
 // The dB value of one element, exactly as src/cpu/scale.c writes it: floor at amin in float,

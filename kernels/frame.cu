@@ -4,26 +4,6 @@
 namespace melspec_k {
 namespace {
 
-// Sample t of a signal of n samples extended by pad_mode (t may be < 0 or >= n), as
-// melspec_cpu_padded_sample in src/cpu/cpu.c.
-__device__ float padded_sample(const float *signal, int64_t n, int64_t t, int32_t pad_mode)
-{
-    if (t >= 0 && t < n) return signal[t];
-    switch (pad_mode) {
-    case MELSPEC_PAD_EDGE: return t < 0 ? signal[0] : signal[n - 1];
-    case MELSPEC_PAD_REFLECT: {
-        if (n == 1) return signal[0];
-        // numpy.pad(mode="reflect") keeps reflecting when the pad is longer than the signal:
-        // the extension is periodic with period 2 (n - 1).
-        const int64_t period = 2 * (n - 1);
-        int64_t m = t % period;
-        if (m < 0) m += period;
-        return signal[m < n ? m : period - m];
-    }
-    default: return 0.0f; // MELSPEC_PAD_CONSTANT
-    }
-}
-
 template <typename Index>
 __global__ void frame_kernel(const float *__restrict__ signals, int64_t n_samples, Index n_frames,
                              Index frame_stride, int64_t n_fft, int64_t hop_length,

@@ -90,6 +90,33 @@ typedef struct melspec_k_db_reference {
 /* Chunks per clip of melspec_k_clip_max_partial, at most (sizes the partial-max buffer). */
 #define MELSPEC_K_MAX_CHUNKS 64
 
+/* librosa's resampling by an integer factor as the FIR measured from libsoxr
+ * (src/cqt_decimator.h): y[m] = sum_i taps[i] x[factor m - first - i], plus
+ * correction[m][j] x[j] for the first correction_rows outputs. Device arrays, float. */
+typedef struct melspec_k_decimator {
+    int64_t factor;
+    int64_t first;
+    int64_t n_taps;
+    const float *taps;
+    int64_t correction_rows;
+    int64_t correction_columns;
+    const float *correction; /* correction_rows x correction_columns, or NULL */
+} melspec_k_decimator;
+
+/* Kernel rows of a CQT octave come in multiples of this (zero rows pad them). */
+#define MELSPEC_K_CQT_ROW_MULTIPLE 32
+
+/* One octave of the CQT: kernel[n rows + 2k] and [.. + 1] are the real and imaginary taps of
+ * filter k at frame sample n (src/dsp/cqt.c's time-domain kernel, with its gains). */
+typedef struct melspec_k_cqt_octave {
+    int64_t n_fft;      /* frame length */
+    int64_t hop_length; /* at the octave's rate */
+    int64_t rows;       /* 2 n_filters rounded up to MELSPEC_K_CQT_ROW_MULTIPLE */
+    int64_t n_filters;
+    int64_t first_bin;  /* output row of filter 0 */
+    const float *kernel; /* n_fft x rows, device */
+} melspec_k_cqt_octave;
+
 /* ---- launchers ------------------------------------------------------------------------------- */
 
 /*
@@ -131,6 +158,26 @@ void melspec_k_clip_reference(const float *partial, int64_t n_clips, int64_t n_c
 void melspec_k_scale_store(const float *values, int64_t n_clips, int64_t clip_values,
                            melspec_k_scaling scaling, int32_t dtype, void *output,
                            cudaStream_t stream);
+
+/*
+ * librosa.resample(x, orig_sr=factor, target_sr=1, res_type="soxr_hq") of each clip (n_input
+ * samples at input + c input_stride) times gain, into ceil(n_input / factor) samples at
+ * output + c output_stride.
+ */
+void melspec_k_cqt_decimate(const float *input, int64_t input_stride, int64_t n_clips,
+                            int64_t n_input, melspec_k_decimator fir, float gain, float *output,
+                            int64_t output_stride, cudaStream_t stream);
+
+/*
+ * One octave's bins for frames 0 .. n_frames-1 of each clip's signal (length samples at
+ * signal + c signal_stride, centred frames padded by pad_mode): complex64 pairs (complex_out) or
+ * magnitudes, at rows first_bin.. of a clip's n_bins x n_frames output in layout.
+ */
+void melspec_k_cqt_octave_response(const float *signal, int64_t signal_stride, int64_t length,
+                                   melspec_k_cqt_octave octave, int32_t pad_mode,
+                                   int64_t n_clips, int64_t n_frames, int64_t n_bins,
+                                   int32_t layout, int32_t complex_out, float *output,
+                                   cudaStream_t stream);
 
 #ifdef __cplusplus
 }

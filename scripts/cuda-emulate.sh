@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Runs the GPU tests (tests/test_cuda.c, tests/test_cuda_stream.c) without a GPU, on a CPU
-# emulation of CUDA (tests/cuda_emulator/README.md): the real kernels/ compiled as C++ threads, the
-# real src/cuda/ host code, a host-side runtime/graph/cuFFT stand-in (FFTW for cuFFT), all under
-# AddressSanitizer and UndefinedBehaviorSanitizer. Needs g++ (C++20), the CUDA toolkit's headers
-# (not its libraries, no driver), FFTW (libfftw3-dev), KissFFT and cmocka. Not a substitute for a
-# GPU run: see the README for what it does and does not check.
+# Runs the GPU tests (tests/test_cuda.c, tests/test_cuda_cqt.c, tests/test_cuda_stream.c) without
+# a GPU, on a CPU emulation of CUDA (tests/cuda_emulator/README.md): the real kernels/ compiled as
+# C++ threads, the real src/cuda/ host code, a host-side runtime/graph/cuFFT stand-in (FFTW for
+# cuFFT), all under AddressSanitizer and UndefinedBehaviorSanitizer. Needs g++ (C++20), the CUDA
+# toolkit's headers (not its libraries, no driver), FFTW (libfftw3-dev), KissFFT and cmocka. Not a
+# substitute for a GPU run: see the README for what it does and does not check.
 #
-#   scripts/cuda-emulate.sh           # the whole test_cuda and test_cuda_stream (minutes)
-#   scripts/cuda-emulate.sh --quick   # its quick subset
+#   scripts/cuda-emulate.sh           # the whole test_cuda (about a minute), then the others
+#   scripts/cuda-emulate.sh --quick   # test_cuda's quick subset, then the others
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quick=0
@@ -30,6 +30,7 @@ sanitize="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame
 kissfft_cflags=$(pkg-config --cflags kissfft-float)
 kissfft_libs=$(pkg-config --libs kissfft-float)
 cmocka_libs=$(pkg-config --libs cmocka)
+soxr_libs=$(pkg-config --libs soxr)
 
 # kernels: <<<>>> launches rewritten, compiled as C++ against the emulated device headers;
 # no fused multiply-add, like the CPU backend
@@ -46,24 +47,24 @@ g++ -std=c++20 $sanitize -Wall -Wextra -I"$emu" -I"$cuda_include" -c "$emu/runti
 cflags="-std=c11 $sanitize -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
         -Iinclude -Isrc -Itests -isystem $cuda_include $kissfft_cflags
         -DMELSPEC_FIXTURE_DIR=\"$PWD/tests/fixtures\""
-for c in src/*.c src/dsp/*.c src/cpu/cpu.c src/cpu/scale.c src/cpu/fft_kissfft.c src/cuda/*.c \
-         tests/test_support.c; do
+for c in src/*.c src/dsp/*.c src/cpu/cpu.c src/cpu/scale.c src/cpu/cqt.c src/cpu/fft_kissfft.c \
+         src/cuda/*.c tests/test_support.c; do
   extra=""
   [ "$c" = src/backend.c ] && extra=-DMELSPEC_HAVE_CUDA
   # shellcheck disable=SC2086
   gcc $cflags $extra -c "$c" -o "$out/obj/$(echo "$c" | tr / _).o"
 done
-# the GPU tests, each linked with all of the above
-tests=(test_cuda test_cuda_stream)
-for test in "${tests[@]}"; do
+for test in test_cuda test_cuda_cqt test_cuda_stream; do
   # shellcheck disable=SC2086
   gcc $cflags -c "tests/$test.c" -o "$out/$test.o"
   # shellcheck disable=SC2086
-  g++ $sanitize "$out"/obj/*.o "$out/$test.o" -o "$out/$test" $kissfft_libs -lfftw3f $cmocka_libs \
-    -lm -lpthread
+  g++ $sanitize "$out"/obj/*.o "$out/$test.o" -o "$out/$test" $kissfft_libs $soxr_libs -lfftw3f \
+    $cmocka_libs -lm -lpthread
 done
 
-for test in "${tests[@]}"; do
-  echo "cuda-emulate: running $test on the CPU emulation$([ $quick = 1 ] && echo ', quick subset')" >&2
-  MELSPEC_CUDA_TEST_QUICK=$quick ASAN_OPTIONS=detect_leaks=1 "$out/$test"
-done
+echo "cuda-emulate: running test_cuda on the CPU emulation$([ $quick = 1 ] && echo ', quick subset')" >&2
+MELSPEC_CUDA_TEST_QUICK=$quick ASAN_OPTIONS=detect_leaks=1 "$out/test_cuda"
+echo "cuda-emulate: running test_cuda_cqt on the CPU emulation" >&2
+ASAN_OPTIONS=detect_leaks=1 "$out/test_cuda_cqt"
+echo "cuda-emulate: running test_cuda_stream on the CPU emulation" >&2
+ASAN_OPTIONS=detect_leaks=1 "$out/test_cuda_stream"

@@ -56,3 +56,13 @@ melspec_status melspec_select_backend(const melspec_config *config, melspec_back
     *ops = &melspec_cpu_ops;
     return MELSPEC_OK;
 }
+
+melspec_status melspec_select_cqt_backend(const melspec_config *config, melspec_backend *chosen,
+                                          const melspec_backend_ops **ops, char *message,
+                                          size_t capacity)
+{
+    /* the same choice; the CUDA backend runs CQT plans with its own ops, the CPU backend not */
+    const melspec_status status = melspec_select_backend(config, chosen, ops, message, capacity);
+    if (status == MELSPEC_OK && *chosen == MELSPEC_BACKEND_CPU) *ops = &melspec_cpu_cqt_ops;
+    return status;
+}

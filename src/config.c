@@ -47,27 +47,19 @@ size_t melspec_output_value_bytes(const melspec_config *config)
     return config->output_dtype == MELSPEC_DTYPE_FLOAT32 ? 4 : 2;
 }
 
-#define FAIL(status, ...) return melspec_fail_message(message, capacity, status, __VA_ARGS__)
-#define CHECK_ENUM(field, last)                                                             \
-    do {                                                                                    \
-        if (c->field < 0 || c->field > (last))                                              \
-            FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, #field " = %d is not a known value (0..%d)", \
-                 (int)c->field, (int)(last));                                               \
-    } while (0)
+#define FAIL MELSPEC_CONFIG_FAIL
+#define CHECK_ENUM MELSPEC_CONFIG_CHECK_ENUM
 
 /* The Linux copy_struct_from_user rule: shorter means zeros for what the caller does not know;
  * longer is accepted only when the part this library does not know is all zero. */
-static melspec_status copy_config(const melspec_config *config, melspec_config *out,
-                                  char *message, size_t capacity)
+melspec_status melspec_copy_config_struct(const void *config, size_t theirs, void *out,
+                                          size_t ours, size_t smallest, const char *init_name,
+                                          char *message, size_t capacity)
 {
-    const size_t ours = sizeof *out;
-    const size_t theirs = config->struct_size;
-    const size_t smallest = offsetof(melspec_config, transform) + sizeof config->transform;
     if (theirs < smallest)
         FAIL(MELSPEC_ERROR_STRUCT_SIZE,
-             "config.struct_size = %zu is too small (use melspec_config_init; this library's is "
-             "%zu)",
-             theirs, ours);
+             "config.struct_size = %zu is too small (use %s; this library's is %zu)", theirs,
+             init_name, ours);
     if (theirs > ours) {
         const unsigned char *tail = (const unsigned char *)config + ours;
         for (size_t i = 0; i < theirs - ours; i++)
@@ -79,8 +71,18 @@ static melspec_status copy_config(const melspec_config *config, melspec_config *
     }
     memset(out, 0, ours);
     memcpy(out, config, theirs < ours ? theirs : ours);
-    out->struct_size = (uint32_t)ours;
     return MELSPEC_OK;
+}
+
+static melspec_status copy_config(const melspec_config *config, melspec_config *out,
+                                  char *message, size_t capacity)
+{
+    const size_t smallest = offsetof(melspec_config, transform) + sizeof config->transform;
+    const melspec_status status =
+        melspec_copy_config_struct(config, config->struct_size, out, sizeof *out, smallest,
+                                   "melspec_config_init", message, capacity);
+    out->struct_size = (uint32_t)sizeof *out;
+    return status;
 }
 
 static int is_finite_positive(double x) { return isfinite(x) && x > 0.0; }

@@ -14,6 +14,24 @@
 melspec_status melspec_config_resolve(const melspec_config *config, melspec_config *resolved,
                                       char *message, size_t capacity);
 
+/* Validation helpers for functions with `char *message, size_t capacity` in scope and the config
+ * being checked as `c`: fail with a formatted message, or check an enum field's range. */
+#define MELSPEC_CONFIG_FAIL(status, ...) \
+    return melspec_fail_message(message, capacity, status, __VA_ARGS__)
+#define MELSPEC_CONFIG_CHECK_ENUM(field, last)                                                \
+    do {                                                                                      \
+        if (c->field < 0 || c->field > (last))                                                \
+            MELSPEC_CONFIG_FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,                               \
+                                #field " = %d is not a known value (0..%d)", (int)c->field,   \
+                                (int)(last));                                                 \
+    } while (0)
+
+/* Copies a caller's config struct of `theirs` bytes into `out` (`ours` bytes) by the
+ * copy_struct_from_user rule; init_name is the function that fills it (for messages). */
+melspec_status melspec_copy_config_struct(const void *config, size_t theirs, void *out,
+                                          size_t ours, size_t smallest, const char *init_name,
+                                          char *message, size_t capacity);
+
 /* Bytes of one output value for a config (8 for complex64). */
 size_t melspec_output_value_bytes(const melspec_config *config);
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "dsp/cqt.h"
 #include "dsp/mel.h"
 #include "dsp/window.h"
 #include "plan.h"
@@ -122,18 +123,25 @@ melspec_status melspec_plan_create(melspec_plan **plan_out, const melspec_config
     plan->config.backend = plan->backend;
     status = design(plan, message, capacity);
     if (status != MELSPEC_OK) goto fail;
-    status = plan->ops->create(plan);
-    if (status != MELSPEC_OK) {
-        melspec_fail_message(message, capacity, status, "%s backend: %s", plan->ops->name,
-                             plan->last_error);
-        goto fail;
-    }
-    *plan_out = plan;
-    return MELSPEC_OK;
+    return melspec_plan_finish_create(plan, plan_out, message, capacity);
 
 fail:
     melspec_plan_destroy(plan);
     return status;
+}
+
+melspec_status melspec_plan_finish_create(melspec_plan *plan, melspec_plan **plan_out,
+                                          char *message, size_t capacity)
+{
+    const melspec_status status = plan->ops->create(plan);
+    if (status != MELSPEC_OK) {
+        melspec_fail_message(message, capacity, status, "%s backend: %s", plan->ops->name,
+                             plan->last_error);
+        melspec_plan_destroy(plan);
+        return status;
+    }
+    *plan_out = plan;
+    return MELSPEC_OK;
 }
 
 void melspec_plan_destroy(melspec_plan *plan)
@@ -143,6 +151,7 @@ void melspec_plan_destroy(melspec_plan *plan)
     free(plan->window);
     free(plan->filterbank);
     free_sparse_rows(&plan->mel_rows);
+    melspec_dsp_cqt_design_destroy(plan->cqt);
     free(plan);
 }
 
@@ -154,6 +163,10 @@ const char *melspec_plan_last_error(const melspec_plan *plan)
 melspec_status melspec_plan_config(const melspec_plan *plan, melspec_config *config)
 {
     if (plan == NULL || config == NULL) return MELSPEC_ERROR_NULL_POINTER;
+    if (plan->kind == MELSPEC_PLAN_KIND_CQT)
+        return melspec_fail((melspec_plan *)plan, MELSPEC_ERROR_UNSUPPORTED,
+                            "a constant-Q plan's config is a melspec_cqt_config: use "
+                            "melspec_cqt_plan_config");
     *config = plan->config;
     return MELSPEC_OK;
 }
@@ -173,6 +186,8 @@ melspec_status melspec_plan_output_shape(melspec_plan *plan, int64_t n_samples, 
     if (n_samples < 1)
         return melspec_fail(plan, MELSPEC_ERROR_INVALID_ARGUMENT,
                             "n_samples = %lld: the input is empty", (long long)n_samples);
+    if (plan->kind == MELSPEC_PLAN_KIND_CQT)
+        return melspec_cqt_output_shape(plan, n_samples, n_bins, n_frames);
     const int64_t frames = melspec_frame_count(&plan->config, n_samples);
     if (frames < 0)
         return melspec_fail(plan, MELSPEC_ERROR_INPUT_TOO_SHORT,
@@ -289,6 +304,9 @@ melspec_status melspec_plan_window(melspec_plan *plan, float *window, size_t cap
 {
     if (plan == NULL) return MELSPEC_ERROR_NULL_POINTER;
     if (window == NULL) return melspec_fail(plan, MELSPEC_ERROR_NULL_POINTER, "window is NULL");
+    if (plan->window == NULL)
+        return melspec_fail(plan, MELSPEC_ERROR_UNSUPPORTED,
+                            "a constant-Q plan has no single analysis window");
     const size_t n = (size_t)plan->config.n_fft;
     if (capacity < n)
         return melspec_fail(plan, MELSPEC_ERROR_BUFFER_TOO_SMALL,

@@ -48,6 +48,15 @@ typedef struct melspec_backend_ops {
     melspec_status (*stream_compute)(melspec_plan *plan, int64_t n_frames);
 } melspec_backend_ops;
 
+/* What a plan computes: the STFT family (melspec_plan_create) or the constant-Q transform
+ * (melspec_cqt_plan_create). */
+typedef enum melspec_plan_kind {
+    MELSPEC_PLAN_KIND_SPECTRUM = 0,
+    MELSPEC_PLAN_KIND_CQT = 1
+} melspec_plan_kind;
+
+struct melspec_cqt_design;
+
 struct melspec_plan {
     melspec_config config;   /* every default resolved */
     melspec_backend backend; /* CPU or CUDA */
@@ -59,6 +68,12 @@ struct melspec_plan {
     const melspec_backend_ops *ops;
     void *backend_state;
     char last_error[MELSPEC_MESSAGE_CAPACITY];
+    /* CQT plans: config above then holds the fields both kinds share (sample rate, scaling,
+     * layout, backend, sizes) with transform STFT for complex output and LINEAR for magnitude,
+     * and window and filterbank are NULL. */
+    melspec_plan_kind kind;
+    melspec_cqt_config cqt_config;   /* every default resolved */
+    struct melspec_cqt_design *cqt;  /* the basis of every octave, in double (src/dsp/cqt.h) */
 };
 
 /* Records a formatted detail message on the plan and returns status (for `return fail(...)`). */
@@ -81,11 +96,26 @@ int64_t melspec_frame_count(const melspec_config *config, int64_t n_samples);
 /* Backend tables. melspec_cuda_ops exists only when built with CUDA (see backend.c). */
 extern const melspec_backend_ops melspec_cpu_ops;
 extern const melspec_backend_ops melspec_cuda_ops;
+extern const melspec_backend_ops melspec_cpu_cqt_ops;
 
 /* Chooses the ops table for the requested backend; the only place that knows about CUDA builds. */
 melspec_status melspec_select_backend(const melspec_config *config, melspec_backend *chosen,
                                       const melspec_backend_ops **ops, char *message,
                                       size_t capacity);
+
+/* The same for CQT plans: the same choice, with the CPU backend's CQT ops. */
+melspec_status melspec_select_cqt_backend(const melspec_config *config, melspec_backend *chosen,
+                                          const melspec_backend_ops **ops, char *message,
+                                          size_t capacity);
+
+/* The last step of plan creation, shared by every kind: the backend's create. On failure destroys
+ * the plan and writes the backend's message; on success stores it in *plan_out. */
+melspec_status melspec_plan_finish_create(melspec_plan *plan, melspec_plan **plan_out,
+                                          char *message, size_t capacity);
+
+/* CQT counterparts of the plan queries (cqt_plan.c), called by plan.c for CQT plans. */
+melspec_status melspec_cqt_output_shape(melspec_plan *plan, int64_t n_samples, int64_t *n_bins,
+                                        int64_t *n_frames);
 
 /* Overflow-checked size arithmetic: return 0 on overflow. */
 static inline int melspec_mul_size(size_t a, size_t b, size_t *out)

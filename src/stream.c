@@ -256,6 +256,10 @@ melspec_status melspec_stream_create(melspec_plan *plan, melspec_stream **stream
     if (stream_out == NULL)
         return melspec_fail(plan, MELSPEC_ERROR_NULL_POINTER, "stream (the out-parameter) is NULL");
     *stream_out = NULL;
+    if (plan->kind != MELSPEC_PLAN_KIND_SPECTRUM)
+        return melspec_fail(plan, MELSPEC_ERROR_UNSUPPORTED,
+                            "streaming is for mel, linear and STFT plans; a constant-Q plan does "
+                            "not stream");
     const melspec_config *c = &plan->config;
     const int decibels = c->scaling == MELSPEC_SCALING_POWER_TO_DB ||
                          c->scaling == MELSPEC_SCALING_AMPLITUDE_TO_DB;

@@ -548,6 +548,14 @@ static void test_refused_scalings(void **state)
     assert_non_null(strstr(melspec_plan_last_error(plan), "ref_mode"));
     melspec_plan_destroy(plan);
 
+    /* A constant-Q plan does not stream. */
+    melspec_cqt_config cqt;
+    melspec_cqt_config_init(&cqt);
+    assert_int_equal(melspec_cqt_plan_create(&plan, &cqt, NULL, 0), MELSPEC_OK);
+    assert_int_equal(melspec_stream_create(plan, &stream), MELSPEC_ERROR_UNSUPPORTED);
+    assert_non_null(strstr(melspec_plan_last_error(plan), "constant-Q"));
+    melspec_plan_destroy(plan);
+
     /* top_db and ref_mode mean nothing without dB: accepted. */
     c.scaling = MELSPEC_SCALING_LOG;
     c.top_db = 80.0;

@@ -3,6 +3,7 @@
 A ctypes binding of libmelspec (no compiled extension). Swap ``librosa`` for ``melspec`` in::
 
     S = melspec.melspectrogram(y, sr=16000, n_fft=400, hop_length=160, n_mels=80)
+    C = melspec.cqt(y, sr=22050)
 
 or build a plan once and call it in a loop (the fast path)::
 
@@ -13,6 +14,7 @@ or build a plan once and call it in a loop (the fast path)::
 See docs/python.md.
 """
 from . import feature, filters
+from ._cqt import CQT, cqt, vqt
 from ._db import amplitude_to_db, power_to_db
 from ._device import DeviceArray
 from ._errors import (BackendUnavailableError, DeviceError, InvalidArgumentError,
@@ -37,8 +39,8 @@ def cuda_compiled():
 
 
 __all__ = [
-    "melspectrogram", "stft", "power_to_db", "amplitude_to_db", "feature", "filters",
-    "MelSpectrogram", "Spectrogram", "STFT", "DeviceArray",
+    "melspectrogram", "stft", "cqt", "vqt", "power_to_db", "amplitude_to_db", "feature", "filters",
+    "MelSpectrogram", "Spectrogram", "STFT", "CQT", "DeviceArray",
     "MelspecError", "InvalidArgumentError", "BackendUnavailableError", "DeviceError",
     "OutOfMemoryError", "LibraryMismatchError", "Status",
     "cuda_device_count", "cuda_compiled", "library_version", "library_path",

@@ -26,4 +26,12 @@ void melspec_cpu_scale_clip(const melspec_config *config, float *values, int64_t
 /* Scratch of n_fft floats owned by the plan's CPU state (for gathering a frame). */
 float *melspec_cpu_frame_scratch(melspec_plan *plan);
 
+/* CQT plans on the CPU: 1 replaces libsoxr by the FIR measured from it (what the GPU backend
+ * computes; src/cqt_decimator.h), 0 restores libsoxr. For tests. */
+melspec_status melspec_cpu_cqt_use_fir(melspec_plan *plan, int use_fir);
+
+/* CQT plans on the CPU: the portable kernel product instead of the one picked for this CPU
+ * (AVX2 and FMA where available). For tests. */
+melspec_status melspec_cpu_cqt_use_portable_product(melspec_plan *plan);
+
 #endif

@@ -91,8 +91,9 @@ static void derive_stages(melspec_plan *plan)
     cuda_state *s = plan->backend_state;
     const melspec_config *c = &plan->config;
     s->frame_stride = c->n_fft + (c->n_fft & 1);
-    s->fft_into_output =
-        c->transform == MELSPEC_TRANSFORM_STFT && c->layout == MELSPEC_LAYOUT_FRAMES_MAJOR;
+    s->fft_into_output = plan->kind == MELSPEC_PLAN_KIND_SPECTRUM &&
+                         c->transform == MELSPEC_TRANSFORM_STFT &&
+                         c->layout == MELSPEC_LAYOUT_FRAMES_MAJOR;
 
     s->power.mode = c->power == 2.0   ? MELSPEC_K_POWER_SQUARED
                     : c->power == 1.0 ? MELSPEC_K_POWER_MAGNITUDE
@@ -178,7 +179,8 @@ static melspec_status create_state(melspec_plan *plan)
     CUDA_TRY(cudaStreamCreateWithFlags(&s->capture_stream, cudaStreamNonBlocking));
     CUDA_TRY(cudaEventCreateWithFlags(&s->done, cudaEventDisableTiming));
     derive_stages(plan);
-    FORWARD_IF_ERROR(upload_constants(plan));
+    FORWARD_IF_ERROR(plan->kind == MELSPEC_PLAN_KIND_CQT ? melspec_cuda_cqt_create(plan)
+                                                         : upload_constants(plan));
     return melspec_cuda_buffers_create(plan, plan->config.max_batch, plan->config.max_samples,
                                        &s->buffers);
 }
@@ -199,6 +201,7 @@ static void cuda_destroy(melspec_plan *plan)
     cudaFree((void *)s->mel.row_length);
     cudaFree((void *)s->mel.row_offset);
     cudaFree((void *)s->mel.weights);
+    melspec_cuda_cqt_destroy(s);
     if (s->done != NULL) cudaEventDestroy(s->done);
     if (s->capture_stream != NULL) cudaStreamDestroy(s->capture_stream);
     if (entered) leave_device(&guard);

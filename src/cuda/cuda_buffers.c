@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../dsp/cqt.h"
 #include "cuda_internal.h"
 
 static melspec_status device_alloc(melspec_plan *plan, void **pointer, size_t bytes,
@@ -75,13 +76,15 @@ static melspec_status warm_up(melspec_plan *plan, cuda_buffers *b, size_t input_
     const cuda_state *s = plan->backend_state;
     const cudaStream_t stream = s->capture_stream;
     CUDA_TRY(cudaMemsetAsync(b->d_input, 0, input_bytes, stream));
-    CUDA_TRY(cudaMemsetAsync(b->d_frames, 0, frames_bytes, stream));
+    if (b->d_frames != NULL) CUDA_TRY(cudaMemsetAsync(b->d_frames, 0, frames_bytes, stream));
     float *spectrum = s->fft_into_output ? (float *)b->d_output : b->d_spectrum;
     for (int k = 0; k < b->n_fft_plans; k++) {
         CUFFT_TRY(cufftSetStream(b->fft_plans[k], stream));
         CUFFT_TRY(cufftExecR2C(b->fft_plans[k], b->d_frames, (cufftComplex *)spectrum));
     }
-    const int64_t shortest = plan->config.center ? 1 : plan->config.n_fft;
+    const int64_t shortest = plan->kind == MELSPEC_PLAN_KIND_CQT ? plan->cqt->early_factor
+                             : plan->config.center             ? 1
+                                                               : plan->config.n_fft;
     if (b->frames_per_signal > 0 && shortest <= b->samples)
         FORWARD_IF_ERROR(
             melspec_cuda_enqueue(plan, b, stream, b->d_input, 1, shortest, b->d_output));
@@ -97,6 +100,10 @@ static melspec_status create_buffers(melspec_plan *plan, int64_t batch, int64_t 
     b->batch = batch;
     b->samples = samples;
     b->frames_per_signal = frames_per_signal;
+    /* CQT plans: no frames, spectra or FFT plans, but the decimated signals, and unscaled values
+     * whenever there is a scaling stage */
+    const int cqt = plan->kind == MELSPEC_PLAN_KIND_CQT;
+    const int needs_values = cqt ? c->scaling != MELSPEC_SCALING_NONE : s->needs_clip_max;
     int ok = 1;
     const size_t total_frames = product(&ok, (size_t)batch, (size_t)b->frames_per_signal, 1);
     b->total_frames = (int64_t)total_frames;
@@ -117,10 +124,22 @@ static melspec_status create_buffers(melspec_plan *plan, int64_t batch, int64_t 
                             (long long)batch, (long long)samples);
 
     FORWARD_IF_ERROR(device_alloc(plan, (void **)&b->d_input, input_bytes, "input"));
-    FORWARD_IF_ERROR(device_alloc(plan, (void **)&b->d_frames, frames_bytes, "frames"));
-    if (!s->fft_into_output)
+    if (!cqt)
+        FORWARD_IF_ERROR(device_alloc(plan, (void **)&b->d_frames, frames_bytes, "frames"));
+    if (!cqt && !s->fft_into_output)
         FORWARD_IF_ERROR(device_alloc(plan, (void **)&b->d_spectrum, spectrum_bytes, "spectra"));
-    if (s->needs_clip_max)
+    if (cqt) {
+        const size_t level_bytes =
+            product(&ok, (size_t)melspec_cuda_cqt_level_floats(plan, batch, samples),
+                    sizeof(float), 1);
+        if (!ok)
+            return melspec_fail(plan, MELSPEC_ERROR_SIZE_OVERFLOW,
+                                "CQT buffers for %lld signal(s) of %lld samples overflow",
+                                (long long)batch, (long long)samples);
+        FORWARD_IF_ERROR(device_alloc(plan, (void **)&b->d_levels, level_bytes,
+                                      "the decimated signals"));
+    }
+    if (needs_values)
         FORWARD_IF_ERROR(
             device_alloc(plan, (void **)&b->d_values, values_bytes, "unscaled values"));
     FORWARD_IF_ERROR(device_alloc(plan, &b->d_output, b->output_bytes, "output"));
@@ -131,7 +150,7 @@ static melspec_status create_buffers(melspec_plan *plan, int64_t batch, int64_t 
                                   "clip dB floors"));
     FORWARD_IF_ERROR(pinned_alloc(plan, (void **)&b->h_input, input_bytes, "input staging"));
     FORWARD_IF_ERROR(pinned_alloc(plan, &b->h_output, b->output_bytes, "output staging"));
-    FORWARD_IF_ERROR(make_fft_plans(plan, b));
+    if (!cqt) FORWARD_IF_ERROR(make_fft_plans(plan, b));
     return warm_up(plan, b, input_bytes, frames_bytes);
 }
 
@@ -139,7 +158,7 @@ melspec_status melspec_cuda_buffers_create(melspec_plan *plan, int64_t batch, in
                                            cuda_buffers *buffers)
 {
     memset(buffers, 0, sizeof *buffers);
-    const int64_t frames = melspec_frame_count(&plan->config, samples);
+    const int64_t frames = melspec_cuda_frames(plan, samples);
     const melspec_status status = create_buffers(plan, batch, samples, frames > 0 ? frames : 0,
                                                  buffers);
     if (status != MELSPEC_OK) melspec_cuda_buffers_destroy(buffers);
@@ -170,6 +189,7 @@ void melspec_cuda_buffers_destroy(cuda_buffers *b)
     cudaFree(b->d_partial);
     cudaFree(b->d_clip_offset);
     cudaFree(b->d_clip_floor);
+    cudaFree(b->d_levels);
     cudaFreeHost(b->h_input);
     cudaFreeHost(b->h_output);
     memset(b, 0, sizeof *b);

@@ -41,6 +41,7 @@ typedef struct cuda_buffers {
     int64_t fft_batch[MELSPEC_CUDA_MAX_FFT_PLANS]; /* 2^k frames */
     int fft_plan_made[MELSPEC_CUDA_MAX_FFT_PLANS];
     void *d_fft_work; /* one work area shared by the plans (they run one after another) */
+    float *d_levels;  /* CQT plans: the decimated signals of a call, level after level */
 } cuda_buffers;
 
 /* One captured and instantiated graph and the call it replays. */
@@ -75,10 +76,13 @@ typedef struct cuda_state {
     cuda_buffers buffers;
     cuda_graph_slot graphs[MELSPEC_CUDA_GRAPH_SLOTS];
     uint64_t clock; /* counts calls, for least-recently-used replacement */
+    struct cuda_cqt *cqt; /* CQT plans: kernels and decimators on the device (cqt_cuda.c) */
     /* Streaming (cuda_stream.c): MELSPEC_CUDA_STREAM_BATCH frames of n_fft raw samples, made by
      * the plan's first melspec_stream_create (batch 0 until then). */
     cuda_buffers stream_buffers;
 } cuda_state;
+
+typedef struct cuda_cqt cuda_cqt;
 
 /* ---- error plumbing (each macro expects `plan` in scope) ---------------------------------------- */
 
@@ -143,9 +147,31 @@ melspec_status melspec_cuda_enqueue_frames(melspec_plan *plan, const cuda_buffer
                                            cudaStream_t stream, const float *raw_frames,
                                            int64_t n_frames, void *output);
 
+/* The scaling stage from buffers->d_values (n_signals clips of clip_values unscaled values) into
+ * output: per-clip references when the scaling needs each clip's maximum, else the constants. */
+melspec_status melspec_cuda_scale_values(melspec_plan *plan, const cuda_buffers *buffers,
+                                         cudaStream_t stream, int64_t n_signals,
+                                         int64_t clip_values, void *output);
+
+/* Frames of one signal of n_samples samples for the plan's kind (0 when too short). */
+int64_t melspec_cuda_frames(const melspec_plan *plan, int64_t n_samples);
+
 /* Input and output bytes of one call. */
 void melspec_cuda_call_size(const melspec_plan *plan, int64_t n_signals, int64_t n_samples,
                             size_t *input_bytes, size_t *output_bytes);
+
+/* ---- cqt_cuda.c: constant-Q plans ------------------------------------------------------------- */
+
+/* Uploads the octaves' kernels and the measured decimators into state->cqt (freed by destroy,
+ * whatever was made). */
+melspec_status melspec_cuda_cqt_create(melspec_plan *plan);
+void melspec_cuda_cqt_destroy(cuda_state *state);
+/* Floats of buffers->d_levels for batch x samples. */
+int64_t melspec_cuda_cqt_level_floats(const melspec_plan *plan, int64_t batch, int64_t samples);
+/* melspec_cuda_enqueue for CQT plans. */
+melspec_status melspec_cuda_cqt_enqueue(melspec_plan *plan, const cuda_buffers *buffers,
+                                        cudaStream_t stream, const float *input,
+                                        int64_t n_signals, int64_t n_samples, void *output);
 
 /* ---- cuda_graph.c -------------------------------------------------------------------------------- */
 

@@ -7,8 +7,8 @@
 void melspec_cuda_call_size(const melspec_plan *plan, int64_t n_signals, int64_t n_samples,
                             size_t *input_bytes, size_t *output_bytes)
 {
-    const int64_t n_frames = melspec_frame_count(&plan->config, n_samples);
-    const int64_t values = n_signals * (n_frames > 0 ? n_frames : 0) * plan->n_bins;
+    const int64_t n_frames = melspec_cuda_frames(plan, n_samples);
+    const int64_t values = n_signals * n_frames * plan->n_bins;
     *input_bytes = (size_t)(n_signals * n_samples) * sizeof(float);
     *output_bytes = (size_t)values * melspec_output_value_bytes(&plan->config);
 }
@@ -39,6 +39,9 @@ melspec_status melspec_cuda_enqueue(melspec_plan *plan, const cuda_buffers *buff
                                     cudaStream_t stream, const float *input, int64_t n_signals,
                                     int64_t n_samples, void *output)
 {
+    if (plan->kind == MELSPEC_PLAN_KIND_CQT)
+        return melspec_cuda_cqt_enqueue(plan, buffers, stream, input, n_signals, n_samples,
+                                        output);
     const cuda_state *s = plan->backend_state;
     const melspec_config *c = &plan->config;
     const int64_t n_frames = melspec_frame_count(c, n_samples);
@@ -76,7 +79,22 @@ melspec_status melspec_cuda_enqueue(melspec_plan *plan, const cuda_buffers *buff
     melspec_k_power_spectrum(spectrum, shape, s->power, mel, c->layout, unscaled,
                              MELSPEC_DTYPE_FLOAT32, buffers->d_values, stream);
     LAUNCH_CHECK("melspec_k_power_spectrum");
-    const int64_t clip_values = n_frames * plan->n_bins;
+    return melspec_cuda_scale_values(plan, buffers, stream, n_signals, n_frames * plan->n_bins,
+                                     output);
+}
+
+melspec_status melspec_cuda_scale_values(melspec_plan *plan, const cuda_buffers *buffers,
+                                         cudaStream_t stream, int64_t n_signals,
+                                         int64_t clip_values, void *output)
+{
+    const cuda_state *s = plan->backend_state;
+    const int32_t dtype = plan->config.output_dtype;
+    if (!s->needs_clip_max) {
+        melspec_k_scale_store(buffers->d_values, n_signals, clip_values, s->scaling, dtype,
+                              output, stream);
+        LAUNCH_CHECK("melspec_k_scale_store");
+        return MELSPEC_OK;
+    }
     /* about 4096 values per chunk, at most MELSPEC_K_MAX_CHUNKS chunks per clip */
     int64_t n_chunks = (clip_values + 4095) / 4096;
     if (n_chunks > MELSPEC_K_MAX_CHUNKS) n_chunks = MELSPEC_K_MAX_CHUNKS;
@@ -89,8 +107,8 @@ melspec_status melspec_cuda_enqueue(melspec_plan *plan, const cuda_buffers *buff
     melspec_k_scaling scaling = s->scaling;
     scaling.clip_offset = buffers->d_clip_offset;
     scaling.clip_floor = s->db_reference.clamp ? buffers->d_clip_floor : NULL;
-    melspec_k_scale_store(buffers->d_values, n_signals, clip_values, scaling, c->output_dtype,
-                          output, stream);
+    melspec_k_scale_store(buffers->d_values, n_signals, clip_values, scaling, dtype, output,
+                          stream);
     LAUNCH_CHECK("melspec_k_scale_store");
     return MELSPEC_OK;
 }
