@@ -33,22 +33,6 @@
 #define CPU_TOLERANCE 1e-5
 #define FIR_TOLERANCE 2e-6
 
-#define CUDA_CHECK(call)                                                                 \
-    do {                                                                                 \
-        const cudaError_t cuda_error_ = (call);                                          \
-        if (cuda_error_ != cudaSuccess)                                                  \
-            fail_msg("%s:%d: %s: %s", __FILE__, __LINE__, #call,                         \
-                     cudaGetErrorString(cuda_error_));                                   \
-    } while (0)
-
-#define PLAN_OK(plan, call)                                                              \
-    do {                                                                                 \
-        const melspec_status plan_status_ = (call);                                      \
-        if (plan_status_ != MELSPEC_OK)                                                  \
-            fail_msg("%s:%d: %s: %s: %s", __FILE__, __LINE__, #call,                     \
-                     melspec_status_name(plan_status_), melspec_plan_last_error(plan));  \
-    } while (0)
-
 /* ---- helpers ---------------------------------------------------------------------------------- */
 
 static melspec_plan *make_plan(melspec_cqt_config config, melspec_backend backend)

@@ -27,14 +27,6 @@
 #define GUARD_BYTES 64
 #define POISON 0xFF /* all-ones bytes: NaN in float32 and float16 */
 
-#define PLAN_OK(plan, call)                                                              \
-    do {                                                                                 \
-        const melspec_status plan_status_ = (call);                                      \
-        if (plan_status_ != MELSPEC_OK)                                                  \
-            fail_msg("%s:%d: %s: %s: %s", __FILE__, __LINE__, #call,                     \
-                     melspec_status_name(plan_status_), melspec_plan_last_error(plan));  \
-    } while (0)
-
 typedef struct stream_case {
     int64_t n_fft, hop;
     int transform, layout, center, pad_mode;

@@ -52,6 +52,24 @@ double normalized_max_error_d(const double *actual, const double *expected, int6
 #define assert_close(a, b, tolerance) assert_close_at((a), (b), (tolerance), __FILE__, __LINE__)
 void assert_close_at(double a, double b, double tolerance, const char *file, int line);
 
+/* Fails the test with the status name and the plan's detail message unless call succeeds. */
+#define PLAN_OK(plan, call)                                                              \
+    do {                                                                                 \
+        const melspec_status plan_status_ = (call);                                      \
+        if (plan_status_ != MELSPEC_OK)                                                  \
+            fail_msg("%s:%d: %s: %s: %s", __FILE__, __LINE__, #call,                     \
+                     melspec_status_name(plan_status_), melspec_plan_last_error(plan));  \
+    } while (0)
+
+/* Fails the test with CUDA's error string unless call succeeds (CUDA tests only). */
+#define CUDA_CHECK(call)                                                                 \
+    do {                                                                                 \
+        const cudaError_t cuda_error_ = (call);                                          \
+        if (cuda_error_ != cudaSuccess)                                                  \
+            fail_msg("%s:%d: %s: %s", __FILE__, __LINE__, #call,                         \
+                     cudaGetErrorString(cuda_error_));                                   \
+    } while (0)
+
 /* Deterministic pseudo-random numbers (xorshift), so failures reproduce. */
 uint64_t test_rand_next(uint64_t *state);
 double test_rand_uniform(uint64_t *state); /* in [-1, 1) */
