@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds melspec with the CUDA backend on a bare GPU machine (CUDA toolkit, CMake, a C compiler,
 # Python; no Debian dev packages, no network), runs the GPU tests, the GPU tests again under
-# compute-sanitizer (a quick subset), the other tests, the CUDA example, and the benchmark when
-# build/bench/melspec-bench was built; writes a short markdown report and the logs to $OUT.
+# compute-sanitizer (a quick subset), the other tests, the CUDA example, the benchmark when
+# build/bench/melspec-bench was built, and bench/compare.py (torchaudio on CUDA, torch.compile)
+# when python3 has torch with CUDA; writes a short markdown report and the logs to $OUT.
 #
 #   scripts/gpu-prepare.sh   # once, on a machine with network: fills .debs/ (git-ignored)
 #   device tool: run(command="scripts/gpu-run.sh", carry=[".debs"], timeout_s=600)
@@ -12,7 +13,8 @@
 #   OUT                       where the report and logs go (default: build-gpu-out/)
 #   MELSPEC_GPU_BUILD_DIR     build folder (default: build)
 #   MELSPEC_GPU_BUDGET_S      seconds for the whole run; later steps are skipped past it (540)
-#   MELSPEC_GPU_STEPS         steps to run, comma-separated (build,gpu,sanitize,other,example,bench)
+#   MELSPEC_GPU_STEPS         steps to run, comma-separated
+#                             (build,gpu,sanitize,other,example,bench,compare)
 #   MELSPEC_GPU_BENCH_ARGS    arguments for melspec-bench (default: none)
 #   MELSPEC_GPU_ONLY_CARRIED  1: let pkg-config see only the carried packages (checks the carry)
 set -uo pipefail
@@ -21,7 +23,7 @@ root=$PWD
 out=${OUT:-$root/build-gpu-out}
 build=${MELSPEC_GPU_BUILD_DIR:-build}
 budget=${MELSPEC_GPU_BUDGET_S:-540}
-steps=",${MELSPEC_GPU_STEPS:-build,gpu,sanitize,other,example,bench},"
+steps=",${MELSPEC_GPU_STEPS:-build,gpu,sanitize,other,example,bench,compare},"
 jobs=$(nproc 2>/dev/null || echo 4)
 mkdir -p "$out"
 report=$out/gpu-report.md
@@ -187,6 +189,24 @@ if want bench && [ $built = 1 ]; then
   fi
 fi
 
+# ---- side by side with torchaudio on CUDA and torch.compile (bench/compare.py) ---------------------
+# librosa is usually missing on the GPU image; compare.py then leaves its column out.
+if want compare && [ $built = 1 ]; then
+  t0=$SECONDS
+  if over_budget; then record compare "skipped (budget)" 0
+  elif ! python3 -c "import torch, torchaudio, numpy; assert torch.cuda.is_available()" \
+      >/dev/null 2>&1; then
+    record compare "not run (no torch/torchaudio with CUDA in python3)" 0
+  else
+    PYTHONPATH=python timeout "$(left)" python3 bench/compare.py --library "$build/libmelspec.so" \
+      --label "GPU run, commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+      >"$out/compare.log" 2>&1
+    status=$?
+    [ $status -eq 0 ] && record compare "ran (see compare.log)" $((SECONDS - t0)) ||
+      record compare "exit $status (see compare.log)" $((SECONDS - t0))
+  fi
+fi
+
 # ---- the report -------------------------------------------------------------------------------------
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo "unknown (no .git)")
 {
@@ -217,6 +237,9 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo "unknown (no .git)")
     echo; echo "## Benchmark (last lines)"; echo; echo '```'; tail -40 "$out/bench.log"; echo '```'
   fi
   echo
+  if [ -f "$out/compare.log" ]; then
+    echo; echo "## bench/compare.py (last lines)"; echo; echo '```'; tail -40 "$out/compare.log"; echo '```'
+  fi
   echo "Logs beside this report: $(cd "$out" && ls *.log 2>/dev/null | tr '\n' ' ')"
 } >"$report"
 cat "$report"
