@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "kernels.h"
+#include "dsp/padding.h"
 
 namespace melspec_k {
 
@@ -35,25 +36,11 @@ template <typename Index> __device__ __forceinline__ Index grid_stride()
     return (Index)blockDim.x * (Index)gridDim.x;
 }
 
-// Sample t of a signal of n samples extended by pad_mode (t may be < 0 or >= n), as
-// melspec_cpu_padded_sample in src/cpu/cpu.c.
+// Sample t of a signal of n samples extended by pad_mode: the CPU backend's own function.
 __device__ __forceinline__ float padded_sample(const float *signal, int64_t n, int64_t t,
                                                int32_t pad_mode)
 {
-    if (t >= 0 && t < n) return signal[t];
-    switch (pad_mode) {
-    case MELSPEC_PAD_EDGE: return t < 0 ? signal[0] : signal[n - 1];
-    case MELSPEC_PAD_REFLECT: {
-        if (n == 1) return signal[0];
-        // numpy.pad(mode="reflect") keeps reflecting when the pad is longer than the signal:
-        // the extension is periodic with period 2 (n - 1).
-        const int64_t period = 2 * (n - 1);
-        int64_t m = t % period;
-        if (m < 0) m += period;
-        return signal[m < n ? m : period - m];
-    }
-    default: return 0.0f; // MELSPEC_PAD_CONSTANT
-    }
+    return melspec_padded_sample(signal, n, t, pad_mode);
 }
 
 // The dB value of one element, exactly as src/cpu/scale.c writes it: floor at amin in float,

@@ -17,8 +17,16 @@ __global__ void frame_kernel(const float *__restrict__ signals, int64_t n_sample
         if ((int64_t)column < n_fft) {
             const Index clip = row / n_frames;
             const Index frame = row - clip * n_frames;
+            const float *signal = signals + (int64_t)clip * n_samples;
             const int64_t t = (int64_t)frame * hop_length - pad_left + (int64_t)column;
-            value = padded_sample(signals + (int64_t)clip * n_samples, n_samples, t, pad_mode) *
+            // the end's padding sees the signal from tail_start on, as librosa pads its tail
+            const int64_t tail_start =
+                t >= n_samples && pad_mode == MELSPEC_PAD_REFLECT
+                    ? melspec_tail_segment_start(n_samples, (int64_t)frame, n_fft, hop_length,
+                                                 pad_left)
+                    : 0;
+            value = padded_sample(signal + tail_start, n_samples - tail_start, t - tail_start,
+                                  pad_mode) *
                     window[column];
         }
         frames[i] = value;

@@ -37,7 +37,7 @@ soxr_libs=$(pkg-config --libs soxr)
 for cu in kernels/*.cu; do
   name=$(basename "$cu" .cu)
   python3 "$emu/convert.py" "$cu" "$out/gen/$name.cpp"
-  g++ -std=c++20 $sanitize -ffp-contract=off -Wall -Wextra -I"$emu" -I"$cuda_include" -Ikernels \
+  g++ -std=c++20 $sanitize -ffp-contract=off -Wall -Wextra -I"$emu" -I"$cuda_include" -Ikernels -Isrc \
     -Iinclude -c "$out/gen/$name.cpp" -o "$out/obj/kernel_$name.o"
 done
 g++ -std=c++20 $sanitize -Wall -Wextra -I"$emu" -I"$cuda_include" -c "$emu/runtime.cpp" \

@@ -2,8 +2,8 @@
  *
  * A stream keeps the samples that frames still to come may read in a linear buffer of
  * n_fft + hop_length floats. A frame's raw samples are gathered from the buffer by the CPU
- * backend's melspec_cpu_gather_frame, called on the buffer as if it were the whole signal shifted
- * by a multiple of hop_length, so that the padding is decided by the offline code itself. On the
+ * backend's melspec_cpu_gather_frame, given the buffer as the window of the signal it is, so that
+ * the padding is decided by the offline code itself. On the
  * CPU the window, FFT and scaling are then the offline building blocks too (bit-exact); backends
  * with stream hooks (CUDA) receive the gathered frames in batches and run their own frame
  * pipeline on them, for all the streams of a call at once.
@@ -170,9 +170,9 @@ static melspec_status emit_frame(melspec_stream *s, int64_t t, int64_t n_signal,
     const melspec_config *config = &plan->config;
     float *raw = s->max_batch > 0 ? s->staging + sink->n_staged * s->n_fft
                                   : melspec_cpu_frame_scratch(plan);
-    /* The buffer is the signal shifted by origin, a multiple of hop: frame t is its frame
-     * t - origin/hop, with the same padding decisions as offline (see the top of the file). */
-    melspec_cpu_gather_frame(config, s->buffer, n_signal - s->origin, t - s->origin / s->hop, raw);
+    /* The buffer holds the signal from origin on: the offline code gathers frame t from it with
+     * the same padding decisions (see the top of the file). */
+    melspec_cpu_gather_frame(config, s->buffer, s->origin, n_signal, t, raw);
     s->emitted = t + 1;
     const int64_t base = base_for(s, s->emitted);
     if (base > s->base) s->base = base;

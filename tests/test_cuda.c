@@ -634,6 +634,43 @@ static void test_reduced_precision_outputs(void **state)
     free(input);
 }
 
+/* librosa pads the tail segment alone once head and tail frames no longer overlap: with reflect
+ * padding, a hop above n_fft/2 and a tail shorter than the pad, the last frame's reflection
+ * repeats within that segment (src/dsp/padding.h). The CPU backend matches librosa there (its
+ * fixtures spec_reflect_tail*); the GPU must match the CPU for every length around it. */
+static void test_reflect_tail_segment_matches_cpu(void **state)
+{
+    (void)state;
+    melspec_config c;
+    melspec_config_init(&c);
+    c.backend = MELSPEC_BACKEND_CUDA;
+    c.transform = T_STFT;
+    c.sample_rate = 16000.0;
+    c.n_fft = 66;
+    c.hop_length = 87;
+    c.pad_mode = PAD_REFLECT;
+    melspec_plan *gpu = make_plan(&c);
+    float input[400];
+    for (int64_t n_samples = 34; n_samples <= 400; n_samples += 7) {
+        random_signals(input, 1, n_samples, c.sample_rate);
+        size_t n_values;
+        float *expected = cpu_output(&c, MELSPEC_SCALING_NONE, input, 1, n_samples, &n_values,
+                                     NULL);
+        const size_t bytes = output_bytes(gpu, 1, n_samples);
+        assert_int_equal(bytes, n_values * sizeof(float));
+        float *actual = guarded_host(bytes);
+        PLAN_OK(gpu, melspec_execute(gpu, input, 1, n_samples, actual, bytes));
+        check_guard(actual, bytes, "reflect tail output");
+        const double error = normalized_error(actual, expected, n_values);
+        if (!(error <= 1e-6))
+            fail_msg("reflect tail, %lld samples: normalized error %.3g", (long long)n_samples,
+                     error);
+        free(actual);
+        free(expected);
+    }
+    melspec_plan_destroy(gpu);
+}
+
 /* ---- one plan, many shapes; graph replay; streams ------------------------------------------- */
 
 static melspec_config busy_config(void)
@@ -977,6 +1014,7 @@ int main(void)
         cmocka_unit_test(test_parameter_space_matches_cpu),
         cmocka_unit_test(test_clip_maximum_at_the_end),
         cmocka_unit_test(test_reduced_precision_outputs),
+        cmocka_unit_test(test_reflect_tail_segment_matches_cpu),
         cmocka_unit_test(test_many_shapes_in_a_row),
         cmocka_unit_test(test_callers_stream_with_work_queued),
         cmocka_unit_test(test_inside_a_callers_graph),

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../dsp/padding.h"
 #include "cpu_backend.h"
 #include "fft.h"
 
@@ -18,35 +19,35 @@ typedef struct cpu_state {
 float melspec_cpu_padded_sample(const float *signal, int64_t n, int64_t t,
                                 melspec_pad_mode pad_mode)
 {
-    if (t >= 0 && t < n) return signal[t];
-    switch (pad_mode) {
-    case MELSPEC_PAD_CONSTANT: return 0.0f;
-    case MELSPEC_PAD_EDGE: return t < 0 ? signal[0] : signal[n - 1];
-    case MELSPEC_PAD_REFLECT: {
-        if (n == 1) return signal[0];
-        /* numpy.pad(mode="reflect") repeats reflections when the pad is longer than the
-         * signal: the extension is periodic with period 2 (n - 1). */
-        const int64_t period = 2 * (n - 1);
-        int64_t m = t % period;
-        if (m < 0) m += period;
-        return signal[m < n ? m : period - m];
-    }
-    }
-    return 0.0f;
+    return melspec_padded_sample(signal, n, t, pad_mode);
 }
 
-void melspec_cpu_gather_frame(const melspec_config *config, const float *signal,
+void melspec_cpu_gather_frame(const melspec_config *config, const float *samples, int64_t first,
                               int64_t n_samples, int64_t frame, float *frame_samples)
 {
     const int64_t n_fft = config->n_fft;
-    const int64_t start = frame * config->hop_length - (config->center ? n_fft / 2 : 0);
+    const int64_t pad = config->center ? n_fft / 2 : 0;
+    const int64_t start = frame * config->hop_length - pad;
     if (start >= 0 && start + n_fft <= n_samples) {
-        memcpy(frame_samples, signal + start, (size_t)n_fft * sizeof *frame_samples);
+        memcpy(frame_samples, samples + (start - first), (size_t)n_fft * sizeof *frame_samples);
         return;
     }
-    const melspec_pad_mode pad_mode = (melspec_pad_mode)config->pad_mode;
-    for (int64_t i = 0; i < n_fft; i++)
-        frame_samples[i] = melspec_cpu_padded_sample(signal, n_samples, start + i, pad_mode);
+    const int32_t pad_mode = config->pad_mode;
+    /* the end's padding sees the signal from tail_start on (librosa pads its tail separately) */
+    const int64_t tail_start =
+        pad_mode == MELSPEC_PAD_REFLECT
+            ? melspec_tail_segment_start(n_samples, frame, n_fft, config->hop_length, pad)
+            : 0;
+    for (int64_t i = 0; i < n_fft; i++) {
+        const int64_t t = start + i;
+        if (t >= 0 && t < n_samples) frame_samples[i] = samples[t - first];
+        else if (t < 0) /* frames before the signal's start are only asked for with first = 0 */
+            frame_samples[i] = melspec_padded_sample(samples, n_samples, t, pad_mode);
+        else
+            frame_samples[i] = melspec_padded_sample(samples + (tail_start - first),
+                                                     n_samples - tail_start, t - tail_start,
+                                                     pad_mode);
+    }
 }
 
 int64_t melspec_cpu_values_per_frame(const melspec_plan *plan)
@@ -144,7 +145,7 @@ static melspec_status cpu_execute(melspec_plan *plan, const float *input, int64_
         const float *signal = input + b * n_samples;
         float *clip = (float *)output + b * clip_floats;
         for (int64_t t = 0; t < n_frames; t++) {
-            melspec_cpu_gather_frame(&plan->config, signal, n_samples, t, s->frame);
+            melspec_cpu_gather_frame(&plan->config, signal, 0, n_samples, t, s->frame);
             melspec_cpu_frame_values(plan, s->frame, s->values);
             store_frame(plan, s->values, t, n_frames, clip);
         }

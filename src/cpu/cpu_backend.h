@@ -9,8 +9,11 @@
 float melspec_cpu_padded_sample(const float *signal, int64_t n, int64_t t,
                                 melspec_pad_mode pad_mode);
 
-/* The n_fft raw (unwindowed) samples of frame `frame` of a signal, padding applied. */
-void melspec_cpu_gather_frame(const melspec_config *config, const float *signal,
+/* The n_fft raw (unwindowed) samples of frame `frame` of a signal of n_samples samples, padded as
+ * librosa.stft pads. samples holds the signal from sample `first` on (0: all of it): the samples
+ * the frame reads, its padding included (first must be 0 for frames that start before the
+ * signal). */
+void melspec_cpu_gather_frame(const melspec_config *config, const float *samples, int64_t first,
                               int64_t n_samples, int64_t frame, float *frame_samples);
 
 /* Number of floats melspec_cpu_frame_values writes: n_bins, or 2 (1 + n_fft/2) for STFT. */

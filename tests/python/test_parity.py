@@ -190,3 +190,14 @@ def test_empty_first_band_from_zero_hz_is_accepted_like_librosa():
     assert np.all(reference[0] == 0)
     ours = melspec.melspectrogram(y, device="cpu", **kwargs)
     assert normalized_error(ours, reference) <= SPECTROGRAM_TOLERANCE
+
+
+@pytest.mark.parametrize("n_fft,hop,n", [(46, 43, 86), (66, 87, 261), (200, 150, 1010), (31, 40, 95)])
+def test_reflect_tail_segment_like_librosa(n_fft, hop, n):
+    # librosa pads the tail segment alone once head and tail frames no longer overlap; with a hop
+    # above n_fft/2 the last frame's reflection then repeats within that short segment
+    y = make_signal(n, 16000, seed=n).astype(np.float32)
+    reference = librosa.stft(y.astype(np.float64), n_fft=n_fft, hop_length=hop, pad_mode="reflect")
+    ours = melspec.stft(y, n_fft=n_fft, hop_length=hop, pad_mode="reflect", device="cpu")
+    assert ours.shape == reference.shape
+    assert normalized_error(ours, reference) <= SPECTROGRAM_TOLERANCE
