@@ -144,9 +144,16 @@ static melspec_status cpu_execute(melspec_plan *plan, const float *input, int64_
     for (int64_t b = 0; b < n_signals; b++) {
         const float *signal = input + b * n_samples;
         float *clip = (float *)output + b * clip_floats;
+        const int64_t pad = plan->config.center ? plan->config.n_fft / 2 : 0;
         for (int64_t t = 0; t < n_frames; t++) {
-            melspec_cpu_gather_frame(&plan->config, signal, 0, n_samples, t, s->frame);
-            melspec_cpu_frame_values(plan, s->frame, s->values);
+            /* frames inside the signal are read in place; the others are gathered with padding */
+            const int64_t start = t * plan->config.hop_length - pad;
+            const float *frame = signal + start;
+            if (start < 0 || start + plan->config.n_fft > n_samples) {
+                melspec_cpu_gather_frame(&plan->config, signal, 0, n_samples, t, s->frame);
+                frame = s->frame;
+            }
+            melspec_cpu_frame_values(plan, frame, s->values);
             store_frame(plan, s->values, t, n_frames, clip);
         }
         melspec_cpu_scale_clip(&plan->config, clip, clip_floats);
