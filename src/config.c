@@ -107,6 +107,9 @@ static melspec_status check_spectrum(melspec_config *c, char *message, size_t ca
     if (c->hop_length < 0)
         FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "hop_length = %lld must be >= 0 (0 means win_length/4)",
              (long long)c->hop_length);
+    if (c->hop_length > MELSPEC_MAX_HOP_LENGTH)
+        FAIL(MELSPEC_ERROR_SIZE_OVERFLOW, "hop_length = %lld exceeds the largest supported %lld",
+             (long long)c->hop_length, (long long)MELSPEC_MAX_HOP_LENGTH);
     if (c->hop_length == 0) {
         c->hop_length = c->win_length / 4;
         if (c->hop_length == 0)

@@ -8,6 +8,7 @@
  * sizes the library forms fits in 64 bits. */
 #define MELSPEC_MAX_N_FFT ((int64_t)1 << 24)
 #define MELSPEC_MAX_N_MELS ((int64_t)1 << 16)
+#define MELSPEC_MAX_HOP_LENGTH ((int64_t)1 << 40)
 
 /* Copies a caller's config of any struct_size (older or newer ABI), checks every field and
  * resolves every "0 = default" into *resolved. On failure writes why into message. */

@@ -51,6 +51,7 @@ static void test_bad_configs_are_refused_with_reasons(void **state)
     BAD(c.n_fft = -4, MELSPEC_ERROR_INVALID_ARGUMENT, "n_fft");
     BAD(c.n_fft = INT64_MAX, MELSPEC_ERROR_SIZE_OVERFLOW, "n_fft");
     BAD(c.hop_length = -1, MELSPEC_ERROR_INVALID_ARGUMENT, "hop_length");
+    BAD(c.hop_length = INT64_MAX, MELSPEC_ERROR_SIZE_OVERFLOW, "hop_length");
     BAD((c.n_fft = 3, c.n_mels = 1), MELSPEC_ERROR_INVALID_ARGUMENT, "hop_length");
     BAD(c.sample_rate = 0, MELSPEC_ERROR_INVALID_ARGUMENT, "sample_rate");
     BAD(c.sample_rate = -16000, MELSPEC_ERROR_INVALID_ARGUMENT, "sample_rate");

@@ -71,10 +71,59 @@ static void random_config(uint64_t *rng, melspec_config *c)
     c->output_dtype = test_rand_next(rng) % 8 == 0 ? random_enum(rng, MELSPEC_DTYPE_BFLOAT16) : 0;
 }
 
+/* The same signal streamed in random chunks gives execute's frames (frame-major: byte for byte;
+ * bins-major: the same count), or the stream is refused with a reason. */
+static void check_stream_matches(melspec_plan *plan, const float *input, int64_t n_samples,
+                                 const unsigned char *expected, size_t expected_bytes,
+                                 uint64_t *rng)
+{
+    melspec_stream *stream = NULL;
+    if (melspec_stream_create(plan, &stream) != MELSPEC_OK) {
+        assert_null(stream);
+        assert_true(melspec_plan_last_error(plan)[0] != '\0');
+        return;
+    }
+    melspec_config c;
+    assert_int_equal(melspec_plan_config(plan, &c), MELSPEC_OK);
+    int64_t n_bins, n_frames;
+    assert_int_equal(melspec_plan_output_shape(plan, n_samples, &n_bins, &n_frames), MELSPEC_OK);
+    const size_t frame_bytes = expected_bytes / (size_t)n_frames;
+    unsigned char *streamed = malloc(expected_bytes + GUARD);
+    assert_non_null(streamed);
+    memset(streamed, 0x5a, expected_bytes + GUARD);
+    int64_t done = 0, total = 0;
+    while (done <= n_samples) {
+        const int final = done == n_samples;
+        const int64_t chunk = final ? 0 : 1 + (int64_t)(test_rand_next(rng) % 700);
+        const int64_t count = chunk < n_samples - done ? chunk : n_samples - done;
+        int64_t got = 0;
+        const int64_t room = n_frames - total;
+        const melspec_status status =
+            final ? melspec_stream_flush(stream, streamed + (size_t)total * frame_bytes, room, &got)
+                  : melspec_stream_push(stream, input + done, count,
+                                        streamed + (size_t)total * frame_bytes, room, &got);
+        if (status != MELSPEC_OK)
+            fail_msg("stream: %s: %s", melspec_status_name(status), melspec_plan_last_error(plan));
+        total += got;
+        assert_true(total <= n_frames);
+        if (final) break;
+        done += count;
+    }
+    assert_int_equal(total, n_frames);
+    for (size_t i = expected_bytes; i < expected_bytes + GUARD; i++)
+        assert_int_equal(streamed[i], 0x5a);
+    if (c.layout == MELSPEC_LAYOUT_FRAMES_MAJOR)
+        assert_memory_equal(streamed, expected, expected_bytes);
+    free(streamed);
+    melspec_stream_destroy(stream);
+}
+
 static void test_random_configs_and_calls(void **state)
 {
     (void)state;
-    uint64_t rng = 20261121;
+    /* MELSPEC_TEST_SEED reruns the search with another seed */
+    const char *seed = getenv("MELSPEC_TEST_SEED");
+    uint64_t rng = seed != NULL ? strtoull(seed, NULL, 10) : 20261121u;
     int created = 0, executed = 0;
     enum { MAX_SAMPLES = 3000 };
     float *input = malloc(2 * MAX_SAMPLES * sizeof *input);
@@ -119,6 +168,7 @@ static void test_random_configs_and_calls(void **state)
                 fail_msg("execute failed on a valid call: %s", melspec_plan_last_error(plan));
             executed++;
             for (size_t i = n_bytes; i < n_bytes + GUARD; i++) assert_int_equal(out[i], 0x5a);
+            if (n_signals == 1) check_stream_matches(plan, input, n_samples, out, n_bytes, &rng);
         }
         free(out);
         melspec_plan_destroy(plan);

@@ -45,7 +45,7 @@ static inline MELSPEC_HOST_DEVICE int64_t melspec_tail_segment_start(int64_t n, 
                                                                      int64_t pad)
 {
     if (pad <= 0) return 0;
-    const int64_t head_frames = (pad + hop - 1) / hop; /* librosa's start_k */
+    const int64_t head_frames = pad / hop + (pad % hop != 0); /* librosa's start_k, ceil */
     const int64_t reach = n + pad - n_fft;             /* floor division, as Python's // */
     const int64_t tail_k = (reach >= 0 ? reach / hop : -((-reach + hop - 1) / hop)) + 1;
     if (tail_k <= head_frames || frame < tail_k) return 0;
