@@ -1,6 +1,6 @@
 /* Random configs and calls, valid and not, thousands of them: every call returns a status (with
  * a message on failure), never crashes, never writes past the stated capacity. Run under ASan and
- * valgrind by scripts/check-memory.sh. */
+ * by scripts/check-memory.sh (valgrind skips it: too slow there). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -129,7 +129,8 @@ static void test_random_configs_and_calls(void **state)
     float *input = malloc(2 * MAX_SAMPLES * sizeof *input);
     assert_non_null(input);
     make_test_signal(input, 2 * MAX_SAMPLES, 16000.0, 8);
-    for (int trial = 0; trial < 3000; trial++) {
+    const int n_trials = 3000;
+    for (int trial = 0; trial < n_trials; trial++) {
         melspec_config c;
         random_config(&rng, &c);
         if (c.n_fft > 4096) c.n_fft = test_rand_next(&rng) % 2 ? c.n_fft : 4096; /* keep it quick */
@@ -173,8 +174,76 @@ static void test_random_configs_and_calls(void **state)
         free(out);
         melspec_plan_destroy(plan);
     }
-    print_message("  %d plans created, %d executed, of 3000 random configs\n", created, executed);
-    assert_true(created > 200 && executed > 150); /* the generator still reaches valid configs */
+    print_message("  %d plans created, %d executed, of %d random configs\n", created, executed,
+                  n_trials);
+    /* the generator still reaches valid configs */
+    assert_true(created > n_trials / 15 && executed > n_trials / 20);
+    free(input);
+}
+
+static void random_cqt_config(uint64_t *rng, melspec_cqt_config *c)
+{
+    melspec_cqt_config_init(c);
+    c->backend = MELSPEC_BACKEND_CPU;
+    c->output = random_enum(rng, MELSPEC_CQT_OUTPUT_MAGNITUDE);
+    c->sample_rate = random_real(rng, 16000.0);
+    c->hop_length = test_rand_next(rng) % 3 == 0 ? 0 : random_size(rng, 256);
+    c->fmin = test_rand_next(rng) % 2 == 0 ? 0.0 : random_real(rng, 60.0);
+    c->n_bins = random_size(rng, 48);
+    c->bins_per_octave = test_rand_next(rng) % 2 == 0 ? 0 : random_size(rng, 24);
+    c->filter_scale = test_rand_next(rng) % 2 == 0 ? 0.0 : random_real(rng, 1.0);
+    c->norm = random_enum(rng, MELSPEC_CQT_NORM_NONE);
+    c->window = random_enum(rng, MELSPEC_WINDOW_RECTANGULAR);
+    c->sparsity = test_rand_next(rng) % 2 == 0 ? 0.01 : random_real(rng, 0.5);
+    c->pad_mode = random_enum(rng, MELSPEC_PAD_EDGE);
+    c->scaling = c->output == MELSPEC_CQT_OUTPUT_MAGNITUDE ? random_enum(rng, MELSPEC_SCALING_LOG)
+                                                          : 0;
+    c->layout = random_enum(rng, MELSPEC_LAYOUT_FRAMES_MAJOR);
+    c->max_samples = 8000;
+}
+
+/* The same for constant-Q plans: creation validates, execute stays within its buffers. */
+static void test_random_cqt_configs(void **state)
+{
+    (void)state;
+    const char *seed = getenv("MELSPEC_TEST_SEED");
+    uint64_t rng = seed != NULL ? strtoull(seed, NULL, 10) : 7u;
+    enum { N = 6000 };
+    float *input = malloc(N * sizeof *input);
+    assert_non_null(input);
+    make_test_signal(input, N, 16000.0, 9);
+    int created = 0;
+    const int n_trials = 400;
+    for (int trial = 0; trial < n_trials; trial++) {
+        melspec_cqt_config c;
+        random_cqt_config(&rng, &c);
+        char message[256];
+        melspec_plan *plan = NULL;
+        const melspec_status status = melspec_cqt_plan_create(&plan, &c, message, sizeof message);
+        if (status != MELSPEC_OK) {
+            assert_null(plan);
+            assert_true(message[0] != '\0');
+            continue;
+        }
+        created++;
+        const int64_t n_samples = 1 + (int64_t)(test_rand_next(&rng) % N);
+        size_t n_bytes = 0;
+        if (melspec_plan_output_bytes(plan, 1, n_samples, &n_bytes) == MELSPEC_OK &&
+            n_bytes < ((size_t)16 << 20)) {
+            unsigned char *out = malloc(n_bytes + GUARD);
+            assert_non_null(out);
+            memset(out, 0x5a, n_bytes + GUARD);
+            const melspec_status executed =
+                melspec_execute(plan, input, 1, n_samples, out, n_bytes);
+            if (executed != MELSPEC_OK)
+                assert_true(melspec_plan_last_error(plan)[0] != '\0');
+            for (size_t i = n_bytes; i < n_bytes + GUARD; i++) assert_int_equal(out[i], 0x5a);
+            free(out);
+        }
+        melspec_plan_destroy(plan);
+    }
+    print_message("  %d constant-Q plans created of %d random configs\n", created, n_trials);
+    assert_true(created > n_trials / 20);
     free(input);
 }
 
@@ -182,6 +251,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_configs_and_calls),
+        cmocka_unit_test(test_random_cqt_configs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
