@@ -1,6 +1,6 @@
 /* Random configs and calls, valid and not, thousands of them: every call returns a status (with
- * a message on failure), never crashes, never writes past the stated capacity. Run under ASan and
- * by scripts/check-memory.sh (valgrind skips it: too slow there). */
+ * a message on failure), never crashes, never writes past the stated capacity. Run under
+ * ASan/UBSan by scripts/check-memory.sh (its valgrind pass skips it: minutes there). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
