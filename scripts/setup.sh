@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the build and the tests need on a fresh Debian machine: system packages
-# (apt-get, only those missing) and Python packages (pip). Safe to run again.
+# (apt-get, only those missing) and Python packages (pip, into the project's own virtual
+# environment .venv/, never into the system Python: Debian's refuses pip, PEP 668). Safe to run
+# again. Scripts that need the Python packages put .venv/bin first on PATH (scripts/env.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +11,7 @@ debian_packages=(
   libkissfft-dev libfftw3-dev       # CPU FFT: KissFFT (default), FFTW (opt-in, GPL)
   libcmocka-dev valgrind           # tests
   libsndfile1-dev libsoxr-dev libpng-dev sox   # the melspec command and its tests
+  python3 python3-venv              # the project's virtual environment (.venv/)
 )
 missing=()
 for package in "${debian_packages[@]}"; do
@@ -24,4 +27,13 @@ if [ ${#missing[@]} -gt 0 ]; then
     "${missing[@]}" >/dev/null
 fi
 
-python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r requirements-test.txt
+venv=.venv
+if [ ! -x "$venv/bin/python" ]; then
+  echo "setup: creating the virtual environment $venv" >&2
+  # Debian's interpreter, the one python3-venv above serves
+  "$( [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || command -v python3)" -m venv "$venv"
+fi
+# pip only when something is missing: a rerun costs no network round trip
+if ! "$venv/bin/python" -c "import numpy, librosa, soxr, pytest" >/dev/null 2>&1; then
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check -r requirements-test.txt
+fi
