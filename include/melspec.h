@@ -17,19 +17,25 @@
  *     }
  *     int64_t n_bins, n_frames;
  *     melspec_plan_output_shape(plan, n_samples, &n_bins, &n_frames);
- *     float *mel = malloc((size_t)(n_bins * n_frames) * sizeof *mel);
- *     melspec_status status = melspec_execute(plan, samples, 1, n_samples,
- *                                             mel, (size_t)(n_bins * n_frames) * sizeof *mel);
+ *     size_t n_bytes;
+ *     melspec_plan_output_bytes(plan, 1, n_samples, &n_bytes);
+ *     float *mel = malloc(n_bytes);
+ *     melspec_status status = melspec_execute(plan, samples, 1, n_samples, mel, n_bytes);
  *     if (status != MELSPEC_OK) fprintf(stderr, "melspec: %s\n", melspec_plan_last_error(plan));
  *     melspec_plan_destroy(plan);
  *
- * Threads: a plan is used by one thread at a time; different plans may run in parallel. The
- * library keeps no global mutable state.
+ * Threads: a plan is used by one call at a time; different plans may run in parallel. A call on
+ * a plan (or on one of its streams) while another call on it is running returns
+ * MELSPEC_ERROR_PLAN_BUSY at once, without touching the plan: share a plan between threads only
+ * behind your own lock, or better, give each thread its own plan. The library keeps no global
+ * mutable state (the CUDA backend's shared object is found and loaded once, thread-safely).
  *
- * Ownership: the library never keeps a caller's pointer after a call returns, never writes past
- * the capacity the caller states, never modifies its inputs, never prints and never aborts.
+ * Ownership: the library never writes past the capacity the caller states, never modifies its
+ * inputs, never prints and never aborts. It keeps no pointer to a caller's buffer after a call
+ * returns; the one handle it keeps is the CUDA stream given to melspec_plan_set_cuda_stream
+ * (melspec_cuda.h), used until it is replaced. Buffer capacities are always in bytes.
  * Every fallible call returns a melspec_status; a plan remembers a detail message for its last
- * failure (melspec_plan_last_error).
+ * failed call (melspec_plan_last_error); the const queries return a status only.
  *
  * Semantics follow librosa >= 0.10 (see README.md): librosa.stft, librosa.feature.melspectrogram,
  * librosa.filters.mel, librosa.power_to_db and librosa.amplitude_to_db; librosa.cqt for the
@@ -62,7 +68,7 @@ extern "C" {
 /* ---- version --------------------------------------------------------------------------------- */
 
 #define MELSPEC_VERSION_MAJOR 0
-#define MELSPEC_VERSION_MINOR 1
+#define MELSPEC_VERSION_MINOR 2
 #define MELSPEC_VERSION_PATCH 0
 #define MELSPEC_VERSION_NUMBER \
     (MELSPEC_VERSION_MAJOR * 10000 + MELSPEC_VERSION_MINOR * 100 + MELSPEC_VERSION_PATCH)
@@ -88,7 +94,8 @@ MELSPEC_API const char *melspec_version_string(void);
     X(ERROR_UNSUPPORTED, -10, "operation not supported by this plan")                          \
     X(ERROR_STRUCT_SIZE, -11, "config struct size not understood")                             \
     X(ERROR_EXCEEDS_PLAN, -12, "call exceeds the sizes the plan was made for")                 \
-    X(ERROR_INTERNAL, -13, "internal error")
+    X(ERROR_INTERNAL, -13, "internal error")                                                   \
+    X(ERROR_PLAN_BUSY, -14, "plan is in use by another call")
 
 typedef enum melspec_status {
 #define MELSPEC_STATUS_ENUM_(name, value, text) MELSPEC_##name = value,
@@ -157,8 +164,8 @@ typedef enum melspec_backend {
 
 typedef enum melspec_dtype {
     MELSPEC_DTYPE_FLOAT32 = 0,
-    MELSPEC_DTYPE_FLOAT16 = 1, /* CUDA backend only */
-    MELSPEC_DTYPE_BFLOAT16 = 2 /* CUDA backend only */
+    MELSPEC_DTYPE_FLOAT16 = 1, /* IEEE half, rounded to nearest even (every backend) */
+    MELSPEC_DTYPE_BFLOAT16 = 2 /* bfloat16, rounded to nearest even (every backend) */
 } melspec_dtype;
 
 /* ---- configuration --------------------------------------------------------------------------- */
@@ -196,9 +203,12 @@ typedef struct melspec_config {
     int32_t backend;           /* melspec_backend; AUTO */
     int32_t device_ordinal;    /* CUDA device number; 0 */
     int32_t output_dtype;      /* melspec_dtype; FLOAT32 */
-    int32_t reserved0;         /* must be 0 */
-    int64_t max_batch;         /* signals per execute the plan is sized for; 0 = 1 */
-    int64_t max_samples;       /* samples per signal the plan is sized for; 0 = 60 s of audio */
+    int32_t fixed_memory;      /* 0: execute grows the plan's buffers when a call is larger than
+                                  they are; 1: it never allocates and such a call is
+                                  EXCEEDS_PLAN (see "Memory" above melspec_execute); 0 */
+    int64_t max_batch;         /* signals per execute the plan is sized for at creation; 0 = 1 */
+    int64_t max_samples;       /* samples per signal the plan is sized for at creation;
+                                  0 = 60 s of audio */
 } melspec_config;
 
 /* Fills *config with librosa's defaults and sets struct_size. NULL is ignored. */
@@ -222,12 +232,12 @@ MELSPEC_API melspec_status melspec_plan_create(melspec_plan **plan, const melspe
 /* Frees everything the plan owns. NULL is accepted. */
 MELSPEC_API void melspec_plan_destroy(melspec_plan *plan);
 
-/* The detail message of the plan's last failed call ("" after success). Valid until the next
- * call on the plan. */
+/* The detail message of the plan's last failed call ("" after a call that succeeded; the const
+ * queries leave it alone). Valid until the next call on the plan. */
 MELSPEC_API const char *melspec_plan_last_error(const melspec_plan *plan);
 
 /* The config the plan runs with, every default resolved (hop_length, win_length, fmax, amin,
- * backend). */
+ * max_batch, max_samples, backend). UNSUPPORTED for constant-Q plans (melspec_cqt_plan_config). */
 MELSPEC_API melspec_status melspec_plan_config(const melspec_plan *plan, melspec_config *config);
 
 /* The backend actually chosen (CPU or CUDA, never AUTO). */
@@ -240,12 +250,15 @@ MELSPEC_API melspec_backend melspec_plan_backend(const melspec_plan *plan);
  * signal's output has n_bins * n_frames values; with STFT each value is two floats.
  * Errors: n_samples < 1 (INVALID_ARGUMENT), center off and n_samples < n_fft (INPUT_TOO_SHORT).
  */
-MELSPEC_API melspec_status melspec_plan_output_shape(melspec_plan *plan, int64_t n_samples,
+MELSPEC_API melspec_status melspec_plan_output_shape(const melspec_plan *plan, int64_t n_samples,
                                                      int64_t *n_bins, int64_t *n_frames);
 
 /* Bytes of output for n_signals signals of n_samples each, in the plan's output dtype. */
-MELSPEC_API melspec_status melspec_plan_output_bytes(melspec_plan *plan, int64_t n_signals,
+MELSPEC_API melspec_status melspec_plan_output_bytes(const melspec_plan *plan, int64_t n_signals,
                                                      int64_t n_samples, size_t *n_bytes);
+
+/* Bytes of one frame of output (n_bins values in the output dtype): the unit of the streams. */
+MELSPEC_API melspec_status melspec_plan_frame_bytes(const melspec_plan *plan, size_t *n_bytes);
 
 /*
  * Computes the transform of n_signals signals of n_samples float samples each, stored one after
@@ -254,31 +267,38 @@ MELSPEC_API melspec_status melspec_plan_output_bytes(melspec_plan *plan, int64_t
  * Each signal is scaled on its own (ref_mode MAX and top_db use that signal's maximum), so a
  * batch gives the same numbers as its signals one by one.
  *
- * Synchronous. Never allocates (the CUDA backend uses buffers made for max_batch x max_samples;
- * see melspec_plan_reserve). NaN or Inf in the input is an error and leaves output unspecified.
+ * Synchronous. NaN or Inf in the input is an error and leaves output unspecified.
+ *
+ * Memory, the same on every backend: a plan is created holding buffers for max_batch signals of
+ * max_samples samples (config). A call within that allocates nothing. A larger call grows the
+ * buffers first (the only allocation execute makes; later calls of that size allocate nothing),
+ * unless the config set fixed_memory: then execute never allocates and a larger call is
+ * MELSPEC_ERROR_EXCEEDS_PLAN; melspec_plan_reserve grows the plan ahead of time in both modes.
+ * (The CPU constant-Q transform is the exception: libsoxr allocates inside it, see below.)
  */
 MELSPEC_API melspec_status melspec_execute(melspec_plan *plan, const float *input,
                                            int64_t n_signals, int64_t n_samples, void *output,
                                            size_t output_capacity);
 
 /*
- * Grows the plan's buffers so that execute accepts n_signals x n_samples (CUDA allocates device
- * and pinned memory here; the CPU backend needs nothing). Never shrinks.
+ * Grows the plan's buffers so that execute runs n_signals x n_samples without allocating (CUDA
+ * allocates device and pinned memory here). Never shrinks. The way to size a fixed_memory plan.
  */
 MELSPEC_API melspec_status melspec_plan_reserve(melspec_plan *plan, int64_t n_signals,
                                                 int64_t n_samples);
 
 /*
  * The plan's mel filterbank, (n_mels, 1 + n_fft/2) row-major float32: the matrix
- * librosa.filters.mel returns for the same parameters. capacity is in float values.
- * UNSUPPORTED for plans without a filterbank (LINEAR, STFT).
+ * librosa.filters.mel returns for the same parameters, into filterbank (capacity_bytes bytes).
+ * UNSUPPORTED for plans without a filterbank (LINEAR, STFT, constant-Q).
  */
-MELSPEC_API melspec_status melspec_plan_mel_filterbank(melspec_plan *plan, float *filterbank,
-                                                       size_t capacity);
+MELSPEC_API melspec_status melspec_plan_mel_filterbank(const melspec_plan *plan,
+                                                       float *filterbank, size_t capacity_bytes);
 
 /* The plan's analysis window, n_fft float32 values (zero-padded centred when win_length <
- * n_fft). capacity is in float values. */
-MELSPEC_API melspec_status melspec_plan_window(melspec_plan *plan, float *window, size_t capacity);
+ * n_fft), into window (capacity_bytes bytes). UNSUPPORTED for constant-Q plans. */
+MELSPEC_API melspec_status melspec_plan_window(const melspec_plan *plan, float *window,
+                                               size_t capacity_bytes);
 
 /* ---- streaming ------------------------------------------------------------------------------ */
 
@@ -291,16 +311,17 @@ MELSPEC_API melspec_status melspec_plan_window(melspec_plan *plan, float *window
  * like the plan. Failures record their detail message on the plan (melspec_plan_last_error).
  *
  * Frames are written in the plan's layout and dtype for a clip of k frames: BINS_MAJOR (n_bins, k),
- * FRAMES_MAJOR (k, n_bins); STFT values are complex64 pairs. frame_capacity and *n_frames count
- * frames (one frame is n_bins values). Scaling must not need the whole clip: with dB scaling,
- * ref_mode MAX and a finite top_db are refused (UNSUPPORTED) at creation; use a fixed ref and
- * top_db = INFINITY.
+ * FRAMES_MAJOR (k, n_bins); STFT values are complex64 pairs. frames_bytes is the buffer's size in
+ * bytes (melspec_plan_frame_bytes per frame); *n_frames counts frames. Scaling must not need the
+ * whole clip: with dB scaling, ref_mode MAX and a finite top_db are refused (UNSUPPORTED) at
+ * creation; use a fixed ref and top_db = INFINITY.
  *
- * Memory: each stream holds at most n_fft + hop_length samples and one frame's values, all
- * allocated by melspec_stream_create; push and flush never allocate. On the CUDA backend, the
- * frames of a call (of all the streams of a melspec_streams_push) are computed on the device in
- * batches, within float rounding of the CPU's, in the plan's output dtype; the plan's first
- * stream allocates the device buffers for that, and push and flush wait for the device.
+ * Memory: each stream holds at most n_fft + hop_length samples, allocated by
+ * melspec_stream_create; the plan's first stream allocates the backend's staging for a batch of
+ * frames, shared by the plan's streams; push and flush never allocate. The frames of a call (of
+ * all the streams of a melspec_stream_push_many) go to the backend in batches: the CPU computes
+ * them with its offline code (bit for bit), the CUDA backend on the device, within float
+ * rounding of the CPU's, and push and flush wait for it.
  *
  * Differences from melspec_execute: an uncentred stream that received fewer than n_fft samples
  * flushes zero frames (execute would say INPUT_TOO_SHORT), and a stream that received no samples
@@ -308,16 +329,17 @@ MELSPEC_API melspec_status melspec_plan_window(melspec_plan *plan, float *window
  */
 typedef struct melspec_stream melspec_stream;
 
-/* Makes a stream for plan. UNSUPPORTED when the plan's scaling needs the whole clip. */
-MELSPEC_API melspec_status melspec_stream_create(melspec_plan *plan, melspec_stream **stream);
+/* Makes a stream for plan into *stream. UNSUPPORTED when the plan's scaling needs the whole clip,
+ * and for constant-Q plans. */
+MELSPEC_API melspec_status melspec_stream_create(melspec_stream **stream, melspec_plan *plan);
 
 /* NULL is accepted. */
 MELSPEC_API void melspec_stream_destroy(melspec_stream *stream);
 
 /*
  * Appends n_samples samples (0 is allowed; samples may then be NULL) and writes the frames that
- * became complete into frames (room for frame_capacity frames; frames may be NULL when the
- * capacity is 0). *n_frames receives the number of frames written.
+ * became complete into frames (frames_bytes bytes; frames may be NULL when that is 0).
+ * *n_frames receives the number of frames written.
  * Atomic: when more frames would be ready than fit, nothing is consumed, *n_frames is set to the
  * number needed and BUFFER_TOO_SMALL is returned: call again with a larger buffer. NaN or Inf in
  * samples is NON_FINITE_INPUT, again consuming nothing. After flush, push is INVALID_ARGUMENT
@@ -325,12 +347,12 @@ MELSPEC_API void melspec_stream_destroy(melspec_stream *stream);
  */
 MELSPEC_API melspec_status melspec_stream_push(melspec_stream *stream, const float *samples,
                                                int64_t n_samples, void *frames,
-                                               int64_t frame_capacity, int64_t *n_frames);
+                                               size_t frames_bytes, int64_t *n_frames);
 
 /* Ends the input: writes the remaining frames (those that need the end padding, or that waited
  * for the signal's length). A second flush writes nothing. Same capacity rule as push. */
 MELSPEC_API melspec_status melspec_stream_flush(melspec_stream *stream, void *frames,
-                                                int64_t frame_capacity, int64_t *n_frames);
+                                                size_t frames_bytes, int64_t *n_frames);
 
 /* Forgets all input, ready for a new signal (also after flush). */
 MELSPEC_API melspec_status melspec_stream_reset(melspec_stream *stream);
@@ -347,18 +369,18 @@ MELSPEC_API melspec_status melspec_stream_latency(const melspec_stream *stream,
 
 /*
  * Advances n_streams independent streams of one plan in one call: stream i receives
- * chunk_lengths[i] samples from chunks[i] and writes its ready frames to frames[i] (room for
- * frame_capacities[i] frames), their number to n_frames[i]. Each stream behaves exactly as
+ * chunk_lengths[i] samples from chunks[i] and writes its ready frames to frames[i]
+ * (frames_bytes[i] bytes), their number to n_frames[i]. Each stream behaves exactly as
  * melspec_stream_push on it. Atomic over all streams: when any stream's buffer is too small, no
  * stream consumes anything, n_frames[i] is set to what every stream needs and BUFFER_TOO_SMALL
  * is returned; any other error also leaves every stream unchanged. Every stream must belong to
  * the same plan and appear once. n_streams = 0 does nothing.
  */
-MELSPEC_API melspec_status melspec_streams_push(melspec_stream *const *streams, int64_t n_streams,
-                                                const float *const *chunks,
-                                                const int64_t *chunk_lengths, void *const *frames,
-                                                const int64_t *frame_capacities,
-                                                int64_t *n_frames);
+MELSPEC_API melspec_status melspec_stream_push_many(melspec_stream *const *streams,
+                                                    int64_t n_streams, const float *const *chunks,
+                                                    const int64_t *chunk_lengths,
+                                                    void *const *frames,
+                                                    const size_t *frames_bytes, int64_t *n_frames);
 
 /* ---- constant-Q transform ------------------------------------------------------------------- */
 
@@ -373,7 +395,8 @@ MELSPEC_API melspec_status melspec_streams_push(melspec_stream *const *streams, 
  *     melspec_plan *plan = NULL;
  *     if (melspec_cqt_plan_create(&plan, &cqt, why, sizeof why) != MELSPEC_OK) ...
  *     melspec_plan_output_shape(plan, n_samples, &n_bins, &n_frames);   // (84, 1 + n/512)
- *     melspec_execute(plan, samples, 1, n_samples, out, n_bins * n_frames * 2 * sizeof(float));
+ *     melspec_plan_output_bytes(plan, 1, n_samples, &n_bytes);
+ *     melspec_execute(plan, samples, 1, n_samples, out, n_bytes);              // complex64
  *
  * The algorithm is librosa's (vqt with gamma 0; other gammas give librosa.vqt): alpha-based Q, Hann-windowed complex wavelets of
  * length Q sr / f, normalized, an FFT-domain basis per octave sparsified at `sparsity` of each
@@ -393,8 +416,8 @@ MELSPEC_API melspec_status melspec_streams_push(melspec_stream *const *streams, 
  * Accuracy: within 1e-6 of librosa's peak typically, 1e-5 always but where a basis coefficient
  * lies on librosa's sparsity threshold (see docs/cqt.md).
  *
- * Backends: the CPU backend keeps the decimated signals for max_samples per signal (grown by
- * melspec_plan_reserve). It halves the signal with libsoxr, which allocates during execute:
+ * Backends: the CPU backend keeps the decimated signals for max_samples per signal (grown as
+ * for every plan, see "Memory" above melspec_execute). It halves the signal with libsoxr, which allocates during execute:
  * resetting a resampler between signals (soxr_clear) frees and re-creates its state in libsoxr
  * 0.1.3, about 20 small blocks per halving and signal; melspec itself allocates nothing there.
  * It runs on the calling thread only. The CUDA backend (chosen as for the other plans, with
@@ -450,7 +473,7 @@ typedef struct melspec_cqt_config {
     int32_t layout;           /* melspec_layout; BINS_MAJOR (n_bins, n_frames) */
     int32_t backend;          /* melspec_backend; AUTO */
     int32_t device_ordinal;   /* 0 */
-    int32_t reserved0;        /* must be 0 */
+    int32_t fixed_memory;     /* as melspec_config.fixed_memory; 0 */
     int64_t max_batch;        /* 0 = 1 */
     int64_t max_samples;      /* 0 = 60 s of audio */
 } melspec_cqt_config;
@@ -472,14 +495,16 @@ MELSPEC_API melspec_status melspec_cqt_plan_create(melspec_plan **plan,
                                                    char *message, size_t message_capacity);
 
 /* The config a CQT plan runs with, every default resolved (UNSUPPORTED for other plans; and
- * melspec_plan_config is UNSUPPORTED for CQT plans). */
+ * melspec_plan_config is UNSUPPORTED for CQT plans: each kind has its own config struct, the plan
+ * and everything else are one family). */
 MELSPEC_API melspec_status melspec_cqt_plan_config(const melspec_plan *plan,
                                                    melspec_cqt_config *config);
 
 /* The centre frequency of every bin in Hz (librosa.cqt_frequencies with tuning applied), n_bins
- * doubles; capacity is in doubles. */
-MELSPEC_API melspec_status melspec_cqt_plan_frequencies(melspec_plan *plan, double *frequencies,
-                                                        size_t capacity);
+ * doubles, into frequencies (capacity_bytes bytes). */
+MELSPEC_API melspec_status melspec_cqt_plan_frequencies(const melspec_plan *plan,
+                                                        double *frequencies,
+                                                        size_t capacity_bytes);
 
 /* ---- backends -------------------------------------------------------------------------------- */
 

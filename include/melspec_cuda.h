@@ -19,12 +19,15 @@ extern "C" {
 #endif
 
 /* Runs the plan's work on cuda_stream (a cudaStream_t; NULL is the legacy default stream). The
- * library never destroys a caller's stream. */
-MELSPEC_API melspec_status melspec_plan_set_stream(melspec_plan *plan, void *cuda_stream);
+ * plan keeps this handle until it is replaced or the plan is destroyed (the one caller's handle
+ * the library keeps); it never destroys a caller's stream. */
+MELSPEC_API melspec_status melspec_plan_set_cuda_stream(melspec_plan *plan, void *cuda_stream);
 
 /*
- * Like melspec_execute with device_input and device_output in the memory of the plan's device.
- * Repeated calls of the same shape replay a captured CUDA graph. Input samples are not checked for
+ * Like melspec_execute with device_input and device_output in the memory of the plan's device
+ * (output_capacity in bytes; the same memory rule). Repeated calls with the same shape and
+ * pointers replay a captured CUDA graph (pointers are compared, never dereferenced, between
+ * calls). Input samples are not checked for
  * NaN or Inf (that would need a round trip to the host): such samples give NaN output.
  */
 MELSPEC_API melspec_status melspec_execute_device(melspec_plan *plan, const float *device_input,

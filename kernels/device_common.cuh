@@ -45,27 +45,22 @@ __device__ __forceinline__ float padded_sample(const float *signal, int64_t n, i
 
 // The dB value of one element, exactly as src/cpu/scale.c writes it: floor at amin in float,
 // log10f, then factor and offset in double (explicit roundings: no fused multiply-add).
-__device__ __forceinline__ float to_db(float v, float amin, double factor, double offset)
-{
-    const float s = v > amin ? v : amin;
-    return (float)__dadd_rn(__dmul_rn(factor, (double)log10f(s)), -offset);
-}
-
 __device__ __forceinline__ float apply_scaling(float v, int64_t clip,
                                                const melspec_k_scaling &scaling)
 {
-    switch (scaling.mode) {
-    case MELSPEC_K_SCALE_DB: {
+    const melspec_scale_stage &stage = scaling.stage;
+    switch (stage.mode) {
+    case MELSPEC_SCALE_DB: {
         const double offset =
-            scaling.clip_offset != nullptr ? scaling.clip_offset[clip] : scaling.offset;
-        float db = to_db(v, scaling.amin, scaling.factor, offset);
+            scaling.clip_offset != nullptr ? scaling.clip_offset[clip] : stage.offset;
+        float db = melspec_to_db(v, stage.amin_float, stage.factor, offset);
         if (scaling.clip_floor != nullptr) {
             const float floor_db = scaling.clip_floor[clip];
             db = db > floor_db ? db : floor_db;
         }
         return db;
     }
-    case MELSPEC_K_SCALE_LOG: return logf(__fadd_rn(v, scaling.log_offset));
+    case MELSPEC_SCALE_LOG: return melspec_log_value(v, stage.log_offset);
     default: return v;
     }
 }

@@ -17,6 +17,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include "dsp/scaling.h"
 #include "melspec.h"
 
 #ifdef __cplusplus
@@ -34,17 +35,9 @@ typedef struct melspec_k_shape {
     int64_t n_freq;
 } melspec_k_shape;
 
-/* |X|^power the way the CPU computes it: re*re + im*im, its sqrtf, or powf(., power/2). */
-typedef enum melspec_k_power_mode {
-    MELSPEC_K_POWER_SQUARED = 0,   /* power 2 */
-    MELSPEC_K_POWER_MAGNITUDE = 1, /* power 1 */
-    MELSPEC_K_POWER_GENERAL = 2    /* any other power */
-} melspec_k_power_mode;
-
-typedef struct melspec_k_power {
-    int32_t mode;     /* melspec_k_power_mode */
-    float half_power; /* (float)(power / 2), for MELSPEC_K_POWER_GENERAL */
-} melspec_k_power;
+/* |X|^power and the scaling stage: the plan's own stage parameters (src/dsp/scaling.h, decided
+ * once in src/stages.c) and the arithmetic every backend shares. */
+typedef melspec_power_stage melspec_k_power;
 
 /* The mel filterbank on the device as one contiguous run of weights per row (plan->mel_rows). */
 typedef struct melspec_k_mel {
@@ -55,37 +48,14 @@ typedef struct melspec_k_mel {
     const float *weights;
 } melspec_k_mel;
 
-typedef enum melspec_k_scaling_mode {
-    MELSPEC_K_SCALE_NONE = 0,
-    MELSPEC_K_SCALE_DB = 1,  /* power_to_db (factor 10) or amplitude_to_db (factor 20) */
-    MELSPEC_K_SCALE_LOG = 2  /* logf(v + log_offset) */
-} melspec_k_scaling_mode;
-
-/*
- * The scaling stage, element by element. dB: max(v, amin) -> factor log10 - offset, then clamped
- * below at floor, where offset and floor are either constants of the plan (ref_mode VALUE with no
- * top_db) or per clip (clip_offset/clip_floor written by melspec_k_clip_reference).
- */
+/* The scaling stage, element by element, with the dB offset and floor either the stage's
+ * constants (a fixed ref, no clamp) or per clip (clip_offset/clip_floor written by
+ * melspec_k_clip_reference). */
 typedef struct melspec_k_scaling {
-    int32_t mode;              /* melspec_k_scaling_mode */
-    float amin;                /* dB: (float)config.amin */
-    double factor;             /* dB: 10 or 20 */
-    double offset;             /* dB: factor log10(max(ref, amin)), used when clip_offset NULL */
-    const double *clip_offset; /* dB: one offset per clip, or NULL */
+    melspec_scale_stage stage;
+    const double *clip_offset; /* dB: one offset per clip, or NULL: stage.offset */
     const float *clip_floor;   /* dB: one floor (peak - top_db) per clip, or NULL: no clamp */
-    float log_offset;          /* LOG */
 } melspec_k_scaling;
-
-/* What melspec_k_clip_reference needs to turn each clip's maximum into its dB offset and floor. */
-typedef struct melspec_k_db_reference {
-    int32_t ref_is_max; /* 1: ref is the clip's maximum (ref_mode MAX); 0: ref below */
-    double ref;         /* config.ref */
-    double amin;        /* config.amin */
-    float amin_float;   /* (float)config.amin */
-    double factor;      /* 10 or 20 */
-    int32_t clamp;      /* 1 when top_db is finite */
-    double top_db;
-} melspec_k_db_reference;
 
 /* Chunks per clip of melspec_k_clip_max_partial, at most (sizes the partial-max buffer). */
 #define MELSPEC_K_MAX_CHUNKS 64
@@ -149,9 +119,9 @@ void melspec_k_clip_max_partial(const float *values, int64_t n_clips, int64_t cl
                                 int64_t n_chunks, float *partial, cudaStream_t stream);
 
 /* Per clip: the maximum of its partials -> clip_offset[c] (the dB offset of its ref) and, when
- * reference.clamp, clip_floor[c] = dB(maximum) - top_db, as src/cpu/scale.c computes them. */
+ * stage.clamp, clip_floor[c] = dB(maximum) - top_db, with src/dsp/scaling.h's arithmetic. */
 void melspec_k_clip_reference(const float *partial, int64_t n_clips, int64_t n_chunks,
-                              melspec_k_db_reference reference, double *clip_offset,
+                              melspec_scale_stage stage, double *clip_offset,
                               float *clip_floor, cudaStream_t stream);
 
 /* output[i] = scaling(values[i]) as dtype, for n_clips clips of clip_values values. */

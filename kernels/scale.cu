@@ -33,23 +33,20 @@ __global__ void clip_max_partial_kernel(const float *__restrict__ values, int64_
     }
 }
 
-// One thread per clip: src/cpu/scale.c's ref, offset and floor from the clip's maximum.
+// One thread per clip: the clip's dB offset and floor from its maximum (src/dsp/scaling.h).
 __global__ void clip_reference_kernel(const float *__restrict__ partial, int64_t n_clips,
-                                      int64_t n_chunks, melspec_k_db_reference reference,
+                                      int64_t n_chunks, melspec_scale_stage stage,
                                       double *__restrict__ clip_offset,
                                       float *__restrict__ clip_floor)
 {
     for (int64_t clip = first_index<int64_t>(); clip < n_clips; clip += grid_stride<int64_t>()) {
         float maximum = -INFINITY;
         for (int64_t k = 0; k < n_chunks; k++) maximum = fmaxf(maximum, partial[clip * n_chunks + k]);
-        const double ref = reference.ref_is_max ? fabs((double)maximum) : reference.ref;
-        const double offset = reference.factor * log10(ref > reference.amin ? ref : reference.amin);
+        const double offset = melspec_db_offset(&stage, maximum);
         clip_offset[clip] = offset;
-        if (reference.clamp) {
-            // dB is non-decreasing in the value, so the clip's peak dB is that of its maximum.
-            const float peak = to_db(maximum, reference.amin_float, reference.factor, offset);
-            clip_floor[clip] = (float)__dadd_rn((double)peak, -reference.top_db);
-        }
+        if (stage.clamp)
+            clip_floor[clip] = melspec_db_floor(
+                melspec_to_db(maximum, stage.amin_float, stage.factor, offset), stage.top_db);
     }
 }
 
@@ -78,13 +75,13 @@ extern "C" void melspec_k_clip_max_partial(const float *values, int64_t n_clips,
 }
 
 extern "C" void melspec_k_clip_reference(const float *partial, int64_t n_clips, int64_t n_chunks,
-                                         melspec_k_db_reference reference, double *clip_offset,
+                                         melspec_scale_stage stage, double *clip_offset,
                                          float *clip_floor, cudaStream_t stream)
 {
     using namespace melspec_k;
     if (n_clips <= 0) return;
     clip_reference_kernel<<<blocks_for(n_clips), kBlockSize, 0, stream>>>(
-        partial, n_clips, n_chunks, reference, clip_offset, clip_floor);
+        partial, n_clips, n_chunks, stage, clip_offset, clip_floor);
 }
 
 extern "C" void melspec_k_scale_store(const float *values, int64_t n_clips, int64_t clip_values,

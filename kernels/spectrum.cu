@@ -6,15 +6,10 @@
 namespace melspec_k {
 namespace {
 
-// |x|^power as src/cpu/cpu.c's spectrum_power computes it (no fused multiply-add).
+// |x|^power with the CPU's arithmetic (src/dsp/scaling.h, no fused multiply-add).
 __device__ __forceinline__ float spectral_power(float2 x, const melspec_k_power &power)
 {
-    const float squared = __fadd_rn(__fmul_rn(x.x, x.x), __fmul_rn(x.y, x.y));
-    switch (power.mode) {
-    case MELSPEC_K_POWER_SQUARED: return squared;
-    case MELSPEC_K_POWER_MAGNITUDE: return sqrtf(squared);
-    default: return powf(squared, power.half_power);
-    }
+    return melspec_power_value(x.x, x.y, power);
 }
 
 // Splits output index r within a clip into (bin, frame) for the layout.

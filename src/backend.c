@@ -24,11 +24,10 @@ int melspec_cuda_device_count(void)
 #endif
 }
 
-melspec_status melspec_select_backend(const melspec_config *config, melspec_backend *chosen,
-                                      const melspec_backend_ops **ops, char *message,
-                                      size_t capacity)
+melspec_status melspec_select_backend(melspec_backend wanted, int32_t device_ordinal,
+                                      melspec_backend *chosen, const melspec_backend_ops **ops,
+                                      char *message, size_t capacity)
 {
-    const melspec_backend wanted = (melspec_backend)config->backend;
     if (wanted == MELSPEC_BACKEND_CPU) {
         *chosen = MELSPEC_BACKEND_CPU;
         *ops = &melspec_cpu_ops;
@@ -36,7 +35,7 @@ melspec_status melspec_select_backend(const melspec_config *config, melspec_back
     }
 #ifdef MELSPEC_HAVE_CUDA
     const int n_devices = melspec_cuda_runtime_device_count();
-    if (n_devices > config->device_ordinal) {
+    if (n_devices > device_ordinal) {
         *chosen = MELSPEC_BACKEND_CUDA;
         *ops = &melspec_cuda_ops;
         return MELSPEC_OK;
@@ -45,7 +44,7 @@ melspec_status melspec_select_backend(const melspec_config *config, melspec_back
         return melspec_fail_message(message, capacity, MELSPEC_ERROR_BACKEND_UNAVAILABLE,
                                     "backend CUDA: device_ordinal = %d but %d CUDA device(s) "
                                     "are usable",
-                                    (int)config->device_ordinal, n_devices);
+                                    (int)device_ordinal, n_devices);
 #else
     if (wanted == MELSPEC_BACKEND_CUDA)
         return melspec_fail_message(message, capacity, MELSPEC_ERROR_BACKEND_UNAVAILABLE,
@@ -55,14 +54,4 @@ melspec_status melspec_select_backend(const melspec_config *config, melspec_back
     *chosen = MELSPEC_BACKEND_CPU;
     *ops = &melspec_cpu_ops;
     return MELSPEC_OK;
-}
-
-melspec_status melspec_select_cqt_backend(const melspec_config *config, melspec_backend *chosen,
-                                          const melspec_backend_ops **ops, char *message,
-                                          size_t capacity)
-{
-    /* the same choice; the CUDA backend runs CQT plans with its own ops, the CPU backend not */
-    const melspec_status status = melspec_select_backend(config, chosen, ops, message, capacity);
-    if (status == MELSPEC_OK && *chosen == MELSPEC_BACKEND_CPU) *ops = &melspec_cpu_cqt_ops;
-    return status;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "plan.h"
+#include "stages.h"
 
 void melspec_config_init(melspec_config *config)
 {
@@ -35,17 +36,12 @@ void melspec_config_init(melspec_config *config)
     config->backend = MELSPEC_BACKEND_AUTO;
     config->device_ordinal = 0;
     config->output_dtype = MELSPEC_DTYPE_FLOAT32;
+    config->fixed_memory = 0;
     config->max_batch = 0;
     config->max_samples = 0;
 }
 
 size_t melspec_config_size(void) { return sizeof(melspec_config); }
-
-size_t melspec_output_value_bytes(const melspec_config *config)
-{
-    if (config->transform == MELSPEC_TRANSFORM_STFT) return 8;
-    return config->output_dtype == MELSPEC_DTYPE_FLOAT32 ? 4 : 2;
-}
 
 #define FAIL MELSPEC_CONFIG_FAIL
 #define CHECK_ENUM MELSPEC_CONFIG_CHECK_ENUM
@@ -156,56 +152,78 @@ static melspec_status check_power_and_mel(melspec_config *c, char *message, size
     return MELSPEC_OK;
 }
 
-static melspec_status check_scaling(melspec_config *c, char *message, size_t capacity)
+melspec_status melspec_check_execution(const melspec_execution_fields *e, char *message,
+                                       size_t capacity)
 {
-    CHECK_ENUM(scaling, MELSPEC_SCALING_LOG);
-    CHECK_ENUM(ref_mode, MELSPEC_REF_MAX);
-    if (c->transform == MELSPEC_TRANSFORM_STFT && c->scaling != MELSPEC_SCALING_NONE)
-        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
-             "scaling = %d applies to real outputs; the complex STFT takes SCALING_NONE",
-             (int)c->scaling);
-    if (c->scaling == MELSPEC_SCALING_POWER_TO_DB || c->scaling == MELSPEC_SCALING_AMPLITUDE_TO_DB) {
-        if (c->ref_mode == MELSPEC_REF_VALUE && !is_finite_positive(c->ref))
-            FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "ref = %g must be a positive finite number",
-                 c->ref);
-        if (!isfinite(c->amin) || c->amin < 0.0)
-            FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
-                 "amin = %g must be a positive finite number (0 means librosa's default)",
-                 c->amin);
-        if (c->amin == 0.0) c->amin = c->scaling == MELSPEC_SCALING_POWER_TO_DB ? 1e-10 : 1e-5;
-        if (isnan(c->top_db) || c->top_db < 0.0)
-            FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
-                 "top_db = %g must be >= 0 (INFINITY turns the clamp off)", c->top_db);
-    }
-    if (c->scaling == MELSPEC_SCALING_LOG && (!isfinite(c->log_offset) || c->log_offset < 0.0))
-        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "log_offset = %g must be finite and >= 0",
-             c->log_offset);
+    MELSPEC_CONFIG_CHECK_RANGE("layout", *e->layout, MELSPEC_LAYOUT_FRAMES_MAJOR);
+    MELSPEC_CONFIG_CHECK_RANGE("backend", *e->backend, MELSPEC_BACKEND_CUDA);
+    if (*e->device_ordinal < 0)
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "device_ordinal = %d must be >= 0",
+             (int)*e->device_ordinal);
+    if (*e->fixed_memory != 0 && *e->fixed_memory != 1)
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "fixed_memory = %d must be 0 or 1",
+             (int)*e->fixed_memory);
+    if (*e->max_batch < 0)
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "max_batch = %lld must be >= 0 (0 means 1)",
+             (long long)*e->max_batch);
+    if (*e->max_samples < 0)
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "max_samples = %lld must be >= 0 (0 means 60 s)",
+             (long long)*e->max_samples);
+    if (*e->max_batch == 0) *e->max_batch = 1;
+    if (*e->max_samples == 0) *e->max_samples = (int64_t)ceil(60.0 * e->sample_rate);
+    size_t n_input;
+    if (!melspec_mul_size((size_t)*e->max_batch, (size_t)*e->max_samples, &n_input) ||
+        n_input > SIZE_MAX / sizeof(float))
+        FAIL(MELSPEC_ERROR_SIZE_OVERFLOW, "max_batch x max_samples = %lld x %lld overflows",
+             (long long)*e->max_batch, (long long)*e->max_samples);
     return MELSPEC_OK;
 }
 
-static melspec_status check_execution(melspec_config *c, char *message, size_t capacity)
+melspec_status melspec_check_scaling(const melspec_scaling_fields *f, char *message,
+                                     size_t capacity)
 {
-    CHECK_ENUM(layout, MELSPEC_LAYOUT_FRAMES_MAJOR);
-    CHECK_ENUM(backend, MELSPEC_BACKEND_CUDA);
+    MELSPEC_CONFIG_CHECK_RANGE("scaling", *f->scaling, MELSPEC_SCALING_LOG);
+    MELSPEC_CONFIG_CHECK_RANGE("ref_mode", *f->ref_mode, MELSPEC_REF_MAX);
+    if (f->complex_values && *f->scaling != MELSPEC_SCALING_NONE)
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+             "scaling = %d applies to real outputs; %s takes SCALING_NONE", (int)*f->scaling,
+             f->complex_name);
+    const int32_t scaling = *f->scaling;
+    if (scaling == MELSPEC_SCALING_POWER_TO_DB || scaling == MELSPEC_SCALING_AMPLITUDE_TO_DB) {
+        if (*f->ref_mode == MELSPEC_REF_VALUE && !is_finite_positive(*f->ref))
+            FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "ref = %g must be a positive finite number",
+                 *f->ref);
+        if (!isfinite(*f->amin) || *f->amin < 0.0)
+            FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+                 "amin = %g must be a positive finite number (0 means librosa's default)",
+                 *f->amin);
+        if (*f->amin == 0.0) *f->amin = scaling == MELSPEC_SCALING_POWER_TO_DB ? 1e-10 : 1e-5;
+        if (isnan(*f->top_db) || *f->top_db < 0.0)
+            FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+                 "top_db = %g must be >= 0 (INFINITY turns the clamp off)", *f->top_db);
+    }
+    if (scaling == MELSPEC_SCALING_LOG && (!isfinite(*f->log_offset) || *f->log_offset < 0.0))
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "log_offset = %g must be finite and >= 0",
+             *f->log_offset);
+    return MELSPEC_OK;
+}
+
+static melspec_status check_output(melspec_config *c, char *message, size_t capacity)
+{
     CHECK_ENUM(output_dtype, MELSPEC_DTYPE_BFLOAT16);
     if (c->transform == MELSPEC_TRANSFORM_STFT && c->output_dtype != MELSPEC_DTYPE_FLOAT32)
         FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
              "output_dtype = %d: the complex STFT is always complex64 (FLOAT32)",
              (int)c->output_dtype);
-    if (c->device_ordinal < 0)
-        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "device_ordinal = %d must be >= 0",
-             (int)c->device_ordinal);
-    if (c->reserved0 != 0)
-        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "reserved0 = %d must be 0", (int)c->reserved0);
-    if (c->max_batch < 0)
-        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "max_batch = %lld must be >= 0 (0 means 1)",
-             (long long)c->max_batch);
-    if (c->max_samples < 0)
-        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "max_samples = %lld must be >= 0 (0 means 60 s)",
-             (long long)c->max_samples);
-    if (c->max_batch == 0) c->max_batch = 1;
-    if (c->max_samples == 0) c->max_samples = (int64_t)ceil(60.0 * c->sample_rate);
-    return MELSPEC_OK;
+    const melspec_scaling_fields scaling = {
+        &c->scaling, &c->ref_mode,   &c->ref, &c->amin, &c->top_db, &c->log_offset,
+        c->transform == MELSPEC_TRANSFORM_STFT, "the complex STFT"};
+    melspec_status status = melspec_check_scaling(&scaling, message, capacity);
+    if (status != MELSPEC_OK) return status;
+    const melspec_execution_fields execution = {
+        &c->layout,    &c->backend,   &c->device_ordinal, &c->fixed_memory,
+        &c->max_batch, &c->max_samples, c->sample_rate};
+    return melspec_check_execution(&execution, message, capacity);
 }
 
 melspec_status melspec_config_resolve(const melspec_config *config, melspec_config *resolved,
@@ -219,6 +237,5 @@ melspec_status melspec_config_resolve(const melspec_config *config, melspec_conf
     CHECK_ENUM(transform, MELSPEC_TRANSFORM_STFT);
     if ((status = check_spectrum(c, message, capacity)) != MELSPEC_OK) return status;
     if ((status = check_power_and_mel(c, message, capacity)) != MELSPEC_OK) return status;
-    if ((status = check_scaling(c, message, capacity)) != MELSPEC_OK) return status;
-    return check_execution(c, message, capacity);
+    return check_output(c, message, capacity);
 }

@@ -19,13 +19,14 @@ melspec_status melspec_config_resolve(const melspec_config *config, melspec_conf
  * being checked as `c`: fail with a formatted message, or check an enum field's range. */
 #define MELSPEC_CONFIG_FAIL(status, ...) \
     return melspec_fail_message(message, capacity, status, __VA_ARGS__)
-#define MELSPEC_CONFIG_CHECK_ENUM(field, last)                                                \
+#define MELSPEC_CONFIG_CHECK_RANGE(name, value, last)                                        \
     do {                                                                                      \
-        if (c->field < 0 || c->field > (last))                                                \
+        if ((value) < 0 || (value) > (last))                                                  \
             MELSPEC_CONFIG_FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,                               \
-                                #field " = %d is not a known value (0..%d)", (int)c->field,   \
+                                name " = %d is not a known value (0..%d)", (int)(value),      \
                                 (int)(last));                                                 \
     } while (0)
+#define MELSPEC_CONFIG_CHECK_ENUM(field, last) MELSPEC_CONFIG_CHECK_RANGE(#field, c->field, last)
 
 /* Copies a caller's config struct of `theirs` bytes into `out` (`ours` bytes) by the
  * copy_struct_from_user rule; init_name is the function that fills it (for messages). */
@@ -33,7 +34,23 @@ melspec_status melspec_copy_config_struct(const void *config, size_t theirs, voi
                                           size_t ours, size_t smallest, const char *init_name,
                                           char *message, size_t capacity);
 
-/* Bytes of one output value for a config (8 for complex64). */
-size_t melspec_output_value_bytes(const melspec_config *config);
+/* The fields both config structs share, checked and resolved by one function each (pointers
+ * into the caller's resolved copy, so that "0 = default" is written back). */
+typedef struct melspec_scaling_fields {
+    int32_t *scaling, *ref_mode;
+    double *ref, *amin, *top_db, *log_offset;
+    int complex_values;       /* the output is complex: only SCALING_NONE applies */
+    const char *complex_name; /* what to call that output in the message */
+} melspec_scaling_fields;
+melspec_status melspec_check_scaling(const melspec_scaling_fields *fields, char *message,
+                                     size_t capacity);
+
+typedef struct melspec_execution_fields {
+    int32_t *layout, *backend, *device_ordinal, *fixed_memory;
+    int64_t *max_batch, *max_samples;
+    double sample_rate; /* for the default max_samples, 60 s */
+} melspec_execution_fields;
+melspec_status melspec_check_execution(const melspec_execution_fields *fields, char *message,
+                                       size_t capacity);
 
 #endif

@@ -97,10 +97,6 @@ static melspec_status check_transform(melspec_cqt_config *c, char *message, size
     if (c->scale != 0 && c->scale != 1)
         FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "scale = %d must be 0 or 1", (int)c->scale);
     CHECK_ENUM(pad_mode, MELSPEC_PAD_EDGE);
-    if (c->output == MELSPEC_CQT_OUTPUT_COMPLEX && c->scaling != MELSPEC_SCALING_NONE)
-        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
-             "scaling = %d applies to the MAGNITUDE output; the complex CQT takes SCALING_NONE",
-             (int)c->scaling);
     return MELSPEC_OK;
 }
 
@@ -135,33 +131,8 @@ static melspec_status check_basis(const melspec_cqt_config *c, char *message, si
     return MELSPEC_OK;
 }
 
-/* The fields a CQT plan shares with the STFT family, as a melspec_config, so that the shared
- * checks and the scaling stage apply unchanged. */
-static void shared_fields(const melspec_cqt_config *c, melspec_config *shared)
-{
-    melspec_config_init(shared);
-    shared->transform = c->output == MELSPEC_CQT_OUTPUT_COMPLEX ? MELSPEC_TRANSFORM_STFT
-                                                                 : MELSPEC_TRANSFORM_LINEAR;
-    shared->sample_rate = c->sample_rate;
-    shared->hop_length = c->hop_length;
-    shared->pad_mode = c->pad_mode;
-    shared->power = 1.0;
-    shared->scaling = c->scaling;
-    shared->ref = c->ref;
-    shared->amin = c->amin;
-    shared->top_db = c->top_db;
-    shared->log_offset = c->log_offset;
-    shared->ref_mode = c->ref_mode;
-    shared->layout = c->layout;
-    shared->backend = c->backend;
-    shared->device_ordinal = c->device_ordinal;
-    shared->reserved0 = c->reserved0;
-    shared->max_batch = c->max_batch;
-    shared->max_samples = c->max_samples;
-}
-
 static melspec_status resolve(const melspec_cqt_config *config, melspec_cqt_config *c,
-                              melspec_config *shared, char *message, size_t capacity)
+                              char *message, size_t capacity)
 {
     if (config == NULL) FAIL(MELSPEC_ERROR_NULL_POINTER, "config is NULL");
     const size_t smallest = offsetof(melspec_cqt_config, output) + sizeof config->output;
@@ -171,14 +142,15 @@ static melspec_status resolve(const melspec_cqt_config *config, melspec_cqt_conf
     if (status != MELSPEC_OK) return status;
     c->struct_size = (uint32_t)sizeof *c;
     if ((status = check_transform(c, message, capacity)) != MELSPEC_OK) return status;
-    shared_fields(c, shared);
-    melspec_config checked;
-    if ((status = melspec_config_resolve(shared, &checked, message, capacity)) != MELSPEC_OK)
+    const melspec_scaling_fields scaling = {
+        &c->scaling, &c->ref_mode,   &c->ref, &c->amin, &c->top_db, &c->log_offset,
+        c->output == MELSPEC_CQT_OUTPUT_COMPLEX, "the complex CQT (output COMPLEX)"};
+    if ((status = melspec_check_scaling(&scaling, message, capacity)) != MELSPEC_OK) return status;
+    const melspec_execution_fields execution = {
+        &c->layout,    &c->backend,   &c->device_ordinal, &c->fixed_memory,
+        &c->max_batch, &c->max_samples, c->sample_rate};
+    if ((status = melspec_check_execution(&execution, message, capacity)) != MELSPEC_OK)
         return status;
-    *shared = checked;
-    c->amin = checked.amin;
-    c->max_batch = checked.max_batch;
-    c->max_samples = checked.max_samples;
     return check_basis(c, message, capacity);
 }
 
@@ -190,19 +162,16 @@ melspec_status melspec_cqt_plan_create(melspec_plan **plan_out, const melspec_cq
         FAIL(MELSPEC_ERROR_NULL_POINTER, "plan (the out-parameter) is NULL");
     *plan_out = NULL;
     melspec_cqt_config resolved;
-    melspec_config shared;
-    melspec_status status = resolve(config, &resolved, &shared, message, capacity);
+    melspec_status status = resolve(config, &resolved, message, capacity);
     if (status != MELSPEC_OK) return status;
 
     melspec_plan *plan = calloc(1, sizeof *plan);
     if (plan == NULL) FAIL(MELSPEC_ERROR_OUT_OF_MEMORY, "plan");
-    plan->kind = MELSPEC_PLAN_KIND_CQT;
-    plan->config = shared;
     plan->cqt_config = resolved;
-    plan->n_bins = resolved.n_bins;
-    status = melspec_select_cqt_backend(&shared, &plan->backend, &plan->ops, message, capacity);
+    melspec_stages_from_cqt_config(&resolved, &plan->stages);
+    status = melspec_select_backend((melspec_backend)resolved.backend, resolved.device_ordinal,
+                                    &plan->backend, &plan->ops, message, capacity);
     if (status != MELSPEC_OK) goto fail;
-    plan->config.backend = plan->backend;
     plan->cqt_config.backend = plan->backend;
     plan->cqt = melspec_dsp_cqt_design_create(&plan->cqt_config);
     if (plan->cqt == NULL) {
@@ -217,50 +186,22 @@ fail:
     return status;
 }
 
-melspec_status melspec_cqt_output_shape(melspec_plan *plan, int64_t n_samples, int64_t *n_bins,
-                                        int64_t *n_frames)
-{
-    const melspec_cqt_design *d = plan->cqt;
-    if (n_samples < d->early_factor)
-        return melspec_fail(plan, MELSPEC_ERROR_INPUT_TOO_SHORT,
-                            "n_samples = %lld is too short for this %lld-octave CQT: it is "
-                            "first downsampled by %lld (librosa raises the same)",
-                            (long long)n_samples, (long long)d->n_octaves,
-                            (long long)d->early_factor);
-    *n_bins = d->n_bins;
-    *n_frames = melspec_dsp_cqt_frame_count(d, n_samples);
-    return MELSPEC_OK;
-}
-
-static melspec_status require_cqt(const melspec_plan *plan)
-{
-    if (plan->kind == MELSPEC_PLAN_KIND_CQT) return MELSPEC_OK;
-    return melspec_fail((melspec_plan *)plan, MELSPEC_ERROR_UNSUPPORTED,
-                        "this plan is not a constant-Q plan (made by melspec_plan_create)");
-}
 
 melspec_status melspec_cqt_plan_config(const melspec_plan *plan, melspec_cqt_config *config)
 {
     if (plan == NULL || config == NULL) return MELSPEC_ERROR_NULL_POINTER;
-    const melspec_status status = require_cqt(plan);
-    if (status != MELSPEC_OK) return status;
+    if (plan->stages.kind != MELSPEC_PLAN_KIND_CQT) return MELSPEC_ERROR_UNSUPPORTED;
     *config = plan->cqt_config;
     return MELSPEC_OK;
 }
 
-melspec_status melspec_cqt_plan_frequencies(melspec_plan *plan, double *frequencies,
-                                            size_t capacity)
+melspec_status melspec_cqt_plan_frequencies(const melspec_plan *plan, double *frequencies,
+                                            size_t capacity_bytes)
 {
-    if (plan == NULL) return MELSPEC_ERROR_NULL_POINTER;
-    if (frequencies == NULL)
-        return melspec_fail(plan, MELSPEC_ERROR_NULL_POINTER, "frequencies is NULL");
-    const melspec_status status = require_cqt(plan);
-    if (status != MELSPEC_OK) return status;
+    if (plan == NULL || frequencies == NULL) return MELSPEC_ERROR_NULL_POINTER;
+    if (plan->stages.kind != MELSPEC_PLAN_KIND_CQT) return MELSPEC_ERROR_UNSUPPORTED;
     const size_t n = (size_t)plan->cqt->n_bins;
-    if (capacity < n)
-        return melspec_fail(plan, MELSPEC_ERROR_BUFFER_TOO_SMALL,
-                            "frequencies holds %zu doubles but n_bins = %zu", capacity, n);
+    if (capacity_bytes / sizeof *frequencies < n) return MELSPEC_ERROR_BUFFER_TOO_SMALL;
     memcpy(frequencies, plan->cqt->frequencies, n * sizeof *frequencies);
-    plan->last_error[0] = '\0';
     return MELSPEC_OK;
 }

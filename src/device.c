@@ -1,6 +1,7 @@
 /* The device-pointer API of melspec_cuda.h, backend-neutral: the same argument checks as
  * melspec_execute, then dispatch through the ops table. Backends without device memory (the CPU
- * backend, and every plan of a build without CUDA) leave the entries NULL and get a status. */
+ * backend, and every plan where the CUDA backend is absent) leave the entries NULL and get a
+ * status. */
 #include "melspec_cuda.h"
 #include "plan.h"
 
@@ -12,15 +13,35 @@ static melspec_status unavailable(melspec_plan *plan, const char *call)
                         call, plan->ops->name,
                         melspec_cuda_compiled()
                             ? " (create it with config.backend = MELSPEC_BACKEND_CUDA)"
-                            : " (this build of melspec has no CUDA backend)");
+                            : " (the CUDA backend is not available here)");
 }
 
-melspec_status melspec_plan_set_stream(melspec_plan *plan, void *cuda_stream)
+static melspec_status set_cuda_stream(melspec_plan *plan, void *cuda_stream)
+{
+    if (plan->ops->set_stream == NULL) return unavailable(plan, "melspec_plan_set_cuda_stream");
+    return plan->ops->set_stream(plan, cuda_stream);
+}
+
+melspec_status melspec_plan_set_cuda_stream(melspec_plan *plan, void *cuda_stream)
 {
     if (plan == NULL) return MELSPEC_ERROR_NULL_POINTER;
-    plan->last_error[0] = '\0';
-    if (plan->ops->set_stream == NULL) return unavailable(plan, "melspec_plan_set_stream");
-    return plan->ops->set_stream(plan, cuda_stream);
+    MELSPEC_ENTER_PLAN(plan);
+    return melspec_plan_leave(plan, set_cuda_stream(plan, cuda_stream));
+}
+
+static melspec_status execute_device(melspec_plan *plan, const float *device_input,
+                                     int64_t n_signals, int64_t n_samples, void *device_output,
+                                     size_t output_capacity)
+{
+    if (plan->ops->execute_device == NULL) return unavailable(plan, "melspec_execute_device");
+    if (device_input == NULL)
+        return melspec_fail(plan, MELSPEC_ERROR_NULL_POINTER, "device_input is NULL");
+    if (device_output == NULL)
+        return melspec_fail(plan, MELSPEC_ERROR_NULL_POINTER, "device_output is NULL");
+    const melspec_status status =
+        melspec_check_call(plan, n_signals, n_samples, output_capacity, "device_output");
+    if (status != MELSPEC_OK) return status;
+    return plan->ops->execute_device(plan, device_input, n_signals, n_samples, device_output);
 }
 
 melspec_status melspec_execute_device(melspec_plan *plan, const float *device_input,
@@ -28,27 +49,7 @@ melspec_status melspec_execute_device(melspec_plan *plan, const float *device_in
                                       size_t output_capacity)
 {
     if (plan == NULL) return MELSPEC_ERROR_NULL_POINTER;
-    plan->last_error[0] = '\0';
-    if (plan->ops->execute_device == NULL) return unavailable(plan, "melspec_execute_device");
-    if (device_input == NULL)
-        return melspec_fail(plan, MELSPEC_ERROR_NULL_POINTER, "device_input is NULL");
-    if (device_output == NULL)
-        return melspec_fail(plan, MELSPEC_ERROR_NULL_POINTER, "device_output is NULL");
-    size_t needed;
-    melspec_status status = melspec_plan_output_bytes(plan, n_signals, n_samples, &needed);
-    if (status != MELSPEC_OK) return status;
-    size_t n_input;
-    if (!melspec_mul_size((size_t)n_signals, (size_t)n_samples, &n_input) ||
-        n_input > SIZE_MAX / sizeof(float))
-        return melspec_fail(plan, MELSPEC_ERROR_SIZE_OVERFLOW,
-                            "n_signals x n_samples = %lld x %lld overflows", (long long)n_signals,
-                            (long long)n_samples);
-    if (output_capacity < needed)
-        return melspec_fail(plan, MELSPEC_ERROR_BUFFER_TOO_SMALL,
-                            "device_output holds %zu bytes but %lld signal(s) of %lld samples "
-                            "need %zu",
-                            output_capacity, (long long)n_signals, (long long)n_samples, needed);
-    status = plan->ops->execute_device(plan, device_input, n_signals, n_samples, device_output);
-    if (status == MELSPEC_OK) plan->last_error[0] = '\0';
-    return status;
+    MELSPEC_ENTER_PLAN(plan);
+    return melspec_plan_leave(plan, execute_device(plan, device_input, n_signals, n_samples,
+                                                   device_output, output_capacity));
 }

@@ -8,16 +8,7 @@
 #include "dsp/mel.h"
 #include "dsp/window.h"
 #include "plan.h"
-
-int64_t melspec_frame_count(const melspec_config *config, int64_t n_samples)
-{
-    if (n_samples < 1) return -1;
-    /* librosa frames the padded signal: n_fft/2 on each side, which for an odd n_fft is one
-     * sample less than n_fft in all, so the centred count is 1 + (n - 1)/hop there. */
-    const int64_t padded = n_samples + (config->center ? 2 * (config->n_fft / 2) : 0);
-    if (padded < config->n_fft) return -1;
-    return 1 + (padded - config->n_fft) / config->hop_length;
-}
+#include "stages.h"
 
 static void free_sparse_rows(melspec_sparse_rows *rows)
 {
@@ -116,9 +107,10 @@ melspec_status melspec_plan_create(melspec_plan **plan_out, const melspec_config
         return melspec_fail_message(message, capacity, MELSPEC_ERROR_OUT_OF_MEMORY, "plan");
     plan->config = resolved;
     plan->n_freq = 1 + resolved.n_fft / 2;
-    plan->n_bins = resolved.transform == MELSPEC_TRANSFORM_MEL ? resolved.n_mels : plan->n_freq;
+    melspec_stages_from_config(&resolved, &plan->stages);
 
-    status = melspec_select_backend(&resolved, &plan->backend, &plan->ops, message, capacity);
+    status = melspec_select_backend((melspec_backend)resolved.backend, resolved.device_ordinal,
+                                    &plan->backend, &plan->ops, message, capacity);
     if (status != MELSPEC_OK) goto fail;
     plan->config.backend = plan->backend;
     status = design(plan, message, capacity);
@@ -133,6 +125,7 @@ fail:
 melspec_status melspec_plan_finish_create(melspec_plan *plan, melspec_plan **plan_out,
                                           char *message, size_t capacity)
 {
+    atomic_flag_clear(&plan->busy);
     const melspec_status status = plan->ops->create(plan);
     if (status != MELSPEC_OK) {
         melspec_fail_message(message, capacity, status, "%s backend: %s", plan->ops->name,
@@ -140,6 +133,8 @@ melspec_status melspec_plan_finish_create(melspec_plan *plan, melspec_plan **pla
         melspec_plan_destroy(plan);
         return status;
     }
+    plan->reserved_batch = plan->stages.max_batch;
+    plan->reserved_samples = plan->stages.max_samples;
     *plan_out = plan;
     return MELSPEC_OK;
 }
@@ -163,10 +158,7 @@ const char *melspec_plan_last_error(const melspec_plan *plan)
 melspec_status melspec_plan_config(const melspec_plan *plan, melspec_config *config)
 {
     if (plan == NULL || config == NULL) return MELSPEC_ERROR_NULL_POINTER;
-    if (plan->kind == MELSPEC_PLAN_KIND_CQT)
-        return melspec_fail((melspec_plan *)plan, MELSPEC_ERROR_UNSUPPORTED,
-                            "a constant-Q plan's config is a melspec_cqt_config: use "
-                            "melspec_cqt_plan_config");
+    if (plan->stages.kind != MELSPEC_PLAN_KIND_SPECTRUM) return MELSPEC_ERROR_UNSUPPORTED;
     *config = plan->config;
     return MELSPEC_OK;
 }
@@ -176,48 +168,147 @@ melspec_backend melspec_plan_backend(const melspec_plan *plan)
     return plan == NULL ? MELSPEC_BACKEND_AUTO : plan->backend;
 }
 
-melspec_status melspec_plan_output_shape(melspec_plan *plan, int64_t n_samples, int64_t *n_bins,
-                                         int64_t *n_frames)
+/* ---- shapes: the queries are const and quiet; calls that fail on them record why ------------- */
+
+/* Output shape of one signal, with the reason written to why (may be NULL) on failure. */
+static melspec_status output_shape(const melspec_plan *plan, int64_t n_samples, int64_t *n_bins,
+                                   int64_t *n_frames, char *why, size_t capacity)
 {
-    if (plan == NULL) return MELSPEC_ERROR_NULL_POINTER;
-    plan->last_error[0] = '\0';
-    if (n_bins == NULL || n_frames == NULL)
-        return melspec_fail(plan, MELSPEC_ERROR_NULL_POINTER, "n_bins or n_frames is NULL");
     if (n_samples < 1)
-        return melspec_fail(plan, MELSPEC_ERROR_INVALID_ARGUMENT,
-                            "n_samples = %lld: the input is empty", (long long)n_samples);
-    if (plan->kind == MELSPEC_PLAN_KIND_CQT)
-        return melspec_cqt_output_shape(plan, n_samples, n_bins, n_frames);
-    const int64_t frames = melspec_frame_count(&plan->config, n_samples);
-    if (frames < 0)
-        return melspec_fail(plan, MELSPEC_ERROR_INPUT_TOO_SHORT,
-                            "n_samples = %lld is shorter than n_fft = %lld with center off",
-                            (long long)n_samples, (long long)plan->config.n_fft);
-    *n_bins = plan->n_bins;
+        return melspec_fail_message(why, capacity, MELSPEC_ERROR_INVALID_ARGUMENT,
+                                    "n_samples = %lld: the input is empty", (long long)n_samples);
+    int64_t frames;
+    if (plan->stages.kind == MELSPEC_PLAN_KIND_CQT) {
+        frames = n_samples < plan->cqt->early_factor
+                     ? -1
+                     : melspec_dsp_cqt_frame_count(plan->cqt, n_samples);
+        if (frames < 1)
+            return melspec_fail_message(
+                why, capacity, MELSPEC_ERROR_INPUT_TOO_SHORT,
+                "n_samples = %lld is too short for this %lld-octave CQT: it is first "
+                "downsampled by %lld (librosa raises the same)",
+                (long long)n_samples, (long long)plan->cqt->n_octaves,
+                (long long)plan->cqt->early_factor);
+    } else {
+        frames = melspec_stages_frame_count(&plan->stages, n_samples);
+        if (frames < 1)
+            return melspec_fail_message(
+                why, capacity, MELSPEC_ERROR_INPUT_TOO_SHORT,
+                "n_samples = %lld is shorter than n_fft = %lld with center off",
+                (long long)n_samples, (long long)plan->stages.frames.n_fft);
+    }
+    *n_bins = plan->stages.n_bins;
     *n_frames = frames;
     return MELSPEC_OK;
 }
 
-melspec_status melspec_plan_output_bytes(melspec_plan *plan, int64_t n_signals, int64_t n_samples,
-                                         size_t *n_bytes)
+static melspec_status output_bytes(const melspec_plan *plan, int64_t n_signals, int64_t n_samples,
+                                   size_t *n_bytes, char *why, size_t capacity)
 {
-    if (plan == NULL) return MELSPEC_ERROR_NULL_POINTER;
-    if (n_bytes == NULL) return melspec_fail(plan, MELSPEC_ERROR_NULL_POINTER, "n_bytes is NULL");
     if (n_signals < 1)
-        return melspec_fail(plan, MELSPEC_ERROR_INVALID_ARGUMENT,
-                            "n_signals = %lld must be >= 1", (long long)n_signals);
-    int64_t n_bins, n_frames;
-    const melspec_status status = melspec_plan_output_shape(plan, n_samples, &n_bins, &n_frames);
+        return melspec_fail_message(why, capacity, MELSPEC_ERROR_INVALID_ARGUMENT,
+                                    "n_signals = %lld must be >= 1", (long long)n_signals);
+    int64_t n_bins = 0, n_frames = 0;
+    const melspec_status status =
+        output_shape(plan, n_samples, &n_bins, &n_frames, why, capacity);
     if (status != MELSPEC_OK) return status;
     size_t per_signal, total;
     if (!melspec_mul_size((size_t)n_bins, (size_t)n_frames, &per_signal) ||
-        !melspec_mul_size(per_signal, melspec_output_value_bytes(&plan->config), &per_signal) ||
+        !melspec_mul_size(per_signal, plan->stages.value_bytes, &per_signal) ||
         !melspec_mul_size(per_signal, (size_t)n_signals, &total))
-        return melspec_fail(plan, MELSPEC_ERROR_SIZE_OVERFLOW,
-                            "%lld signals x %lld bins x %lld frames overflows size_t",
-                            (long long)n_signals, (long long)n_bins, (long long)n_frames);
+        return melspec_fail_message(why, capacity, MELSPEC_ERROR_SIZE_OVERFLOW,
+                                    "%lld signals x %lld bins x %lld frames overflows size_t",
+                                    (long long)n_signals, (long long)n_bins, (long long)n_frames);
     *n_bytes = total;
     return MELSPEC_OK;
+}
+
+melspec_status melspec_plan_output_shape(const melspec_plan *plan, int64_t n_samples,
+                                         int64_t *n_bins, int64_t *n_frames)
+{
+    if (plan == NULL || n_bins == NULL || n_frames == NULL) return MELSPEC_ERROR_NULL_POINTER;
+    return output_shape(plan, n_samples, n_bins, n_frames, NULL, 0);
+}
+
+melspec_status melspec_plan_output_bytes(const melspec_plan *plan, int64_t n_signals,
+                                         int64_t n_samples, size_t *n_bytes)
+{
+    if (plan == NULL || n_bytes == NULL) return MELSPEC_ERROR_NULL_POINTER;
+    return output_bytes(plan, n_signals, n_samples, n_bytes, NULL, 0);
+}
+
+melspec_status melspec_plan_frame_bytes(const melspec_plan *plan, size_t *n_bytes)
+{
+    if (plan == NULL || n_bytes == NULL) return MELSPEC_ERROR_NULL_POINTER;
+    *n_bytes = (size_t)plan->stages.n_bins * plan->stages.value_bytes;
+    return MELSPEC_OK;
+}
+
+/* ---- one call at a time ----------------------------------------------------------------------- */
+
+melspec_status melspec_plan_enter(melspec_plan *plan)
+{
+    /* A second thread must not touch the plan at all, its message included. */
+    if (atomic_flag_test_and_set_explicit(&plan->busy, memory_order_acquire))
+        return MELSPEC_ERROR_PLAN_BUSY;
+    plan->last_error[0] = '\0';
+    return MELSPEC_OK;
+}
+
+melspec_status melspec_plan_leave(melspec_plan *plan, melspec_status status)
+{
+    atomic_flag_clear_explicit(&plan->busy, memory_order_release);
+    return status;
+}
+
+/* ---- memory: grow on demand, or refuse in fixed-memory mode (the one place that decides) ----- */
+
+static melspec_status grow(melspec_plan *plan, int64_t n_signals, int64_t n_samples)
+{
+    if (n_signals <= plan->reserved_batch && n_samples <= plan->reserved_samples)
+        return MELSPEC_OK;
+    const int64_t batch = n_signals > plan->reserved_batch ? n_signals : plan->reserved_batch;
+    const int64_t samples = n_samples > plan->reserved_samples ? n_samples : plan->reserved_samples;
+    if (plan->ops->reserve != NULL) {
+        const melspec_status status = plan->ops->reserve(plan, batch, samples);
+        if (status != MELSPEC_OK) return status;
+    }
+    plan->reserved_batch = batch;
+    plan->reserved_samples = samples;
+    return MELSPEC_OK;
+}
+
+melspec_status melspec_plan_fit_call(melspec_plan *plan, int64_t n_signals, int64_t n_samples)
+{
+    if (n_signals <= plan->reserved_batch && n_samples <= plan->reserved_samples)
+        return MELSPEC_OK;
+    if (plan->stages.fixed_memory)
+        return melspec_fail(plan, MELSPEC_ERROR_EXCEEDS_PLAN,
+                            "%lld signal(s) of %lld samples exceed the %lld x %lld the plan holds "
+                            "and fixed_memory is set: call melspec_plan_reserve first",
+                            (long long)n_signals, (long long)n_samples,
+                            (long long)plan->reserved_batch, (long long)plan->reserved_samples);
+    return grow(plan, n_signals, n_samples);
+}
+
+melspec_status melspec_check_call(melspec_plan *plan, int64_t n_signals, int64_t n_samples,
+                                  size_t output_capacity, const char *output_name)
+{
+    size_t needed = 0, n_input;
+    melspec_status status = output_bytes(plan, n_signals, n_samples, &needed, plan->last_error,
+                                         sizeof plan->last_error);
+    if (status != MELSPEC_OK) return status;
+    if (!melspec_mul_size((size_t)n_signals, (size_t)n_samples, &n_input) ||
+        n_input > SIZE_MAX / sizeof(float))
+        return melspec_fail(plan, MELSPEC_ERROR_SIZE_OVERFLOW,
+                            "n_signals x n_samples = %lld x %lld floats overflows size_t",
+                            (long long)n_signals, (long long)n_samples);
+    if (output_capacity < needed)
+        return melspec_fail(plan, MELSPEC_ERROR_BUFFER_TOO_SMALL,
+                            "%s holds %zu bytes but %lld signal(s) of %lld samples need %zu",
+                            output_name, output_capacity, (long long)n_signals,
+                            (long long)n_samples, needed);
+    return melspec_plan_fit_call(plan, n_signals, n_samples);
 }
 
 static int64_t first_non_finite(const float *x, int64_t n)
@@ -237,81 +328,71 @@ static int64_t first_non_finite(const float *x, int64_t n)
     return -1;
 }
 
-melspec_status melspec_execute(melspec_plan *plan, const float *input, int64_t n_signals,
-                               int64_t n_samples, void *output, size_t output_capacity)
+static melspec_status execute(melspec_plan *plan, const float *input, int64_t n_signals,
+                              int64_t n_samples, void *output, size_t output_capacity)
 {
-    if (plan == NULL) return MELSPEC_ERROR_NULL_POINTER;
     if (input == NULL) return melspec_fail(plan, MELSPEC_ERROR_NULL_POINTER, "input is NULL");
     if (output == NULL) return melspec_fail(plan, MELSPEC_ERROR_NULL_POINTER, "output is NULL");
-    size_t needed, n_input, input_bytes;
-    melspec_status status = melspec_plan_output_bytes(plan, n_signals, n_samples, &needed);
+    melspec_status status = melspec_check_call(plan, n_signals, n_samples, output_capacity,
+                                               "output");
     if (status != MELSPEC_OK) return status;
-    if (!melspec_mul_size((size_t)n_signals, (size_t)n_samples, &n_input) ||
-        !melspec_mul_size(n_input, sizeof(float), &input_bytes))
-        return melspec_fail(plan, MELSPEC_ERROR_SIZE_OVERFLOW,
-                            "n_signals x n_samples = %lld x %lld floats overflows size_t",
-                            (long long)n_signals, (long long)n_samples);
-    if (output_capacity < needed)
-        return melspec_fail(plan, MELSPEC_ERROR_BUFFER_TOO_SMALL,
-                            "output holds %zu bytes but %lld signal(s) of %lld samples need %zu",
-                            output_capacity, (long long)n_signals, (long long)n_samples, needed);
-    const int64_t bad = first_non_finite(input, (int64_t)n_input);
+    const int64_t bad = first_non_finite(input, n_signals * n_samples);
     if (bad >= 0)
         return melspec_fail(plan, MELSPEC_ERROR_NON_FINITE_INPUT,
                             "input sample %lld (signal %lld, offset %lld) is %s", (long long)bad,
                             (long long)(bad / n_samples), (long long)(bad % n_samples),
                             isnan(input[bad]) ? "NaN" : "infinite");
-    status = plan->ops->execute(plan, input, n_signals, n_samples, output);
-    if (status == MELSPEC_OK) plan->last_error[0] = '\0';
-    return status;
+    return plan->ops->execute(plan, input, n_signals, n_samples, output);
 }
 
-melspec_status melspec_plan_reserve(melspec_plan *plan, int64_t n_signals, int64_t n_samples)
+melspec_status melspec_execute(melspec_plan *plan, const float *input, int64_t n_signals,
+                               int64_t n_samples, void *output, size_t output_capacity)
 {
     if (plan == NULL) return MELSPEC_ERROR_NULL_POINTER;
-    plan->last_error[0] = '\0';
+    MELSPEC_ENTER_PLAN(plan);
+    return melspec_plan_leave(
+        plan, execute(plan, input, n_signals, n_samples, output, output_capacity));
+}
+
+static melspec_status reserve(melspec_plan *plan, int64_t n_signals, int64_t n_samples)
+{
     size_t n_input;
     if (n_signals < 1 || n_samples < 1)
         return melspec_fail(plan, MELSPEC_ERROR_INVALID_ARGUMENT,
                             "reserve %lld signal(s) of %lld samples: both must be >= 1",
                             (long long)n_signals, (long long)n_samples);
-    if (!melspec_mul_size((size_t)n_signals, (size_t)n_samples, &n_input))
+    if (!melspec_mul_size((size_t)n_signals, (size_t)n_samples, &n_input) ||
+        n_input > SIZE_MAX / sizeof(float))
         return melspec_fail(plan, MELSPEC_ERROR_SIZE_OVERFLOW, "n_signals x n_samples overflows");
-    if (plan->ops->reserve == NULL) return MELSPEC_OK;
-    return plan->ops->reserve(plan, n_signals, n_samples);
+    return grow(plan, n_signals, n_samples);
 }
 
-melspec_status melspec_plan_mel_filterbank(melspec_plan *plan, float *filterbank,
-                                           size_t capacity)
+melspec_status melspec_plan_reserve(melspec_plan *plan, int64_t n_signals, int64_t n_samples)
 {
     if (plan == NULL) return MELSPEC_ERROR_NULL_POINTER;
-    if (filterbank == NULL)
-        return melspec_fail(plan, MELSPEC_ERROR_NULL_POINTER, "filterbank is NULL");
-    if (plan->filterbank == NULL)
-        return melspec_fail(plan, MELSPEC_ERROR_UNSUPPORTED,
-                            "this plan computes no mel spectrogram, so it has no filterbank");
+    MELSPEC_ENTER_PLAN(plan);
+    return melspec_plan_leave(plan, reserve(plan, n_signals, n_samples));
+}
+
+/* ---- designed arrays ------------------------------------------------------------------------ */
+
+melspec_status melspec_plan_mel_filterbank(const melspec_plan *plan, float *filterbank,
+                                           size_t capacity_bytes)
+{
+    if (plan == NULL || filterbank == NULL) return MELSPEC_ERROR_NULL_POINTER;
+    if (plan->filterbank == NULL) return MELSPEC_ERROR_UNSUPPORTED;
     const size_t n_values = (size_t)(plan->config.n_mels * plan->n_freq);
-    if (capacity < n_values)
-        return melspec_fail(plan, MELSPEC_ERROR_BUFFER_TOO_SMALL,
-                            "filterbank holds %zu floats but n_mels x (1 + n_fft/2) = %zu",
-                            capacity, n_values);
+    if (capacity_bytes / sizeof *filterbank < n_values) return MELSPEC_ERROR_BUFFER_TOO_SMALL;
     for (size_t i = 0; i < n_values; i++) filterbank[i] = (float)plan->filterbank[i];
-    plan->last_error[0] = '\0';
     return MELSPEC_OK;
 }
 
-melspec_status melspec_plan_window(melspec_plan *plan, float *window, size_t capacity)
+melspec_status melspec_plan_window(const melspec_plan *plan, float *window, size_t capacity_bytes)
 {
-    if (plan == NULL) return MELSPEC_ERROR_NULL_POINTER;
-    if (window == NULL) return melspec_fail(plan, MELSPEC_ERROR_NULL_POINTER, "window is NULL");
-    if (plan->window == NULL)
-        return melspec_fail(plan, MELSPEC_ERROR_UNSUPPORTED,
-                            "a constant-Q plan has no single analysis window");
+    if (plan == NULL || window == NULL) return MELSPEC_ERROR_NULL_POINTER;
+    if (plan->window == NULL) return MELSPEC_ERROR_UNSUPPORTED;
     const size_t n = (size_t)plan->config.n_fft;
-    if (capacity < n)
-        return melspec_fail(plan, MELSPEC_ERROR_BUFFER_TOO_SMALL,
-                            "window holds %zu floats but n_fft = %zu", capacity, n);
+    if (capacity_bytes / sizeof *window < n) return MELSPEC_ERROR_BUFFER_TOO_SMALL;
     for (size_t i = 0; i < n; i++) window[i] = (float)plan->window[i];
-    plan->last_error[0] = '\0';
     return MELSPEC_OK;
 }

@@ -3,8 +3,10 @@
 #define MELSPEC_SRC_PLAN_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
 
 #include "melspec.h"
+#include "stages.h"
 
 #define MELSPEC_MESSAGE_CAPACITY 512
 
@@ -37,41 +39,40 @@ typedef struct melspec_backend_ops {
     /* The stream later calls run on (a cudaStream_t, NULL for the legacy default stream). NULL
      * for backends without streams. */
     melspec_status (*set_stream)(melspec_plan *plan, void *stream);
-    /* Streaming (src/stream.c) on backends that compute frames in batches; NULL on the CPU, whose
-     * streams call its building blocks frame by frame. The front end gathers each frame's n_fft
-     * raw samples (padding applied) into raw_frames, at most max_frames at a time;
-     * stream_compute turns the first n_frames of them into their scaled values, frame after
-     * frame in the output dtype, in values (both host memory the backend owns), synchronously.
-     * stream_prepare makes them (at melspec_stream_create; again returns the same). */
+    /* Streaming (src/stream.c), required of every backend that streams: the front end keeps each
+     * stream's samples and gathers each complete frame's n_fft raw samples (padding applied)
+     * into raw_frames, at most max_frames at a time; stream_compute turns the first n_frames of
+     * them into their scaled values, frame after frame in the output dtype, in values (both
+     * host memory the backend owns), synchronously. stream_prepare makes them (at
+     * melspec_stream_create; again returns the same). */
     melspec_status (*stream_prepare)(melspec_plan *plan, float **raw_frames, const void **values,
                                      int64_t *max_frames);
     melspec_status (*stream_compute)(melspec_plan *plan, int64_t n_frames);
 } melspec_backend_ops;
 
-/* What a plan computes: the STFT family (melspec_plan_create) or the constant-Q transform
- * (melspec_cqt_plan_create). */
-typedef enum melspec_plan_kind {
-    MELSPEC_PLAN_KIND_SPECTRUM = 0,
-    MELSPEC_PLAN_KIND_CQT = 1
-} melspec_plan_kind;
-
 struct melspec_cqt_design;
 
 struct melspec_plan {
-    melspec_config config;   /* every default resolved */
+    melspec_stages stages;   /* what every backend computes, decided once (src/stages.h) */
     melspec_backend backend; /* CPU or CUDA */
-    int64_t n_freq;          /* 1 + n_fft/2 */
-    int64_t n_bins;          /* rows of the output: n_mels or n_freq */
-    double *window;          /* n_fft, zero-padded centred */
-    double *filterbank;      /* n_mels x n_freq dense, double (NULL unless MEL) */
-    melspec_sparse_rows mel_rows; /* the same matrix, float, sparse rows */
     const melspec_backend_ops *ops;
     void *backend_state;
+    /* The sizes the backend's buffers hold now (max_batch x max_samples at creation, grown by
+     * reserve); the front end grows them before a larger call, or refuses it in fixed-memory
+     * mode. */
+    int64_t reserved_batch;
+    int64_t reserved_samples;
+    atomic_flag busy; /* set while a call runs: a second thread gets PLAN_BUSY, not garbage */
     char last_error[MELSPEC_MESSAGE_CAPACITY];
-    /* CQT plans: config above then holds the fields both kinds share (sample rate, scaling,
-     * layout, backend, sizes) with transform STFT for complex output and LINEAR for magnitude,
-     * and window and filterbank are NULL. */
-    melspec_plan_kind kind;
+
+    /* Spectrum plans (melspec_plan_create): the config, every default resolved, and its design. */
+    melspec_config config;
+    int64_t n_freq;               /* 1 + n_fft/2 */
+    double *window;               /* n_fft, zero-padded centred */
+    double *filterbank;           /* n_mels x n_freq dense, double (NULL unless MEL) */
+    melspec_sparse_rows mel_rows; /* the same matrix, float, sparse rows */
+
+    /* Constant-Q plans (melspec_cqt_plan_create). */
     melspec_cqt_config cqt_config;   /* every default resolved */
     struct melspec_cqt_design *cqt;  /* the basis of every octave, in double (src/dsp/cqt.h) */
 };
@@ -90,32 +91,39 @@ melspec_status melspec_fail_message(char *message, size_t capacity, melspec_stat
 #endif
     ;
 
-/* Number of frames for one signal (see melspec_plan_output_shape); -1 when too short. */
-int64_t melspec_frame_count(const melspec_config *config, int64_t n_samples);
-
 /* Backend tables. melspec_cuda_ops exists only when built with CUDA (see backend.c). */
 extern const melspec_backend_ops melspec_cpu_ops;
 extern const melspec_backend_ops melspec_cuda_ops;
-extern const melspec_backend_ops melspec_cpu_cqt_ops;
 
-/* Chooses the ops table for the requested backend; the only place that knows about CUDA builds. */
-melspec_status melspec_select_backend(const melspec_config *config, melspec_backend *chosen,
-                                      const melspec_backend_ops **ops, char *message,
-                                      size_t capacity);
-
-/* The same for CQT plans: the same choice, with the CPU backend's CQT ops. */
-melspec_status melspec_select_cqt_backend(const melspec_config *config, melspec_backend *chosen,
-                                          const melspec_backend_ops **ops, char *message,
-                                          size_t capacity);
+/* Chooses the ops table for the requested backend; the only place that knows about CUDA builds.
+ * Each backend's one table serves every kind of plan. */
+melspec_status melspec_select_backend(melspec_backend wanted, int32_t device_ordinal,
+                                      melspec_backend *chosen, const melspec_backend_ops **ops,
+                                      char *message, size_t capacity);
 
 /* The last step of plan creation, shared by every kind: the backend's create. On failure destroys
  * the plan and writes the backend's message; on success stores it in *plan_out. */
 melspec_status melspec_plan_finish_create(melspec_plan *plan, melspec_plan **plan_out,
                                           char *message, size_t capacity);
 
-/* CQT counterparts of the plan queries (cqt_plan.c), called by plan.c for CQT plans. */
-melspec_status melspec_cqt_output_shape(melspec_plan *plan, int64_t n_samples, int64_t *n_bins,
-                                        int64_t *n_frames);
+/* One call on a plan at a time: melspec_plan_enter marks the plan busy (PLAN_BUSY when it
+ * already is, with no message written: the plan's message belongs to the call that holds it) and
+ * clears its message; melspec_plan_leave releases it and returns status. */
+melspec_status melspec_plan_enter(melspec_plan *plan);
+melspec_status melspec_plan_leave(melspec_plan *plan, melspec_status status);
+#define MELSPEC_ENTER_PLAN(plan)                                              \
+    do {                                                                      \
+        const melspec_status entered_ = melspec_plan_enter(plan);             \
+        if (entered_ != MELSPEC_OK) return entered_;                          \
+    } while (0)
+
+/* The checks every execute makes (sizes, overflow, output capacity) and the memory rule: grows
+ * the backend's buffers when the call is larger than they are, or refuses it (EXCEEDS_PLAN) in
+ * fixed-memory mode. output_name names the buffer in messages. */
+melspec_status melspec_check_call(melspec_plan *plan, int64_t n_signals, int64_t n_samples,
+                                  size_t output_capacity, const char *output_name);
+/* Just the memory rule, for n_signals x n_samples. */
+melspec_status melspec_plan_fit_call(melspec_plan *plan, int64_t n_signals, int64_t n_samples);
 
 /* Overflow-checked size arithmetic: return 0 on overflow. */
 static inline int melspec_mul_size(size_t a, size_t b, size_t *out)

@@ -1,12 +1,13 @@
 /* Streaming: frames as soon as they are complete, equal bit for bit to the offline execute.
  *
- * A stream keeps the samples that frames still to come may read in a linear buffer of
- * n_fft + hop_length floats. A frame's raw samples are gathered from the buffer by the CPU
- * backend's melspec_cpu_gather_frame, given the buffer as the window of the signal it is, so that
- * the padding is decided by the offline code itself. On the
- * CPU the window, FFT and scaling are then the offline building blocks too (bit-exact); backends
- * with stream hooks (CUDA) receive the gathered frames in batches and run their own frame
- * pipeline on them, for all the streams of a call at once.
+ * This file is backend-neutral: the cursor, the sample buffer and the padding decisions live here,
+ * the frames' values are the backend's. A stream keeps the samples that frames still to come may
+ * read in a linear buffer of n_fft + hop_length floats. A frame's raw samples are gathered from
+ * the buffer by melspec_gather_frame (src/dsp/framing.h, the same function the CPU backend's
+ * execute pads with), given the buffer as the window of the signal it is. Complete frames go to
+ * the backend through its stream ops (stream_prepare / stream_compute) in batches of up to the
+ * backend's max_frames, for all the streams of a call at once; the CPU backend computes them with
+ * its offline building blocks (bit-exact), the CUDA backend in one device batch.
  *
  * When is frame t final? Its samples run from start(t) = t hop - pad to start(t) + n_fft - 1
  * (pad = n_fft/2 when centred, else 0). It is final once every sample it covers has arrived
@@ -26,7 +27,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "cpu/cpu_backend.h"
+#include "dsp/framing.h"
 #include "plan.h"
 
 struct melspec_stream {
@@ -37,10 +38,9 @@ struct melspec_stream {
     int64_t frame_bytes;    /* one output frame: n_bins values */
     int64_t capacity;       /* buffer size in samples: n_fft + hop */
     float *buffer;          /* samples origin .. received - 1 (those below origin never stored) */
-    float *values;          /* CPU: one frame's values */
-    float *staging;         /* batched backends: max_batch raw frames of n_fft (the backend's) */
+    float *staging;         /* max_batch raw frames of n_fft (the backend's) */
     const unsigned char *staged_values; /* ... and their values, frame after frame */
-    int64_t max_batch;      /* 0: frames computed one by one on the CPU */
+    int64_t max_batch;      /* frames the backend takes per stream_compute */
     int64_t origin;         /* absolute index of buffer[0]; a multiple of hop, <= base */
     int64_t base;           /* absolute index of the first sample still needed */
     int64_t received;       /* samples pushed so far */
@@ -50,13 +50,13 @@ struct melspec_stream {
 };
 
 /* Where the frames of one call go: the call's i-th stream writes counts[i] frames to frames[i],
- * in the order the streams are listed, so one cursor tells where the next frame goes. Batched
- * backends hold gathered frames until max_batch of them are staged or the call ends. */
+ * in the order the streams are listed, so one cursor tells where the next frame goes. Gathered
+ * frames wait in the backend's staging until max_batch of them are there or the call ends. */
 typedef struct frame_sink {
     void *const *frames;
     const int64_t *counts;
     int64_t stream_index, column; /* where the next frame goes */
-    int64_t n_staged;             /* batched: frames gathered, not computed yet */
+    int64_t n_staged;             /* frames gathered, not computed yet */
 } frame_sink;
 
 /* ---- frame arithmetic ------------------------------------------------------------------------ */
@@ -80,7 +80,7 @@ static int64_t frames_final(const melspec_stream *s, int64_t received)
 static int64_t frames_total(const melspec_stream *s)
 {
     if (s->received == 0) return 0;
-    const int64_t n = melspec_frame_count(&s->plan->config, s->received);
+    const int64_t n = melspec_stages_frame_count(&s->plan->stages, s->received);
     return n < 0 ? 0 : n;
 }
 
@@ -123,7 +123,7 @@ static void store_frame(const melspec_stream *s, const unsigned char *values, vo
                         int64_t column, int64_t n_columns)
 {
     unsigned char *out = frames;
-    if (s->plan->config.layout == MELSPEC_LAYOUT_FRAMES_MAJOR) {
+    if (s->plan->stages.layout == MELSPEC_LAYOUT_FRAMES_MAJOR) {
         memcpy(out + column * s->frame_bytes, values, (size_t)s->frame_bytes);
         return;
     }
@@ -150,7 +150,7 @@ static void sink_store(const melspec_stream *s, frame_sink *sink, const unsigned
     sink->column++;
 }
 
-/* Batched backends: computes the staged frames and stores them where they belong. */
+/* Computes the staged frames and stores them where they belong. */
 static melspec_status sink_compute(const melspec_stream *s, frame_sink *sink)
 {
     if (sink->n_staged == 0) return MELSPEC_OK;
@@ -163,33 +163,39 @@ static melspec_status sink_compute(const melspec_stream *s, frame_sink *sink)
 }
 
 /* Frame t, given the signal's length so far (its final length at flush): gathered from the
- * buffer, then computed at once (CPU) or staged (batched backends). */
+ * buffer into the backend's staging, computed once max_batch frames are staged. */
 static melspec_status emit_frame(melspec_stream *s, int64_t t, int64_t n_signal, frame_sink *sink)
 {
-    melspec_plan *plan = s->plan;
-    const melspec_config *config = &plan->config;
-    float *raw = s->max_batch > 0 ? s->staging + sink->n_staged * s->n_fft
-                                  : melspec_cpu_frame_scratch(plan);
+    float *raw = s->staging + sink->n_staged * s->n_fft;
     /* The buffer holds the signal from origin on: the offline code gathers frame t from it with
      * the same padding decisions (see the top of the file). */
-    melspec_cpu_gather_frame(config, s->buffer, s->origin, n_signal, t, raw);
+    melspec_gather_frame(&s->plan->stages.frames, s->buffer, s->origin, n_signal, t, raw);
     s->emitted = t + 1;
     const int64_t base = base_for(s, s->emitted);
     if (base > s->base) s->base = base;
-    if (s->max_batch > 0) {
-        sink->n_staged++;
-        return sink->n_staged == s->max_batch ? sink_compute(s, sink) : MELSPEC_OK;
-    }
-    melspec_cpu_frame_values(plan, raw, s->values);
-    melspec_cpu_scale_clip(config, s->values, s->frame_bytes / (int64_t)sizeof(float));
-    sink_store(s, sink, (const unsigned char *)s->values);
-    return MELSPEC_OK;
+    sink->n_staged++;
+    return sink->n_staged == s->max_batch ? sink_compute(s, sink) : MELSPEC_OK;
 }
 
 /* ---- checks shared by push and multi-push ---------------------------------------------------- */
 
+/* Whole frames that fit in frames_bytes. */
+static int64_t frames_fitting(const melspec_stream *s, size_t frames_bytes)
+{
+    const size_t n = frames_bytes / (size_t)s->frame_bytes;
+    return n > (size_t)INT64_MAX ? INT64_MAX : (int64_t)n;
+}
+
+static melspec_status check_frames(melspec_stream *s, const void *frames, size_t frames_bytes)
+{
+    if (frames == NULL && frames_bytes > 0)
+        return melspec_fail(s->plan, MELSPEC_ERROR_NULL_POINTER,
+                            "frames is NULL with frames_bytes = %zu", frames_bytes);
+    return MELSPEC_OK;
+}
+
 static melspec_status check_push(melspec_stream *s, const float *samples, int64_t n_samples,
-                                 const void *frames, int64_t frame_capacity, int64_t *needed)
+                                 const void *frames, size_t frames_bytes, int64_t *needed)
 {
     melspec_plan *plan = s->plan;
     if (s->flushed)
@@ -198,14 +204,10 @@ static melspec_status check_push(melspec_stream *s, const float *samples, int64_
     if (n_samples < 0)
         return melspec_fail(plan, MELSPEC_ERROR_INVALID_ARGUMENT, "n_samples = %lld must be >= 0",
                             (long long)n_samples);
-    if (frame_capacity < 0)
-        return melspec_fail(plan, MELSPEC_ERROR_INVALID_ARGUMENT,
-                            "frame_capacity = %lld must be >= 0", (long long)frame_capacity);
     if (samples == NULL && n_samples > 0)
         return melspec_fail(plan, MELSPEC_ERROR_NULL_POINTER, "samples is NULL");
-    if (frames == NULL && frame_capacity > 0)
-        return melspec_fail(plan, MELSPEC_ERROR_NULL_POINTER,
-                            "frames is NULL with frame_capacity = %lld", (long long)frame_capacity);
+    const melspec_status status = check_frames(s, frames, frames_bytes);
+    if (status != MELSPEC_OK) return status;
     if (n_samples > INT64_MAX / 2 - s->received)
         return melspec_fail(plan, MELSPEC_ERROR_SIZE_OVERFLOW,
                             "%lld samples after %lld overflow the sample count",
@@ -245,44 +247,36 @@ void melspec_stream_destroy(melspec_stream *stream)
 {
     if (stream == NULL) return;
     free(stream->buffer);
-    free(stream->values);
     free(stream);
 }
 
-melspec_status melspec_stream_create(melspec_plan *plan, melspec_stream **stream_out)
+static melspec_status stream_create(melspec_stream **stream_out, melspec_plan *plan)
 {
-    if (plan == NULL) return MELSPEC_ERROR_NULL_POINTER;
-    plan->last_error[0] = '\0';
-    if (stream_out == NULL)
-        return melspec_fail(plan, MELSPEC_ERROR_NULL_POINTER, "stream (the out-parameter) is NULL");
-    *stream_out = NULL;
-    if (plan->kind != MELSPEC_PLAN_KIND_SPECTRUM)
+    const melspec_stages *stages = &plan->stages;
+    if (stages->kind != MELSPEC_PLAN_KIND_SPECTRUM)
         return melspec_fail(plan, MELSPEC_ERROR_UNSUPPORTED,
                             "streaming is for mel, linear and STFT plans; a constant-Q plan does "
                             "not stream");
-    const melspec_config *c = &plan->config;
-    const int decibels = c->scaling == MELSPEC_SCALING_POWER_TO_DB ||
-                         c->scaling == MELSPEC_SCALING_AMPLITUDE_TO_DB;
-    if (decibels && c->ref_mode == MELSPEC_REF_MAX)
+    if (stages->needs_clip_max)
         return melspec_fail(plan, MELSPEC_ERROR_UNSUPPORTED,
-                            "streaming with ref_mode = MAX: a stream cannot know the clip's "
-                            "maximum before its end; use ref_mode = VALUE with a fixed ref");
-    if (decibels && !isinf(c->top_db))
-        return melspec_fail(plan, MELSPEC_ERROR_UNSUPPORTED,
-                            "streaming with top_db = %g: the clamp is relative to the clip's "
-                            "maximum, unknown before its end; set top_db = INFINITY",
-                            c->top_db);
+                            "streaming with dB scaling relative to the clip's maximum (ref_mode = "
+                            "MAX or a finite top_db): a stream cannot know the clip's maximum "
+                            "before its end; use ref_mode = VALUE with a fixed ref and top_db = "
+                            "INFINITY");
+    if (plan->ops->stream_prepare == NULL || plan->ops->stream_compute == NULL)
+        return melspec_fail(plan, MELSPEC_ERROR_UNSUPPORTED, "the %s backend has no streaming",
+                            plan->ops->name);
 
     melspec_status status = MELSPEC_OK;
     melspec_stream *s = calloc(1, sizeof *s);
     if (s == NULL) return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "stream");
     s->plan = plan;
-    s->n_fft = c->n_fft;
-    s->hop = c->hop_length;
-    s->pad = c->center ? c->n_fft / 2 : 0;
-    s->reflect_wait = c->center && c->pad_mode == MELSPEC_PAD_REFLECT ? s->pad + 1 : 0;
-    s->value_bytes = (int64_t)melspec_output_value_bytes(c);
-    s->frame_bytes = plan->n_bins * s->value_bytes;
+    s->n_fft = stages->frames.n_fft;
+    s->hop = stages->frames.hop;
+    s->pad = stages->frames.pad;
+    s->reflect_wait = s->pad > 0 && stages->frames.pad_mode == MELSPEC_PAD_REFLECT ? s->pad + 1 : 0;
+    s->value_bytes = (int64_t)stages->value_bytes;
+    s->frame_bytes = stages->n_bins * s->value_bytes;
     s->capacity = s->n_fft + s->hop;
     s->buffer = malloc((size_t)s->capacity * sizeof *s->buffer);
     if (s->buffer == NULL) {
@@ -290,23 +284,10 @@ melspec_status melspec_stream_create(melspec_plan *plan, melspec_stream **stream
                               (long long)s->capacity);
         goto fail;
     }
-    if (plan->ops->stream_prepare != NULL) {
-        const void *values = NULL;
-        status = plan->ops->stream_prepare(plan, &s->staging, &values, &s->max_batch);
-        if (status != MELSPEC_OK) goto fail;
-        s->staged_values = values;
-    } else if (plan->backend == MELSPEC_BACKEND_CPU) {
-        s->values = malloc((size_t)s->frame_bytes);
-        if (s->values == NULL) {
-            status = melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "stream frame of %lld bytes",
-                                  (long long)s->frame_bytes);
-            goto fail;
-        }
-    } else {
-        status = melspec_fail(plan, MELSPEC_ERROR_UNSUPPORTED,
-                              "the %s backend has no streaming", plan->ops->name);
-        goto fail;
-    }
+    const void *values = NULL;
+    status = plan->ops->stream_prepare(plan, &s->staging, &values, &s->max_batch);
+    if (status != MELSPEC_OK) goto fail;
+    s->staged_values = values;
     *stream_out = s;
     return MELSPEC_OK;
 
@@ -315,16 +296,27 @@ fail:
     return status;
 }
 
+melspec_status melspec_stream_create(melspec_stream **stream_out, melspec_plan *plan)
+{
+    if (stream_out != NULL) *stream_out = NULL;
+    if (plan == NULL) return MELSPEC_ERROR_NULL_POINTER;
+    MELSPEC_ENTER_PLAN(plan);
+    if (stream_out == NULL)
+        return melspec_plan_leave(plan, melspec_fail(plan, MELSPEC_ERROR_NULL_POINTER,
+                                                     "stream (the out-parameter) is NULL"));
+    return melspec_plan_leave(plan, stream_create(stream_out, plan));
+}
+
 melspec_status melspec_stream_reset(melspec_stream *stream)
 {
     if (stream == NULL) return MELSPEC_ERROR_NULL_POINTER;
+    MELSPEC_ENTER_PLAN(stream->plan);
     stream->origin = 0;
     stream->base = 0;
     stream->received = 0;
     stream->emitted = 0;
     stream->flushed = 0;
-    stream->plan->last_error[0] = '\0';
-    return MELSPEC_OK;
+    return melspec_plan_leave(stream->plan, MELSPEC_OK);
 }
 
 melspec_status melspec_stream_latency(const melspec_stream *stream, int64_t *n_samples)
@@ -334,24 +326,19 @@ melspec_status melspec_stream_latency(const melspec_stream *stream, int64_t *n_s
     return MELSPEC_OK;
 }
 
-melspec_status melspec_stream_push(melspec_stream *stream, const float *samples,
-                                   int64_t n_samples, void *frames, int64_t frame_capacity,
-                                   int64_t *n_frames)
+static melspec_status stream_push(melspec_stream *stream, const float *samples, int64_t n_samples,
+                                  void *frames, size_t frames_bytes, int64_t *n_frames)
 {
-    if (stream == NULL) return MELSPEC_ERROR_NULL_POINTER;
     melspec_plan *plan = stream->plan;
-    plan->last_error[0] = '\0';
-    if (n_frames == NULL) return melspec_fail(plan, MELSPEC_ERROR_NULL_POINTER, "n_frames is NULL");
-    *n_frames = 0;
     int64_t needed = 0;
-    melspec_status status = check_push(stream, samples, n_samples, frames, frame_capacity, &needed);
+    melspec_status status = check_push(stream, samples, n_samples, frames, frames_bytes, &needed);
     if (status != MELSPEC_OK) return status;
-    if (needed > frame_capacity) {
+    if (needed > frames_fitting(stream, frames_bytes)) {
         *n_frames = needed;
         return melspec_fail(plan, MELSPEC_ERROR_BUFFER_TOO_SMALL,
-                            "%lld frame(s) are ready but frames has room for %lld; nothing was "
-                            "consumed",
-                            (long long)needed, (long long)frame_capacity);
+                            "%lld frame(s) of %lld bytes are ready but frames holds %zu bytes; "
+                            "nothing was consumed",
+                            (long long)needed, (long long)stream->frame_bytes, frames_bytes);
     }
     void *const outputs[1] = {frames};
     frame_sink sink = {outputs, &needed, 0, 0, 0};
@@ -361,34 +348,33 @@ melspec_status melspec_stream_push(melspec_stream *stream, const float *samples,
     return status;
 }
 
-melspec_status melspec_stream_flush(melspec_stream *stream, void *frames, int64_t frame_capacity,
-                                    int64_t *n_frames)
+melspec_status melspec_stream_push(melspec_stream *stream, const float *samples,
+                                   int64_t n_samples, void *frames, size_t frames_bytes,
+                                   int64_t *n_frames)
 {
-    if (stream == NULL) return MELSPEC_ERROR_NULL_POINTER;
-    melspec_plan *plan = stream->plan;
-    plan->last_error[0] = '\0';
-    if (n_frames == NULL) return melspec_fail(plan, MELSPEC_ERROR_NULL_POINTER, "n_frames is NULL");
+    if (stream == NULL || n_frames == NULL) return MELSPEC_ERROR_NULL_POINTER;
     *n_frames = 0;
-    if (frame_capacity < 0)
-        return melspec_fail(plan, MELSPEC_ERROR_INVALID_ARGUMENT,
-                            "frame_capacity = %lld must be >= 0", (long long)frame_capacity);
-    if (frames == NULL && frame_capacity > 0)
-        return melspec_fail(plan, MELSPEC_ERROR_NULL_POINTER,
-                            "frames is NULL with frame_capacity = %lld", (long long)frame_capacity);
-    if (stream->flushed) return MELSPEC_OK;
-    const int64_t total = frames_total(stream);
-    const int64_t needed = total - stream->emitted;
-    if (needed > frame_capacity) {
+    MELSPEC_ENTER_PLAN(stream->plan);
+    return melspec_plan_leave(stream->plan, stream_push(stream, samples, n_samples, frames,
+                                                        frames_bytes, n_frames));
+}
+
+static melspec_status stream_flush(melspec_stream *stream, void *frames, size_t frames_bytes,
+                                   int64_t *n_frames)
+{
+    melspec_status status = check_frames(stream, frames, frames_bytes);
+    if (status != MELSPEC_OK || stream->flushed) return status;
+    const int64_t needed = frames_total(stream) - stream->emitted;
+    if (needed > frames_fitting(stream, frames_bytes)) {
         *n_frames = needed;
-        return melspec_fail(plan, MELSPEC_ERROR_BUFFER_TOO_SMALL,
-                            "flush has %lld frame(s) but frames has room for %lld; nothing was "
-                            "consumed",
-                            (long long)needed, (long long)frame_capacity);
+        return melspec_fail(stream->plan, MELSPEC_ERROR_BUFFER_TOO_SMALL,
+                            "flush has %lld frame(s) of %lld bytes but frames holds %zu bytes; "
+                            "nothing was consumed",
+                            (long long)needed, (long long)stream->frame_bytes, frames_bytes);
     }
     void *const outputs[1] = {frames};
     frame_sink sink = {outputs, &needed, 0, 0, 0};
     const int64_t first = stream->emitted;
-    melspec_status status = MELSPEC_OK;
     for (int64_t j = 0; j < needed && status == MELSPEC_OK; j++)
         status = emit_frame(stream, first + j, stream->received, &sink);
     if (status == MELSPEC_OK) status = sink_compute(stream, &sink);
@@ -398,22 +384,28 @@ melspec_status melspec_stream_flush(melspec_stream *stream, void *frames, int64_
     return MELSPEC_OK;
 }
 
-melspec_status melspec_streams_push(melspec_stream *const *streams, int64_t n_streams,
-                                    const float *const *chunks, const int64_t *chunk_lengths,
-                                    void *const *frames, const int64_t *frame_capacities,
+melspec_status melspec_stream_flush(melspec_stream *stream, void *frames, size_t frames_bytes,
                                     int64_t *n_frames)
 {
-    if (n_streams == 0) return MELSPEC_OK;
-    if (streams == NULL || streams[0] == NULL) return MELSPEC_ERROR_NULL_POINTER;
-    melspec_plan *plan = streams[0]->plan;
-    plan->last_error[0] = '\0';
+    if (stream == NULL || n_frames == NULL) return MELSPEC_ERROR_NULL_POINTER;
+    *n_frames = 0;
+    MELSPEC_ENTER_PLAN(stream->plan);
+    return melspec_plan_leave(stream->plan,
+                              stream_flush(stream, frames, frames_bytes, n_frames));
+}
+
+static melspec_status push_many(melspec_plan *plan, melspec_stream *const *streams,
+                                int64_t n_streams, const float *const *chunks,
+                                const int64_t *chunk_lengths, void *const *frames,
+                                const size_t *frames_bytes, int64_t *n_frames)
+{
     if (n_streams < 0)
         return melspec_fail(plan, MELSPEC_ERROR_INVALID_ARGUMENT, "n_streams = %lld must be >= 0",
                             (long long)n_streams);
-    if (chunks == NULL || chunk_lengths == NULL || frames == NULL || frame_capacities == NULL ||
+    if (chunks == NULL || chunk_lengths == NULL || frames == NULL || frames_bytes == NULL ||
         n_frames == NULL)
         return melspec_fail(plan, MELSPEC_ERROR_NULL_POINTER,
-                            "chunks, chunk_lengths, frames, frame_capacities or n_frames is NULL");
+                            "chunks, chunk_lengths, frames, frames_bytes or n_frames is NULL");
 
     /* Check everything before anything is consumed; mark streams to catch one listed twice. */
     melspec_status status = MELSPEC_OK;
@@ -432,7 +424,7 @@ melspec_status melspec_streams_push(melspec_stream *const *streams, int64_t n_st
         }
         s->in_call = 1;
         status = check_push(s, chunks[checked], chunk_lengths[checked], frames[checked],
-                            frame_capacities[checked], &n_frames[checked]);
+                            frames_bytes[checked], &n_frames[checked]);
         if (status != MELSPEC_OK) {
             char detail[MELSPEC_MESSAGE_CAPACITY];
             memcpy(detail, plan->last_error, sizeof detail);
@@ -440,7 +432,7 @@ melspec_status melspec_streams_push(melspec_stream *const *streams, int64_t n_st
             checked++;
             break;
         }
-        if (n_frames[checked] > frame_capacities[checked]) too_small = 1;
+        if (n_frames[checked] > frames_fitting(s, frames_bytes[checked])) too_small = 1;
     }
     for (int64_t i = 0; i < checked; i++) streams[i]->in_call = 0;
     if (status != MELSPEC_OK) {
@@ -449,18 +441,31 @@ melspec_status melspec_streams_push(melspec_stream *const *streams, int64_t n_st
     }
     if (too_small) {
         for (int64_t i = 0; i < n_streams; i++)
-            if (n_frames[i] > frame_capacities[i])
+            if (n_frames[i] > frames_fitting(streams[i], frames_bytes[i]))
                 return melspec_fail(plan, MELSPEC_ERROR_BUFFER_TOO_SMALL,
-                                    "streams[%lld] has %lld frame(s) ready but room for %lld; no "
-                                    "stream consumed anything (n_frames holds what each needs)",
-                                    (long long)i, (long long)n_frames[i],
-                                    (long long)frame_capacities[i]);
+                                    "streams[%lld] has %lld frame(s) ready but its buffer holds "
+                                    "%zu bytes; no stream consumed anything (n_frames holds what "
+                                    "each needs)",
+                                    (long long)i, (long long)n_frames[i], frames_bytes[i]);
     }
-    /* One sink for all: batched backends compute the frames of many streams together. */
+    /* One sink for all: the backend computes the frames of many streams together. */
     frame_sink sink = {frames, n_frames, 0, 0, 0};
     for (int64_t i = 0; i < n_streams; i++) {
         status = run_push(streams[i], chunks[i], chunk_lengths[i], n_frames[i], &sink);
         if (status != MELSPEC_OK) return status;
     }
     return sink_compute(streams[0], &sink);
+}
+
+melspec_status melspec_stream_push_many(melspec_stream *const *streams, int64_t n_streams,
+                                        const float *const *chunks, const int64_t *chunk_lengths,
+                                        void *const *frames, const size_t *frames_bytes,
+                                        int64_t *n_frames)
+{
+    if (n_streams == 0) return MELSPEC_OK;
+    if (streams == NULL || streams[0] == NULL) return MELSPEC_ERROR_NULL_POINTER;
+    melspec_plan *plan = streams[0]->plan;
+    MELSPEC_ENTER_PLAN(plan);
+    return melspec_plan_leave(plan, push_many(plan, streams, n_streams, chunks, chunk_lengths,
+                                              frames, frames_bytes, n_frames));
 }

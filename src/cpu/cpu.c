@@ -1,12 +1,17 @@
-/* CPU backend: the reference path. Frame by frame: gather (with centre padding), window, real
- * FFT, |X|^power, sparse mel product, then the scaling stage per clip and the layout. */
+/* CPU backend: the reference path, and its one ops table for every kind of plan. The STFT family
+ * frame by frame: gather (with centre padding), window, real FFT, |X|^power, sparse mel product,
+ * then the scaling stage per clip, the layout and the output dtype. Constant-Q plans: cqt.c. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../dsp/padding.h"
+#include "../dsp/float16.h"
+#include "../dsp/framing.h"
 #include "cpu_backend.h"
 #include "fft.h"
+
+/* Raw frames a stream hands over per stream_compute: enough to amortise the call. */
+#define CPU_STREAM_BATCH 16
 
 typedef struct cpu_state {
     melspec_rfft *fft;
@@ -14,73 +19,23 @@ typedef struct cpu_state {
     float *frame;        /* n_fft raw samples of the current frame */
     float *power;        /* 1 + n_fft/2 */
     float *values;       /* values of one frame (n_bins, or 2 n_freq for STFT) */
+    float *clip;         /* 16-bit outputs: one clip's float values before the conversion */
+    int64_t clip_floats; /* ... its size */
+    float *stream_frames;          /* CPU_STREAM_BATCH raw frames of n_fft (streams) */
+    unsigned char *stream_values;  /* ... their values in the output dtype */
 } cpu_state;
 
-float melspec_cpu_padded_sample(const float *signal, int64_t n, int64_t t,
-                                melspec_pad_mode pad_mode)
+/* Floats of one frame's values: n_bins, or n_bins complex pairs. */
+static int64_t values_per_frame(const melspec_plan *plan)
 {
-    return melspec_padded_sample(signal, n, t, pad_mode);
+    return plan->stages.n_bins * (plan->stages.complex_values ? 2 : 1);
 }
 
-void melspec_cpu_gather_frame(const melspec_config *config, const float *samples, int64_t first,
-                              int64_t n_samples, int64_t frame, float *frame_samples)
+static void spectrum_power(const float *restrict spectrum, int64_t n_freq,
+                           melspec_power_stage power, float *restrict out)
 {
-    const int64_t n_fft = config->n_fft;
-    const int64_t pad = config->center ? n_fft / 2 : 0;
-    const int64_t start = frame * config->hop_length - pad;
-    if (start >= 0 && start + n_fft <= n_samples) {
-        memcpy(frame_samples, samples + (start - first), (size_t)n_fft * sizeof *frame_samples);
-        return;
-    }
-    const int32_t pad_mode = config->pad_mode;
-    /* the end's padding sees the signal from tail_start on (librosa pads its tail separately) */
-    const int64_t tail_start =
-        pad_mode == MELSPEC_PAD_REFLECT
-            ? melspec_tail_segment_start(n_samples, frame, n_fft, config->hop_length, pad)
-            : 0;
-    for (int64_t i = 0; i < n_fft; i++) {
-        const int64_t t = start + i;
-        if (t >= 0 && t < n_samples) frame_samples[i] = samples[t - first];
-        else if (t < 0) /* frames before the signal's start are only asked for with first = 0 */
-            frame_samples[i] = melspec_padded_sample(samples, n_samples, t, pad_mode);
-        else
-            frame_samples[i] = melspec_padded_sample(samples + (tail_start - first),
-                                                     n_samples - tail_start, t - tail_start,
-                                                     pad_mode);
-    }
-}
-
-int64_t melspec_cpu_values_per_frame(const melspec_plan *plan)
-{
-    return plan->config.transform == MELSPEC_TRANSFORM_STFT ? 2 * plan->n_freq : plan->n_bins;
-}
-
-float *melspec_cpu_frame_scratch(melspec_plan *plan)
-{
-    return ((cpu_state *)plan->backend_state)->frame;
-}
-
-static void spectrum_power(const float *restrict spectrum, int64_t n_freq, double power,
-                           float *restrict out)
-{
-    if (power == 2.0) {
-        for (int64_t k = 0; k < n_freq; k++) {
-            const float re = spectrum[2 * k], im = spectrum[2 * k + 1];
-            out[k] = re * re + im * im;
-        }
-    } else if (power == 1.0) {
-        for (int64_t k = 0; k < n_freq; k++)
-            {
-                const float re = spectrum[2 * k], im = spectrum[2 * k + 1];
-                out[k] = sqrtf(re * re + im * im);
-            }
-    } else {
-        const float half_power = (float)(power / 2.0);
-        for (int64_t k = 0; k < n_freq; k++) {
-            const float re = spectrum[2 * k], im = spectrum[2 * k + 1];
-            out[k] = powf(re * re + im * im, half_power);
-        }
-    }
+    for (int64_t k = 0; k < n_freq; k++)
+        out[k] = melspec_power_value(spectrum[2 * k], spectrum[2 * k + 1], power);
 }
 
 static void sparse_product(const melspec_sparse_rows *rows, const float *x, float *out)
@@ -94,23 +49,22 @@ static void sparse_product(const melspec_sparse_rows *rows, const float *x, floa
     }
 }
 
-void melspec_cpu_frame_values(melspec_plan *plan, const float *frame_samples, float *values)
+/* Window, FFT, |.|^power and filterbank of one frame of n_fft raw samples, unscaled. */
+static void frame_values(melspec_plan *plan, const float *frame_samples, float *values)
 {
     cpu_state *s = plan->backend_state;
-    const melspec_config *c = &plan->config;
+    const melspec_stages *stages = &plan->stages;
     float *restrict in = melspec_rfft_input(s->fft);
     const float *restrict window = s->window;
-    for (int64_t i = 0; i < c->n_fft; i++) in[i] = frame_samples[i] * window[i];
+    for (int64_t i = 0; i < stages->frames.n_fft; i++) in[i] = frame_samples[i] * window[i];
     const float *spectrum = melspec_rfft_execute(s->fft);
-    switch ((melspec_transform)c->transform) {
-    case MELSPEC_TRANSFORM_STFT:
+    if (stages->complex_values) {
         memcpy(values, spectrum, (size_t)(2 * plan->n_freq) * sizeof *values);
-        return;
-    case MELSPEC_TRANSFORM_LINEAR: spectrum_power(spectrum, plan->n_freq, c->power, values); return;
-    case MELSPEC_TRANSFORM_MEL:
-        spectrum_power(spectrum, plan->n_freq, c->power, s->power);
+    } else if (stages->mel) {
+        spectrum_power(spectrum, plan->n_freq, stages->power, s->power);
         sparse_product(&plan->mel_rows, s->power, values);
-        return;
+    } else {
+        spectrum_power(spectrum, plan->n_freq, stages->power, values);
     }
 }
 
@@ -119,9 +73,9 @@ void melspec_cpu_frame_values(melspec_plan *plan, const float *frame_samples, fl
 static void store_frame(const melspec_plan *plan, const float *values, int64_t frame,
                         int64_t n_frames, float *clip)
 {
-    const int64_t n_bins = plan->n_bins;
-    const int64_t width = plan->config.transform == MELSPEC_TRANSFORM_STFT ? 2 : 1;
-    if (plan->config.layout == MELSPEC_LAYOUT_FRAMES_MAJOR) {
+    const int64_t n_bins = plan->stages.n_bins;
+    const int64_t width = plan->stages.complex_values ? 2 : 1;
+    if (plan->stages.layout == MELSPEC_LAYOUT_FRAMES_MAJOR) {
         memcpy(clip + frame * n_bins * width, values, (size_t)(n_bins * width) * sizeof *clip);
         return;
     }
@@ -135,33 +89,59 @@ static void store_frame(const melspec_plan *plan, const float *values, int64_t f
     }
 }
 
-static melspec_status cpu_execute(melspec_plan *plan, const float *input, int64_t n_signals,
-                                  int64_t n_samples, void *output)
+static melspec_status spectrum_execute(melspec_plan *plan, const float *input, int64_t n_signals,
+                                       int64_t n_samples, void *output)
 {
     cpu_state *s = plan->backend_state;
-    const int64_t n_frames = melspec_frame_count(&plan->config, n_samples);
-    const int64_t clip_floats = melspec_cpu_values_per_frame(plan) * n_frames;
+    const melspec_stages *stages = &plan->stages;
+    const int64_t n_frames = melspec_stages_frame_count(stages, n_samples);
+    const int64_t clip_floats = values_per_frame(plan) * n_frames;
+    const int float32 = stages->dtype == MELSPEC_DTYPE_FLOAT32;
+    if (!float32 && clip_floats > s->clip_floats)
+        return melspec_fail(plan, MELSPEC_ERROR_INTERNAL,
+                            "clip of %lld values past the reserved %lld", (long long)clip_floats,
+                            (long long)s->clip_floats);
     for (int64_t b = 0; b < n_signals; b++) {
         const float *signal = input + b * n_samples;
-        float *clip = (float *)output + b * clip_floats;
-        const int64_t pad = plan->config.center ? plan->config.n_fft / 2 : 0;
+        float *clip = float32 ? (float *)output + b * clip_floats : s->clip;
         for (int64_t t = 0; t < n_frames; t++) {
             /* frames inside the signal are read in place; the others are gathered with padding */
-            const int64_t start = t * plan->config.hop_length - pad;
-            const float *frame = signal + start;
-            if (start < 0 || start + plan->config.n_fft > n_samples) {
-                melspec_cpu_gather_frame(&plan->config, signal, 0, n_samples, t, s->frame);
+            const float *frame = signal + (t * stages->frames.hop - stages->frames.pad);
+            if (!melspec_frame_is_inside(&stages->frames, n_samples, t)) {
+                melspec_gather_frame(&stages->frames, signal, 0, n_samples, t, s->frame);
                 frame = s->frame;
             }
-            melspec_cpu_frame_values(plan, frame, s->values);
+            frame_values(plan, frame, s->values);
             store_frame(plan, s->values, t, n_frames, clip);
         }
-        melspec_cpu_scale_clip(&plan->config, clip, clip_floats);
+        melspec_cpu_scale_clip(stages, clip, clip_floats);
+        if (!float32)
+            melspec_store_dtype(clip, clip_floats, stages->dtype,
+                                (uint16_t *)output + b * clip_floats);
     }
     return MELSPEC_OK;
 }
 
-static void cpu_destroy(melspec_plan *plan)
+/* 16-bit outputs are computed in float first: one clip of n_samples samples. */
+static melspec_status spectrum_reserve(melspec_plan *plan, int64_t n_signals, int64_t n_samples)
+{
+    (void)n_signals;
+    cpu_state *s = plan->backend_state;
+    if (plan->stages.dtype == MELSPEC_DTYPE_FLOAT32) return MELSPEC_OK;
+    const int64_t floats = values_per_frame(plan) * melspec_stages_frame_count(&plan->stages,
+                                                                               n_samples);
+    if (floats <= s->clip_floats) return MELSPEC_OK;
+    float *clip = malloc((size_t)floats * sizeof *clip);
+    if (clip == NULL)
+        return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY,
+                            "clip of %lld floats for the 16-bit output", (long long)floats);
+    free(s->clip);
+    s->clip = clip;
+    s->clip_floats = floats;
+    return MELSPEC_OK;
+}
+
+static void spectrum_destroy(melspec_plan *plan)
 {
     cpu_state *s = plan->backend_state;
     if (s == NULL) return;
@@ -170,34 +150,111 @@ static void cpu_destroy(melspec_plan *plan)
     free(s->frame);
     free(s->power);
     free(s->values);
+    free(s->clip);
+    free(s->stream_frames);
+    free(s->stream_values);
     free(s);
     plan->backend_state = NULL;
 }
 
-static melspec_status cpu_create(melspec_plan *plan)
+static melspec_status spectrum_create(melspec_plan *plan)
 {
-    const melspec_config *c = &plan->config;
-    if (c->output_dtype != MELSPEC_DTYPE_FLOAT32)
-        return melspec_fail(plan, MELSPEC_ERROR_UNSUPPORTED,
-                            "output_dtype = %d: the CPU backend writes float32 only",
-                            (int)c->output_dtype);
+    const int64_t n_fft = plan->stages.frames.n_fft;
     cpu_state *s = calloc(1, sizeof *s);
     if (s == NULL) return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "CPU state");
     plan->backend_state = s;
-    const size_t n_fft = (size_t)c->n_fft;
-    s->fft = melspec_rfft_create(c->n_fft);
-    s->window = malloc(n_fft * sizeof *s->window);
-    s->frame = malloc(n_fft * sizeof *s->frame);
+    s->fft = melspec_rfft_create(n_fft);
+    s->window = malloc((size_t)n_fft * sizeof *s->window);
+    s->frame = malloc((size_t)n_fft * sizeof *s->frame);
     s->power = malloc((size_t)plan->n_freq * sizeof *s->power);
-    s->values = malloc((size_t)(2 * plan->n_freq + plan->n_bins) * sizeof *s->values);
+    s->values = malloc((size_t)(2 * plan->n_freq + plan->stages.n_bins) * sizeof *s->values);
     if (!s->fft || !s->window || !s->frame || !s->power || !s->values) {
-        cpu_destroy(plan);
+        spectrum_destroy(plan);
         return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY,
-                            "FFT plan and scratch for n_fft = %lld (%s)", (long long)c->n_fft,
+                            "FFT plan and scratch for n_fft = %lld (%s)", (long long)n_fft,
                             melspec_rfft_library());
     }
-    for (size_t i = 0; i < n_fft; i++) s->window[i] = (float)plan->window[i];
+    for (int64_t i = 0; i < n_fft; i++) s->window[i] = (float)plan->window[i];
+    const melspec_status status =
+        spectrum_reserve(plan, plan->stages.max_batch, plan->stages.max_samples);
+    if (status != MELSPEC_OK) spectrum_destroy(plan);
+    return status;
+}
+
+/* ---- streams: frames from src/stream.c, computed one by one with the blocks above ------------ */
+
+static melspec_status cpu_stream_prepare(melspec_plan *plan, float **raw_frames,
+                                         const void **values, int64_t *max_frames)
+{
+    cpu_state *s = plan->backend_state;
+    if (s->stream_frames == NULL) {
+        const size_t frame_bytes = (size_t)plan->stages.n_bins * plan->stages.value_bytes;
+        float *frames = malloc((size_t)(CPU_STREAM_BATCH * plan->stages.frames.n_fft) *
+                               sizeof *frames);
+        unsigned char *stored = malloc(CPU_STREAM_BATCH * frame_bytes);
+        if (frames == NULL || stored == NULL) {
+            free(frames);
+            free(stored);
+            return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "stream staging of %d frames",
+                                CPU_STREAM_BATCH);
+        }
+        s->stream_frames = frames;
+        s->stream_values = stored;
+    }
+    *raw_frames = s->stream_frames;
+    *values = s->stream_values;
+    *max_frames = CPU_STREAM_BATCH;
     return MELSPEC_OK;
+}
+
+static melspec_status cpu_stream_compute(melspec_plan *plan, int64_t n_frames)
+{
+    cpu_state *s = plan->backend_state;
+    const int64_t n_values = values_per_frame(plan);
+    const size_t frame_bytes = (size_t)plan->stages.n_bins * plan->stages.value_bytes;
+    for (int64_t q = 0; q < n_frames; q++) {
+        frame_values(plan, s->stream_frames + q * plan->stages.frames.n_fft, s->values);
+        /* streams never need the clip's maximum, so one frame scales as the whole clip would */
+        melspec_cpu_scale_clip(&plan->stages, s->values, n_values);
+        melspec_store_dtype(s->values, n_values, plan->stages.complex_values ? 0 : plan->stages.dtype,
+                            s->stream_values + (size_t)q * frame_bytes);
+    }
+    return MELSPEC_OK;
+}
+
+/* ---- the ops table: the plan's kind picks the transform, here and only here ----------------- */
+
+typedef struct cpu_transform {
+    melspec_status (*create)(melspec_plan *plan);
+    void (*destroy)(melspec_plan *plan);
+    melspec_status (*execute)(melspec_plan *plan, const float *input, int64_t n_signals,
+                              int64_t n_samples, void *output);
+    melspec_status (*reserve)(melspec_plan *plan, int64_t n_signals, int64_t n_samples);
+} cpu_transform;
+
+static const cpu_transform spectrum_transform = {spectrum_create, spectrum_destroy,
+                                                 spectrum_execute, spectrum_reserve};
+static const cpu_transform cqt_transform = {melspec_cpu_cqt_create, melspec_cpu_cqt_destroy,
+                                            melspec_cpu_cqt_execute, melspec_cpu_cqt_reserve};
+
+static const cpu_transform *transform_of(const melspec_plan *plan)
+{
+    return plan->stages.kind == MELSPEC_PLAN_KIND_CQT ? &cqt_transform : &spectrum_transform;
+}
+
+static melspec_status cpu_create(melspec_plan *plan) { return transform_of(plan)->create(plan); }
+
+static void cpu_destroy(melspec_plan *plan) { transform_of(plan)->destroy(plan); }
+
+static melspec_status cpu_execute(melspec_plan *plan, const float *input, int64_t n_signals,
+                                  int64_t n_samples, void *output)
+{
+    return transform_of(plan)->execute(plan, input, n_signals, n_samples, output);
+}
+
+static melspec_status cpu_reserve(melspec_plan *plan, int64_t n_signals, int64_t n_samples)
+{
+    return transform_of(plan)->reserve(plan, n_signals, n_samples);
 }
 
 const melspec_backend_ops melspec_cpu_ops = {
@@ -205,7 +262,9 @@ const melspec_backend_ops melspec_cpu_ops = {
     .create = cpu_create,
     .destroy = cpu_destroy,
     .execute = cpu_execute,
-    .reserve = NULL,
+    .reserve = cpu_reserve,
     .execute_device = NULL, /* host memory only: the device-pointer API says so */
     .set_stream = NULL,
+    .stream_prepare = cpu_stream_prepare, /* streams are refused for CQT plans before this */
+    .stream_compute = cpu_stream_compute,
 };

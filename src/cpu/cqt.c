@@ -25,6 +25,7 @@
 
 #include "../cqt_decimator.h"
 #include "../dsp/cqt.h"
+#include "../dsp/padding.h"
 #include "cpu_backend.h"
 
 /* Frames and kernel rows per block of the kernel product (FRAMES x ROWS accumulators). */
@@ -315,8 +316,8 @@ static void store_block(const melspec_plan *plan, const melspec_cqt_octave *o, i
                         float *clip)
 {
     const int complex_out = plan->cqt_config.output == MELSPEC_CQT_OUTPUT_COMPLEX;
-    const int frames_major = plan->config.layout == MELSPEC_LAYOUT_FRAMES_MAJOR;
-    const int64_t n_bins = plan->n_bins;
+    const int frames_major = plan->stages.layout == MELSPEC_LAYOUT_FRAMES_MAJOR;
+    const int64_t n_bins = plan->stages.n_bins;
     for (int64_t f = 0; f < n_valid; f++) {
         const float *values = responses + f * rows;
         for (int64_t k = 0; k < o->n_filters; k++) {
@@ -350,7 +351,7 @@ static void octave_response(melspec_plan *plan, int64_t octave, const float *sig
         } else {
             for (int64_t f = 0; f < BLOCK_FRAMES; f++)
                 for (int64_t i = 0; i < n_fft; i++)
-                    s->frames[f * n_fft + i] = melspec_cpu_padded_sample(
+                    s->frames[f * n_fft + i] = melspec_padded_sample(
                         signal, length, start + f * hop + i, pad_mode);
             kernel_product(s->product, k, n_fft, s->frames, n_fft, s->responses);
         }
@@ -393,7 +394,7 @@ static melspec_status cqt_signal(melspec_plan *plan, const float *input, int64_t
     return MELSPEC_OK;
 }
 
-static melspec_status cqt_execute(melspec_plan *plan, const float *input, int64_t n_signals,
+melspec_status melspec_cpu_cqt_execute(melspec_plan *plan, const float *input, int64_t n_signals,
                                   int64_t n_samples, void *output)
 {
     cqt_state *s = plan->backend_state;
@@ -403,19 +404,18 @@ static melspec_status cqt_execute(melspec_plan *plan, const float *input, int64_
                             "(raise max_samples or call melspec_plan_reserve)",
                             (long long)n_samples, (long long)s->capacity);
     const int64_t n_frames = melspec_dsp_cqt_frame_count(plan->cqt, n_samples);
-    const int64_t values = plan->n_bins * n_frames *
-                           (plan->cqt_config.output == MELSPEC_CQT_OUTPUT_COMPLEX ? 2 : 1);
+    const int64_t values = plan->stages.n_bins * n_frames * (plan->stages.complex_values ? 2 : 1);
     for (int64_t b = 0; b < n_signals; b++) {
         float *clip = (float *)output + b * values;
         const melspec_status status = cqt_signal(plan, input + b * n_samples, n_samples,
                                                  n_frames, clip);
         if (status != MELSPEC_OK) return status;
-        melspec_cpu_scale_clip(&plan->config, clip, values);
+        melspec_cpu_scale_clip(&plan->stages, clip, values);
     }
     return MELSPEC_OK;
 }
 
-static melspec_status cqt_reserve(melspec_plan *plan, int64_t n_signals, int64_t n_samples)
+melspec_status melspec_cpu_cqt_reserve(melspec_plan *plan, int64_t n_signals, int64_t n_samples)
 {
     (void)n_signals;
     cqt_state *s = plan->backend_state;
@@ -423,7 +423,7 @@ static melspec_status cqt_reserve(melspec_plan *plan, int64_t n_signals, int64_t
     return allocate_levels(plan, n_samples);
 }
 
-static void cqt_destroy(melspec_plan *plan)
+void melspec_cpu_cqt_destroy(melspec_plan *plan)
 {
     cqt_state *s = plan->backend_state;
     if (s == NULL) return;
@@ -440,7 +440,7 @@ static void cqt_destroy(melspec_plan *plan)
     plan->backend_state = NULL;
 }
 
-static melspec_status cqt_create(melspec_plan *plan)
+melspec_status melspec_cpu_cqt_create(melspec_plan *plan)
 {
     const melspec_cqt_design *d = plan->cqt;
     cqt_state *s = calloc(1, sizeof *s);
@@ -474,21 +474,21 @@ static melspec_status cqt_create(melspec_plan *plan)
 
     melspec_status status = decimator_create(plan, &s->early, d->early_factor);
     if (status == MELSPEC_OK && s->n_levels > 1) status = decimator_create(plan, &s->halve, 2);
-    if (status == MELSPEC_OK) status = allocate_levels(plan, plan->config.max_samples);
+    if (status == MELSPEC_OK) status = allocate_levels(plan, plan->stages.max_samples);
     if (status != MELSPEC_OK) {
-        cqt_destroy(plan);
+        melspec_cpu_cqt_destroy(plan);
         return status;
     }
     return MELSPEC_OK;
 
 out_of_memory:
-    cqt_destroy(plan);
+    melspec_cpu_cqt_destroy(plan);
     return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "CQT kernels and scratch");
 }
 
 melspec_status melspec_cpu_cqt_use_fir(melspec_plan *plan, int use_fir)
 {
-    if (plan == NULL || plan->kind != MELSPEC_PLAN_KIND_CQT || plan->ops != &melspec_cpu_cqt_ops)
+    if (plan == NULL || plan->stages.kind != MELSPEC_PLAN_KIND_CQT || plan->ops != &melspec_cpu_ops)
         return MELSPEC_ERROR_UNSUPPORTED;
     cqt_state *s = plan->backend_state;
     if (use_fir) {
@@ -506,16 +506,8 @@ melspec_status melspec_cpu_cqt_use_fir(melspec_plan *plan, int use_fir)
 
 melspec_status melspec_cpu_cqt_use_portable_product(melspec_plan *plan)
 {
-    if (plan == NULL || plan->kind != MELSPEC_PLAN_KIND_CQT || plan->ops != &melspec_cpu_cqt_ops)
+    if (plan == NULL || plan->stages.kind != MELSPEC_PLAN_KIND_CQT || plan->ops != &melspec_cpu_ops)
         return MELSPEC_ERROR_UNSUPPORTED;
     ((cqt_state *)plan->backend_state)->product = portable_product;
     return MELSPEC_OK;
 }
-
-const melspec_backend_ops melspec_cpu_cqt_ops = {
-    .name = "CPU",
-    .create = cqt_create,
-    .destroy = cqt_destroy,
-    .execute = cqt_execute,
-    .reserve = cqt_reserve,
-};

@@ -54,7 +54,8 @@ int64_t melspec_cuda_cqt_level_floats(const melspec_plan *plan, int64_t batch, i
 
 int64_t melspec_cuda_frames(const melspec_plan *plan, int64_t n_samples)
 {
-    if (plan->kind != MELSPEC_PLAN_KIND_CQT) return melspec_frame_count(&plan->config, n_samples);
+    if (plan->stages.kind != MELSPEC_PLAN_KIND_CQT)
+        return melspec_stages_frame_count(&plan->stages, n_samples);
     if (n_samples < plan->cqt->early_factor) return 0;
     return melspec_dsp_cqt_frame_count(plan->cqt, n_samples);
 }
@@ -180,7 +181,7 @@ melspec_status melspec_cuda_cqt_enqueue(melspec_plan *plan, const cuda_buffers *
                             "CQT enqueue of %lld x %lld samples outside the buffers' %lld x %lld",
                             (long long)n_signals, (long long)n_samples, (long long)buffers->batch,
                             (long long)buffers->samples);
-    const int scaled = c->scaling != MELSPEC_SCALING_NONE;
+    const int scaled = plan->stages.scale.mode != MELSPEC_SCALE_NONE;
     float *destination = scaled ? buffers->d_values : (float *)output;
 
     /* the level being analysed: the input itself, or a decimated copy in d_levels (each level
@@ -214,8 +215,8 @@ melspec_status melspec_cuda_cqt_enqueue(melspec_plan *plan, const cuda_buffers *
             next += buffers->batch * capacity;
         }
         melspec_k_cqt_octave_response(level, stride, length, q->octaves[i], c->pad_mode,
-                                      n_signals, n_frames, d->n_bins, c->layout,
-                                      c->output == MELSPEC_CQT_OUTPUT_COMPLEX, destination,
+                                      n_signals, n_frames, d->n_bins, plan->stages.layout,
+                                      plan->stages.complex_values, destination,
                                       stream);
         LAUNCH_CHECK("melspec_k_cqt_octave_response");
     }

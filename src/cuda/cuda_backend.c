@@ -89,39 +89,16 @@ static void leave_device(const device_guard *guard)
 static void derive_stages(melspec_plan *plan)
 {
     cuda_state *s = plan->backend_state;
-    const melspec_config *c = &plan->config;
-    s->frame_stride = c->n_fft + (c->n_fft & 1);
-    s->fft_into_output = plan->kind == MELSPEC_PLAN_KIND_SPECTRUM &&
-                         c->transform == MELSPEC_TRANSFORM_STFT &&
-                         c->layout == MELSPEC_LAYOUT_FRAMES_MAJOR;
+    const melspec_stages *stages = &plan->stages;
+    const int64_t n_fft = stages->frames.n_fft;
+    s->frame_stride = n_fft + (n_fft & 1);
+    s->fft_into_output = stages->kind == MELSPEC_PLAN_KIND_SPECTRUM && stages->complex_values &&
+                         stages->layout == MELSPEC_LAYOUT_FRAMES_MAJOR;
 
-    s->power.mode = c->power == 2.0   ? MELSPEC_K_POWER_SQUARED
-                    : c->power == 1.0 ? MELSPEC_K_POWER_MAGNITUDE
-                                      : MELSPEC_K_POWER_GENERAL;
-    s->power.half_power = (float)(c->power / 2.0);
-
-    memset(&s->scaling, 0, sizeof s->scaling);
-    s->scaling.mode = MELSPEC_K_SCALE_NONE;
-    if (c->scaling == MELSPEC_SCALING_LOG) {
-        s->scaling.mode = MELSPEC_K_SCALE_LOG;
-        s->scaling.log_offset = (float)c->log_offset;
-    } else if (c->scaling == MELSPEC_SCALING_POWER_TO_DB ||
-               c->scaling == MELSPEC_SCALING_AMPLITUDE_TO_DB) {
-        const double factor = c->scaling == MELSPEC_SCALING_POWER_TO_DB ? 10.0 : 20.0;
-        s->scaling.mode = MELSPEC_K_SCALE_DB;
-        s->scaling.amin = (float)c->amin;
-        s->scaling.factor = factor;
-        /* as src/cpu/scale.c for ref_mode VALUE; per clip otherwise */
-        s->scaling.offset = factor * log10(c->ref > c->amin ? c->ref : c->amin);
-        s->db_reference.ref_is_max = c->ref_mode == MELSPEC_REF_MAX;
-        s->db_reference.ref = c->ref;
-        s->db_reference.amin = c->amin;
-        s->db_reference.amin_float = (float)c->amin;
-        s->db_reference.factor = factor;
-        s->db_reference.clamp = !isinf(c->top_db);
-        s->db_reference.top_db = c->top_db;
-        s->needs_clip_max = s->db_reference.ref_is_max || s->db_reference.clamp;
-    }
+    /* the stages are the plan's (src/stages.h); the kernels take them as they are */
+    s->power = stages->power;
+    s->scale = stages->scale;
+    s->needs_clip_max = stages->needs_clip_max;
 }
 
 static melspec_status upload(melspec_plan *plan, void **device, const void *host, size_t bytes,
@@ -149,7 +126,7 @@ static melspec_status upload_constants(melspec_plan *plan)
                                          n_fft * sizeof *window, "cudaMalloc for the window");
     free(window);
     FORWARD_IF_ERROR(status);
-    if (plan->config.transform != MELSPEC_TRANSFORM_MEL) return MELSPEC_OK;
+    if (!plan->stages.mel) return MELSPEC_OK;
 
     const melspec_sparse_rows *rows = &plan->mel_rows;
     const size_t n_rows = (size_t)rows->n_rows;
@@ -179,9 +156,9 @@ static melspec_status create_state(melspec_plan *plan)
     CUDA_TRY(cudaStreamCreateWithFlags(&s->capture_stream, cudaStreamNonBlocking));
     CUDA_TRY(cudaEventCreateWithFlags(&s->done, cudaEventDisableTiming));
     derive_stages(plan);
-    FORWARD_IF_ERROR(plan->kind == MELSPEC_PLAN_KIND_CQT ? melspec_cuda_cqt_create(plan)
+    FORWARD_IF_ERROR(plan->stages.kind == MELSPEC_PLAN_KIND_CQT ? melspec_cuda_cqt_create(plan)
                                                          : upload_constants(plan));
-    return melspec_cuda_buffers_create(plan, plan->config.max_batch, plan->config.max_samples,
+    return melspec_cuda_buffers_create(plan, plan->stages.max_batch, plan->stages.max_samples,
                                        &s->buffers);
 }
 
@@ -214,7 +191,7 @@ static melspec_status cuda_create(melspec_plan *plan)
     cuda_state *s = calloc(1, sizeof *s);
     if (s == NULL) return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "CUDA plan state");
     plan->backend_state = s;
-    s->device = plan->config.device_ordinal;
+    s->device = plan->stages.device_ordinal;
     device_guard guard;
     FORWARD_IF_ERROR(enter_device(plan, &guard));
     /* on failure the front end destroys the plan, and cuda_destroy frees what was made */
@@ -270,7 +247,7 @@ static melspec_status execute_device(melspec_plan *plan, const float *input, int
                                      int64_t n_samples, void *output)
 {
     FORWARD_IF_ERROR(check_capacity(plan, n_signals, n_samples));
-    const size_t value_bytes = melspec_output_value_bytes(&plan->config);
+    const size_t value_bytes = plan->stages.value_bytes;
     if ((uintptr_t)input % sizeof(float) != 0)
         return melspec_fail(plan, MELSPEC_ERROR_INVALID_ARGUMENT,
                             "device_input = %p is not aligned to 4 bytes (float)",
@@ -332,8 +309,6 @@ static melspec_status reserve(melspec_plan *plan, int64_t n_signals, int64_t n_s
     melspec_cuda_graphs_clear(s);
     melspec_cuda_buffers_destroy(&s->buffers);
     s->buffers = grown;
-    plan->config.max_batch = batch;
-    plan->config.max_samples = samples;
     return MELSPEC_OK;
 }
 

@@ -44,10 +44,10 @@ static size_t product(int *ok, size_t a, size_t b, size_t c)
 static melspec_status make_fft_plans(melspec_plan *plan, cuda_buffers *b)
 {
     const cuda_state *s = plan->backend_state;
-    long long n[1] = {(long long)plan->config.n_fft};
+    long long n[1] = {(long long)plan->stages.frames.n_fft};
     long long input_embed[1] = {(long long)s->frame_stride};
     long long output_embed[1] = {(long long)plan->n_freq};
-    const int basic_layout = s->frame_stride == plan->config.n_fft;
+    const int basic_layout = s->frame_stride == plan->stages.frames.n_fft;
     size_t work_bytes = 0;
     for (int k = 0; k < MELSPEC_CUDA_MAX_FFT_PLANS && ((int64_t)1 << k) <= b->total_frames; k++) {
         cufftHandle fft;
@@ -82,9 +82,9 @@ static melspec_status warm_up(melspec_plan *plan, cuda_buffers *b, size_t input_
         CUFFT_TRY(cufftSetStream(b->fft_plans[k], stream));
         CUFFT_TRY(cufftExecR2C(b->fft_plans[k], b->d_frames, (cufftComplex *)spectrum));
     }
-    const int64_t shortest = plan->kind == MELSPEC_PLAN_KIND_CQT ? plan->cqt->early_factor
-                             : plan->config.center             ? 1
-                                                               : plan->config.n_fft;
+    const int64_t shortest = plan->stages.kind == MELSPEC_PLAN_KIND_CQT ? plan->cqt->early_factor
+                             : plan->stages.frames.pad > 0 ? 1
+                                                           : plan->stages.frames.n_fft;
     if (b->frames_per_signal > 0 && shortest <= b->samples)
         FORWARD_IF_ERROR(
             melspec_cuda_enqueue(plan, b, stream, b->d_input, 1, shortest, b->d_output));
@@ -96,14 +96,14 @@ static melspec_status create_buffers(melspec_plan *plan, int64_t batch, int64_t 
                                      int64_t frames_per_signal, cuda_buffers *b)
 {
     const cuda_state *s = plan->backend_state;
-    const melspec_config *c = &plan->config;
+    const melspec_stages *stages = &plan->stages;
     b->batch = batch;
     b->samples = samples;
     b->frames_per_signal = frames_per_signal;
     /* CQT plans: no frames, spectra or FFT plans, but the decimated signals, and unscaled values
      * whenever there is a scaling stage */
-    const int cqt = plan->kind == MELSPEC_PLAN_KIND_CQT;
-    const int needs_values = cqt ? c->scaling != MELSPEC_SCALING_NONE : s->needs_clip_max;
+    const int cqt = stages->kind == MELSPEC_PLAN_KIND_CQT;
+    const int needs_values = cqt ? stages->scale.mode != MELSPEC_SCALE_NONE : s->needs_clip_max;
     int ok = 1;
     const size_t total_frames = product(&ok, (size_t)batch, (size_t)b->frames_per_signal, 1);
     b->total_frames = (int64_t)total_frames;
@@ -112,9 +112,8 @@ static melspec_status create_buffers(melspec_plan *plan, int64_t batch, int64_t 
         product(&ok, total_frames, (size_t)s->frame_stride, sizeof(float));
     const size_t spectrum_bytes =
         product(&ok, total_frames, (size_t)plan->n_freq, 2 * sizeof(float));
-    const size_t values_bytes = product(&ok, total_frames, (size_t)plan->n_bins, sizeof(float));
-    b->output_bytes =
-        product(&ok, total_frames, (size_t)plan->n_bins, melspec_output_value_bytes(c));
+    const size_t values_bytes = product(&ok, total_frames, (size_t)stages->n_bins, sizeof(float));
+    b->output_bytes = product(&ok, total_frames, (size_t)stages->n_bins, stages->value_bytes);
     const size_t partial_bytes =
         product(&ok, (size_t)batch, MELSPEC_K_MAX_CHUNKS, sizeof(float));
     if (!ok || total_frames > (size_t)INT64_MAX / 2 || input_bytes > (size_t)INT64_MAX / 2 ||
@@ -170,7 +169,7 @@ melspec_status melspec_cuda_frame_buffers_create(melspec_plan *plan, int64_t n_f
 {
     memset(buffers, 0, sizeof *buffers);
     const melspec_status status =
-        create_buffers(plan, n_frames, plan->config.n_fft, 1, buffers);
+        create_buffers(plan, n_frames, plan->stages.frames.n_fft, 1, buffers);
     if (status != MELSPEC_OK) melspec_cuda_buffers_destroy(buffers);
     return status;
 }

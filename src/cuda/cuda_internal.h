@@ -66,9 +66,8 @@ typedef struct cuda_state {
     int64_t frame_stride;   /* floats between frames: n_fft rounded up to even (8-byte aligned) */
     int needs_clip_max;     /* the scaling uses each clip's maximum */
     int fft_into_output;    /* STFT frames-major: cuFFT writes the output directly */
-    melspec_k_power power;
-    melspec_k_scaling scaling; /* the fused (constant) scaling when !needs_clip_max */
-    melspec_k_db_reference db_reference;
+    melspec_k_power power;     /* the plan's stages (src/stages.h), as the kernels take them */
+    melspec_scale_stage scale;
 
     float *d_window; /* n_fft */
     melspec_k_mel mel; /* device arrays; n_rows 0 unless MEL */

@@ -2,15 +2,17 @@
  * then either one fused pass to the output or, when the scaling needs each clip's maximum, values
  * -> per-clip maxima -> scaled output. Nothing here allocates or synchronizes, so the same code
  * runs directly on a stream or under graph capture. */
+#include <string.h>
+
 #include "cuda_internal.h"
 
 void melspec_cuda_call_size(const melspec_plan *plan, int64_t n_signals, int64_t n_samples,
                             size_t *input_bytes, size_t *output_bytes)
 {
     const int64_t n_frames = melspec_cuda_frames(plan, n_samples);
-    const int64_t values = n_signals * n_frames * plan->n_bins;
+    const int64_t values = n_signals * n_frames * plan->stages.n_bins;
     *input_bytes = (size_t)(n_signals * n_samples) * sizeof(float);
-    *output_bytes = (size_t)values * melspec_output_value_bytes(&plan->config);
+    *output_bytes = (size_t)values * plan->stages.value_bytes;
 }
 
 /* R2C transforms of n_frames frames: one execution of the plan of 2^k frames for each binary
@@ -39,12 +41,13 @@ melspec_status melspec_cuda_enqueue(melspec_plan *plan, const cuda_buffers *buff
                                     cudaStream_t stream, const float *input, int64_t n_signals,
                                     int64_t n_samples, void *output)
 {
-    if (plan->kind == MELSPEC_PLAN_KIND_CQT)
+    if (plan->stages.kind == MELSPEC_PLAN_KIND_CQT)
         return melspec_cuda_cqt_enqueue(plan, buffers, stream, input, n_signals, n_samples,
                                         output);
     const cuda_state *s = plan->backend_state;
-    const melspec_config *c = &plan->config;
-    const int64_t n_frames = melspec_frame_count(c, n_samples);
+    const melspec_stages *stages = &plan->stages;
+    const melspec_frame_geometry *g = &stages->frames;
+    const int64_t n_frames = melspec_stages_frame_count(stages, n_samples);
     const int64_t total_frames = n_signals * n_frames;
     if (n_frames < 1 || n_signals > buffers->batch || n_samples > buffers->samples)
         return melspec_fail(plan, MELSPEC_ERROR_INTERNAL,
@@ -52,34 +55,35 @@ melspec_status melspec_cuda_enqueue(melspec_plan *plan, const cuda_buffers *buff
                             (long long)n_signals, (long long)n_samples, (long long)buffers->batch,
                             (long long)buffers->samples);
 
-    melspec_k_frame(input, n_signals, n_samples, n_frames, c->n_fft, s->frame_stride,
-                    c->hop_length, c->center ? c->n_fft / 2 : 0, c->pad_mode, s->d_window,
-                    buffers->d_frames, stream);
+    melspec_k_frame(input, n_signals, n_samples, n_frames, g->n_fft, s->frame_stride, g->hop,
+                    g->pad, g->pad_mode, s->d_window, buffers->d_frames, stream);
     LAUNCH_CHECK("melspec_k_frame");
 
     float *spectrum = s->fft_into_output ? (float *)output : buffers->d_spectrum;
     FORWARD_IF_ERROR(enqueue_fft(plan, buffers, stream, total_frames, spectrum));
 
-    const melspec_k_shape shape = {n_signals, n_frames, plan->n_bins, plan->n_freq};
-    if (c->transform == MELSPEC_TRANSFORM_STFT) {
+    const melspec_k_shape shape = {n_signals, n_frames, stages->n_bins, plan->n_freq};
+    if (stages->complex_values) {
         if (s->fft_into_output) return MELSPEC_OK;
         melspec_k_stft_bins_major(spectrum, shape, (float *)output, stream);
         LAUNCH_CHECK("melspec_k_stft_bins_major");
         return MELSPEC_OK;
     }
-    const melspec_k_mel *mel = c->transform == MELSPEC_TRANSFORM_MEL ? &s->mel : NULL;
+    const melspec_k_mel *mel = stages->mel ? &s->mel : NULL;
     if (!s->needs_clip_max) {
-        melspec_k_power_spectrum(spectrum, shape, s->power, mel, c->layout, s->scaling,
-                                 c->output_dtype, output, stream);
+        const melspec_k_scaling constant = {s->scale, NULL, NULL};
+        melspec_k_power_spectrum(spectrum, shape, s->power, mel, stages->layout, constant,
+                                 stages->dtype, output, stream);
         LAUNCH_CHECK("melspec_k_power_spectrum");
         return MELSPEC_OK;
     }
 
-    const melspec_k_scaling unscaled = {MELSPEC_K_SCALE_NONE, 0.0f, 0.0, 0.0, NULL, NULL, 0.0f};
-    melspec_k_power_spectrum(spectrum, shape, s->power, mel, c->layout, unscaled,
+    melspec_k_scaling unscaled;
+    memset(&unscaled, 0, sizeof unscaled); /* MELSPEC_SCALE_NONE */
+    melspec_k_power_spectrum(spectrum, shape, s->power, mel, stages->layout, unscaled,
                              MELSPEC_DTYPE_FLOAT32, buffers->d_values, stream);
     LAUNCH_CHECK("melspec_k_power_spectrum");
-    return melspec_cuda_scale_values(plan, buffers, stream, n_signals, n_frames * plan->n_bins,
+    return melspec_cuda_scale_values(plan, buffers, stream, n_signals, n_frames * stages->n_bins,
                                      output);
 }
 
@@ -88,9 +92,10 @@ melspec_status melspec_cuda_scale_values(melspec_plan *plan, const cuda_buffers 
                                          int64_t clip_values, void *output)
 {
     const cuda_state *s = plan->backend_state;
-    const int32_t dtype = plan->config.output_dtype;
+    const int32_t dtype = plan->stages.dtype;
+    melspec_k_scaling scaling = {s->scale, NULL, NULL};
     if (!s->needs_clip_max) {
-        melspec_k_scale_store(buffers->d_values, n_signals, clip_values, s->scaling, dtype,
+        melspec_k_scale_store(buffers->d_values, n_signals, clip_values, scaling, dtype,
                               output, stream);
         LAUNCH_CHECK("melspec_k_scale_store");
         return MELSPEC_OK;
@@ -101,12 +106,11 @@ melspec_status melspec_cuda_scale_values(melspec_plan *plan, const cuda_buffers 
     melspec_k_clip_max_partial(buffers->d_values, n_signals, clip_values, n_chunks,
                                buffers->d_partial, stream);
     LAUNCH_CHECK("melspec_k_clip_max_partial");
-    melspec_k_clip_reference(buffers->d_partial, n_signals, n_chunks, s->db_reference,
+    melspec_k_clip_reference(buffers->d_partial, n_signals, n_chunks, s->scale,
                              buffers->d_clip_offset, buffers->d_clip_floor, stream);
     LAUNCH_CHECK("melspec_k_clip_reference");
-    melspec_k_scaling scaling = s->scaling;
     scaling.clip_offset = buffers->d_clip_offset;
-    scaling.clip_floor = s->db_reference.clamp ? buffers->d_clip_floor : NULL;
+    scaling.clip_floor = s->scale.clamp ? buffers->d_clip_floor : NULL;
     melspec_k_scale_store(buffers->d_values, n_signals, clip_values, scaling, dtype, output,
                           stream);
     LAUNCH_CHECK("melspec_k_scale_store");
@@ -118,7 +122,8 @@ melspec_status melspec_cuda_enqueue_frames(melspec_plan *plan, const cuda_buffer
                                            int64_t n_frames, void *output)
 {
     const cuda_state *s = plan->backend_state;
-    const melspec_config *c = &plan->config;
+    const melspec_stages *stages = &plan->stages;
+    const int64_t n_fft = stages->frames.n_fft;
     if (n_frames < 1 || n_frames > buffers->total_frames || s->needs_clip_max)
         return melspec_fail(plan, MELSPEC_ERROR_INTERNAL,
                             "enqueue of %lld stream frames with buffers for %lld%s",
@@ -127,20 +132,21 @@ melspec_status melspec_cuda_enqueue_frames(melspec_plan *plan, const cuda_buffer
 
     /* Each raw frame is a signal of n_fft samples holding exactly one uncentred frame: the
      * framing kernel only windows it (the padding was applied when it was gathered). */
-    melspec_k_frame(raw_frames, n_frames, c->n_fft, 1, c->n_fft, s->frame_stride, c->hop_length,
-                    0, c->pad_mode, s->d_window, buffers->d_frames, stream);
+    melspec_k_frame(raw_frames, n_frames, n_fft, 1, n_fft, s->frame_stride, stages->frames.hop, 0,
+                    stages->frames.pad_mode, s->d_window, buffers->d_frames, stream);
     LAUNCH_CHECK("melspec_k_frame");
 
     /* Frame-major spectra are the complex STFT's frames as they are stored. */
-    const int stft = c->transform == MELSPEC_TRANSFORM_STFT;
+    const int stft = stages->complex_values;
     float *spectrum = stft ? (float *)output : buffers->d_spectrum;
     FORWARD_IF_ERROR(enqueue_fft(plan, buffers, stream, n_frames, spectrum));
     if (stft) return MELSPEC_OK;
 
-    const melspec_k_shape shape = {1, n_frames, plan->n_bins, plan->n_freq};
-    const melspec_k_mel *mel = c->transform == MELSPEC_TRANSFORM_MEL ? &s->mel : NULL;
+    const melspec_k_shape shape = {1, n_frames, stages->n_bins, plan->n_freq};
+    const melspec_k_mel *mel = stages->mel ? &s->mel : NULL;
+    const melspec_k_scaling constant = {s->scale, NULL, NULL};
     melspec_k_power_spectrum(spectrum, shape, s->power, mel, MELSPEC_LAYOUT_FRAMES_MAJOR,
-                             s->scaling, c->output_dtype, output, stream);
+                             constant, stages->dtype, output, stream);
     LAUNCH_CHECK("melspec_k_power_spectrum");
     return MELSPEC_OK;
 }

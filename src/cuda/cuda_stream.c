@@ -28,9 +28,8 @@ melspec_status melspec_cuda_stream_compute(melspec_plan *plan, int64_t n_frames)
     if (n_frames < 1 || n_frames > b->batch)
         return melspec_fail(plan, MELSPEC_ERROR_INTERNAL, "%lld stream frames for a batch of %lld",
                             (long long)n_frames, (long long)b->batch);
-    const size_t raw_bytes = (size_t)(n_frames * plan->config.n_fft) * sizeof(float);
-    const size_t value_bytes =
-        (size_t)(n_frames * plan->n_bins) * melspec_output_value_bytes(&plan->config);
+    const size_t raw_bytes = (size_t)(n_frames * plan->stages.frames.n_fft) * sizeof(float);
+    const size_t value_bytes = (size_t)(n_frames * plan->stages.n_bins) * plan->stages.value_bytes;
     /* On the plan's stream, after whatever the caller queued there for this plan. */
     CUDA_TRY(cudaMemcpyAsync(b->d_input, b->h_input, raw_bytes, cudaMemcpyHostToDevice,
                              s->stream));

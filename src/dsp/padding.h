@@ -5,13 +5,8 @@
 
 #include <stdint.h>
 
+#include "host_device.h"
 #include "melspec.h"
-
-#ifdef __CUDACC__
-#define MELSPEC_HOST_DEVICE __host__ __device__
-#else
-#define MELSPEC_HOST_DEVICE
-#endif
 
 /* Sample t of a signal of n samples extended by pad_mode (t may be < 0 or >= n), as numpy.pad:
  * zeros, the edge sample, or the mirror image without the edge, which numpy keeps reflecting when
