@@ -6,7 +6,7 @@ Cases (DESIGN.md "Benchmark cases"): realtime (1 s @ 16 kHz, n_fft 800, hop 200,
 n_fft 400, hop 160, 80 mels, reflect padding, power_to_db with top_db 80). On a machine with a
 CUDA device torchaudio on CUDA, a torch.compile'd torch.stft + mel recipe and melspec's CUDA
 backend are timed too. Prints a markdown table: medians, p99, melspec's speedup over each, and
-each result's distance to librosa's (normalized max error, as tests/compare.c).
+each result's distance to librosa's (normalized max error, as tests/support/compare.c).
 
 melspec is called through the Python package `melspec` when it is importable, else through
 ctypes on libmelspec.so directly (--library, $MELSPEC_LIBRARY, or build/libmelspec.so).

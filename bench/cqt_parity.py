@@ -2,7 +2,7 @@
 """Measures melspec.cqt's distance to librosa.cqt (and vqt's to librosa.vqt; default res_type
 soxr_hq, float32 input) over a grid of configurations and four kinds of signal, and prints the
 summary docs/cqt.md quotes.
-Not a test (tests/test_cqt.c and tests/python/test_cqt.py assert the thresholds); a report.
+Not a test (tests/golden/test_cqt.c and tests/python/test_cqt.py assert the thresholds); a report.
 
     MELSPEC_LIBRARY=build/libmelspec.so PYTHONPATH=python python3 bench/cqt_parity.py
 

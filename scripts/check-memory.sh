@@ -16,7 +16,12 @@ cmake -S . -B build-valgrind -DCMAKE_BUILD_TYPE=Debug -DMELSPEC_CUDA=OFF \
   -DMELSPEC_BUILD_BENCH=OFF >/dev/null
 cmake --build build-valgrind -j"$jobs"
 status=0
-for test in build-valgrind/tests/test_*; do
+# every cmocka executable ctest knows (tests/*, tests/cli), wherever the build puts it
+for test in $(ctest --test-dir build-valgrind --show-only=json-v1 -LE "python|gpu" |
+              python3 -c 'import json, sys
+for t in json.load(sys.stdin)["tests"]:
+    c = t.get("command") or []
+    if c and "/test_" in c[0]: print(c[0])'); do
   [ -x "$test" ] || continue
   # thousands of random plans take minutes under valgrind; ASan above runs that test whole
   [ "$(basename "$test")" = test_random_api ] && continue

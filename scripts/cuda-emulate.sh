@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the GPU tests (tests/test_cuda.c, tests/test_cuda_cqt.c, tests/test_cuda_stream.c) without
-# a GPU, on a CPU emulation of CUDA (tests/cuda_emulator/README.md): the real kernels/ compiled as
+# Runs the GPU tests (tests/gpu/test_cuda.c, tests/gpu/test_cuda_cqt.c, tests/gpu/test_cuda_stream.c)
+# without a GPU, on a CPU emulation of CUDA (tests/cuda_emulator/README.md): the real kernels/ compiled as
 # C++ threads, the real src/cuda/ host code, a host-side runtime/graph/cuFFT stand-in (FFTW for
 # cuFFT), all under AddressSanitizer and UndefinedBehaviorSanitizer. Needs g++ (C++20), the CUDA
 # toolkit's headers (not its libraries, no driver), FFTW (libfftw3-dev), KissFFT and cmocka. Not a
@@ -45,10 +45,10 @@ g++ -std=c++20 $sanitize -Wall -Wextra -I"$emu" -I"$cuda_include" -c "$emu/runti
 
 # the library (CPU and CUDA backends) and the test, as the CMake build compiles them
 cflags="-std=c11 $sanitize -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
-        -Iinclude -Isrc -Itests -isystem $cuda_include $kissfft_cflags
+        -Iinclude -Isrc -Itests/support -isystem $cuda_include $kissfft_cflags
         -DMELSPEC_FIXTURE_DIR=\"$PWD/tests/fixtures\""
 for c in src/*.c src/dsp/*.c src/cpu/cpu.c src/cpu/scale.c src/cpu/cqt.c src/cpu/fft_kissfft.c \
-         src/cuda/*.c tests/test_support.c; do
+         src/cuda/*.c tests/support/test_support.c; do
   extra=""
   [ "$c" = src/backend.c ] && extra=-DMELSPEC_HAVE_CUDA
   # shellcheck disable=SC2086
@@ -56,7 +56,7 @@ for c in src/*.c src/dsp/*.c src/cpu/cpu.c src/cpu/scale.c src/cpu/cqt.c src/cpu
 done
 for test in test_cuda test_cuda_cqt test_cuda_stream; do
   # shellcheck disable=SC2086
-  gcc $cflags -c "tests/$test.c" -o "$out/$test.o"
+  gcc $cflags -c "tests/gpu/$test.c" -o "$out/$test.o"
   # shellcheck disable=SC2086
   g++ $sanitize "$out"/obj/*.o "$out/$test.o" -o "$out/$test" $kissfft_libs $soxr_libs -lfftw3f \
     $cmocka_libs -lm -lpthread

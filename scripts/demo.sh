@@ -9,7 +9,7 @@ source scripts/env.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
 mkdir -p build/demo
-melspec=build/examples/melspec
+melspec=build/tools/cli/melspec
 "$melspec" --version
 "$melspec" --generate-example build/demo/example.wav
 "$melspec" build/demo/example.wav --stats -o build/demo/example.npy -o build/demo/example.png

@@ -73,14 +73,14 @@ fi
 nvcc_version=$(nvcc --version 2>/dev/null | grep -o 'release [0-9.]*' || echo "no nvcc")
 log "GPU: $gpu; nvcc: $nvcc_version; carried: $carried"
 
-# ---- build: retried without examples / benchmark when their dependencies are missing -------------
+# ---- build: retried without the command, examples, benchmark when their dependencies are missing
 configured=""
 built=0
 if want build; then
   t0=$SECONDS
   : >"$out/build.log"
-  for extra in "" "-DMELSPEC_BUILD_EXAMPLES=OFF" \
-               "-DMELSPEC_BUILD_EXAMPLES=OFF -DMELSPEC_BUILD_BENCH=OFF"; do
+  for extra in "" "-DMELSPEC_BUILD_TOOLS=OFF -DMELSPEC_BUILD_EXAMPLES=OFF" \
+               "-DMELSPEC_BUILD_TOOLS=OFF -DMELSPEC_BUILD_EXAMPLES=OFF -DMELSPEC_BUILD_BENCH=OFF"; do
     # shellcheck disable=SC2086
     if cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DMELSPEC_CUDA=ON $extra \
          >>"$out/build.log" 2>&1; then

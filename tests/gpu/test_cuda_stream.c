@@ -4,7 +4,7 @@
  * exists.
  *
  * Accuracy: normalized max error (max |gpu - cpu| / max |cpu| over a whole streamed clip) within
- * 1e-6 for linear outputs (times the power for power > 1, as tests/test_cuda.c), and within 1e-5
+ * 1e-6 for linear outputs (times the power for power > 1, as tests/gpu/test_cuda.c), and within 1e-5
  * for log and dB outputs compared in the linear domain (exp(v), 10^(v/10)), which adds the
  * float32 rounding of the stored logarithm. Each push writes into a buffer poisoned with NaN bytes
  * and followed by a guard region: the call must write exactly its frames and nothing after them.

@@ -141,28 +141,6 @@ void config_from_fixture(const fixture *f, melspec_config *c)
     c->mel_norm = (int32_t)fixture_param(f, "mel_norm");
 }
 
-double normalized_max_error_f(const float *actual, const double *expected, int64_t n)
-{
-    double max_error = 0.0, max_expected = 0.0;
-    for (int64_t i = 0; i < n; i++) {
-        const double e = fabs((double)actual[i] - expected[i]);
-        max_error = e > max_error || isnan(e) ? e : max_error;
-        max_expected = fmax(max_expected, fabs(expected[i]));
-    }
-    return max_error / max_expected;
-}
-
-double normalized_max_error_d(const double *actual, const double *expected, int64_t n)
-{
-    double max_error = 0.0, max_expected = 0.0;
-    for (int64_t i = 0; i < n; i++) {
-        const double e = fabs(actual[i] - expected[i]);
-        max_error = e > max_error || isnan(e) ? e : max_error;
-        max_expected = fmax(max_expected, fabs(expected[i]));
-    }
-    return max_error / max_expected;
-}
-
 uint64_t test_rand_next(uint64_t *state)
 {
     uint64_t x = *state ? *state : 0x9E3779B97F4A7C15ull;

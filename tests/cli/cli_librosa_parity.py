@@ -24,7 +24,7 @@ TOLERANCE = 1e-5
 
 
 def normalized_error(got, want):
-    """The same measure as tests/compare.c: max |got - want| / max |want|."""
+    """The same measure as tests/support/compare.c: max |got - want| / max |want|."""
     dtype = np.complex128 if np.iscomplexobj(got) or np.iscomplexobj(want) else np.float64
     got = np.asarray(got, dtype=dtype)
     want = np.asarray(want, dtype=dtype)

@@ -10,34 +10,16 @@
 #include <cmocka.h>
 
 #include "cpu/fft.h"
+#include "reference.h"
 #include "test_support.h"
 
 #define FFT_TOLERANCE 2e-6 /* normalized max error of a float32 FFT */
 
-static void direct_dft(const float *x, int64_t n, double *out /* 2 (1 + n/2) */)
+/* normalized max error of float32 results against the float64 direct DFT */
+static double error_against(const float *actual, const double *expected, int64_t n)
 {
-    /* exact angles from a table indexed by k t mod n */
-    const double two_pi = 6.283185307179586476925286766559;
-    double *cosine = malloc((size_t)n * sizeof *cosine), *sine = malloc((size_t)n * sizeof *sine);
-    assert_true(cosine && sine);
-    for (int64_t j = 0; j < n; j++) {
-        cosine[j] = cos(two_pi * (double)j / (double)n);
-        sine[j] = sin(two_pi * (double)j / (double)n);
-    }
-    for (int64_t k = 0; k <= n / 2; k++) {
-        double re = 0.0, im = 0.0;
-        int64_t j = 0; /* k t mod n */
-        for (int64_t t = 0; t < n; t++) {
-            re += (double)x[t] * cosine[j];
-            im -= (double)x[t] * sine[j];
-            j += k;
-            if (j >= n) j -= n;
-        }
-        out[2 * k] = re;
-        out[2 * k + 1] = im;
-    }
-    free(cosine);
-    free(sine);
+    const compare_result r = compare_floats_to_doubles(actual, expected, (size_t)n);
+    return r.n_mismatched_non_finite > 0 ? INFINITY : r.normalized_error;
 }
 
 static void test_rfft_matches_direct_dft(void **state)
@@ -52,10 +34,13 @@ static void test_rfft_matches_direct_dft(void **state)
         make_test_signal(x, n, 16000.0, (uint64_t)n);
         x[0] += 0.5f; /* a DC offset and an impulse */
         double *expected = malloc((size_t)(2 * (n / 2 + 1)) * sizeof *expected);
-        assert_non_null(expected);
-        direct_dft(x, n, expected);
+        double *x_double = malloc((size_t)n * sizeof *x_double);
+        assert_true(expected && x_double);
+        for (int64_t i = 0; i < n; i++) x_double[i] = x[i];
+        assert_int_equal(reference_rdft(x_double, n, expected), 0);
+        free(x_double);
         const float *actual = melspec_rfft_execute(fft);
-        const double error = normalized_max_error_f(actual, expected, 2 * (n / 2 + 1));
+        const double error = error_against(actual, expected, 2 * (n / 2 + 1));
         printf("  n = %5lld (%s): normalized max error %.3g\n", (long long)n,
                melspec_rfft_library(), error);
         if (!(error <= FFT_TOLERANCE)) fail_msg("n = %lld: error %.3g", (long long)n, error);
@@ -105,7 +90,7 @@ static void test_stft_matches_direct_float64_stft(void **state)
         assert_int_equal(melspec_plan_output_bytes(plan, 1, N, &n_bytes), MELSPEC_OK);
         float *actual = malloc(n_bytes);
         float *window = malloc((size_t)config.n_fft * sizeof *window);
-        float *frame = malloc((size_t)config.n_fft * sizeof *frame);
+        double *frame = malloc((size_t)config.n_fft * sizeof *frame);
         double *spectrum = malloc((size_t)(2 * n_bins) * sizeof *spectrum);
         double *expected = malloc((size_t)(2 * n_bins * n_frames) * sizeof *expected);
         assert_true(actual && window && frame && spectrum && expected);
@@ -120,15 +105,15 @@ static void test_stft_matches_direct_float64_stft(void **state)
                 else if (config.pad_mode == MELSPEC_PAD_CONSTANT) x = 0.0;
                 else if (config.pad_mode == MELSPEC_PAD_EDGE) x = signal[j < 0 ? 0 : N - 1];
                 else x = signal[j < 0 ? -j : 2 * (N - 1) - j]; /* single reflection suffices */
-                frame[i] = (float)(x * window[i]);
+                frame[i] = x * window[i];
             }
-            direct_dft(frame, config.n_fft, spectrum);
+            assert_int_equal(reference_rdft(frame, config.n_fft, spectrum), 0);
             for (int64_t k = 0; k < n_bins; k++) {
                 expected[2 * (k * n_frames + t)] = spectrum[2 * k];
                 expected[2 * (k * n_frames + t) + 1] = spectrum[2 * k + 1];
             }
         }
-        const double error = normalized_max_error_f(actual, expected, 2 * n_bins * n_frames);
+        const double error = error_against(actual, expected, 2 * n_bins * n_frames);
         printf("  STFT n_fft %lld hop %lld: normalized max error %.3g\n",
                (long long)config.n_fft, (long long)config.hop_length, error);
         assert_true(error <= FFT_TOLERANCE);

@@ -459,14 +459,6 @@ int main(int argc, char **argv)
         }
         goto done;
     }
-    if (options.transform_cqt && !cli_cqt_available()) {
-        fprintf(stderr,
-                "melspec: --transform cqt%s: the constant-Q transform is not available in this "
-                "build of melspec (the library has no CQT plan yet)\n",
-                options.preset == CLI_PRESET_CCMUSIC_CQT ? " (preset ccmusic-cqt)" : "");
-        exit_code = 2;
-        goto done;
-    }
     if (check_config(&options) != 0) {
         exit_code = 2;
         goto done;

@@ -1,5 +1,5 @@
 /* The configurations users know, as library configs: one definition for the command's --preset
- * and for the benchmark's cases (bench/bench.c compiles this file too). Each starts from
+ * and for the benchmark's cases (melspec_tools_common: the command and bench/ link it). Each starts from
  * melspec_config_init, so librosa's defaults hold for every field a preset does not name. */
 #ifndef MELSPEC_CLI_PRESETS_H
 #define MELSPEC_CLI_PRESETS_H
@@ -34,13 +34,10 @@ typedef struct cli_cqt_options {
 /* Options meaning "librosa.cqt's defaults". */
 void cli_cqt_options_init(cli_cqt_options *cqt);
 
-/* 1 when the library this was built against has constant-Q plans (melspec_cqt_plan_create). */
-int cli_cqt_available(void);
-
 /* A constant-Q plan (librosa.cqt) from the fields config shares with it (sample_rate, hop_length
  * (0 = 512), fmin (0 = C1), window, pad_mode, the scaling stage, layout, backend, device_ordinal,
  * max_batch, max_samples) and the CQT's own: complex64 output without scaling (librosa.cqt),
- * |C| with it. UNSUPPORTED, with a message, where the library has no CQT. */
+ * |C| with it. */
 melspec_status cli_cqt_plan_create(melspec_plan **plan, const melspec_config *config,
                                    const cli_cqt_options *cqt, char *message, size_t capacity);
 

@@ -43,7 +43,8 @@ static void check_close(const char *what, const fixture *f, const float *actual,
                         const fixture_array *expected, int64_t n_values, double tolerance)
 {
     assert_int_equal(n_values, expected->n_values);
-    const double error = normalized_max_error_f(actual, expected->values, n_values);
+    const compare_result r = compare_floats_to_doubles(actual, expected->values, (size_t)n_values);
+    const double error = compare_ok(&r, tolerance) ? r.normalized_error : INFINITY;
     printf("  %-28s %-22s normalized max error %.3g\n", f->path + strlen(MELSPEC_FIXTURE_DIR) + 1,
            what, error);
     if (!(error <= tolerance))

@@ -1,5 +1,5 @@
-/* Shared helpers of the C tests: fixtures written by fixtures/generate_fixtures.py, error
- * measures, and test signals. */
+/* Shared helpers of the C tests: fixtures written by fixtures/generate_fixtures.py, assertions,
+ * and test signals. */
 #ifndef MELSPEC_TEST_SUPPORT_H
 #define MELSPEC_TEST_SUPPORT_H
 
@@ -43,9 +43,8 @@ int fixture_list(const char *prefix, char names[][128], int max);
 /* Fills a config from a fixture's parameters (every field the generator records). */
 void config_from_fixture(const fixture *f, melspec_config *config);
 
-/* max |actual - expected| / max |expected|, in double. */
-double normalized_max_error_f(const float *actual, const double *expected, int64_t n);
-double normalized_max_error_d(const double *actual, const double *expected, int64_t n);
+/* Agreement of two arrays is compare.h's (the one definition, shared with melspec-bench). */
+#include "compare.h"
 
 /* |a - b| <= tolerance, with both values in the failure message (cmocka 1.1 has no double
  * comparison). */

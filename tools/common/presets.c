@@ -1,7 +1,5 @@
 #include "presets.h"
 
-#include <stdio.h>
-
 void cli_preset_librosa(melspec_config *c)
 {
     melspec_config_init(c);
@@ -59,12 +57,6 @@ void cli_preset_ccmusic_cqt(melspec_config *c, cli_cqt_options *cqt)
     cqt->n_bins = 84;
 }
 
-/* The constant-Q plan arrived in the library after this command; CMake defines MELSPEC_HAVE_CQT
- * when include/melspec.h declares it. This is the only place that depends on it. */
-#ifdef MELSPEC_HAVE_CQT
-
-int cli_cqt_available(void) { return 1; }
-
 melspec_status cli_cqt_plan_create(melspec_plan **plan, const melspec_config *c,
                                    const cli_cqt_options *cqt, char *message, size_t capacity)
 {
@@ -95,22 +87,3 @@ melspec_status cli_cqt_plan_create(melspec_plan **plan, const melspec_config *c,
     q.max_samples = c->max_samples;
     return melspec_cqt_plan_create(plan, &q, message, capacity);
 }
-
-#else
-
-int cli_cqt_available(void) { return 0; }
-
-melspec_status cli_cqt_plan_create(melspec_plan **plan, const melspec_config *c,
-                                   const cli_cqt_options *cqt, char *message, size_t capacity)
-{
-    (void)c;
-    (void)cqt;
-    *plan = NULL;
-    if (message != NULL && capacity > 0)
-        snprintf(message, capacity,
-                 "the constant-Q transform is not available in this build of melspec (the "
-                 "library has no CQT plan)");
-    return MELSPEC_ERROR_UNSUPPORTED;
-}
-
-#endif

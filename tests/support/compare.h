@@ -34,4 +34,34 @@ int compare_ok(const compare_result *result, double tolerance);
  * |want| 6.4e+01)". Writes at most capacity bytes, NUL-terminated; returns buffer. */
 char *compare_describe(const compare_result *result, char *buffer, size_t capacity);
 
+/*
+ * Decibel outputs (power_to_db, amplitude_to_db) are compared in dB, clip by clip, because the
+ * clamp to max - top_db lives there: a value clamped on one side and not on the other differs by
+ * tens of dB, which the linear domain shrinks to 1e-8 of the peak and hides.
+ *
+ * Element-wise, a float32 computation is accurate relative to the clip's peak in the linear
+ * domain S (the value the dB are of), so the dB error it can make grows as a value lies deeper
+ * below the maximum: element i may differ by
+ *     tolerance_db + factor / ln(10) * relative_tolerance * 10^((max_want - want[i]) / factor)
+ * (factor 10 for power_to_db, 20 for amplitude_to_db). The clamp is then checked exactly at both
+ * ends: the maxima agree to that tolerance, no value of got lies below its own max - top_db, and
+ * where want reaches its floor got reaches its own (top_db INFINITY: no clamp to check).
+ */
+typedef struct compare_db_result {
+    double max_abs_error_db; /* max |got - want| in dB over the finite pairs */
+    int64_t worst_index;     /* where the largest error relative to its allowance occurs */
+    double worst_ratio;      /* max over i of |got - want| / allowed(i); <= 1 is within */
+    int64_t worst_clip;      /* the clip of the clamp check that failed, -1 when none */
+    double got_max, want_max, got_min, want_min; /* of worst_clip, or of the last clip */
+    int64_t n_mismatched_non_finite;
+} compare_db_result;
+
+/* got and want hold n floats each, n_clips equal contiguous clips (the batch is the outermost
+ * dimension in both layouts). */
+compare_db_result compare_decibels(const float *got, const float *want, size_t n, size_t n_clips,
+                                   double factor, double top_db, double relative_tolerance,
+                                   double tolerance_db);
+int compare_decibels_ok(const compare_db_result *result);
+char *compare_decibels_describe(const compare_db_result *result, char *buffer, size_t capacity);
+
 #endif
