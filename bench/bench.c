@@ -23,22 +23,7 @@
 #include "presets.h"
 #include "reference.h"
 
-/* The streaming and device-pointer entry points are declared in the headers and implemented by
- * parts of the library that a given checkout may not have yet. Weak references resolve to NULL
- * when the library lacks them, so the benchmark still links and reports those cases as not
- * available instead of failing to build. */
-#if defined(__GNUC__) && defined(__ELF__)
-#pragma weak melspec_stream_create
-#pragma weak melspec_stream_destroy
-#pragma weak melspec_stream_push
-#pragma weak melspec_stream_flush
-#pragma weak melspec_stream_reset
-#pragma weak melspec_execute_device
-#pragma weak melspec_plan_set_stream
-#define LIBRARY_HAS(function) ((function) != NULL)
-#else
-#define LIBRARY_HAS(function) 1
-#endif
+
 
 #ifndef MELSPEC_BENCH_FFT
 #define MELSPEC_BENCH_FFT "unknown"
@@ -334,9 +319,9 @@ static int reference_output(melspec_plan *plan, const float *input, int64_t n_si
     int status = -1;
     if (window == NULL || c.transform == MELSPEC_TRANSFORM_STFT ||
         (c.transform == MELSPEC_TRANSFORM_MEL && filterbank == NULL) ||
-        melspec_plan_window(plan, window, (size_t)c.n_fft) != MELSPEC_OK ||
+        melspec_plan_window(plan, window, (size_t)c.n_fft * sizeof *window) != MELSPEC_OK ||
         (filterbank != NULL &&
-         melspec_plan_mel_filterbank(plan, filterbank, (size_t)(c.n_mels * n_freq)) !=
+         melspec_plan_mel_filterbank(plan, filterbank, (size_t)(c.n_mels * n_freq) * sizeof *filterbank) !=
              MELSPEC_OK))
         goto done;
     const reference_params p = {
@@ -439,17 +424,12 @@ static void run_offline(const bench_settings *s, const bench_case *bc, bench_mod
     char why[512];
     r->audio_seconds_per_call = (double)input_floats / bc->sample_rate;
 
-    if (mode == MODE_CUDA_DEVICE && !LIBRARY_HAS(melspec_execute_device)) {
-        snprintf(r->note, sizeof r->note, "library has no melspec_execute_device yet");
-        return;
-    }
     const melspec_backend backend = mode == MODE_CPU ? MELSPEC_BACKEND_CPU : MELSPEC_BACKEND_CUDA;
     if (make_plan(bc, backend, n_signals, n_samples, &c.plan, why, sizeof why) != MELSPEC_OK) {
         snprintf(r->note, sizeof r->note, "plan: %.180s", why);
         return;
     }
-    if (mode == MODE_CUDA_DEVICE && LIBRARY_HAS(melspec_plan_set_stream) &&
-        melspec_plan_set_stream(c.plan, bench_gpu_stream(gpu)) != MELSPEC_OK) {
+    if (mode == MODE_CUDA_DEVICE && melspec_plan_set_cuda_stream(c.plan, bench_gpu_stream(gpu)) != MELSPEC_OK) {
         snprintf(r->note, sizeof r->note, "set_stream: %s", melspec_plan_last_error(c.plan));
         goto done;
     }
@@ -511,7 +491,8 @@ typedef struct stream_context {
     float *signal;
     int64_t n_samples, hop, position;
     float *frames;
-    int64_t frame_capacity;
+    int64_t frame_capacity; /* frames */
+    size_t frame_bytes;     /* bytes of one frame */
 } stream_context;
 
 static int stream_call(void *context, int64_t iteration, double *seconds)
@@ -521,7 +502,7 @@ static int stream_call(void *context, int64_t iteration, double *seconds)
     int64_t n_frames = 0;
     if (c->position + c->hop > c->n_samples) {
         /* End of the signal: finish it and start again, outside the timed part. */
-        if (melspec_stream_flush(c->stream, c->frames, c->frame_capacity, &n_frames) !=
+        if (melspec_stream_flush(c->stream, c->frames, (size_t)c->frame_capacity * c->frame_bytes, &n_frames) !=
                 MELSPEC_OK ||
             melspec_stream_reset(c->stream) != MELSPEC_OK)
             return -1;
@@ -529,7 +510,7 @@ static int stream_call(void *context, int64_t iteration, double *seconds)
     }
     const double start = now_seconds();
     const melspec_status status = melspec_stream_push(c->stream, c->signal + c->position, c->hop,
-                                                      c->frames, c->frame_capacity, &n_frames);
+                                                      c->frames, (size_t)c->frame_capacity * c->frame_bytes, &n_frames);
     *seconds = now_seconds() - start;
     c->position += c->hop;
     return status == MELSPEC_OK ? 0 : -1;
@@ -560,13 +541,12 @@ static void verify_stream(const bench_case *bc, stream_context *c, bench_mode mo
     for (int64_t at = 0; at < c->n_samples; at += c->hop) {
         const int64_t length = c->n_samples - at < c->hop ? c->n_samples - at : c->hop;
         if (emitted + c->frame_capacity > n_frames + c->frame_capacity ||
-            melspec_stream_push(c->stream, c->signal + at, length, got + emitted * n_bins,
-                                c->frame_capacity, &n) != MELSPEC_OK)
+            melspec_stream_push(c->stream, c->signal + at, length, got + emitted * n_bins, (size_t)c->frame_capacity * c->frame_bytes, &n) != MELSPEC_OK)
             goto done;
         emitted += n;
     }
     for (;;) {
-        if (melspec_stream_flush(c->stream, got + emitted * n_bins, c->frame_capacity, &n) !=
+        if (melspec_stream_flush(c->stream, got + emitted * n_bins, (size_t)c->frame_capacity * c->frame_bytes, &n) !=
             MELSPEC_OK)
             goto done;
         emitted += n;
@@ -590,10 +570,6 @@ done:
 static void run_stream(const bench_settings *s, const bench_case *bc, bench_mode mode,
                        bench_result *r)
 {
-    if (!LIBRARY_HAS(melspec_stream_create)) {
-        snprintf(r->note, sizeof r->note, "library has no streaming implementation yet");
-        return;
-    }
     if (mode == MODE_CUDA_DEVICE) {
         snprintf(r->note, sizeof r->note, "streams take host samples");
         return;
@@ -611,7 +587,7 @@ static void run_stream(const bench_settings *s, const bench_case *bc, bench_mode
     melspec_plan_config(c.plan, &config);
     c.hop = config.hop_length;
     r->audio_seconds_per_call = (double)c.hop / bc->sample_rate;
-    const melspec_status status = melspec_stream_create(c.plan, &c.stream);
+    const melspec_status status = melspec_stream_create(&c.stream, c.plan);
     if (status != MELSPEC_OK) {
         snprintf(r->note, sizeof r->note, "stream: %s", melspec_plan_last_error(c.plan));
         melspec_plan_destroy(c.plan);
@@ -620,6 +596,7 @@ static void run_stream(const bench_settings *s, const bench_case *bc, bench_mode
     int64_t n_bins, n_frames;
     melspec_plan_output_shape(c.plan, c.n_samples, &n_bins, &n_frames);
     c.frame_capacity = 8 + c.hop / config.hop_length + config.n_fft / config.hop_length;
+    melspec_stream_frame_bytes(c.stream, &c.frame_bytes);
     c.signal = malloc((size_t)c.n_samples * sizeof *c.signal);
     c.frames = malloc((size_t)(c.frame_capacity * n_bins) * sizeof *c.frames);
     if (c.signal == NULL || c.frames == NULL) {

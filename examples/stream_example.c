@@ -104,7 +104,7 @@ int main(int argc, char **argv)
         melspec_plan_output_bytes(plan, 1, n_samples, &offline_bytes) != MELSPEC_OK ||
         (offline = malloc(offline_bytes)) == NULL ||
         melspec_execute(plan, signal, 1, n_samples, offline, offline_bytes) != MELSPEC_OK ||
-        melspec_stream_create(plan, &stream) != MELSPEC_OK) {
+        melspec_stream_create(&stream, plan) != MELSPEC_OK) {
         fprintf(stderr, "stream_example: %s\n", melspec_plan_last_error(plan));
         goto done;
     }
@@ -124,9 +124,10 @@ int main(int argc, char **argv)
         int64_t chunk = flush ? 0 : 1 + rand() % (2 * config.n_fft);
         if (chunk > n_samples - offset) chunk = n_samples - offset;
         int64_t got = 0;
+        const size_t frames_bytes = (size_t)(capacity * n_bins) * sizeof *frames;
         melspec_status status =
-            flush ? melspec_stream_flush(stream, frames, capacity, &got)
-                  : melspec_stream_push(stream, signal + offset, chunk, frames, capacity, &got);
+            flush ? melspec_stream_flush(stream, frames, frames_bytes, &got)
+                  : melspec_stream_push(stream, signal + offset, chunk, frames, frames_bytes, &got);
         if (status == MELSPEC_ERROR_BUFFER_TOO_SMALL) {
             capacity = got;
             free(frames);

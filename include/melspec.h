@@ -354,6 +354,10 @@ MELSPEC_API melspec_status melspec_stream_push(melspec_stream *stream, const flo
 MELSPEC_API melspec_status melspec_stream_flush(melspec_stream *stream, void *frames,
                                                 size_t frames_bytes, int64_t *n_frames);
 
+/* Bytes of one frame the stream writes (what melspec_plan_frame_bytes says of its plan). */
+MELSPEC_API melspec_status melspec_stream_frame_bytes(const melspec_stream *stream,
+                                                      size_t *n_bytes);
+
 /* Forgets all input, ready for a new signal (also after flush). */
 MELSPEC_API melspec_status melspec_stream_reset(melspec_stream *stream);
 

@@ -319,6 +319,13 @@ melspec_status melspec_stream_reset(melspec_stream *stream)
     return melspec_plan_leave(stream->plan, MELSPEC_OK);
 }
 
+melspec_status melspec_stream_frame_bytes(const melspec_stream *stream, size_t *n_bytes)
+{
+    if (stream == NULL || n_bytes == NULL) return MELSPEC_ERROR_NULL_POINTER;
+    *n_bytes = (size_t)stream->frame_bytes;
+    return MELSPEC_OK;
+}
+
 melspec_status melspec_stream_latency(const melspec_stream *stream, int64_t *n_samples)
 {
     if (stream == NULL || n_samples == NULL) return MELSPEC_ERROR_NULL_POINTER;

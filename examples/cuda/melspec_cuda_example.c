@@ -72,7 +72,7 @@ int main(void)
     /* 2. The caller's stream: melspec runs its work there, in order with everything else. */
     cudaStream_t stream;
     CUDA_OK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-    MELSPEC_OK(plan, melspec_plan_set_stream(plan, stream));
+    MELSPEC_OK(plan, melspec_plan_set_cuda_stream(plan, stream));
 
     /* 3. Device buffers for the input (clip after clip) and the output. */
     int64_t n_mels, n_frames;

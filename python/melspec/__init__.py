@@ -23,7 +23,7 @@ from ._functions import melspectrogram, stft
 from ._library import lib as _lib
 from ._plan import STFT, MelSpectrogram, Spectrogram
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 library_version = _lib.version_string().decode()
 library_path = _lib.path
 

@@ -399,11 +399,11 @@ static void test_plan_queries(void **state)
     assert_int_equal(melspec_plan_backend(plan), MELSPEC_BACKEND_CPU);
 
     double frequencies[84];
-    assert_int_equal(melspec_cqt_plan_frequencies(plan, frequencies, 84), MELSPEC_OK);
+    assert_int_equal(melspec_cqt_plan_frequencies(plan, frequencies, 84 * sizeof(double)), MELSPEC_OK);
     assert_close(frequencies[0], 32.70319566257483, 1e-12);
     assert_close(frequencies[45], 440.0, 1e-9);         /* A4 */
     assert_close(frequencies[83], 3951.066410048992, 1e-9); /* B7 */
-    assert_int_equal(melspec_cqt_plan_frequencies(plan, frequencies, 83),
+    assert_int_equal(melspec_cqt_plan_frequencies(plan, frequencies, 84 * sizeof(double) - 1),
                      MELSPEC_ERROR_BUFFER_TOO_SMALL);
 
     melspec_config mel;
@@ -475,7 +475,7 @@ static void bad_ref(melspec_cqt_config *c)
     c->ref = -1.0;
 }
 static void bad_layout(melspec_cqt_config *c) { c->layout = 5; }
-static void bad_reserved(melspec_cqt_config *c) { c->reserved0 = 1; }
+static void bad_fixed_memory(melspec_cqt_config *c) { c->fixed_memory = -1; }
 static void bad_gamma(melspec_cqt_config *c) { c->gamma = -1.0; }
 static void bad_gamma_mode(melspec_cqt_config *c) { c->gamma_mode = 2; }
 
@@ -502,7 +502,7 @@ static void test_config_errors(void **state)
         {bad_scaling, MELSPEC_ERROR_INVALID_ARGUMENT, "MAGNITUDE"},
         {bad_ref, MELSPEC_ERROR_INVALID_ARGUMENT, "ref"},
         {bad_layout, MELSPEC_ERROR_INVALID_ARGUMENT, "layout"},
-        {bad_reserved, MELSPEC_ERROR_INVALID_ARGUMENT, "reserved0"},
+        {bad_fixed_memory, MELSPEC_ERROR_INVALID_ARGUMENT, "fixed_memory"},
         {bad_gamma, MELSPEC_ERROR_INVALID_ARGUMENT, "gamma"},
         {bad_gamma_mode, MELSPEC_ERROR_INVALID_ARGUMENT, "gamma_mode"},
     };

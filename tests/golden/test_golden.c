@@ -147,7 +147,7 @@ static void test_filterbanks_match_librosa(void **state)
         const fixture_array *expected = fixture_get(f, "filterbank");
         float *actual = malloc((size_t)expected->n_values * sizeof *actual);
         assert_non_null(actual);
-        assert_int_equal(melspec_plan_mel_filterbank(plan, actual, (size_t)expected->n_values),
+        assert_int_equal(melspec_plan_mel_filterbank(plan, actual, (size_t)expected->n_values * sizeof *actual),
                          MELSPEC_OK);
         check_close("filterbank", f, actual, expected, expected->n_values, FILTERBANK_TOLERANCE);
         free(actual);

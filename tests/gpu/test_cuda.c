@@ -387,11 +387,10 @@ static void check_scaling_stage(const melspec_config *c, const float *d_input, i
     PLAN_OK(unscaled, melspec_execute_device(unscaled, d_input, n_signals, n_samples, d_out, bytes));
     float *values = fetch_device(d_out, bytes, "unscaled device output");
     melspec_plan *scaled = make_plan(c);
-    melspec_config resolved;
-    PLAN_OK(scaled, melspec_plan_config(scaled, &resolved));
     const size_t n = bytes / sizeof(float);
     const int64_t clip = (int64_t)n / n_signals;
-    for (int64_t s = 0; s < n_signals; s++) melspec_cpu_scale_clip(&resolved, values + s * clip, clip);
+    for (int64_t s = 0; s < n_signals; s++)
+        melspec_cpu_scale_clip(&scaled->stages, values + s * clip, clip);
     expect_close("scaling stage vs CPU's", label, normalized_error(gpu_scaled, values, n), 1e-6);
     free(values);
     cudaFree(d_out);
@@ -792,7 +791,7 @@ static void test_callers_stream_with_work_queued(void **state)
     const size_t bytes = output_bytes(plan, n_signals, n_samples);
     cudaStream_t stream;
     CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-    PLAN_OK(plan, melspec_plan_set_stream(plan, stream));
+    PLAN_OK(plan, melspec_plan_set_cuda_stream(plan, stream));
     float *d_input = NULL, *h_input = NULL, *h_output = NULL;
     CUDA_CHECK(cudaMalloc((void **)&d_input, n_input * sizeof *d_input));
     CUDA_CHECK(cudaMallocHost((void **)&h_input, n_input * sizeof *h_input));
@@ -824,7 +823,7 @@ static void test_callers_stream_with_work_queued(void **state)
     float *input = malloc(n_input * sizeof *input);
     assert_non_null(input);
     call_and_check(plan, &c, 0, n_signals, n_samples, input, d_input, d_output, "caller's stream");
-    PLAN_OK(plan, melspec_plan_set_stream(plan, NULL));
+    PLAN_OK(plan, melspec_plan_set_cuda_stream(plan, NULL));
     call_and_check(plan, &c, 1, n_signals, n_samples, input, d_input, d_output, "legacy stream");
     free(input);
 
@@ -848,7 +847,7 @@ static void test_inside_a_callers_graph(void **state)
     const size_t bytes = output_bytes(plan, n_signals, n_samples);
     cudaStream_t stream;
     CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-    PLAN_OK(plan, melspec_plan_set_stream(plan, stream));
+    PLAN_OK(plan, melspec_plan_set_cuda_stream(plan, stream));
     float *d_input = NULL;
     CUDA_CHECK(cudaMalloc((void **)&d_input, n_input * sizeof *d_input));
     void *d_output = guarded_device(bytes);
@@ -987,7 +986,7 @@ static void test_device_api_arguments(void **state)
         CUDA_CHECK(cudaSetDevice(1));
         CUDA_CHECK(cudaStreamCreate(&other));
         CUDA_CHECK(cudaSetDevice(0));
-        assert_int_equal(melspec_plan_set_stream(plan, other), MELSPEC_ERROR_INVALID_ARGUMENT);
+        assert_int_equal(melspec_plan_set_cuda_stream(plan, other), MELSPEC_ERROR_INVALID_ARGUMENT);
         CUDA_CHECK(cudaStreamDestroy(other));
     }
     free(host_input);

@@ -1,6 +1,6 @@
 /*
  * Streams on the CUDA backend against streams on the CPU backend (the reference), chunk by chunk,
- * and many streams in one melspec_streams_push call; exits 77 (skipped) where no CUDA device
+ * and many streams in one melspec_stream_push_many call; exits 77 (skipped) where no CUDA device
  * exists.
  *
  * Accuracy: normalized max error (max |gpu - cpu| / max |cpu| over a whole streamed clip) within
@@ -104,9 +104,9 @@ static int64_t call_stream(melspec_plan *plan, melspec_stream *stream, const flo
     memset(scratch, POISON, size);
     int64_t got = -1;
     if (flush)
-        PLAN_OK(plan, melspec_stream_flush(stream, scratch, room, &got));
+        PLAN_OK(plan, melspec_stream_flush(stream, scratch, stream_frames_bytes(stream, room), &got));
     else
-        PLAN_OK(plan, melspec_stream_push(stream, x, n, scratch, room, &got));
+        PLAN_OK(plan, melspec_stream_push(stream, x, n, scratch, stream_frames_bytes(stream, room), &got));
     check_guard(scratch, (size_t)(got * frame_bytes), size);
     return got;
 }
@@ -145,8 +145,8 @@ static void check_case(const stream_case *p, uint64_t seed)
     melspec_plan *cpu = make_plan(p, MELSPEC_BACKEND_CPU, MELSPEC_DTYPE_FLOAT32);
     melspec_plan *gpu = make_plan(p, MELSPEC_BACKEND_CUDA, MELSPEC_DTYPE_FLOAT32);
     melspec_stream *cpu_stream = NULL, *gpu_stream = NULL;
-    PLAN_OK(cpu, melspec_stream_create(cpu, &cpu_stream));
-    PLAN_OK(gpu, melspec_stream_create(gpu, &gpu_stream));
+    PLAN_OK(cpu, melspec_stream_create(&cpu_stream, cpu));
+    PLAN_OK(gpu, melspec_stream_create(&gpu_stream, gpu));
 
     const int64_t n = 3000 + (int64_t)(seed % 517);
     float *x = malloc((size_t)n * sizeof *x);
@@ -249,12 +249,13 @@ static void test_many_streams_in_one_call(void **state)
     assert_non_null(cpu_out);
     melspec_stream *streams[N_STREAMS];
     const float *chunks[N_STREAMS];
-    int64_t lengths[N_STREAMS], capacities[N_STREAMS], counts[N_STREAMS];
+    int64_t lengths[N_STREAMS], counts[N_STREAMS];
+    size_t capacities[N_STREAMS];
     int64_t offsets[N_STREAMS], emitted[N_STREAMS];
     void *outs[N_STREAMS];
     for (int i = 0; i < N_STREAMS; i++) {
         make_test_signal(signals + (size_t)i * N, N, 16000.0, 100 + (uint64_t)i);
-        PLAN_OK(gpu, melspec_stream_create(gpu, &streams[i]));
+        PLAN_OK(gpu, melspec_stream_create(&streams[i], gpu));
         offsets[i] = emitted[i] = 0;
     }
     uint64_t rng = 7;
@@ -265,20 +266,20 @@ static void test_many_streams_in_one_call(void **state)
             lengths[i] = size;
             chunks[i] = signals + (size_t)i * N + offsets[i];
             outs[i] = gpu_out + ((size_t)i * (size_t)total + (size_t)emitted[i]) * (size_t)bins;
-            capacities[i] = total - emitted[i];
+            capacities[i] = stream_frames_bytes(streams[i], total - emitted[i]);
         }
         if (round == 3) {
             /* One stream short of room: nobody consumes anything. */
-            const int64_t saved = capacities[17];
+            const size_t saved = capacities[17];
             capacities[17] = 0;
             lengths[17] = N - offsets[17];
-            const melspec_status status = melspec_streams_push(streams, N_STREAMS, chunks, lengths,
+            const melspec_status status = melspec_stream_push_many(streams, N_STREAMS, chunks, lengths,
                                                                outs, capacities, counts);
             assert_int_equal(status, MELSPEC_ERROR_BUFFER_TOO_SMALL);
             assert_true(counts[17] > 0);
             capacities[17] = saved;
         }
-        PLAN_OK(gpu, melspec_streams_push(streams, N_STREAMS, chunks, lengths, outs, capacities,
+        PLAN_OK(gpu, melspec_stream_push_many(streams, N_STREAMS, chunks, lengths, outs, capacities,
                                           counts));
         for (int i = 0; i < N_STREAMS; i++) {
             offsets[i] += lengths[i];
@@ -289,16 +290,16 @@ static void test_many_streams_in_one_call(void **state)
     for (int i = 0; i < N_STREAMS; i++) {
         int64_t got = 0;
         float *out = gpu_out + ((size_t)i * (size_t)total + (size_t)emitted[i]) * (size_t)bins;
-        PLAN_OK(gpu, melspec_stream_flush(streams[i], out, total - emitted[i], &got));
+        PLAN_OK(gpu, melspec_stream_flush(streams[i], out, stream_frames_bytes(streams[i], total - emitted[i]), &got));
         emitted[i] += got;
         assert_int_equal(emitted[i], total);
 
         melspec_stream *reference = NULL;
-        PLAN_OK(cpu, melspec_stream_create(cpu, &reference));
+        PLAN_OK(cpu, melspec_stream_create(&reference, cpu));
         int64_t a = 0, b = 0;
-        PLAN_OK(cpu, melspec_stream_push(reference, signals + (size_t)i * N, N, cpu_out, total,
+        PLAN_OK(cpu, melspec_stream_push(reference, signals + (size_t)i * N, N, cpu_out, stream_frames_bytes(reference, total),
                                          &a));
-        PLAN_OK(cpu, melspec_stream_flush(reference, cpu_out + a * bins, total - a, &b));
+        PLAN_OK(cpu, melspec_stream_flush(reference, cpu_out + a * bins, stream_frames_bytes(reference, total - a), &b));
         assert_int_equal(a + b, total);
         melspec_stream_destroy(reference);
         const double error =
@@ -324,8 +325,8 @@ static void test_float16_stream(void **state)
     melspec_plan *wide = make_plan(&p, MELSPEC_BACKEND_CUDA, MELSPEC_DTYPE_FLOAT32);
     melspec_plan *half = make_plan(&p, MELSPEC_BACKEND_CUDA, MELSPEC_DTYPE_FLOAT16);
     melspec_stream *a = NULL, *b = NULL;
-    PLAN_OK(wide, melspec_stream_create(wide, &a));
-    PLAN_OK(half, melspec_stream_create(half, &b));
+    PLAN_OK(wide, melspec_stream_create(&a, wide));
+    PLAN_OK(half, melspec_stream_create(&b, half));
     enum { N = 4000 };
     static float x[N];
     make_test_signal(x, N, 16000.0, 3);
@@ -333,11 +334,11 @@ static void test_float16_stream(void **state)
     static float w[(1 + N / 128) * 40];
     static uint16_t h[(1 + N / 128) * 40];
     int64_t n1 = 0, n2 = 0, t1 = 0, t2 = 0;
-    PLAN_OK(wide, melspec_stream_push(a, x, N, w, total, &n1));
-    PLAN_OK(half, melspec_stream_push(b, x, N, h, total, &n2));
+    PLAN_OK(wide, melspec_stream_push(a, x, N, w, stream_frames_bytes(a, total), &n1));
+    PLAN_OK(half, melspec_stream_push(b, x, N, h, stream_frames_bytes(b, total), &n2));
     assert_int_equal(n1, n2);
-    PLAN_OK(wide, melspec_stream_flush(a, w + n1 * bins, total - n1, &t1));
-    PLAN_OK(half, melspec_stream_flush(b, h + n2 * bins, total - n2, &t2));
+    PLAN_OK(wide, melspec_stream_flush(a, w + n1 * bins, stream_frames_bytes(a, total - n1), &t1));
+    PLAN_OK(half, melspec_stream_flush(b, h + n2 * bins, stream_frames_bytes(b, total - n2), &t2));
     assert_int_equal(t1, t2);
     for (int64_t i = 0; i < n1 * bins; i++) {
         /* decode float16 (normal numbers and zero suffice for log mel values) */
@@ -367,7 +368,7 @@ static void test_refused_scaling_on_gpu(void **state)
     melspec_plan *plan = NULL;
     assert_int_equal(melspec_plan_create(&plan, &c, NULL, 0), MELSPEC_OK);
     melspec_stream *stream = NULL;
-    assert_int_equal(melspec_stream_create(plan, &stream), MELSPEC_ERROR_UNSUPPORTED);
+    assert_int_equal(melspec_stream_create(&stream, plan), MELSPEC_ERROR_UNSUPPORTED);
     assert_null(stream);
     melspec_plan_destroy(plan);
 }

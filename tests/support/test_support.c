@@ -173,3 +173,10 @@ void assert_close_at(double a, double b, double tolerance, const char *file, int
     if (!(fabs(a - b) <= tolerance))
         fail_msg("%s:%d: %.17g and %.17g differ by more than %g", file, line, a, b, tolerance);
 }
+
+size_t stream_frames_bytes(const melspec_stream *stream, int64_t n_frames)
+{
+    size_t frame_bytes = 0;
+    if (melspec_stream_frame_bytes(stream, &frame_bytes) != MELSPEC_OK || n_frames < 0) return 0;
+    return frame_bytes * (size_t)n_frames;
+}

@@ -69,6 +69,9 @@ void assert_close_at(double a, double b, double tolerance, const char *file, int
                      cudaGetErrorString(cuda_error_));                                   \
     } while (0)
 
+/* Bytes of n_frames frames of stream (stream buffers are sized in bytes). */
+size_t stream_frames_bytes(const melspec_stream *stream, int64_t n_frames);
+
 /* Deterministic pseudo-random numbers (xorshift), so failures reproduce. */
 uint64_t test_rand_next(uint64_t *state);
 double test_rand_uniform(uint64_t *state); /* in [-1, 1) */

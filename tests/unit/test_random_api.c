@@ -78,7 +78,7 @@ static void check_stream_matches(melspec_plan *plan, const float *input, int64_t
                                  uint64_t *rng)
 {
     melspec_stream *stream = NULL;
-    if (melspec_stream_create(plan, &stream) != MELSPEC_OK) {
+    if (melspec_stream_create(&stream, plan) != MELSPEC_OK) {
         assert_null(stream);
         assert_true(melspec_plan_last_error(plan)[0] != '\0');
         return;
@@ -99,9 +99,9 @@ static void check_stream_matches(melspec_plan *plan, const float *input, int64_t
         int64_t got = 0;
         const int64_t room = n_frames - total;
         const melspec_status status =
-            final ? melspec_stream_flush(stream, streamed + (size_t)total * frame_bytes, room, &got)
+            final ? melspec_stream_flush(stream, streamed + (size_t)total * frame_bytes, stream_frames_bytes(stream, room), &got)
                   : melspec_stream_push(stream, input + done, count,
-                                        streamed + (size_t)total * frame_bytes, room, &got);
+                                        streamed + (size_t)total * frame_bytes, stream_frames_bytes(stream, room), &got);
         if (status != MELSPEC_OK)
             fail_msg("stream: %s: %s", melspec_status_name(status), melspec_plan_last_error(plan));
         total += got;

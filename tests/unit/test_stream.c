@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "melspec.h"
+#include "test_support.h"
 
 /* ---- deterministic signals ------------------------------------------------------------------- */
 
@@ -145,8 +146,8 @@ static void push_and_collect(melspec_stream *stream, const case_params *p, int64
     for (int attempt = 0;; attempt++) {
         int64_t got = -1;
         const melspec_status status =
-            flush ? melspec_stream_flush(stream, capacity ? chunk_buffer : NULL, capacity, &got)
-                  : melspec_stream_push(stream, x, n, capacity ? chunk_buffer : NULL, capacity,
+            flush ? melspec_stream_flush(stream, capacity ? chunk_buffer : NULL, stream_frames_bytes(stream, capacity), &got)
+                  : melspec_stream_push(stream, x, n, capacity ? chunk_buffer : NULL, stream_frames_bytes(stream, capacity),
                                         &got);
         if (status == MELSPEC_ERROR_BUFFER_TOO_SMALL) {
             assert_int_equal(attempt, 0);
@@ -196,7 +197,7 @@ static void check_streaming(const case_params *p, enum signal_kind kind, int64_t
     assert_non_null(chunk_buffer);
 
     melspec_stream *stream = NULL;
-    assert_int_equal(melspec_stream_create(plan, &stream), MELSPEC_OK);
+    assert_int_equal(melspec_stream_create(&stream, plan), MELSPEC_OK);
     int64_t emitted = 0, offset = 0;
     for (int64_t index = 0; offset < n_samples; index++) {
         int64_t size = next_chunk(how, index, p);
@@ -217,10 +218,10 @@ static void check_streaming(const case_params *p, enum signal_kind kind, int64_t
 
     /* A second flush writes nothing; a push after flush is refused. */
     int64_t got = -1;
-    assert_int_equal(melspec_stream_flush(stream, chunk_buffer, chunk_frames, &got), MELSPEC_OK);
+    assert_int_equal(melspec_stream_flush(stream, chunk_buffer, stream_frames_bytes(stream, chunk_frames), &got), MELSPEC_OK);
     assert_int_equal(got, 0);
     assert_int_equal(melspec_stream_push(stream, x, n_samples > 0 ? 1 : 0, chunk_buffer,
-                                         chunk_frames, &got),
+                                         stream_frames_bytes(stream, chunk_frames), &got),
                      MELSPEC_ERROR_INVALID_ARGUMENT);
     assert_true(strlen(melspec_plan_last_error(plan)) > 0);
 
@@ -349,7 +350,7 @@ static void test_latency_is_when_frames_come(void **state)
         const case_params *p = &cases[c];
         melspec_plan *plan = make_plan(p);
         melspec_stream *stream = NULL;
-        assert_int_equal(melspec_stream_create(plan, &stream), MELSPEC_OK);
+        assert_int_equal(melspec_stream_create(&stream, plan), MELSPEC_OK);
         int64_t latency = -1;
         assert_int_equal(melspec_stream_latency(stream, &latency), MELSPEC_OK);
         assert_int_equal(latency, p->center ? p->n_fft - p->n_fft / 2 : p->n_fft);
@@ -358,7 +359,7 @@ static void test_latency_is_when_frames_come(void **state)
         int64_t emitted = 0;
         for (int64_t i = 0; i < 200; i++) {
             int64_t got = 0;
-            assert_int_equal(melspec_stream_push(stream, x + i, 1, frames, 8, &got), MELSPEC_OK);
+            assert_int_equal(melspec_stream_push(stream, x + i, 1, frames, stream_frames_bytes(stream, 8), &got), MELSPEC_OK);
             int64_t expected = (i + 1 - latency) < 0 ? 0 : 1 + (i + 1 - latency) / p->hop;
             if (p->pad_mode == MELSPEC_PAD_REFLECT && i + 1 < p->n_fft / 2 + 1) expected = 0;
             assert_int_equal(emitted + got, expected);
@@ -374,27 +375,27 @@ static void test_buffer_too_small_consumes_nothing(void **state)
     (void)state;
     melspec_plan *plan = make_plan(&small);
     melspec_stream *a = NULL, *b = NULL;
-    assert_int_equal(melspec_stream_create(plan, &a), MELSPEC_OK);
-    assert_int_equal(melspec_stream_create(plan, &b), MELSPEC_OK);
+    assert_int_equal(melspec_stream_create(&a, plan), MELSPEC_OK);
+    assert_int_equal(melspec_stream_create(&b, plan), MELSPEC_OK);
     float x[100], fa[30 * 4], fb[30 * 4];
     make_signal(SPEECH_LIKE, x, 100, 16000.0);
     int64_t got = -1;
     /* 100 samples make 1 + (100 + 8 - 16)/4 = 24 frames final. */
-    assert_int_equal(melspec_stream_push(a, x, 100, fa, 5, &got), MELSPEC_ERROR_BUFFER_TOO_SMALL);
+    assert_int_equal(melspec_stream_push(a, x, 100, fa, stream_frames_bytes(a, 5), &got), MELSPEC_ERROR_BUFFER_TOO_SMALL);
     assert_int_equal(got, 24);
     assert_true(strstr(melspec_plan_last_error(plan), "nothing was consumed") != NULL);
     assert_int_equal(melspec_stream_push(a, x, 100, NULL, 0, &got),
                      MELSPEC_ERROR_BUFFER_TOO_SMALL);
     assert_int_equal(got, 24);
-    assert_int_equal(melspec_stream_push(a, x, 100, fa, 24, &got), MELSPEC_OK);
+    assert_int_equal(melspec_stream_push(a, x, 100, fa, stream_frames_bytes(a, 24), &got), MELSPEC_OK);
     assert_int_equal(got, 24);
-    assert_int_equal(melspec_stream_push(b, x, 100, fb, 30, &got), MELSPEC_OK);
+    assert_int_equal(melspec_stream_push(b, x, 100, fb, stream_frames_bytes(b, 30), &got), MELSPEC_OK);
     assert_int_equal(got, 24);
     assert_memory_equal(fa, fb, sizeof(float) * 24 * 4);
     /* Flush: 26 frames in all for 100 samples. */
-    assert_int_equal(melspec_stream_flush(a, fa, 1, &got), MELSPEC_ERROR_BUFFER_TOO_SMALL);
+    assert_int_equal(melspec_stream_flush(a, fa, stream_frames_bytes(a, 1), &got), MELSPEC_ERROR_BUFFER_TOO_SMALL);
     assert_int_equal(got, 2);
-    assert_int_equal(melspec_stream_flush(a, fa, 2, &got), MELSPEC_OK);
+    assert_int_equal(melspec_stream_flush(a, fa, stream_frames_bytes(a, 2), &got), MELSPEC_OK);
     assert_int_equal(got, 2);
     melspec_stream_destroy(a);
     melspec_stream_destroy(b);
@@ -406,20 +407,20 @@ static void test_reset_and_reuse(void **state)
     (void)state;
     melspec_plan *plan = make_plan(&small);
     melspec_stream *stream = NULL;
-    assert_int_equal(melspec_stream_create(plan, &stream), MELSPEC_OK);
+    assert_int_equal(melspec_stream_create(&stream, plan), MELSPEC_OK);
     float x[64], first[40 * 4], second[40 * 4];
     make_signal(CLICKS, x, 64, 16000.0);
     x[10] = 0.7f;
     int64_t n1 = 0, n2 = 0, tail = 0;
     /* Half a signal, then reset mid-way (frames pending), then the whole signal twice. */
-    assert_int_equal(melspec_stream_push(stream, x, 30, first, 40, &n1), MELSPEC_OK);
+    assert_int_equal(melspec_stream_push(stream, x, 30, first, stream_frames_bytes(stream, 40), &n1), MELSPEC_OK);
     assert_int_equal(melspec_stream_reset(stream), MELSPEC_OK);
-    assert_int_equal(melspec_stream_push(stream, x, 64, first, 40, &n1), MELSPEC_OK);
-    assert_int_equal(melspec_stream_flush(stream, first + n1 * 4, 40 - n1, &tail), MELSPEC_OK);
+    assert_int_equal(melspec_stream_push(stream, x, 64, first, stream_frames_bytes(stream, 40), &n1), MELSPEC_OK);
+    assert_int_equal(melspec_stream_flush(stream, first + n1 * 4, stream_frames_bytes(stream, 40 - n1), &tail), MELSPEC_OK);
     n1 += tail;
     assert_int_equal(melspec_stream_reset(stream), MELSPEC_OK);
-    assert_int_equal(melspec_stream_push(stream, x, 64, second, 40, &n2), MELSPEC_OK);
-    assert_int_equal(melspec_stream_flush(stream, second + n2 * 4, 40 - n2, &tail), MELSPEC_OK);
+    assert_int_equal(melspec_stream_push(stream, x, 64, second, stream_frames_bytes(stream, 40), &n2), MELSPEC_OK);
+    assert_int_equal(melspec_stream_flush(stream, second + n2 * 4, stream_frames_bytes(stream, 40 - n2), &tail), MELSPEC_OK);
     n2 += tail;
     assert_int_equal(n1, 17);
     assert_int_equal(n2, 17);
@@ -438,7 +439,7 @@ static int64_t final_frames(const case_params *p, int64_t m)
     return m < latency ? 0 : 1 + (m - latency) / p->hop;
 }
 
-/* Many streams on one plan, interleaved push by push, and the same through melspec_streams_push. */
+/* Many streams on one plan, interleaved push by push, and the same through melspec_stream_push_many. */
 static void test_interleaved_streams(void **state)
 {
     (void)state;
@@ -455,8 +456,8 @@ static void test_interleaved_streams(void **state)
         make_signal((enum signal_kind)(i % N_SIGNAL_KINDS), signals[i], N, 16000.0);
         assert_int_equal(melspec_execute(plan, signals[i], 1, N, offline[i], sizeof offline[i]),
                          MELSPEC_OK);
-        assert_int_equal(melspec_stream_create(plan, &streams[0][i]), MELSPEC_OK);
-        assert_int_equal(melspec_stream_create(plan, &streams[1][i]), MELSPEC_OK);
+        assert_int_equal(melspec_stream_create(&streams[0][i], plan), MELSPEC_OK);
+        assert_int_equal(melspec_stream_create(&streams[1][i], plan), MELSPEC_OK);
     }
     for (int round = 0; round < 400; round++) {
         /* One by one. */
@@ -466,27 +467,28 @@ static void test_interleaved_streams(void **state)
         int64_t got = 0;
         assert_int_equal(melspec_stream_push(streams[0][i], signals[i] + offsets[0][i], size,
                                              streamed[0][i][emitted[0][i]],
-                                             total - emitted[0][i], &got),
+                                             stream_frames_bytes(streams[0][i], total - emitted[0][i]), &got),
                          MELSPEC_OK);
         offsets[0][i] += size;
         emitted[0][i] += got;
         /* All at once, each its own chunk length; sometimes with one buffer too small. */
         const float *chunks[N_STREAMS];
-        int64_t lengths[N_STREAMS], capacities[N_STREAMS], counts[N_STREAMS];
+        int64_t lengths[N_STREAMS], counts[N_STREAMS];
+        size_t capacities[N_STREAMS];
         void *outs[N_STREAMS];
         for (int j = 0; j < N_STREAMS; j++) {
             lengths[j] = rng_below(25);
             if (lengths[j] > N - offsets[1][j]) lengths[j] = N - offsets[1][j];
             chunks[j] = signals[j] + offsets[1][j];
             outs[j] = streamed[1][j][emitted[1][j]];
-            capacities[j] = total - emitted[1][j];
+            capacities[j] = stream_frames_bytes(streams[1][j], total - emitted[1][j]);
         }
         const int squeeze = round % 5 == 0 ? (int)rng_below(N_STREAMS) : -1;
         if (squeeze >= 0 && final_frames(&p, offsets[1][squeeze] + lengths[squeeze]) >
                                 emitted[1][squeeze]) {
-            const int64_t saved = capacities[squeeze];
+            const size_t saved = capacities[squeeze];
             capacities[squeeze] = 0;
-            assert_int_equal(melspec_streams_push(streams[1], N_STREAMS, chunks, lengths, outs,
+            assert_int_equal(melspec_stream_push_many(streams[1], N_STREAMS, chunks, lengths, outs,
                                                   capacities, counts),
                              MELSPEC_ERROR_BUFFER_TOO_SMALL);
             for (int j = 0; j < N_STREAMS; j++)
@@ -494,7 +496,7 @@ static void test_interleaved_streams(void **state)
                                                 emitted[1][j]);
             capacities[squeeze] = saved;
         }
-        assert_int_equal(melspec_streams_push(streams[1], N_STREAMS, chunks, lengths, outs,
+        assert_int_equal(melspec_stream_push_many(streams[1], N_STREAMS, chunks, lengths, outs,
                                               capacities, counts),
                          MELSPEC_OK);
         for (int j = 0; j < N_STREAMS; j++) {
@@ -508,11 +510,11 @@ static void test_interleaved_streams(void **state)
             int64_t got = 0;
             assert_int_equal(melspec_stream_push(streams[k][i], signals[i] + offsets[k][i],
                                                  N - offsets[k][i], streamed[k][i][emitted[k][i]],
-                                                 total - emitted[k][i], &got),
+                                                 stream_frames_bytes(streams[k][i], total - emitted[k][i]), &got),
                              MELSPEC_OK);
             emitted[k][i] += got;
             assert_int_equal(melspec_stream_flush(streams[k][i], streamed[k][i][emitted[k][i]],
-                                                  total - emitted[k][i], &got),
+                                                  stream_frames_bytes(streams[k][i], total - emitted[k][i]), &got),
                              MELSPEC_OK);
             emitted[k][i] += got;
             assert_int_equal(emitted[k][i], total);
@@ -536,7 +538,7 @@ static void test_refused_scalings(void **state)
     melspec_plan *plan = NULL;
     melspec_stream *stream = (melspec_stream *)&c; /* must be set to NULL on failure */
     assert_int_equal(melspec_plan_create(&plan, &c, NULL, 0), MELSPEC_OK);
-    assert_int_equal(melspec_stream_create(plan, &stream), MELSPEC_ERROR_UNSUPPORTED);
+    assert_int_equal(melspec_stream_create(&stream, plan), MELSPEC_ERROR_UNSUPPORTED);
     assert_null(stream);
     assert_non_null(strstr(melspec_plan_last_error(plan), "top_db"));
     melspec_plan_destroy(plan);
@@ -544,7 +546,7 @@ static void test_refused_scalings(void **state)
     c.top_db = INFINITY;
     c.ref_mode = MELSPEC_REF_MAX;
     assert_int_equal(melspec_plan_create(&plan, &c, NULL, 0), MELSPEC_OK);
-    assert_int_equal(melspec_stream_create(plan, &stream), MELSPEC_ERROR_UNSUPPORTED);
+    assert_int_equal(melspec_stream_create(&stream, plan), MELSPEC_ERROR_UNSUPPORTED);
     assert_non_null(strstr(melspec_plan_last_error(plan), "ref_mode"));
     melspec_plan_destroy(plan);
 
@@ -552,7 +554,7 @@ static void test_refused_scalings(void **state)
     melspec_cqt_config cqt;
     melspec_cqt_config_init(&cqt);
     assert_int_equal(melspec_cqt_plan_create(&plan, &cqt, NULL, 0), MELSPEC_OK);
-    assert_int_equal(melspec_stream_create(plan, &stream), MELSPEC_ERROR_UNSUPPORTED);
+    assert_int_equal(melspec_stream_create(&stream, plan), MELSPEC_ERROR_UNSUPPORTED);
     assert_non_null(strstr(melspec_plan_last_error(plan), "constant-Q"));
     melspec_plan_destroy(plan);
 
@@ -560,7 +562,7 @@ static void test_refused_scalings(void **state)
     c.scaling = MELSPEC_SCALING_LOG;
     c.top_db = 80.0;
     assert_int_equal(melspec_plan_create(&plan, &c, NULL, 0), MELSPEC_OK);
-    assert_int_equal(melspec_stream_create(plan, &stream), MELSPEC_OK);
+    assert_int_equal(melspec_stream_create(&stream, plan), MELSPEC_OK);
     melspec_stream_destroy(stream);
     melspec_plan_destroy(plan);
 }
@@ -574,30 +576,30 @@ static void test_bad_arguments(void **state)
     make_signal(TONES, x, 40, 16000.0);
     int64_t got = 0, latency = 0;
 
-    assert_int_equal(melspec_stream_create(NULL, &stream), MELSPEC_ERROR_NULL_POINTER);
-    assert_int_equal(melspec_stream_create(plan, NULL), MELSPEC_ERROR_NULL_POINTER);
-    assert_int_equal(melspec_stream_create(plan, &stream), MELSPEC_OK);
+    assert_int_equal(melspec_stream_create(&stream, NULL), MELSPEC_ERROR_NULL_POINTER);
+    assert_int_equal(melspec_stream_create(NULL, plan), MELSPEC_ERROR_NULL_POINTER);
+    assert_int_equal(melspec_stream_create(&stream, plan), MELSPEC_OK);
     melspec_stream_destroy(NULL);
 
-    assert_int_equal(melspec_stream_push(NULL, x, 4, frames, 16, &got),
+    assert_int_equal(melspec_stream_push(NULL, x, 4, frames, stream_frames_bytes(NULL, 16), &got),
                      MELSPEC_ERROR_NULL_POINTER);
-    assert_int_equal(melspec_stream_push(stream, x, 4, frames, 16, NULL),
+    assert_int_equal(melspec_stream_push(stream, x, 4, frames, stream_frames_bytes(stream, 16), NULL),
                      MELSPEC_ERROR_NULL_POINTER);
-    assert_int_equal(melspec_stream_push(stream, NULL, 4, frames, 16, &got),
+    assert_int_equal(melspec_stream_push(stream, NULL, 4, frames, stream_frames_bytes(stream, 16), &got),
                      MELSPEC_ERROR_NULL_POINTER);
-    assert_int_equal(melspec_stream_push(stream, x, 4, NULL, 16, &got),
+    assert_int_equal(melspec_stream_push(stream, x, 4, NULL, stream_frames_bytes(stream, 16), &got),
                      MELSPEC_ERROR_NULL_POINTER);
-    assert_int_equal(melspec_stream_push(stream, x, -1, frames, 16, &got),
-                     MELSPEC_ERROR_INVALID_ARGUMENT);
-    assert_int_equal(melspec_stream_push(stream, x, 4, frames, -1, &got),
+    assert_int_equal(melspec_stream_push(stream, x, -1, frames, stream_frames_bytes(stream, 16), &got),
                      MELSPEC_ERROR_INVALID_ARGUMENT);
     assert_int_equal(melspec_stream_push(stream, NULL, 0, NULL, 0, &got), MELSPEC_OK);
     assert_int_equal(got, 0);
-    assert_int_equal(melspec_stream_flush(NULL, frames, 16, &got), MELSPEC_ERROR_NULL_POINTER);
-    assert_int_equal(melspec_stream_flush(stream, frames, 16, NULL), MELSPEC_ERROR_NULL_POINTER);
-    assert_int_equal(melspec_stream_flush(stream, NULL, 3, &got), MELSPEC_ERROR_NULL_POINTER);
-    assert_int_equal(melspec_stream_flush(stream, frames, -2, &got),
-                     MELSPEC_ERROR_INVALID_ARGUMENT);
+    assert_int_equal(melspec_stream_flush(NULL, frames, stream_frames_bytes(NULL, 16), &got), MELSPEC_ERROR_NULL_POINTER);
+    assert_int_equal(melspec_stream_flush(stream, frames, stream_frames_bytes(stream, 16), NULL), MELSPEC_ERROR_NULL_POINTER);
+    assert_int_equal(melspec_stream_flush(stream, NULL, stream_frames_bytes(stream, 3), &got), MELSPEC_ERROR_NULL_POINTER);
+    /* a capacity that is not a whole number of frames counts the whole frames only */
+    assert_int_equal(melspec_stream_push(stream, x, 40, frames, stream_frames_bytes(stream, 1) - 1,
+                                         &got),
+                     MELSPEC_ERROR_BUFFER_TOO_SMALL);
     assert_int_equal(melspec_stream_reset(NULL), MELSPEC_ERROR_NULL_POINTER);
     assert_int_equal(melspec_stream_latency(NULL, &latency), MELSPEC_ERROR_NULL_POINTER);
     assert_int_equal(melspec_stream_latency(stream, NULL), MELSPEC_ERROR_NULL_POINTER);
@@ -606,17 +608,17 @@ static void test_bad_arguments(void **state)
     float poisoned[40];
     memcpy(poisoned, x, sizeof x);
     poisoned[25] = NAN;
-    assert_int_equal(melspec_stream_push(stream, poisoned, 40, frames, 16, &got),
+    assert_int_equal(melspec_stream_push(stream, poisoned, 40, frames, stream_frames_bytes(stream, 16), &got),
                      MELSPEC_ERROR_NON_FINITE_INPUT);
     assert_non_null(strstr(melspec_plan_last_error(plan), "NaN"));
     poisoned[25] = INFINITY;
-    assert_int_equal(melspec_stream_push(stream, poisoned, 40, frames, 16, &got),
+    assert_int_equal(melspec_stream_push(stream, poisoned, 40, frames, stream_frames_bytes(stream, 16), &got),
                      MELSPEC_ERROR_NON_FINITE_INPUT);
-    assert_int_equal(melspec_stream_push(stream, x, 40, frames, 16, &got), MELSPEC_OK);
+    assert_int_equal(melspec_stream_push(stream, x, 40, frames, stream_frames_bytes(stream, 16), &got), MELSPEC_OK);
     float reference[16 * 4];
     int64_t reference_count = 0;
-    assert_int_equal(melspec_stream_create(plan, &other), MELSPEC_OK);
-    assert_int_equal(melspec_stream_push(other, x, 40, reference, 16, &reference_count),
+    assert_int_equal(melspec_stream_create(&other, plan), MELSPEC_OK);
+    assert_int_equal(melspec_stream_push(other, x, 40, reference, stream_frames_bytes(other, 16), &reference_count),
                      MELSPEC_OK);
     assert_int_equal(got, reference_count);
     assert_memory_equal(frames, reference, sizeof(float) * (size_t)(got * 4));
@@ -624,32 +626,33 @@ static void test_bad_arguments(void **state)
     /* Multi-stream: NULLs, a stream listed twice, a stream of another plan, a bad chunk. */
     melspec_stream *pair[2] = {stream, other};
     const float *chunks[2] = {x, x};
-    int64_t lengths[2] = {4, 4}, capacities[2] = {16, 16}, counts[2] = {0, 0};
+    int64_t lengths[2] = {4, 4}, counts[2] = {0, 0};
+    size_t capacities[2] = {stream_frames_bytes(stream, 16), stream_frames_bytes(other, 16)};
     void *outs[2] = {frames, reference};
-    assert_int_equal(melspec_streams_push(NULL, 0, NULL, NULL, NULL, NULL, NULL), MELSPEC_OK);
-    assert_int_equal(melspec_streams_push(NULL, 2, chunks, lengths, outs, capacities, counts),
+    assert_int_equal(melspec_stream_push_many(NULL, 0, NULL, NULL, NULL, NULL, NULL), MELSPEC_OK);
+    assert_int_equal(melspec_stream_push_many(NULL, 2, chunks, lengths, outs, capacities, counts),
                      MELSPEC_ERROR_NULL_POINTER);
-    assert_int_equal(melspec_streams_push(pair, 2, NULL, lengths, outs, capacities, counts),
+    assert_int_equal(melspec_stream_push_many(pair, 2, NULL, lengths, outs, capacities, counts),
                      MELSPEC_ERROR_NULL_POINTER);
-    assert_int_equal(melspec_streams_push(pair, -1, chunks, lengths, outs, capacities, counts),
+    assert_int_equal(melspec_stream_push_many(pair, -1, chunks, lengths, outs, capacities, counts),
                      MELSPEC_ERROR_INVALID_ARGUMENT);
     melspec_stream *twice[2] = {stream, stream};
-    assert_int_equal(melspec_streams_push(twice, 2, chunks, lengths, outs, capacities, counts),
+    assert_int_equal(melspec_stream_push_many(twice, 2, chunks, lengths, outs, capacities, counts),
                      MELSPEC_ERROR_INVALID_ARGUMENT);
     assert_non_null(strstr(melspec_plan_last_error(plan), "twice"));
     melspec_plan *plan2 = make_plan(&small);
     melspec_stream *foreign = NULL;
-    assert_int_equal(melspec_stream_create(plan2, &foreign), MELSPEC_OK);
+    assert_int_equal(melspec_stream_create(&foreign, plan2), MELSPEC_OK);
     melspec_stream *mixed[2] = {stream, foreign};
-    assert_int_equal(melspec_streams_push(mixed, 2, chunks, lengths, outs, capacities, counts),
+    assert_int_equal(melspec_stream_push_many(mixed, 2, chunks, lengths, outs, capacities, counts),
                      MELSPEC_ERROR_INVALID_ARGUMENT);
     lengths[1] = -3;
-    assert_int_equal(melspec_streams_push(pair, 2, chunks, lengths, outs, capacities, counts),
+    assert_int_equal(melspec_stream_push_many(pair, 2, chunks, lengths, outs, capacities, counts),
                      MELSPEC_ERROR_INVALID_ARGUMENT);
     assert_non_null(strstr(melspec_plan_last_error(plan), "streams[1]"));
     /* After all those refusals both streams are where they were: still equal. */
     lengths[1] = 4;
-    assert_int_equal(melspec_streams_push(pair, 2, chunks, lengths, outs, capacities, counts),
+    assert_int_equal(melspec_stream_push_many(pair, 2, chunks, lengths, outs, capacities, counts),
                      MELSPEC_OK);
     assert_int_equal(counts[0], counts[1]);
     assert_int_equal(counts[0], 1);
@@ -670,7 +673,7 @@ static void test_short_and_empty_streams(void **state)
                            MELSPEC_LAYOUT_BINS_MAJOR, 0};
     melspec_plan *plan = make_plan(&p);
     melspec_stream *stream = NULL;
-    assert_int_equal(melspec_stream_create(plan, &stream), MELSPEC_OK);
+    assert_int_equal(melspec_stream_create(&stream, plan), MELSPEC_OK);
     float x[31], frames[17 * 2];
     make_signal(TONES, x, 31, 16000.0);
     int64_t got = -1;
@@ -678,7 +681,7 @@ static void test_short_and_empty_streams(void **state)
     assert_int_equal(got, 0);
     assert_int_equal(melspec_stream_reset(stream), MELSPEC_OK);
     assert_int_equal(melspec_stream_push(stream, x, 31, NULL, 0, &got), MELSPEC_OK);
-    assert_int_equal(melspec_stream_flush(stream, frames, 2, &got), MELSPEC_OK);
+    assert_int_equal(melspec_stream_flush(stream, frames, stream_frames_bytes(stream, 2), &got), MELSPEC_OK);
     assert_int_equal(got, 0);
     int64_t bins, count;
     assert_int_equal(melspec_plan_output_shape(plan, 31, &bins, &count),
