@@ -48,7 +48,7 @@ cflags="-std=c11 $sanitize -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-s
         -Iinclude -Isrc -Itests/support -isystem $cuda_include $kissfft_cflags
         -DMELSPEC_FIXTURE_DIR=\"$PWD/tests/fixtures\""
 for c in src/*.c src/dsp/*.c src/cpu/cpu.c src/cpu/scale.c src/cpu/cqt.c src/cpu/fft_kissfft.c \
-         src/cuda/*.c tests/support/test_support.c; do
+         src/cuda/*.c tests/support/test_support.c tests/support/compare.c tests/support/reference.c; do
   extra=""
   [ "$c" = src/backend.c ] && extra=-DMELSPEC_HAVE_CUDA
   # shellcheck disable=SC2086

@@ -222,20 +222,7 @@ static void check_all_written_f32(const float *x, size_t n, const char *what)
         if (isnan(x[i])) fail_msg("%s: value %zu is NaN (never written?)", what, i);
 }
 
-/* max |a - b| / max |b|; infinite when a value is NaN */
-static double normalized_error(const float *a, const float *b, size_t n)
-{
-    double worst = 0.0, scale = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        const double d = fabs((double)a[i] - (double)b[i]);
-        if (isnan(d)) return INFINITY;
-        worst = fmax(worst, d);
-        scale = fmax(scale, fabs((double)b[i]));
-    }
-    return scale > 0.0 ? worst / scale : worst;
-}
-
-/* The value a scaled output stands for in the linear domain. */
+/* The value a log output stands for in the linear domain. */
 static double to_linear(double v, int scaling)
 {
     switch (scaling) {
@@ -246,27 +233,16 @@ static double to_linear(double v, int scaling)
     }
 }
 
-static double linear_normalized_error(const float *a, const float *b, size_t n, int scaling)
+/* compare.h's normalized error, infinite when a NaN or Inf mismatches */
+static double normalized_error(const float *a, const float *b, size_t n)
 {
-    double worst = 0.0, scale = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        const double la = to_linear(a[i], scaling), lb = to_linear(b[i], scaling);
-        if (isnan(la) || isnan(lb)) return INFINITY;
-        worst = fmax(worst, fabs(la - lb));
-        scale = fmax(scale, fabs(lb));
-    }
-    return worst / scale;
+    const compare_result r = compare_floats(a, b, n);
+    return r.n_mismatched_non_finite > 0 ? INFINITY : r.normalized_error;
 }
 
 static double linear_tolerance(const melspec_config *c)
 {
     return c->transform != T_STFT && c->power > 1.0 ? 1e-6 * c->power : 1e-6;
-}
-
-static double output_error(const melspec_config *c, const float *gpu, const float *cpu, size_t n)
-{
-    return c->scaling == S_NONE ? normalized_error(gpu, cpu, n)
-                                : linear_normalized_error(gpu, cpu, n, c->scaling);
 }
 
 static melspec_plan *make_plan(const melspec_config *c)
@@ -311,7 +287,47 @@ typedef struct reference {
     float *values;
     size_t n;
     double tolerance;
+    int64_t n_clips; /* the clamp to max - top_db is per clip */
 } reference;
+
+/* dB values themselves round to about 1e-5 dB (ulp of a float near 100); this is margin */
+#define DB_TOLERANCE 1e-3
+
+/*
+ * The GPU's output against the CPU's, as an error to hold to expected->tolerance. dB outputs are
+ * compared in dB with the clamp (compare_decibels): element-wise within what the linear
+ * tolerance allows at each value's depth below the clip's max, and the maxima and floors
+ * (max - top_db) the same; the error returned is then the worst fraction of its allowance times
+ * the tolerance, or infinity when the maximum or the clamp disagrees. log outputs are compared
+ * as the values they stand for (exp); the rest by normalized error.
+ */
+static double output_error(const melspec_config *c, const float *gpu, const reference *expected,
+                           size_t n)
+{
+    if (c->scaling == S_P2DB || c->scaling == S_A2DB) {
+        const compare_db_result r =
+            compare_decibels(gpu, expected->values, n, (size_t)expected->n_clips,
+                             c->scaling == S_P2DB ? 10.0 : 20.0, c->top_db, expected->tolerance,
+                             DB_TOLERANCE);
+        if (r.n_mismatched_non_finite > 0 || r.worst_clip >= 0) {
+            char text[256];
+            printf("    dB: %s\n", compare_decibels_describe(&r, text, sizeof text));
+            return INFINITY;
+        }
+        return r.worst_ratio * expected->tolerance;
+    }
+    if (c->scaling != S_LOG) return normalized_error(gpu, expected->values, n);
+    float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    assert_true(a && b);
+    for (size_t i = 0; i < n; i++) {
+        a[i] = (float)to_linear(gpu[i], S_LOG);
+        b[i] = (float)to_linear(expected->values[i], S_LOG);
+    }
+    const double error = normalized_error(a, b, n);
+    free(a);
+    free(b);
+    return error;
+}
 
 /*
  * Scaled outputs are compared in the linear domain (output_error), where the FFT's error is the
@@ -327,6 +343,7 @@ static reference cpu_reference(const melspec_config *c, const float *input, int6
     melspec_config resolved;
     r.values = cpu_output(c, c->scaling, input, n_signals, n_samples, &r.n, &resolved);
     r.tolerance = linear_tolerance(c);
+    r.n_clips = n_signals;
     if (c->scaling == S_NONE) return r;
     size_t n_linear;
     float *linear = cpu_output(c, S_NONE, input, n_signals, n_samples, &n_linear, NULL);
@@ -431,7 +448,7 @@ static void run_case(int index)
         check_guard(host_out, bytes, "melspec_execute output");
         check_all_written_f32(host_out, n, "melspec_execute output");
         snprintf(what, sizeof what, "%lld x %lld host", (long long)n_signals, (long long)n_samples);
-        expect_close(what, label, output_error(&c, host_out, expected.values, n),
+        expect_close(what, label, output_error(&c, host_out, &expected, n),
                      expected.tolerance);
 
         /* device pointers, same input: the same bits as the host path */
@@ -459,7 +476,7 @@ static void run_case(int index)
         check_all_written_f32(device_out, n, "replayed device output");
         snprintf(what, sizeof what, "%lld x %lld device replay", (long long)n_signals,
                  (long long)n_samples);
-        expect_close(what, label, output_error(&c, device_out, expected.values, n),
+        expect_close(what, label, output_error(&c, device_out, &expected, n),
                      expected.tolerance);
         free(device_out);
         free(expected.values);
@@ -528,7 +545,7 @@ static void test_clip_maximum_at_the_end(void **state)
             char what[64];
             snprintf(what, sizeof what, "%s, %lld frames", layout ? "frames-major" : "bins-major",
                      (long long)frame_counts[f]);
-            expect_close(what, "maximum at the end", output_error(&c, out, expected.values, expected.n),
+            expect_close(what, "maximum at the end", output_error(&c, out, &expected, expected.n),
                          expected.tolerance);
             free(out);
             free(expected.values);
@@ -718,7 +735,7 @@ static void call_and_check(melspec_plan *plan, const melspec_config *c, int devi
     char what[96];
     snprintf(what, sizeof what, "%s %lld x %lld", device_api ? "device" : "host",
              (long long)n_signals, (long long)n_samples);
-    expect_close(what, label, output_error(c, out, expected.values, n), expected.tolerance);
+    expect_close(what, label, output_error(c, out, &expected, n), expected.tolerance);
     free(out);
     free(expected.values);
 }
@@ -815,7 +832,7 @@ static void test_callers_stream_with_work_queued(void **state)
         CUDA_CHECK(cudaStreamSynchronize(stream));
         check_guard(h_output, bytes, "output on the caller's stream");
         expect_close("caller's stream", "stream",
-                     output_error(&c, h_output, expected.values, expected.n), expected.tolerance);
+                     output_error(&c, h_output, &expected, expected.n), expected.tolerance);
         free(expected.values);
     }
 
@@ -874,7 +891,7 @@ static void test_inside_a_callers_graph(void **state)
         CUDA_CHECK(cudaStreamSynchronize(stream));
         float *out = fetch_device(d_output, bytes, "output of the caller's graph");
         expect_close("caller's graph", "capture",
-                     output_error(&c, out, expected.values, expected.n), expected.tolerance);
+                     output_error(&c, out, &expected, expected.n), expected.tolerance);
         free(out);
         free(expected.values);
     }
