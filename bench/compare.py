@@ -72,7 +72,7 @@ class _Config(ctypes.Structure):
         ("top_db", ctypes.c_double), ("log_offset", ctypes.c_double),
         ("ref_mode", ctypes.c_int32), ("layout", ctypes.c_int32), ("backend", ctypes.c_int32),
         ("device_ordinal", ctypes.c_int32), ("output_dtype", ctypes.c_int32),
-        ("reserved0", ctypes.c_int32), ("max_batch", ctypes.c_int64),
+        ("fixed_memory", ctypes.c_int32), ("max_batch", ctypes.c_int64),
         ("max_samples", ctypes.c_int64),
     ]
 

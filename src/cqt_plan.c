@@ -144,7 +144,7 @@ static melspec_status resolve(const melspec_cqt_config *config, melspec_cqt_conf
     if ((status = check_transform(c, message, capacity)) != MELSPEC_OK) return status;
     const melspec_scaling_fields scaling = {
         &c->scaling, &c->ref_mode,   &c->ref, &c->amin, &c->top_db, &c->log_offset,
-        c->output == MELSPEC_CQT_OUTPUT_COMPLEX, "the complex CQT (output COMPLEX)"};
+        c->output == MELSPEC_CQT_OUTPUT_COMPLEX, "the complex CQT (set output = MAGNITUDE to scale |C|)"};
     if ((status = melspec_check_scaling(&scaling, message, capacity)) != MELSPEC_OK) return status;
     const melspec_execution_fields execution = {
         &c->layout,    &c->backend,   &c->device_ordinal, &c->fixed_memory,

@@ -18,7 +18,8 @@ from ._cqt import CQT, cqt, vqt
 from ._db import amplitude_to_db, power_to_db
 from ._device import DeviceArray
 from ._errors import (BackendUnavailableError, DeviceError, InvalidArgumentError,
-                      LibraryMismatchError, MelspecError, OutOfMemoryError, Status)
+                      LibraryMismatchError, MelspecError, OutOfMemoryError, PlanBusyError,
+                      Status)
 from ._functions import melspectrogram, stft
 from ._library import lib as _lib
 from ._plan import STFT, MelSpectrogram, Spectrogram
@@ -42,6 +43,6 @@ __all__ = [
     "melspectrogram", "stft", "cqt", "vqt", "power_to_db", "amplitude_to_db", "feature", "filters",
     "MelSpectrogram", "Spectrogram", "STFT", "CQT", "DeviceArray",
     "MelspecError", "InvalidArgumentError", "BackendUnavailableError", "DeviceError",
-    "OutOfMemoryError", "LibraryMismatchError", "Status",
+    "OutOfMemoryError", "LibraryMismatchError", "PlanBusyError", "Status",
     "cuda_device_count", "cuda_compiled", "library_version", "library_path",
 ]

@@ -96,7 +96,7 @@ def _dtype(dtype):
     except TypeError:
         name = None
     if name not in _DTYPES:
-        _fail(f"dtype = {dtype!r} is not supported (float32, or float16 on the CUDA backend)")
+        _fail(f"dtype = {dtype!r} is not supported (float32 or float16)")
     return _DTYPES[name]
 
 

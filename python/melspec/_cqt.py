@@ -47,7 +47,7 @@ class CqtConfig(ctypes.Structure):
         ("layout", ctypes.c_int32),
         ("backend", ctypes.c_int32),
         ("device_ordinal", ctypes.c_int32),
-        ("reserved0", ctypes.c_int32),
+        ("fixed_memory", ctypes.c_int32),
         ("max_batch", ctypes.c_int64),
         ("max_samples", ctypes.c_int64),
     ]
@@ -233,7 +233,7 @@ class CQT(_Plan):
         handle = self._live_handle()
         frequencies = np.empty(self._config.n_bins, np.float64)
         self._check(_cqt["cqt_plan_frequencies"](handle, frequencies.ctypes.data,
-                                                 frequencies.size))
+                                                 frequencies.nbytes))
         return frequencies
 
     def window(self):

@@ -24,6 +24,7 @@ class Status(enum.IntEnum):
     ERROR_STRUCT_SIZE = -11
     ERROR_EXCEEDS_PLAN = -12
     ERROR_INTERNAL = -13
+    ERROR_PLAN_BUSY = -14
 
 
 class MelspecError(Exception):
@@ -65,6 +66,10 @@ class OutOfMemoryError(MelspecError, MemoryError):
     """The library could not allocate host or device memory."""
 
 
+class PlanBusyError(MelspecError, RuntimeError):
+    """The plan is in use by another call (another thread): give each thread its own plan."""
+
+
 class LibraryMismatchError(MelspecError, ImportError):
     """libmelspec does not match this package (config struct size or version)."""
 
@@ -82,6 +87,7 @@ _CLASS_BY_STATUS = {
     Status.ERROR_BACKEND_UNAVAILABLE: BackendUnavailableError,
     Status.ERROR_DEVICE: DeviceError,
     Status.ERROR_STRUCT_SIZE: LibraryMismatchError,
+    Status.ERROR_PLAN_BUSY: PlanBusyError,
 }
 
 

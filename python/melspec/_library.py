@@ -13,7 +13,7 @@ from ._errors import LibraryMismatchError
 
 # The library version this package was written against: MAJOR.MINOR must match the loaded
 # library's (the config struct and the function set may change with the minor version).
-PACKAGE_VERSION = (0, 1, 0)
+PACKAGE_VERSION = (0, 2, 0)
 
 _LIBRARY_ENV = "MELSPEC_LIBRARY"
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -97,7 +97,7 @@ class Config(ctypes.Structure):
         ("backend", ctypes.c_int32),
         ("device_ordinal", ctypes.c_int32),
         ("output_dtype", ctypes.c_int32),
-        ("reserved0", ctypes.c_int32),
+        ("fixed_memory", ctypes.c_int32),
         ("max_batch", ctypes.c_int64),
         ("max_samples", ctypes.c_int64),
     ]
@@ -144,27 +144,29 @@ _REQUIRED = {
     "melspec_plan_backend": (ctypes.c_int, [_p]),
     "melspec_plan_output_shape": (_status, [_p, _i64, _i64p, _i64p]),
     "melspec_plan_output_bytes": (_status, [_p, _i64, _i64, ctypes.POINTER(_size)]),
+    "melspec_plan_frame_bytes": (_status, [_p, ctypes.POINTER(_size)]),
     "melspec_execute": (_status, [_p, _p, _i64, _i64, _p, _size]),
     "melspec_plan_reserve": (_status, [_p, _i64, _i64]),
     "melspec_plan_mel_filterbank": (_status, [_p, _p, _size]),
     "melspec_plan_window": (_status, [_p, _p, _size]),
     "melspec_cuda_compiled": (ctypes.c_int, []),
     "melspec_cuda_device_count": (ctypes.c_int, []),
-}
-
-# Optional: declared in the headers but landing in the library in later versions (streaming) or
-# with the CUDA backend (melspec_cuda.h). Missing ones are None on the binding.
-_OPTIONAL = {
-    "melspec_stream_create": (_status, [_p, ctypes.POINTER(_p)]),
+    "melspec_stream_create": (_status, [ctypes.POINTER(_p), _p]),
     "melspec_stream_destroy": (None, [_p]),
-    "melspec_stream_push": (_status, [_p, _p, _i64, _p, _i64, _i64p]),
-    "melspec_stream_flush": (_status, [_p, _p, _i64, _i64p]),
+    "melspec_stream_push": (_status, [_p, _p, _i64, _p, _size, _i64p]),
+    "melspec_stream_flush": (_status, [_p, _p, _size, _i64p]),
     "melspec_stream_reset": (_status, [_p]),
     "melspec_stream_latency": (_status, [_p, _i64p]),
-    "melspec_streams_push": (_status, [ctypes.POINTER(_p), _i64, ctypes.POINTER(_p), _i64p,
-                                       ctypes.POINTER(_p), _i64p, _i64p]),
-    "melspec_plan_set_stream": (_status, [_p, _p]),
+    "melspec_stream_frame_bytes": (_status, [_p, ctypes.POINTER(_size)]),
+    "melspec_stream_push_many": (_status, [ctypes.POINTER(_p), _i64, ctypes.POINTER(_p), _i64p,
+                                           ctypes.POINTER(_p), ctypes.POINTER(_size), _i64p]),
+    "melspec_plan_set_cuda_stream": (_status, [_p, _p]),
     "melspec_execute_device": (_status, [_p, _p, _i64, _i64, _p, _size]),
+}
+
+# Optional: none at present (every entry point exists in every build of this version; the CUDA
+# ones answer BACKEND_UNAVAILABLE without the CUDA backend). Missing ones are None.
+_OPTIONAL = {
 }
 
 

@@ -79,7 +79,7 @@ class _Plan:
             self._dtype = _NUMPY_DTYPES[resolved.output_dtype]
         self._reserved = (resolved.max_batch, resolved.max_samples)
         self._dims = {}       # n_samples -> output (rows, columns) of one signal
-        self._stream = None   # the stream last given to melspec_plan_set_stream (None = NULL)
+        self._stream = None   # the stream last given to melspec_plan_set_cuda_stream (None = NULL)
 
     # ---- lifecycle -----------------------------------------------------------------------------
 
@@ -149,8 +149,14 @@ class _Plan:
         """(rows, columns) of one signal's output, from the library (which checks n_samples)."""
         handle = self._live_handle()
         n_bins, n_frames = ctypes.c_int64(), ctypes.c_int64()
-        self._check(_lib.plan_output_shape(handle, n_samples, ctypes.byref(n_bins),
-                                           ctypes.byref(n_frames)))
+        status = _lib.plan_output_shape(handle, n_samples, ctypes.byref(n_bins),
+                                        ctypes.byref(n_frames))
+        if status != Status.OK:
+            # The const queries leave no message; execute refuses the same length first of all
+            # (before reading any sample), with the library's reason.
+            probe = (ctypes.c_float * 1)()
+            _lib.execute(handle, ctypes.addressof(probe), 1, n_samples, ctypes.addressof(probe), 0)
+            raise self._error(status)
         dims = ((n_frames.value, n_bins.value) if self._frames_major
                 else (n_bins.value, n_frames.value))
         if len(self._dims) >= 64:
@@ -171,7 +177,7 @@ class _Plan:
         """The analysis window, n_fft float32 values (zero-padded centred to n_fft)."""
         handle = self._live_handle()
         window = np.empty(self._config.n_fft, np.float32)
-        self._check(_lib.plan_window(handle, window.ctypes.data, window.size))
+        self._check(_lib.plan_window(handle, window.ctypes.data, window.nbytes))
         return window
 
     def reserve(self, n_signals, n_samples):
@@ -244,7 +250,7 @@ class _Plan:
 
     def _call_device(self, interface, out, stream):
         handle = self._handle
-        if _lib.execute_device is None or _lib.plan_set_stream is None:
+        if _lib.execute_device is None or _lib.plan_set_cuda_stream is None:
             raise BackendUnavailableError(
                 f"y is a CUDA array, but {_lib.path} has no melspec_execute_device (a library "
                 "from before the CUDA backend): pass a numpy array or update libmelspec",
@@ -294,7 +300,7 @@ class _Plan:
         # The interface's 1 is the legacy default stream, which the C API spells NULL.
         c_stream = None if stream in (None, 1) else stream
         if c_stream != self._stream:
-            self._check(_lib.plan_set_stream(handle, c_stream))
+            self._check(_lib.plan_set_cuda_stream(handle, c_stream))
             self._stream = c_stream
 
         if target is None:
@@ -324,7 +330,7 @@ class MelSpectrogram(_Plan):
     scaling (None, "power_to_db", "amplitude_to_db", "log"), ref (a number or np.max, per
     clip), amin (None = librosa's default for the scaling), top_db (None = no clamp; per clip),
     log_offset (for "log": log(S + log_offset)), layout ("bins_major" (..., n_mels, t) or
-    "frames_major" (..., t, n_mels)), dtype (float32; float16 on the CUDA backend), device
+    "frames_major" (..., t, n_mels)), dtype (float32 or float16, on every backend), device
     ("auto", "cpu", "cuda", "cuda:N") and max_batch / max_samples (sizes the CUDA backend
     allocates for up front; larger calls grow the plan).
     """
@@ -348,7 +354,7 @@ class MelSpectrogram(_Plan):
         handle = self._live_handle()
         c = self._config
         bank = np.empty((c.n_mels, 1 + c.n_fft // 2), np.float32)
-        self._check(_lib.plan_mel_filterbank(handle, bank.ctypes.data, bank.size))
+        self._check(_lib.plan_mel_filterbank(handle, bank.ctypes.data, bank.nbytes))
         return bank
 
 

@@ -3,7 +3,7 @@
 ``plan.stream()`` returns a :class:`Stream`. The frames of every ``push`` and the final
 ``flush``, concatenated along the frame axis, equal ``plan(y)`` on the whole signal (bit for bit
 on the CPU backend). A chunk of shape (..., m) feeds one C stream per leading index; all of them
-advance in one library call (melspec_streams_push).
+advance in one library call (melspec_stream_push_many).
 """
 import ctypes
 import math
@@ -43,7 +43,7 @@ class Stream:
     """
 
     def __init__(self, plan):
-        if _lib.stream_create is None or _lib.streams_push is None:
+        if _lib.stream_create is None or _lib.stream_push_many is None:
             raise InvalidArgumentError(f"{_lib.path} has no streaming API (melspec_stream_create)"
                                        ": update libmelspec", Status.ERROR_UNSUPPORTED)
         self._plan = plan
@@ -69,7 +69,7 @@ class Stream:
         _destroy_all(self._handles)
         for _ in range(count):
             handle = _p()
-            status = _lib.stream_create(plan_handle, ctypes.byref(handle))
+            status = _lib.stream_create(ctypes.byref(handle), plan_handle)
             if status != Status.OK:
                 _destroy_all(self._handles)
                 raise self._plan._error(status)
@@ -144,11 +144,11 @@ class Stream:
             if count == 1:
                 got = _i64()
                 status = _lib.stream_push(self._handles[0], chunk.ctypes.data, n_samples,
-                                          out.ctypes.data, capacity, ctypes.byref(got))
+                                          out.ctypes.data, out[0].nbytes, ctypes.byref(got))
                 frames = got.value
             else:
                 frames_array = (_i64 * count)()
-                status = self._push_all(chunk, n_samples, out, capacity, frames_array)
+                status = self._push_all(chunk, n_samples, out, frames_array)
                 frames = max(frames_array)
             if status != Status.ERROR_BUFFER_TOO_SMALL:
                 break
@@ -156,15 +156,15 @@ class Stream:
         self._check(status)
         return self._shaped(out, frames)
 
-    def _push_all(self, chunk, n_samples, out, capacity, counts):
+    def _push_all(self, chunk, n_samples, out, counts):
         count = len(self._handles)
         base, step = chunk.ctypes.data, n_samples * 4
         chunks = (_p * count)(*[base + i * step for i in range(count)])
         lengths = (_i64 * count)(*([n_samples] * count))
-        capacities = (_i64 * count)(*([capacity] * count))
+        capacities = (ctypes.c_size_t * count)(*([out[0].nbytes] * count))
         base, step = out.ctypes.data, out.strides[0]
         outs = (_p * count)(*[base + i * step for i in range(count)])
-        return _lib.streams_push(self._array, count, chunks, lengths, outs, capacities, counts)
+        return _lib.stream_push_many(self._array, count, chunks, lengths, outs, capacities, counts)
 
     def flush(self):
         """Ends the input and returns the last frames (those that need the end padding). A second
@@ -174,13 +174,14 @@ class Stream:
         out = self._output(capacity)
         got = _i64()
         for i, handle in enumerate(self._handles):
-            status = _lib.stream_flush(handle, out[i].ctypes.data, capacity, ctypes.byref(got))
+            status = _lib.stream_flush(handle, out[i].ctypes.data, out[i].nbytes,
+                                       ctypes.byref(got))
             if status == Status.ERROR_BUFFER_TOO_SMALL and i == 0:
                 # Nothing was consumed. Every signal has the same length, so the room the first
                 # one needs is what all need.
                 capacity = got.value
                 out = self._output(capacity)
-                status = _lib.stream_flush(handle, out[i].ctypes.data, capacity,
+                status = _lib.stream_flush(handle, out[i].ctypes.data, out[i].nbytes,
                                            ctypes.byref(got))
             self._check(status)
         return self._shaped(out, got.value)

@@ -409,7 +409,6 @@ static void test_plan_queries(void **state)
     melspec_config mel;
     float window[4];
     assert_int_equal(melspec_plan_config(plan, &mel), MELSPEC_ERROR_UNSUPPORTED);
-    assert_non_null(strstr(melspec_plan_last_error(plan), "melspec_cqt_plan_config"));
     assert_int_equal(melspec_plan_window(plan, window, 4), MELSPEC_ERROR_UNSUPPORTED);
     assert_int_equal(melspec_plan_mel_filterbank(plan, window, 4), MELSPEC_ERROR_UNSUPPORTED);
 
@@ -431,6 +430,7 @@ static void test_execute_errors(void **state)
     melspec_cqt_config config;
     cpu_config(&config);
     config.max_samples = 4096;
+    config.fixed_memory = 1; /* past max_samples is refused, not grown (test_contract grows) */
     melspec_plan *plan = make_plan(&config);
     float *x = test_signal(8192, 22050, 3);
     static float out[84 * 16 * 2];

@@ -119,7 +119,7 @@ def cuda_plan(monkeypatch):
 
     runtime = FakeRuntime()
     monkeypatch.setattr(_library.lib, "execute_device", execute_device)
-    monkeypatch.setattr(_library.lib, "plan_set_stream", set_stream)
+    monkeypatch.setattr(_library.lib, "plan_set_cuda_stream", set_stream)
     monkeypatch.setattr(_device, "cuda_runtime", lambda: runtime)
     plan = melspec.MelSpectrogram(sr=16000, n_fft=800, hop_length=200, n_mels=80, device="cpu")
     plan._backend = _library.BACKEND_CUDA

@@ -137,3 +137,46 @@ def test_threads_with_their_own_plans_agree():
         thread.join()
     for got, want in zip(results, expected):
         assert np.array_equal(got, want)
+
+
+def test_float16_on_the_cpu_is_float32_rounded_to_nearest_even():
+    """numpy's float32 -> float16 cast rounds to nearest even: an independent oracle."""
+    rng = np.random.default_rng(5)
+    y = rng.standard_normal(16000).astype(np.float32)
+    for kwargs in ({}, {"power": 1.0}):
+        with melspec.MelSpectrogram(sr=16000, n_fft=400, hop_length=160, n_mels=40,
+                                    device="cpu", **kwargs) as wide, \
+             melspec.MelSpectrogram(sr=16000, n_fft=400, hop_length=160, n_mels=40,
+                                    device="cpu", dtype="float16", **kwargs) as narrow:
+            expected = wide(y).astype(np.float16)
+            got = narrow(y)
+            assert got.dtype == np.float16
+            np.testing.assert_array_equal(got.view(np.uint16), expected.view(np.uint16))
+
+
+def test_a_plan_shared_by_threads_raises_busy_never_garbage():
+    import threading
+    y = np.random.default_rng(9).standard_normal(16000).astype(np.float32)
+    plan = melspec.MelSpectrogram(sr=16000, n_fft=400, hop_length=160, n_mels=40, device="cpu")
+    expected = plan(y)
+    outcomes = {"ok": 0, "busy": 0, "wrong": 0}
+    lock = threading.Lock()
+
+    def hammer():
+        for _ in range(200):
+            try:
+                same = np.array_equal(plan(y), expected)
+                key = "ok" if same else "wrong"
+            except melspec.PlanBusyError:
+                key = "busy"
+            with lock:
+                outcomes[key] += 1
+
+    threads = [threading.Thread(target=hammer) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    plan.close()
+    assert outcomes["wrong"] == 0, outcomes
+    assert outcomes["ok"] + outcomes["busy"] == 800, outcomes
