@@ -284,8 +284,9 @@ melspec_status melspec_plan_fit_call(melspec_plan *plan, int64_t n_signals, int6
         return MELSPEC_OK;
     if (plan->stages.fixed_memory)
         return melspec_fail(plan, MELSPEC_ERROR_EXCEEDS_PLAN,
-                            "%lld signal(s) of %lld samples exceed the %lld x %lld the plan holds "
-                            "and fixed_memory is set: call melspec_plan_reserve first",
+                            "%lld signal(s) of %lld samples exceed the %lld x %lld (max_batch x "
+                            "max_samples, or as reserved) the plan holds and fixed_memory is "
+                            "set: call melspec_plan_reserve first",
                             (long long)n_signals, (long long)n_samples,
                             (long long)plan->reserved_batch, (long long)plan->reserved_samples);
     return grow(plan, n_signals, n_samples);
