@@ -28,6 +28,7 @@ target_link_libraries(melspec_cuda_emu_runtime PRIVATE PkgConfig::EMU_FFTW3F Thr
 
 # kernels/*.cu -> C++ with each <<<>>> launch rewritten into a call that runs the grid on the host
 set(_emu_kernels "")
+file(MAKE_DIRECTORY ${PROJECT_BINARY_DIR}/cuda_emulator)
 foreach(cu ${MELSPEC_CUDA_KERNEL_SOURCES})
   get_filename_component(name ${cu} NAME_WE)
   set(cpp ${PROJECT_BINARY_DIR}/cuda_emulator/${name}.cpp)
