@@ -22,8 +22,9 @@
 
 #include "melspec.h"
 #include "melspec_cuda.h"
+#include "test_support.h"
 
-#define N_SAMPLES 8000
+#define N_SAMPLES 8000 /* within small_mel_config's max_samples */
 
 static const char *expected_reason(void)
 {
@@ -42,29 +43,10 @@ static int cuda_usable(void)
     return plugin_loads() && melspec_cuda_device_count() > 0;
 }
 
-static melspec_config small_config(melspec_backend backend)
-{
-    melspec_config c;
-    melspec_config_init(&c);
-    c.sample_rate = 16000.0;
-    c.n_fft = 400;
-    c.hop_length = 160;
-    c.n_mels = 40;
-    c.max_samples = N_SAMPLES;
-    c.backend = backend;
-    return c;
-}
-
-static void fill_signal(float *x)
-{
-    for (int i = 0; i < N_SAMPLES; i++)
-        x[i] = 0.5f * sinf(0.031f * (float)i) + 0.01f * (float)(i % 13) - 0.06f;
-}
-
 /* Runs one plan of `backend` on the test signal into a new buffer (freed by the caller). */
 static float *run(melspec_backend backend, melspec_backend *got, size_t *n_values)
 {
-    melspec_config c = small_config(backend);
+    melspec_config c = small_mel_config(backend);
     melspec_plan *plan = NULL;
     char message[512] = "";
     assert_int_equal(melspec_plan_create(&plan, &c, message, sizeof message), MELSPEC_OK);
@@ -76,7 +58,7 @@ static float *run(melspec_backend backend, melspec_backend *got, size_t *n_value
     float *output = malloc(*n_values * sizeof *output);
     assert_non_null(input);
     assert_non_null(output);
-    fill_signal(input);
+    make_test_signal(input, N_SAMPLES, 16000.0, 7);
     assert_int_equal(melspec_execute(plan, input, 1, N_SAMPLES, output,
                                      *n_values * sizeof *output),
                      MELSPEC_OK);
@@ -123,7 +105,7 @@ static void test_auto_gives_the_cpu_output(void **state)
 static void test_cuda_says_why_it_is_unavailable(void **state)
 {
     (void)state;
-    melspec_config c = small_config(MELSPEC_BACKEND_CUDA);
+    melspec_config c = small_mel_config(MELSPEC_BACKEND_CUDA);
     melspec_plan *plan = (melspec_plan *)&c; /* must be overwritten with NULL */
     char message[512] = "";
     const melspec_status status = melspec_plan_create(&plan, &c, message, sizeof message);
@@ -166,7 +148,7 @@ static void test_device_api_on_the_fallback_plan(void **state)
 {
     (void)state;
     if (cuda_usable()) skip();
-    melspec_config c = small_config(MELSPEC_BACKEND_AUTO);
+    melspec_config c = small_mel_config(MELSPEC_BACKEND_AUTO);
     melspec_plan *plan = NULL;
     assert_int_equal(melspec_plan_create(&plan, &c, NULL, 0), MELSPEC_OK);
     float x[4] = {0};

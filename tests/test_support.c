@@ -195,3 +195,16 @@ void assert_close_at(double a, double b, double tolerance, const char *file, int
     if (!(fabs(a - b) <= tolerance))
         fail_msg("%s:%d: %.17g and %.17g differ by more than %g", file, line, a, b, tolerance);
 }
+
+melspec_config small_mel_config(melspec_backend backend)
+{
+    melspec_config c;
+    melspec_config_init(&c);
+    c.sample_rate = 16000.0;
+    c.n_fft = 400;
+    c.hop_length = 160;
+    c.n_mels = 40;
+    c.max_samples = 16000;
+    c.backend = backend;
+    return c;
+}
