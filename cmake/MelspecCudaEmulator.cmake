@@ -45,7 +45,8 @@ melspec_cuda_plugin_target(melspec_cuda)
 target_include_directories(melspec_cuda BEFORE PRIVATE $<$<COMPILE_LANGUAGE:CXX>:${_emu}>)
 target_compile_features(melspec_cuda PRIVATE cxx_std_20)
 # no fused multiply-add, like the CPU backend the tests compare with
-target_compile_options(melspec_cuda PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-ffp-contract=off -Wall -Wextra>)
+target_compile_options(melspec_cuda PRIVATE
+  $<$<COMPILE_LANGUAGE:CXX>:-ffp-contract=off -Wall -Wextra>)
 target_link_libraries(melspec_cuda PRIVATE melspec_cuda_emu_runtime)
 
 set(MELSPEC_CUDA_TEST_RUNTIME melspec_cuda_emu_runtime)

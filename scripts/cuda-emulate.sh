@@ -33,6 +33,7 @@ cmake -S . -B "$out" -DMELSPEC_CUDA_EMULATOR=ON -DMELSPEC_CUDA=OFF \
 cmake --build "$out" -j"$(nproc)" --target test_cuda test_cuda_cqt test_cuda_stream test_plugin \
   test_cuda_select
 
-echo "cuda-emulate: the GPU tests on the CPU emulation$([ $quick = 1 ] && echo ', test_cuda quick subset')" >&2
+subset=$([ $quick = 1 ] && echo ', test_cuda quick subset' || true)
+echo "cuda-emulate: the GPU tests on the CPU emulation$subset" >&2
 MELSPEC_CUDA_TEST_QUICK=$quick ASAN_OPTIONS=detect_leaks=1 \
   ctest --test-dir "$out" --output-on-failure -R '^(test_cuda|plugin_)'
