@@ -1,5 +1,6 @@
-# The CUDA backend (kernels/ and src/cuda/), included by the root CMakeLists.txt when
-# MELSPEC_WITH_CUDA is on (nvcc found, MELSPEC_CUDA not OFF).
+# The CUDA plugin libmelspec_cuda.so (kernels/ and src/cuda/) compiled with nvcc, included by the
+# root CMakeLists.txt when nvcc is found and MELSPEC_CUDA is not OFF. It alone links cudart and
+# cuFFT; libmelspec.so loads it at run time (src/plugin.c).
 #
 # Kernels are compiled for Turing (sm_75) through Hopper: machine code for each of 75, 80, 86,
 # 89 and 90, plus compute_90 PTX that newer GPUs compile at load time. Override with
@@ -13,21 +14,19 @@ find_package(CUDAToolkit REQUIRED)
 set(CMAKE_CUDA_STANDARD 17)
 set(CMAKE_CUDA_STANDARD_REQUIRED ON)
 
-target_sources(melspec_objects PRIVATE
-  kernels/frame.cu kernels/spectrum.cu kernels/scale.cu kernels/cqt.cu
-  src/cuda/cuda_backend.c src/cuda/cuda_buffers.c src/cuda/cuda_graph.c
-  src/cuda/cuda_pipeline.c src/cuda/cqt_cuda.c src/cuda/cuda_stream.c)
-# backend.c selects the backend; no other file tests this macro.
-target_compile_definitions(melspec_objects PRIVATE MELSPEC_HAVE_CUDA)
-target_include_directories(melspec_objects PRIVATE ${PROJECT_SOURCE_DIR}/kernels)
-# Both targets exist before CUDA is enabled, so they take the architectures explicitly.
-set_target_properties(melspec_objects melspec PROPERTIES
-  CUDA_ARCHITECTURES "${CMAKE_CUDA_ARCHITECTURES}" CUDA_VISIBILITY_PRESET hidden)
+# MODULE: only dlopen loads it, nothing links against it.
+add_library(melspec_cuda MODULE ${MELSPEC_CUDA_KERNEL_SOURCES} ${MELSPEC_CUDA_HOST_SOURCES})
+melspec_cuda_plugin_target(melspec_cuda)
+# The shared cudart, not nvcc's default static one: the GPU tests and the caller's own code use
+# the same runtime as the plugin (one copy of its state in the process).
+set_target_properties(melspec_cuda PROPERTIES
+  CUDA_ARCHITECTURES "${CMAKE_CUDA_ARCHITECTURES}" CUDA_RUNTIME_LIBRARY Shared)
 # Host-compiler warnings for the .cu files too (warnings, not errors: other toolchains may warn
 # about the CUDA headers themselves).
-target_compile_options(melspec_objects PRIVATE
+target_compile_options(melspec_cuda PRIVATE
   $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra,-Wshadow>)
-
 # cuBLAS is not linked: the mel product is a fused sparse kernel (docs/cuda.md says why).
-target_link_libraries(melspec_objects PUBLIC CUDA::cudart CUDA::cufft)
-target_link_libraries(melspec PRIVATE CUDA::cudart CUDA::cufft)
+target_link_libraries(melspec_cuda PRIVATE CUDA::cudart CUDA::cufft)
+
+# What the GPU tests link to call the runtime themselves (device memory, streams, graphs).
+set(MELSPEC_CUDA_TEST_RUNTIME CUDA::cudart)

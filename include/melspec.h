@@ -512,11 +512,27 @@ MELSPEC_API melspec_status melspec_cqt_plan_frequencies(const melspec_plan *plan
 
 /* ---- backends -------------------------------------------------------------------------------- */
 
-/* 1 when this library was built with the CUDA backend, else 0. */
+/* The CUDA backend is a plugin, libmelspec_cuda.so, that this library loads on the first call
+ * that needs it (a plan with backend AUTO or CUDA, or one of the three queries below): from
+ * $MELSPEC_CUDA_PLUGIN when set (a path), else beside libmelspec.so, else through the dynamic
+ * linker's search. It is loaded once per process, thread-safely, and never unloaded; that one
+ * load and its outcome are the only process-wide state, never changed afterwards. When it is
+ * missing or cannot load (libcudart absent, another build's plugin), AUTO plans run on the CPU
+ * and CUDA plans fail with MELSPEC_ERROR_BACKEND_UNAVAILABLE saying why. */
+
+/* 1 when the CUDA backend plugin is present and loaded, else 0. */
 MELSPEC_API int melspec_cuda_compiled(void);
 
-/* Number of usable CUDA devices (0 when none, or when built without CUDA). */
+/* Number of usable CUDA devices (0 when none, when there is no driver, or no CUDA plugin). */
 MELSPEC_API int melspec_cuda_device_count(void);
+
+/* Whether `backend` is usable here: MELSPEC_OK or MELSPEC_ERROR_BACKEND_UNAVAILABLE
+ * (INVALID_ARGUMENT for a value that is not a backend), with a sentence in message (may be
+ * NULL) saying why: for CUDA the plugin's path, or the paths tried and the loader's error ("libcudart.so.13: cannot
+ * open shared object file ..."), or the driver's answer when no device is usable. AUTO is always
+ * usable; its message says which backend it picks and why. */
+MELSPEC_API melspec_status melspec_backend_available(melspec_backend backend, char *message,
+                                                     size_t message_capacity);
 
 #ifdef __cplusplus
 }

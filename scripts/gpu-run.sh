@@ -126,8 +126,9 @@ if want sanitize && [ $built = 1 ]; then
   elif over_budget; then record sanitizer "skipped (budget)" 0
   else
     limit=$(left); [ "$limit" -gt 240 ] && limit=240
-    # API errors are the library's to check (and a few are expected: refused arguments)
-    MELSPEC_CUDA_TEST_QUICK=1 timeout "$limit" "$sanitizer" --tool memcheck \
+    # API errors are the library's to check (and a few are expected: refused arguments).
+    # test_cuda has the core linked in, away from the plugin: it is told where the plugin is.
+    MELSPEC_CUDA_PLUGIN=$root/$build/libmelspec_cuda.so MELSPEC_CUDA_TEST_QUICK=1 timeout "$limit" "$sanitizer" --tool memcheck \
       --report-api-errors no --error-exitcode 99 "$build/tests/test_cuda" \
       >"$out/sanitizer.log" 2>&1
     status=$?

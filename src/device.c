@@ -1,19 +1,22 @@
 /* The device-pointer API of melspec_cuda.h, backend-neutral: the same argument checks as
  * melspec_execute, then dispatch through the ops table. Backends without device memory (the CPU
- * backend, and every plan where the CUDA backend is absent) leave the entries NULL and get a
- * status. */
+ * backend, which every plan gets where the CUDA plugin is missing) leave the entries NULL and
+ * get a status. */
 #include "melspec_cuda.h"
 #include "plan.h"
 
 static melspec_status unavailable(melspec_plan *plan, const char *call)
 {
+    char why[MELSPEC_MESSAGE_CAPACITY / 2];
+    if (melspec_backend_available(MELSPEC_BACKEND_CUDA, why, sizeof why) == MELSPEC_OK)
+        return melspec_fail(plan, MELSPEC_ERROR_BACKEND_UNAVAILABLE,
+                            "%s needs a plan on the CUDA backend, but this plan runs on the %s "
+                            "backend (create it with config.backend = MELSPEC_BACKEND_CUDA)",
+                            call, plan->ops->name);
     return melspec_fail(plan, MELSPEC_ERROR_BACKEND_UNAVAILABLE,
                         "%s needs a plan on the CUDA backend, but this plan runs on the %s "
-                        "backend%s",
-                        call, plan->ops->name,
-                        melspec_cuda_compiled()
-                            ? " (create it with config.backend = MELSPEC_BACKEND_CUDA)"
-                            : " (the CUDA backend is not available here)");
+                        "backend, and CUDA is unavailable here (%s)",
+                        call, plan->ops->name, why);
 }
 
 static melspec_status set_cuda_stream(melspec_plan *plan, void *cuda_stream)

@@ -10,6 +10,15 @@
 
 #define MELSPEC_MESSAGE_CAPACITY 512
 
+/* The version of everything a backend plugin shares with the core (src/backend_plugin.h): the
+ * layouts in this header (struct melspec_plan, melspec_sparse_rows, melspec_backend_ops), of
+ * melspec_config and melspec_cqt_config, of the CQT design (src/dsp/cqt.h) and the decimator
+ * (src/cqt_decimator.h), and the two tables of backend_plugin.h. Bump rule: add 1 in the same
+ * commit as any change to one of them (a field added, removed, reordered or retyped, an entry's
+ * meaning changed); a plugin of another number is then refused at load with a message instead
+ * of misreading a plan. */
+#define MELSPEC_BACKEND_ABI 1u
+
 /* The mel filterbank stored as one contiguous run of nonzero weights per row, which is what
  * both backends multiply with (a triangle touches a handful of FFT bins). */
 typedef struct melspec_sparse_rows {
@@ -83,6 +92,13 @@ melspec_status melspec_fail(melspec_plan *plan, melspec_status status, const cha
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+/* melspec_fail with a va_list (what backend plugins call through their services table). */
+melspec_status melspec_vfail(melspec_plan *plan, melspec_status status, const char *format,
+                             va_list args)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 0)))
+#endif
+    ;
 /* The same into a caller's message buffer (may be NULL). */
 melspec_status melspec_fail_message(char *message, size_t capacity, melspec_status status,
                                     const char *format, ...)
@@ -91,11 +107,10 @@ melspec_status melspec_fail_message(char *message, size_t capacity, melspec_stat
 #endif
     ;
 
-/* Backend tables. melspec_cuda_ops exists only when built with CUDA (see backend.c). */
+/* Backend tables of the core. The CUDA backend's comes from its plugin (backend_plugin.h). */
 extern const melspec_backend_ops melspec_cpu_ops;
-extern const melspec_backend_ops melspec_cuda_ops;
 
-/* Chooses the ops table for the requested backend; the only place that knows about CUDA builds.
+/* Chooses the ops table for the requested backend; the only place that asks for the plugin.
  * Each backend's one table serves every kind of plan. */
 melspec_status melspec_select_backend(melspec_backend wanted, int32_t device_ordinal,
                                       melspec_backend *chosen, const melspec_backend_ops **ops,

@@ -42,12 +42,18 @@ static void format_message(char *message, size_t capacity, const char *format, v
     vsnprintf(message, capacity, format, args);
 }
 
+melspec_status melspec_vfail(melspec_plan *plan, melspec_status status, const char *format,
+                             va_list args)
+{
+    if (plan != NULL) format_message(plan->last_error, sizeof plan->last_error, format, args);
+    return status;
+}
+
 melspec_status melspec_fail(melspec_plan *plan, melspec_status status, const char *format, ...)
 {
-    if (plan == NULL) return status;
     va_list args;
     va_start(args, format);
-    format_message(plan->last_error, sizeof plan->last_error, format, args);
+    melspec_vfail(plan, status, format, args);
     va_end(args);
     return status;
 }

@@ -3,21 +3,25 @@
  * cuda_buffers.c (what it runs in). */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cuda_internal.h"
 
-/* Declared in backend.c, the one place that knows whether CUDA is compiled in. */
-int melspec_cuda_runtime_device_count(void);
-
-int melspec_cuda_runtime_device_count(void)
+int melspec_cuda_runtime_device_count(char *message, size_t capacity)
 {
     int count = 0;
-    if (cudaGetDeviceCount(&count) != cudaSuccess) {
+    const cudaError_t error = cudaGetDeviceCount(&count);
+    if (error != cudaSuccess) {
         cudaGetLastError(); /* no driver or no device: zero devices, not an error */
+        if (message != NULL && capacity > 0)
+            snprintf(message, capacity, "cudaGetDeviceCount: %s (%s)", cudaGetErrorName(error),
+                     cudaGetErrorString(error));
         return 0;
     }
+    if (count == 0 && message != NULL && capacity > 0)
+        snprintf(message, capacity, "cudaGetDeviceCount: 0 devices");
     return count;
 }
 

@@ -83,6 +83,12 @@ typedef struct cuda_state {
 
 typedef struct cuda_cqt cuda_cqt;
 
+/* The backend's ops table (every plan kind), handed to the core by cuda_plugin.c. */
+extern const melspec_backend_ops melspec_cuda_ops;
+
+/* Usable devices; when 0, writes the runtime's answer into message (may be NULL). */
+int melspec_cuda_runtime_device_count(char *message, size_t capacity);
+
 /* ---- error plumbing (each macro expects `plan` in scope) ---------------------------------------- */
 
 /* Records "<what>: <error name> (<error text>)" on the plan and returns the mapped status

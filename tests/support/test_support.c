@@ -180,3 +180,16 @@ size_t stream_frames_bytes(const melspec_stream *stream, int64_t n_frames)
     if (melspec_stream_frame_bytes(stream, &frame_bytes) != MELSPEC_OK || n_frames < 0) return 0;
     return frame_bytes * (size_t)n_frames;
 }
+
+melspec_config small_mel_config(melspec_backend backend)
+{
+    melspec_config c;
+    melspec_config_init(&c);
+    c.sample_rate = 16000.0;
+    c.n_fft = 400;
+    c.hop_length = 160;
+    c.n_mels = 40;
+    c.max_samples = 16000;
+    c.backend = backend;
+    return c;
+}

@@ -79,4 +79,8 @@ double test_rand_uniform(uint64_t *state); /* in [-1, 1) */
 /* Signals that look like audio: tones + noise + a chirp; never all zeros. */
 void make_test_signal(float *out, int64_t n, double sample_rate, uint64_t seed);
 
+/* A small mel config on `backend` (16 kHz, n_fft 400, hop 160, 40 mels, up to 16000 samples),
+ * for tests about backends rather than about the transform. */
+melspec_config small_mel_config(melspec_backend backend);
+
 #endif

@@ -11,19 +11,7 @@
 
 #include "melspec.h"
 #include "melspec_cuda.h"
-
-static melspec_config small_config(melspec_backend backend)
-{
-    melspec_config c;
-    melspec_config_init(&c);
-    c.sample_rate = 16000.0;
-    c.n_fft = 400;
-    c.hop_length = 160;
-    c.n_mels = 40;
-    c.max_samples = 16000;
-    c.backend = backend;
-    return c;
-}
+#include "test_support.h"
 
 static void test_device_count_is_consistent_with_the_build(void **state)
 {
@@ -40,7 +28,7 @@ static void test_device_count_is_consistent_with_the_build(void **state)
 static void test_auto_picks_cuda_only_with_a_device(void **state)
 {
     (void)state;
-    melspec_config c = small_config(MELSPEC_BACKEND_AUTO);
+    melspec_config c = small_mel_config(MELSPEC_BACKEND_AUTO);
     melspec_plan *plan = NULL;
     char message[256];
     assert_int_equal(melspec_plan_create(&plan, &c, message, sizeof message), MELSPEC_OK);
@@ -55,7 +43,7 @@ static void test_auto_picks_cuda_only_with_a_device(void **state)
 static void test_cuda_without_a_device_is_unavailable(void **state)
 {
     (void)state;
-    melspec_config c = small_config(MELSPEC_BACKEND_CUDA);
+    melspec_config c = small_mel_config(MELSPEC_BACKEND_CUDA);
     /* an ordinal past the last device is unavailable on every machine */
     c.device_ordinal = melspec_cuda_device_count();
     melspec_plan *plan = (melspec_plan *)&c; /* must be overwritten with NULL */
@@ -71,7 +59,7 @@ static void test_cuda_without_a_device_is_unavailable(void **state)
 static void test_device_api_on_a_cpu_plan_is_unavailable(void **state)
 {
     (void)state;
-    melspec_config c = small_config(MELSPEC_BACKEND_CPU);
+    melspec_config c = small_mel_config(MELSPEC_BACKEND_CPU);
     melspec_plan *plan = NULL;
     assert_int_equal(melspec_plan_create(&plan, &c, NULL, 0), MELSPEC_OK);
     float input[4000], output[40 * 26];

@@ -1,0 +1,27 @@
+# cmake -DREADELF=... -DCORE=libmelspec.so [-DPLUGIN=libmelspec_cuda.so] -P check_needed.cmake
+# The core names no CUDA library among its dependencies (DT_NEEDED), so it loads where CUDA is
+# absent; the plugin, when given, names cudart (or the emulated runtime): the check can fail.
+function(needed_of file out)
+  execute_process(COMMAND ${READELF} -d ${file} OUTPUT_VARIABLE dynamic RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${READELF} -d ${file} failed (${rc})")
+  endif()
+  string(REGEX MATCHALL "\\(NEEDED\\)[^\n]*\\[[^]]*\\]" lines "${dynamic}")
+  set(${out} "${lines}" PARENT_SCOPE)
+endfunction()
+
+needed_of(${CORE} core_needed)
+if(NOT core_needed MATCHES "libc\\.so")
+  message(FATAL_ERROR "no NEEDED entries read from ${CORE}: the check itself is broken")
+endif()
+if(core_needed MATCHES "libcuda|libcufft|libcublas|libnvrtc|libnvJitLink|emu_runtime")
+  message(FATAL_ERROR "${CORE} links a CUDA library: ${core_needed}")
+endif()
+message(STATUS "${CORE}: ${core_needed}")
+if(PLUGIN)
+  needed_of(${PLUGIN} plugin_needed)
+  if(NOT plugin_needed MATCHES "libcudart|emu_runtime")
+    message(FATAL_ERROR "${PLUGIN} does not link the CUDA runtime: ${plugin_needed}")
+  endif()
+  message(STATUS "${PLUGIN}: ${plugin_needed}")
+endif()
