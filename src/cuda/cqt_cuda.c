@@ -42,7 +42,7 @@ static int64_t level_length(const melspec_cqt_design *d, int64_t n, int64_t halv
     return length;
 }
 
-int64_t melspec_cuda_cqt_level_floats(const melspec_plan *plan, int64_t batch, int64_t samples)
+static int64_t cqt_level_floats(const melspec_plan *plan, int64_t batch, int64_t samples)
 {
     const melspec_cqt_design *d = plan->cqt;
     const int64_t first = d->early_factor > 1 ? 0 : 1;
@@ -52,12 +52,18 @@ int64_t melspec_cuda_cqt_level_floats(const melspec_plan *plan, int64_t batch, i
     return floats > 0 ? floats : 1;
 }
 
-int64_t melspec_cuda_frames(const melspec_plan *plan, int64_t n_samples)
+static int64_t cqt_frames(const melspec_plan *plan, int64_t n_samples)
 {
-    if (plan->stages.kind != MELSPEC_PLAN_KIND_CQT)
-        return melspec_stages_frame_count(&plan->stages, n_samples);
     if (n_samples < plan->cqt->early_factor) return 0;
     return melspec_dsp_cqt_frame_count(plan->cqt, n_samples);
+}
+
+static int64_t cqt_shortest_signal(const melspec_plan *plan) { return plan->cqt->early_factor; }
+
+/* the octaves write unscaled magnitudes first whenever a scaling stage follows */
+static int cqt_needs_values(const melspec_plan *plan)
+{
+    return plan->stages.scale.mode != MELSPEC_SCALE_NONE;
 }
 
 static melspec_status upload_floats(melspec_plan *plan, const float *host, size_t count,
@@ -132,7 +138,7 @@ static melspec_status upload_octave(melspec_plan *plan, const melspec_cqt_octave
     return status;
 }
 
-melspec_status melspec_cuda_cqt_create(melspec_plan *plan)
+static melspec_status cqt_create(melspec_plan *plan)
 {
     cuda_state *s = plan->backend_state;
     const melspec_cqt_design *d = plan->cqt;
@@ -167,9 +173,9 @@ void melspec_cuda_cqt_destroy(cuda_state *s)
     s->cqt = NULL;
 }
 
-melspec_status melspec_cuda_cqt_enqueue(melspec_plan *plan, const cuda_buffers *buffers,
-                                        cudaStream_t stream, const float *input,
-                                        int64_t n_signals, int64_t n_samples, void *output)
+static melspec_status cqt_enqueue(melspec_plan *plan, const cuda_buffers *buffers,
+                                  cudaStream_t stream, const float *input, int64_t n_signals,
+                                  int64_t n_samples, void *output)
 {
     const cuda_state *s = plan->backend_state;
     const cuda_cqt *q = s->cqt;
@@ -224,3 +230,13 @@ melspec_status melspec_cuda_cqt_enqueue(melspec_plan *plan, const cuda_buffers *
     return melspec_cuda_scale_values(plan, buffers, stream, n_signals, n_frames * d->n_bins,
                                      output);
 }
+
+const cuda_transform melspec_cuda_cqt_transform = {
+    .create = cqt_create,
+    .frames = cqt_frames,
+    .shortest_signal = cqt_shortest_signal,
+    .level_floats = cqt_level_floats,
+    .uses_fft = 0,
+    .needs_values = cqt_needs_values,
+    .enqueue = cqt_enqueue,
+};

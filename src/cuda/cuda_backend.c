@@ -96,9 +96,6 @@ static void derive_stages(melspec_plan *plan)
     const melspec_stages *stages = &plan->stages;
     const int64_t n_fft = stages->frames.n_fft;
     s->frame_stride = n_fft + (n_fft & 1);
-    s->fft_into_output = stages->kind == MELSPEC_PLAN_KIND_SPECTRUM && stages->complex_values &&
-                         stages->layout == MELSPEC_LAYOUT_FRAMES_MAJOR;
-
     /* the stages are the plan's (src/stages.h); the kernels take them as they are */
     s->power = stages->power;
     s->scale = stages->scale;
@@ -117,10 +114,13 @@ static melspec_status upload(melspec_plan *plan, void **device, const void *host
     return MELSPEC_OK;
 }
 
-/* The window (float, as the CPU backend multiplies with) and the sparse mel rows, once. */
-static melspec_status upload_constants(melspec_plan *plan)
+/* The STFT family's constants: the window (float, as the CPU backend multiplies with) and the
+ * sparse mel rows, once. */
+static melspec_status spectrum_create(melspec_plan *plan)
 {
     cuda_state *s = plan->backend_state;
+    s->fft_into_output = plan->stages.complex_values &&
+                         plan->stages.layout == MELSPEC_LAYOUT_FRAMES_MAJOR;
     const size_t n_fft = (size_t)plan->config.n_fft;
     float *window = malloc(n_fft * sizeof *window);
     if (window == NULL)
@@ -154,14 +154,47 @@ static melspec_status upload_constants(melspec_plan *plan)
     return MELSPEC_OK;
 }
 
+static int64_t spectrum_frames(const melspec_plan *plan, int64_t n_samples)
+{
+    const int64_t frames = melspec_stages_frame_count(&plan->stages, n_samples);
+    return frames > 0 ? frames : 0;
+}
+
+/* centred: one sample makes a frame; otherwise n_fft samples */
+static int64_t spectrum_shortest_signal(const melspec_plan *plan)
+{
+    return plan->stages.frames.pad > 0 ? 1 : plan->stages.frames.n_fft;
+}
+
+static int64_t spectrum_level_floats(const melspec_plan *plan, int64_t batch, int64_t samples)
+{
+    (void)plan, (void)batch, (void)samples;
+    return 0;
+}
+
+/* unscaled values first only when the scaling reads each clip's maximum; else one fused pass */
+static int spectrum_needs_values(const melspec_plan *plan) { return plan->stages.needs_clip_max; }
+
+const cuda_transform melspec_cuda_spectrum_transform = {
+    .create = spectrum_create,
+    .frames = spectrum_frames,
+    .shortest_signal = spectrum_shortest_signal,
+    .level_floats = spectrum_level_floats,
+    .uses_fft = 1,
+    .needs_values = spectrum_needs_values,
+    .enqueue = melspec_cuda_spectrum_enqueue,
+};
+
 static melspec_status create_state(melspec_plan *plan)
 {
     cuda_state *s = plan->backend_state;
     CUDA_TRY(cudaStreamCreateWithFlags(&s->capture_stream, cudaStreamNonBlocking));
     CUDA_TRY(cudaEventCreateWithFlags(&s->done, cudaEventDisableTiming));
     derive_stages(plan);
-    FORWARD_IF_ERROR(plan->stages.kind == MELSPEC_PLAN_KIND_CQT ? melspec_cuda_cqt_create(plan)
-                                                         : upload_constants(plan));
+    /* the one place the backend looks at the plan's kind */
+    s->transform = plan->stages.kind == MELSPEC_PLAN_KIND_CQT ? &melspec_cuda_cqt_transform
+                                                              : &melspec_cuda_spectrum_transform;
+    FORWARD_IF_ERROR(s->transform->create(plan));
     return melspec_cuda_buffers_create(plan, plan->stages.max_batch, plan->stages.max_samples,
                                        &s->buffers);
 }

@@ -82,9 +82,7 @@ static melspec_status warm_up(melspec_plan *plan, cuda_buffers *b, size_t input_
         CUFFT_TRY(cufftSetStream(b->fft_plans[k], stream));
         CUFFT_TRY(cufftExecR2C(b->fft_plans[k], b->d_frames, (cufftComplex *)spectrum));
     }
-    const int64_t shortest = plan->stages.kind == MELSPEC_PLAN_KIND_CQT ? plan->cqt->early_factor
-                             : plan->stages.frames.pad > 0 ? 1
-                                                           : plan->stages.frames.n_fft;
+    const int64_t shortest = s->transform->shortest_signal(plan);
     if (b->frames_per_signal > 0 && shortest <= b->samples)
         FORWARD_IF_ERROR(
             melspec_cuda_enqueue(plan, b, stream, b->d_input, 1, shortest, b->d_output));
@@ -100,10 +98,10 @@ static melspec_status create_buffers(melspec_plan *plan, int64_t batch, int64_t 
     b->batch = batch;
     b->samples = samples;
     b->frames_per_signal = frames_per_signal;
-    /* CQT plans: no frames, spectra or FFT plans, but the decimated signals, and unscaled values
-     * whenever there is a scaling stage */
-    const int cqt = stages->kind == MELSPEC_PLAN_KIND_CQT;
-    const int needs_values = cqt ? stages->scale.mode != MELSPEC_SCALE_NONE : s->needs_clip_max;
+    /* what the plan's transform runs in: frames, spectra and FFT plans (STFT family), or the
+     * decimated signals (CQT); unscaled values when its scaling comes as a second pass */
+    const int uses_fft = s->transform->uses_fft;
+    const int needs_values = s->transform->needs_values(plan);
     int ok = 1;
     const size_t total_frames = product(&ok, (size_t)batch, (size_t)b->frames_per_signal, 1);
     b->total_frames = (int64_t)total_frames;
@@ -123,14 +121,13 @@ static melspec_status create_buffers(melspec_plan *plan, int64_t batch, int64_t 
                             (long long)batch, (long long)samples);
 
     FORWARD_IF_ERROR(device_alloc(plan, (void **)&b->d_input, input_bytes, "input"));
-    if (!cqt)
+    if (uses_fft)
         FORWARD_IF_ERROR(device_alloc(plan, (void **)&b->d_frames, frames_bytes, "frames"));
-    if (!cqt && !s->fft_into_output)
+    if (uses_fft && !s->fft_into_output)
         FORWARD_IF_ERROR(device_alloc(plan, (void **)&b->d_spectrum, spectrum_bytes, "spectra"));
-    if (cqt) {
-        const size_t level_bytes =
-            product(&ok, (size_t)melspec_cuda_cqt_level_floats(plan, batch, samples),
-                    sizeof(float), 1);
+    const int64_t level_floats = s->transform->level_floats(plan, batch, samples);
+    if (level_floats > 0) {
+        const size_t level_bytes = product(&ok, (size_t)level_floats, sizeof(float), 1);
         if (!ok)
             return melspec_fail(plan, MELSPEC_ERROR_SIZE_OVERFLOW,
                                 "CQT buffers for %lld signal(s) of %lld samples overflow",
@@ -149,7 +146,7 @@ static melspec_status create_buffers(melspec_plan *plan, int64_t batch, int64_t 
                                   "clip dB floors"));
     FORWARD_IF_ERROR(pinned_alloc(plan, (void **)&b->h_input, input_bytes, "input staging"));
     FORWARD_IF_ERROR(pinned_alloc(plan, &b->h_output, b->output_bytes, "output staging"));
-    if (!cqt) FORWARD_IF_ERROR(make_fft_plans(plan, b));
+    if (uses_fft) FORWARD_IF_ERROR(make_fft_plans(plan, b));
     return warm_up(plan, b, input_bytes, frames_bytes);
 }
 

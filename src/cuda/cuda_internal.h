@@ -55,7 +55,10 @@ typedef struct cuda_graph_slot {
     uint64_t last_use;
 } cuda_graph_slot;
 
+typedef struct cuda_transform cuda_transform;
+
 typedef struct cuda_state {
+    const cuda_transform *transform; /* what this plan's kind computes (see below) */
     int device;
     cudaStream_t stream;         /* the caller's (melspec_plan_set_stream); NULL: legacy */
     cudaStream_t capture_stream; /* private: graphs are captured here, never run here */
@@ -165,18 +168,36 @@ int64_t melspec_cuda_frames(const melspec_plan *plan, int64_t n_samples);
 void melspec_cuda_call_size(const melspec_plan *plan, int64_t n_signals, int64_t n_samples,
                             size_t *input_bytes, size_t *output_bytes);
 
-/* ---- cqt_cuda.c: constant-Q plans ------------------------------------------------------------- */
+/* ---- the transforms: what the backend does for each kind of plan -------------------------------- */
 
-/* Uploads the octaves' kernels and the measured decimators into state->cqt (freed by destroy,
- * whatever was made). */
-melspec_status melspec_cuda_cqt_create(melspec_plan *plan);
+/* The STFT family (cuda_backend.c, cuda_pipeline.c) or the constant-Q transform (cqt_cuda.c). The
+ * plan's kind picks one when the plan is made (cuda_backend.c), the one place that looks at it;
+ * everything else asks the plan's transform. */
+struct cuda_transform {
+    /* Device constants: the window and mel rows, or the octaves' kernels and decimators (freed
+     * by cuda_destroy whatever was made). */
+    melspec_status (*create)(melspec_plan *plan);
+    /* Frames of one signal of n_samples samples, 0 when too short; the shortest signal. */
+    int64_t (*frames)(const melspec_plan *plan, int64_t n_samples);
+    int64_t (*shortest_signal)(const melspec_plan *plan);
+    /* Floats of decimated signals for batch x samples (0: none). */
+    int64_t (*level_floats)(const melspec_plan *plan, int64_t batch, int64_t samples);
+    int uses_fft;     /* frames, spectra and cuFFT plans */
+    int (*needs_values)(const melspec_plan *plan); /* unscaled values before the scaling */
+    /* melspec_cuda_enqueue for this kind. */
+    melspec_status (*enqueue)(melspec_plan *plan, const cuda_buffers *buffers,
+                              cudaStream_t stream, const float *input, int64_t n_signals,
+                              int64_t n_samples, void *output);
+};
+extern const cuda_transform melspec_cuda_spectrum_transform;
+extern const cuda_transform melspec_cuda_cqt_transform;
+
+/* cuda_pipeline.c: the STFT family's enqueue. */
+melspec_status melspec_cuda_spectrum_enqueue(melspec_plan *plan, const cuda_buffers *buffers,
+                                             cudaStream_t stream, const float *input,
+                                             int64_t n_signals, int64_t n_samples, void *output);
+/* cqt_cuda.c: frees the CQT's device constants (NULL-safe). */
 void melspec_cuda_cqt_destroy(cuda_state *state);
-/* Floats of buffers->d_levels for batch x samples. */
-int64_t melspec_cuda_cqt_level_floats(const melspec_plan *plan, int64_t batch, int64_t samples);
-/* melspec_cuda_enqueue for CQT plans. */
-melspec_status melspec_cuda_cqt_enqueue(melspec_plan *plan, const cuda_buffers *buffers,
-                                        cudaStream_t stream, const float *input,
-                                        int64_t n_signals, int64_t n_samples, void *output);
 
 /* ---- cuda_graph.c -------------------------------------------------------------------------------- */
 

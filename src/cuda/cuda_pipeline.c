@@ -41,9 +41,20 @@ melspec_status melspec_cuda_enqueue(melspec_plan *plan, const cuda_buffers *buff
                                     cudaStream_t stream, const float *input, int64_t n_signals,
                                     int64_t n_samples, void *output)
 {
-    if (plan->stages.kind == MELSPEC_PLAN_KIND_CQT)
-        return melspec_cuda_cqt_enqueue(plan, buffers, stream, input, n_signals, n_samples,
-                                        output);
+    const cuda_state *s = plan->backend_state;
+    return s->transform->enqueue(plan, buffers, stream, input, n_signals, n_samples, output);
+}
+
+int64_t melspec_cuda_frames(const melspec_plan *plan, int64_t n_samples)
+{
+    const cuda_state *s = plan->backend_state;
+    return s->transform->frames(plan, n_samples);
+}
+
+melspec_status melspec_cuda_spectrum_enqueue(melspec_plan *plan, const cuda_buffers *buffers,
+                                             cudaStream_t stream, const float *input,
+                                             int64_t n_signals, int64_t n_samples, void *output)
+{
     const cuda_state *s = plan->backend_state;
     const melspec_stages *stages = &plan->stages;
     const melspec_frame_geometry *g = &stages->frames;
