@@ -13,6 +13,8 @@ or build a plan once and call it in a loop (the fast path)::
 
 See docs/python.md.
 """
+import ctypes
+
 from . import feature, filters
 from ._cqt import CQT, cqt, vqt
 from ._db import amplitude_to_db, power_to_db
@@ -35,8 +37,19 @@ def cuda_device_count():
 
 
 def cuda_compiled():
-    """True when the loaded library was built with its CUDA backend."""
+    """True when the CUDA backend (the plugin libmelspec_cuda.so) was found and loaded."""
     return bool(_lib.cuda_compiled())
+
+
+def backend_available(backend="cuda"):
+    """(available, reason) for "cpu", "cuda" or "auto": whether plans can run there, and the
+    library's words for why (the plugin or driver that is missing, or what AUTO picks)."""
+    codes = {"auto": 0, "cpu": 1, "cuda": 2}
+    if backend not in codes:
+        raise InvalidArgumentError(f"backend = {backend!r}: one of {sorted(codes)}")
+    reason = ctypes.create_string_buffer(512)
+    status = _lib.backend_available(codes[backend], reason, len(reason))
+    return status == Status.OK, reason.value.decode(errors="replace")
 
 
 __all__ = [
@@ -44,5 +57,5 @@ __all__ = [
     "MelSpectrogram", "Spectrogram", "STFT", "CQT", "DeviceArray",
     "MelspecError", "InvalidArgumentError", "BackendUnavailableError", "DeviceError",
     "OutOfMemoryError", "LibraryMismatchError", "PlanBusyError", "Status",
-    "cuda_device_count", "cuda_compiled", "library_version", "library_path",
+    "cuda_device_count", "cuda_compiled", "backend_available", "library_version", "library_path",
 ]

@@ -151,6 +151,7 @@ _REQUIRED = {
     "melspec_plan_window": (_status, [_p, _p, _size]),
     "melspec_cuda_compiled": (ctypes.c_int, []),
     "melspec_cuda_device_count": (ctypes.c_int, []),
+    "melspec_backend_available": (_status, [ctypes.c_int, ctypes.c_char_p, _size]),
     "melspec_stream_create": (_status, [ctypes.POINTER(_p), _p]),
     "melspec_stream_destroy": (None, [_p]),
     "melspec_stream_push": (_status, [_p, _p, _i64, _p, _size, _i64p]),

@@ -110,3 +110,17 @@ def test_version_and_backend_queries():
     assert melspec.library_version.startswith("0.2.")
     assert melspec.cuda_device_count() >= 0
     assert isinstance(melspec.cuda_compiled(), bool)
+
+
+def test_backend_available_says_why():
+    ok, reason = melspec.backend_available("cpu")
+    assert ok and "CPU" in reason
+    ok, reason = melspec.backend_available("cuda")
+    assert ok == (melspec.cuda_device_count() > 0)
+    if not ok:
+        # the plugin or the driver that is missing, in the library's words
+        assert "plugin" in reason or "device" in reason, reason
+    ok, reason = melspec.backend_available("auto")
+    assert ok and ("CPU" in reason or "CUDA" in reason)
+    with pytest.raises(melspec.InvalidArgumentError):
+        melspec.backend_available("tpu")
