@@ -16,17 +16,7 @@
 #include "melspec.h"
 #include "test_support.h"
 
-static melspec_config small_config(void)
-{
-    melspec_config c;
-    melspec_config_init(&c);
-    c.backend = MELSPEC_BACKEND_CPU;
-    c.sample_rate = 16000;
-    c.n_fft = 400;
-    c.hop_length = 160;
-    c.n_mels = 40;
-    return c;
-}
+static melspec_config small_config(void) { return small_mel_config(MELSPEC_BACKEND_CPU); }
 
 static melspec_plan *make_plan(const melspec_config *c)
 {
