@@ -62,6 +62,9 @@ static melspec_status check_transform(melspec_cqt_config *c, char *message, size
     if (c->hop_length < 0)
         FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "hop_length = %lld must be > 0 (0 means 512)",
              (long long)c->hop_length);
+    if (c->hop_length > MELSPEC_MAX_HOP_LENGTH)
+        FAIL(MELSPEC_ERROR_SIZE_OVERFLOW, "hop_length = %lld exceeds the largest supported %lld",
+             (long long)c->hop_length, (long long)MELSPEC_MAX_HOP_LENGTH);
     if (c->hop_length == 0) c->hop_length = 512;
     if (!isfinite(c->fmin) || c->fmin < 0.0)
         FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,

@@ -461,6 +461,7 @@ static void bad_nyquist_low_rate(melspec_cqt_config *c) { c->sample_rate = 4000;
 static void bad_filter_scale(melspec_cqt_config *c) { c->filter_scale = -0.5; }
 static void bad_sparsity(melspec_cqt_config *c) { c->sparsity = 1.0; }
 static void bad_hop(melspec_cqt_config *c) { c->hop_length = -512; }
+static void huge_hop(melspec_cqt_config *c) { c->hop_length = (int64_t)1 << 61; }
 static void bad_bins(melspec_cqt_config *c) { c->n_bins = -3; }
 static void bad_bpo(melspec_cqt_config *c) { c->bins_per_octave = -12; }
 static void bad_norm(melspec_cqt_config *c) { c->norm = 7; }
@@ -493,6 +494,7 @@ static void test_config_errors(void **state)
         {bad_filter_scale, MELSPEC_ERROR_INVALID_ARGUMENT, "filter_scale"},
         {bad_sparsity, MELSPEC_ERROR_INVALID_ARGUMENT, "sparsity"},
         {bad_hop, MELSPEC_ERROR_INVALID_ARGUMENT, "hop_length"},
+        {huge_hop, MELSPEC_ERROR_SIZE_OVERFLOW, "hop_length"},
         {bad_bins, MELSPEC_ERROR_INVALID_ARGUMENT, "n_bins"},
         {bad_bpo, MELSPEC_ERROR_INVALID_ARGUMENT, "bins_per_octave"},
         {bad_norm, MELSPEC_ERROR_INVALID_ARGUMENT, "norm"},
