@@ -309,24 +309,15 @@ static double output_error(const melspec_config *c, const float *gpu, const refe
             compare_decibels(gpu, expected->values, n, (size_t)expected->n_clips,
                              c->scaling == S_P2DB ? 10.0 : 20.0, c->top_db, expected->tolerance,
                              DB_TOLERANCE);
-        if (r.n_mismatched_non_finite > 0 || r.worst_clip >= 0) {
+        const double error = compare_decibels_error(&r, expected->tolerance);
+        if (isinf(error)) {
             char text[256];
             printf("    dB: %s\n", compare_decibels_describe(&r, text, sizeof text));
-            return INFINITY;
         }
-        return r.worst_ratio * expected->tolerance;
+        return error;
     }
-    if (c->scaling != S_LOG) return normalized_error(gpu, expected->values, n);
-    float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
-    assert_true(a && b);
-    for (size_t i = 0; i < n; i++) {
-        a[i] = (float)to_linear(gpu[i], S_LOG);
-        b[i] = (float)to_linear(expected->values[i], S_LOG);
-    }
-    const double error = normalized_error(a, b, n);
-    free(a);
-    free(b);
-    return error;
+    if (c->scaling == S_LOG) return compare_logs(gpu, expected->values, n).normalized_error;
+    return normalized_error(gpu, expected->values, n);
 }
 
 /*

@@ -6,8 +6,9 @@
  * The GPU replaces libsoxr by the FIR measured from it and sums in float32, so it is compared
  * with two CPU references: the CPU backend as it runs (libsoxr; the GPU's goal is 1e-4 of
  * librosa, the test asks 1e-5 of the CPU) and the CPU backend running the same measured FIR in
- * double (what the GPU computes, up to float32 sums: 2e-6). dB and log outputs are compared as
- * the amplitudes they stand for. Every output buffer is poisoned with NaN before the call and
+ * double (what the GPU computes, up to float32 sums: 2e-6). dB outputs are compared in dB with the
+ * top_db clamp checked (output_error), log outputs as the amplitudes they stand for. Every output
+ * buffer is poisoned with NaN before the call and
  * followed by a guard region that must be intact afterwards.
  */
 #include <math.h>
@@ -32,6 +33,10 @@
 #define POISON_BYTE 0xFF /* all ones: NaN in float32 */
 #define CPU_TOLERANCE 1e-5
 #define FIR_TOLERANCE 2e-6
+/* dB: the float32 rounding of the dB values themselves, which the linear-domain tolerances above
+ * do not cover: an ulp of a value near 80 dB is 7.6e-6, and 20 log10f of a magnitude near 1
+ * rounds by a few 1e-6 dB (CUDA's log10f is within 2 ulps) */
+#define DB_TOLERANCE 2e-5
 
 /* ---- helpers ---------------------------------------------------------------------------------- */
 
@@ -89,28 +94,35 @@ static float *signals(int64_t n_signals, int64_t n_samples, double sample_rate, 
     return x;
 }
 
-/* Normalized max error of one call's output (complex pairs or real values; scaled outputs
- * mapped back to amplitudes first). NaN anywhere makes it infinite. */
-static double compare(const melspec_cqt_config *c, const float *gpu, const float *cpu,
-                      size_t n_floats)
+/*
+ * The GPU's output against a CPU reference, as an error to hold to tolerance (compare.h's
+ * definitions): complex values by normalized error with the modulus; dB outputs in dB with the
+ * clamp (compare_decibels), element-wise within what the tolerance allows in the linear domain at
+ * each value's depth below the clip's peak, and the peaks and floors (max - top_db) the same, the
+ * error being the worst fraction of its allowance times the tolerance, or infinity when a peak,
+ * the clamp or a non-finite value disagrees; log outputs as the values they stand for (exp);
+ * magnitudes by normalized error. NaN anywhere makes it infinite.
+ */
+static double output_error(const melspec_cqt_config *c, const float *gpu, const float *cpu,
+                           size_t n_floats, int64_t n_clips, double tolerance)
 {
-    const int complex_out = c->output == MELSPEC_CQT_OUTPUT_COMPLEX;
-    double worst = 0.0, peak = 0.0;
-    for (size_t i = 0; i < n_floats; i += complex_out ? 2 : 1) {
-        double a = gpu[i], b = cpu[i], a_im = complex_out ? gpu[i + 1] : 0.0,
-               b_im = complex_out ? cpu[i + 1] : 0.0;
-        switch (c->scaling) {
-        case MELSPEC_SCALING_AMPLITUDE_TO_DB: a = pow(10.0, a / 20.0); b = pow(10.0, b / 20.0); break;
-        case MELSPEC_SCALING_POWER_TO_DB: a = pow(10.0, a / 10.0); b = pow(10.0, b / 10.0); break;
-        case MELSPEC_SCALING_LOG: a = exp(a); b = exp(b); break;
-        default: break;
+    if (c->output == MELSPEC_CQT_OUTPUT_COMPLEX)
+        return compare_complex_floats(gpu, cpu, n_floats / 2).normalized_error;
+    const double factor = c->scaling == MELSPEC_SCALING_POWER_TO_DB       ? 10.0
+                          : c->scaling == MELSPEC_SCALING_AMPLITUDE_TO_DB ? 20.0
+                                                                          : 0.0;
+    if (factor > 0.0) {
+        const compare_db_result r = compare_decibels(gpu, cpu, n_floats, (size_t)n_clips, factor,
+                                                     c->top_db, tolerance, DB_TOLERANCE);
+        const double error = compare_decibels_error(&r, tolerance);
+        if (isinf(error)) {
+            char text[256];
+            printf("    dB: %s\n", compare_decibels_describe(&r, text, sizeof text));
         }
-        const double d = hypot(a - b, a_im - b_im);
-        if (!isfinite(d)) return INFINITY;
-        worst = d > worst ? d : worst;
-        peak = hypot(b, b_im) > peak ? hypot(b, b_im) : peak;
+        return error;
     }
-    return worst / peak;
+    if (c->scaling == MELSPEC_SCALING_LOG) return compare_logs(gpu, cpu, n_floats).normalized_error;
+    return compare_floats(gpu, cpu, n_floats).normalized_error;
 }
 
 /* ---- the parameter space ---------------------------------------------------------------------- */
@@ -123,26 +135,35 @@ typedef struct cqt_case {
     int norm, pad_mode, scale, output, scaling, ref_max, layout, gamma_erb;
     int64_t n_signals;
     double seconds;
+    double top_db; /* 0: the default (80), but INFINITY for power dB; else a clamp that bites */
 } cqt_case;
 
 static const cqt_case cases[] = {
-    {"defaults, batch of 3", 22050, 512, 84, 12, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 3, 0.7},
-    {"16 kHz hop 160", 16000, 160, 72, 12, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 2, 0.6},
-    {"early 1/16 (44.1 kHz, hop 4096)", 44100, 4096, 36, 12, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 2, 0.5},
-    {"early 1/16 without scale", 44100, 4096, 36, 12, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0.5},
-    {"hop 100: two halvings", 22050, 100, 96, 24, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 2, 0.4},
-    {"odd hop: no halving", 8000, 99, 48, 12, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0.4},
-    {"36 per octave, filter_scale 2", 22050, 256, 144, 36, 0, 2, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0.4},
+    {"defaults, batch of 3", 22050, 512, 84, 12, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 3, 0.7, 0},
+    {"16 kHz hop 160", 16000, 160, 72, 12, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 2, 0.6, 0},
+    {"early 1/16 (44.1 kHz, hop 4096)", 44100, 4096, 36, 12, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 2, 0.5,
+     0},
+    {"early 1/16 without scale", 44100, 4096, 36, 12, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0.5, 0},
+    {"hop 100: two halvings", 22050, 100, 96, 24, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 2, 0.4, 0},
+    {"odd hop: no halving", 8000, 99, 48, 12, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0.4, 0},
+    {"36 per octave, filter_scale 2", 22050, 256, 144, 36, 0, 2, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0.4, 0},
     {"norm none, reflect", 22050, 256, 60, 12, 55.0, 0.5, MELSPEC_CQT_NORM_NONE,
-     MELSPEC_PAD_REFLECT, 1, 0, 0, 0, 0, 0, 1, 0.4},
+     MELSPEC_PAD_REFLECT, 1, 0, 0, 0, 0, 0, 1, 0.4, 0},
     {"vqt ERB, edge, frames major", 22050, 512, 84, 12, 0, 1, 0, MELSPEC_PAD_EDGE, 1, 0, 0, 0,
-     MELSPEC_LAYOUT_FRAMES_MAJOR, 1, 2, 0.5},
+     MELSPEC_LAYOUT_FRAMES_MAJOR, 1, 2, 0.5, 0},
     {"amplitude dB, ref max", 22050, 512, 84, 12, 0, 1, 0, 0, 1, MELSPEC_CQT_OUTPUT_MAGNITUDE,
-     MELSPEC_SCALING_AMPLITUDE_TO_DB, 1, 0, 0, 3, 0.5},
+     MELSPEC_SCALING_AMPLITUDE_TO_DB, 1, 0, 0, 3, 0.5, 0},
     {"power dB, fixed ref, no clamp", 16000, 256, 60, 12, 0, 1, 0, 0, 1,
-     MELSPEC_CQT_OUTPUT_MAGNITUDE, MELSPEC_SCALING_POWER_TO_DB, 0, 0, 0, 2, 0.5},
+     MELSPEC_CQT_OUTPUT_MAGNITUDE, MELSPEC_SCALING_POWER_TO_DB, 0, 0, 0, 2, 0.5, 0},
+    /* the test signals span less than 80 dB: these floors are reached, so the clamp is checked */
+    {"amplitude dB, ref max, top_db 50", 22050, 512, 84, 12, 0, 1, 0, 0, 1,
+     MELSPEC_CQT_OUTPUT_MAGNITUDE, MELSPEC_SCALING_AMPLITUDE_TO_DB, 1, 0, 0, 2, 0.3, 50.0},
+    {"power dB, fixed ref, top_db 30", 16000, 256, 60, 12, 0, 1, 0, 0, 1,
+     MELSPEC_CQT_OUTPUT_MAGNITUDE, MELSPEC_SCALING_POWER_TO_DB, 0, MELSPEC_LAYOUT_FRAMES_MAJOR, 0,
+     2, 0.3, 30.0},
     {"magnitude, log, frames major", 22050, 256, 72, 12, 0, 1, 0, 0, 1,
-     MELSPEC_CQT_OUTPUT_MAGNITUDE, MELSPEC_SCALING_LOG, 0, MELSPEC_LAYOUT_FRAMES_MAJOR, 0, 1, 0.4},
+     MELSPEC_CQT_OUTPUT_MAGNITUDE, MELSPEC_SCALING_LOG, 0, MELSPEC_LAYOUT_FRAMES_MAJOR, 0, 1, 0.4,
+     0},
 };
 
 static melspec_cqt_config config_for(const cqt_case *k)
@@ -161,12 +182,28 @@ static melspec_cqt_config config_for(const cqt_case *k)
     c.output = k->output;
     c.scaling = k->scaling;
     c.ref_mode = k->ref_max ? MELSPEC_REF_MAX : MELSPEC_REF_VALUE;
-    if (k->scaling == MELSPEC_SCALING_POWER_TO_DB) c.top_db = INFINITY;
+    if (k->top_db > 0.0) c.top_db = k->top_db;
+    else if (k->scaling == MELSPEC_SCALING_POWER_TO_DB) c.top_db = INFINITY;
     c.layout = k->layout;
     c.gamma_mode = k->gamma_erb ? MELSPEC_VQT_GAMMA_ERB : MELSPEC_VQT_GAMMA_FIXED;
     c.max_batch = k->n_signals;
     c.max_samples = (int64_t)(k->seconds * k->sample_rate);
     return c;
+}
+
+/* Values at their clip's floor (max - top_db, within DB_TOLERANCE), over n_clips contiguous
+ * clips: a case that sets top_db must reach it, or its clamp check checks nothing. */
+static size_t count_at_floor(const float *values, size_t n, int64_t n_clips, double top_db)
+{
+    const size_t per_clip = n / (size_t)n_clips;
+    size_t count = 0;
+    for (size_t clip = 0; clip < (size_t)n_clips; clip++) {
+        const float *v = values + clip * per_clip;
+        double peak = -INFINITY;
+        for (size_t i = 0; i < per_clip; i++) peak = fmax(peak, v[i]);
+        for (size_t i = 0; i < per_clip; i++) count += v[i] <= peak - top_db + DB_TOLERANCE;
+    }
+    return count;
 }
 
 static void test_parameter_space_matches_cpu(void **state)
@@ -186,8 +223,14 @@ static void test_parameter_space_matches_cpu(void **state)
         float *r = run_host(cpu, x, k->n_signals, n);
         float *f = run_host(fir, x, k->n_signals, n);
         const size_t n_floats = output_bytes(gpu, k->n_signals, n) / sizeof(float);
-        const double e_cpu = compare(&c, g, r, n_floats), e_fir = compare(&c, g, f, n_floats);
+        const double e_cpu = output_error(&c, g, r, n_floats, k->n_signals, CPU_TOLERANCE);
+        const double e_fir = output_error(&c, g, f, n_floats, k->n_signals, FIR_TOLERANCE);
         printf("  %-34s vs CPU %.2e  vs CPU-FIR %.2e\n", k->name, e_cpu, e_fir);
+        if (k->top_db > 0.0) {
+            const size_t clamped = count_at_floor(r, n_floats, k->n_signals, k->top_db);
+            printf("    %zu of %zu values at the floor\n", clamped, n_floats);
+            if (clamped == 0) failures++;
+        }
         if (!(e_cpu <= CPU_TOLERANCE) || !(e_fir <= FIR_TOLERANCE)) {
             printf("    ABOVE TOLERANCE (%g, %g)\n", CPU_TOLERANCE, FIR_TOLERANCE);
             failures++;
@@ -239,8 +282,8 @@ static void test_device_pointers_and_replay(void **state)
     assert_memory_equal(again, host, bytes);
     melspec_plan *cpu = make_plan(c, MELSPEC_BACKEND_CPU);
     float *reference = run_host(cpu, x, 1, 5000);
-    assert_true(compare(&c, shorter, reference, output_bytes(cpu, 1, 5000) / sizeof(float)) <=
-                CPU_TOLERANCE);
+    assert_true(output_error(&c, shorter, reference, output_bytes(cpu, 1, 5000) / sizeof(float),
+                             1, CPU_TOLERANCE) <= CPU_TOLERANCE);
 
     /* host memory is refused as a device pointer */
     assert_int_equal(melspec_execute_device(plan, x, 2, 11025, d_output, bytes),
@@ -281,7 +324,7 @@ static void test_capacity_and_reserve(void **state)
     assert_guard(out, bytes);
     melspec_plan *cpu = make_plan(c, MELSPEC_BACKEND_CPU); /* grows on demand */
     float *reference = run_host(cpu, x, 3, 20000);
-    const double error = compare(&c, out, reference, bytes / sizeof(float));
+    const double error = output_error(&c, out, reference, bytes / sizeof(float), 3, CPU_TOLERANCE);
     printf("  after reserve: vs CPU %.2e\n", error);
     assert_true(error <= CPU_TOLERANCE);
     free(out);

@@ -3,11 +3,13 @@
  * and many streams in one melspec_stream_push_many call; exits 77 (skipped) where no CUDA device
  * exists.
  *
- * Accuracy: normalized max error (max |gpu - cpu| / max |cpu| over a whole streamed clip) within
- * 1e-6 for linear outputs (times the power for power > 1, as tests/gpu/test_cuda.c), and within 1e-5
- * for log and dB outputs compared in the linear domain (exp(v), 10^(v/10)), which adds the
- * float32 rounding of the stored logarithm. Each push writes into a buffer poisoned with NaN bytes
- * and followed by a guard region: the call must write exactly its frames and nothing after them.
+ * Accuracy (compare.h): normalized max error (max |gpu - cpu| / max |cpu| over a whole streamed
+ * clip) within 1e-6 for linear outputs (times the power for power > 1, as tests/gpu/test_cuda.c),
+ * and within 1e-5 for log outputs compared in the linear domain (exp(v)), which adds the float32
+ * rounding of the stored logarithm; dB outputs are compared in dB, each value within what that
+ * 1e-5 allows at its depth below the clip's peak (clip_error). Each push writes into a buffer
+ * poisoned with NaN bytes and followed by a guard region: the call must write exactly its frames
+ * and nothing after them.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -111,32 +113,43 @@ static int64_t call_stream(melspec_plan *plan, melspec_stream *stream, const flo
     return got;
 }
 
-/* max |a - b| / max |b|, values decoded as float32 (or complex pairs), mapped back to the
- * linear domain for log and dB outputs. */
-static double clip_error(const stream_case *p, const float *a, const float *b, int64_t n)
-{
-    double max_diff = 0.0, max_ref = 0.0;
-    for (int64_t i = 0; i < n; i++) {
-        double x = a[i], y = b[i];
-        if (p->scaling == MELSPEC_SCALING_LOG) {
-            x = exp(x);
-            y = exp(y);
-        } else if (p->scaling != MELSPEC_SCALING_NONE) {
-            const double factor = p->scaling == MELSPEC_SCALING_POWER_TO_DB ? 10.0 : 20.0;
-            x = pow(10.0, x / factor);
-            y = pow(10.0, y / factor);
-        }
-        if (!(fabs(x - y) <= max_diff)) max_diff = fabs(x - y); /* NaN propagates */
-        if (fabs(y) > max_ref) max_ref = fabs(y);
-    }
-    return max_diff / max_ref;
-}
-
 static double tolerance(const stream_case *p)
 {
     if (p->scaling != MELSPEC_SCALING_NONE) return 1e-5;
     return 1e-6 * (p->power > 1.0 ? p->power : 1.0);
 }
+
+/* dB: the float32 rounding of the dB values themselves, which the linear-domain tolerance does
+ * not cover (an ulp of a value near 100 dB is 7.6e-6 dB; log10f rounds by a few 1e-6 dB) */
+#define DB_TOLERANCE 2e-5
+
+/* A clip's error against the reference b, to hold to tolerance(p), with compare.h's
+ * definitions: n values decoded as float32 (STFT pairs as two floats each, as test_cuda.c);
+ * dB outputs in dB (compare_decibels: element-wise within what the linear tolerance allows at
+ * each value's depth below the peak, and the peaks the same; make_plan's top_db is INFINITY, as
+ * a stream cannot know a clip's maximum, so there is no floor to check), the error being the
+ * worst fraction of the allowance times the tolerance, or infinity when the peaks disagree; log
+ * outputs as exp(v); the rest by normalized error. NaN or a mismatched infinity makes it
+ * infinite. */
+static double clip_error(const stream_case *p, const float *a, const float *b, int64_t n)
+{
+    const double factor = p->scaling == MELSPEC_SCALING_POWER_TO_DB       ? 10.0
+                          : p->scaling == MELSPEC_SCALING_AMPLITUDE_TO_DB ? 20.0
+                                                                          : 0.0;
+    if (factor > 0.0) {
+        const compare_db_result r = compare_decibels(a, b, (size_t)n, 1, factor, INFINITY,
+                                                     tolerance(p), DB_TOLERANCE);
+        const double error = compare_decibels_error(&r, tolerance(p));
+        if (isinf(error)) {
+            char text[256];
+            printf("    dB: %s\n", compare_decibels_describe(&r, text, sizeof text));
+        }
+        return error;
+    }
+    if (p->scaling == MELSPEC_SCALING_LOG) return compare_logs(a, b, (size_t)n).normalized_error;
+    return compare_floats(a, b, (size_t)n).normalized_error;
+}
+
 
 /* Streams the same signal through a CPU and a CUDA stream with the same random chunks; every
  * push must give the same number of frames, and the clips must agree. */

@@ -27,6 +27,15 @@ compare_result compare_floats(const float *got, const float *want, size_t n);
 /* The same against a double-precision reference (oracles in higher precision). */
 compare_result compare_floats_to_doubles(const float *got, const double *want, size_t n);
 
+/* Complex values: got and want hold n (re, im) pairs (2 n floats each), |.| above being the
+ * modulus, so that the error of a complex value is not split between its parts; worst_index
+ * counts pairs. */
+compare_result compare_complex_floats(const float *got, const float *want, size_t n);
+
+/* Natural-log outputs (MELSPEC_SCALING_LOG) compared as the values they stand for, exp(v) of
+ * both sides in double: a float32 FFT's error is relative to the peak in that domain. */
+compare_result compare_logs(const float *got, const float *want, size_t n);
+
 /* 1 when result.normalized_error <= tolerance and nothing non-finite mismatched. */
 int compare_ok(const compare_result *result, double tolerance);
 
@@ -44,8 +53,9 @@ char *compare_describe(const compare_result *result, char *buffer, size_t capaci
  * below the maximum: element i may differ by
  *     tolerance_db + factor / ln(10) * relative_tolerance * 10^((max_want - want[i]) / factor)
  * (factor 10 for power_to_db, 20 for amplitude_to_db). The clamp is then checked exactly at both
- * ends: the maxima agree to that tolerance, no value of got lies below its own max - top_db, and
- * where want reaches its floor got reaches its own (top_db INFINITY: no clamp to check).
+ * ends: the maxima agree to that tolerance, no value of got or of want lies below its own
+ * max - top_db, and where want reaches its floor got reaches its own (top_db INFINITY: no clamp
+ * to check).
  */
 typedef struct compare_db_result {
     double max_abs_error_db; /* max |got - want| in dB over the finite pairs */
@@ -62,6 +72,10 @@ compare_db_result compare_decibels(const float *got, const float *want, size_t n
                                    double factor, double top_db, double relative_tolerance,
                                    double tolerance_db);
 int compare_decibels_ok(const compare_db_result *result);
+/* The result as a number to hold to relative_tolerance like a normalized error: worst_ratio
+ * times relative_tolerance (at most relative_tolerance exactly when every value is within its
+ * allowance), INFINITY when a peak, the clamp or a non-finite value disagrees. */
+double compare_decibels_error(const compare_db_result *result, double relative_tolerance);
 char *compare_decibels_describe(const compare_db_result *result, char *buffer, size_t capacity);
 
 #endif
