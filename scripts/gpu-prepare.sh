@@ -12,6 +12,8 @@
 #              (numpy, scipy, numba, scikit-learn, joblib, msgpack, lazy_loader, requests are there)
 #   COMMIT     the commit (and whether the tree was dirty) this was prepared from: the device tool
 #              copies the working tree without .git, so gpu-run.sh reads the commit from here
+#   TREE.sha256  a checksum of every tracked file, so that gpu-run.sh can tell whether the tree
+#              it measures is the one prepared
 #   MANIFEST   what is in the folder, with versions and sizes
 #
 # Idempotent: every run starts from an empty folder. Fails loudly on any download or unpack
@@ -119,6 +121,10 @@ fi
   fi
   echo "prepared $(date -u '+%Y-%m-%d %H:%M UTC') on $(hostname)"
 } >"$carry/COMMIT"
+# The tree as it is now, file by file: the GPU machine has no .git, so gpu-run.sh checks these
+# sums to say whether what it measures is still what was prepared (or changed after).
+git ls-files -z | xargs -0 sha256sum >"$carry/TREE.sha256" 2>/dev/null ||
+  die "could not checksum the tracked files"
 
 # The .deb files themselves are not needed any more: root/ is what travels.
 {
