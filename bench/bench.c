@@ -72,6 +72,8 @@ static const bench_case cases[] = {
      "1 s @ 16 kHz per call; n_fft 800, hop 200, 80 mels, 55-7600 Hz, power 1"},
     {"stream", CASE_STREAM, 16000.0, 10.0, 0.1, 1, 1, stream_config,
      "one hop (200 samples) per push; realtime config, streaming API"},
+    {"streams", CASE_STREAM, 16000.0, 10.0, 0.1, 1024, 16, stream_config,
+     "1024 streams, one hop (200 samples) each per step (one push_many); realtime config"},
     {"whisper", CASE_OFFLINE, 16000.0, 30.0, 0.5, 1, 1, cli_preset_whisper,
      "30 s @ 16 kHz; n_fft 400, hop 160, 80 mels, reflect, power_to_db"},
     {"music", CASE_OFFLINE, 22050.0, 60.0, 1.0, 1, 1, cli_preset_librosa,
@@ -487,7 +489,15 @@ done:
 
 typedef struct stream_context {
     melspec_plan *plan;
-    melspec_stream *stream;
+    melspec_stream *stream; /* streams[0] */
+    /* the multi-stream case: n_streams streams, each pushed one hop per step in one
+     * melspec_stream_push_many (stream i reads the signal from a different offset) */
+    int64_t n_streams;
+    melspec_stream **streams;
+    const float **chunks;
+    int64_t *lengths, *counts;
+    void **outs;
+    size_t *rooms;
     float *signal;
     int64_t n_samples, hop, position;
     float *frames;
@@ -500,17 +510,27 @@ static int stream_call(void *context, int64_t iteration, double *seconds)
     (void)iteration;
     stream_context *c = context;
     int64_t n_frames = 0;
-    if (c->position + c->hop > c->n_samples) {
+    if (c->position + c->hop + c->n_streams > c->n_samples) {
         /* End of the signal: finish it and start again, outside the timed part. */
-        if (melspec_stream_flush(c->stream, c->frames, (size_t)c->frame_capacity * c->frame_bytes, &n_frames) !=
-                MELSPEC_OK ||
-            melspec_stream_reset(c->stream) != MELSPEC_OK)
-            return -1;
+        for (int64_t i = 0; i < c->n_streams; i++)
+            if (melspec_stream_flush(c->streams[i], c->frames, (size_t)c->frame_capacity * c->frame_bytes, &n_frames) !=
+                    MELSPEC_OK ||
+                melspec_stream_reset(c->streams[i]) != MELSPEC_OK)
+                return -1;
         c->position = 0;
     }
-    const double start = now_seconds();
-    const melspec_status status = melspec_stream_push(c->stream, c->signal + c->position, c->hop,
-                                                      c->frames, (size_t)c->frame_capacity * c->frame_bytes, &n_frames);
+    melspec_status status;
+    double start;
+    if (c->n_streams > 1) {
+        for (int64_t i = 0; i < c->n_streams; i++) c->chunks[i] = c->signal + c->position + i;
+        start = now_seconds();
+        status = melspec_stream_push_many(c->streams, c->n_streams, c->chunks, c->lengths,
+                                          c->outs, c->rooms, c->counts);
+    } else {
+        start = now_seconds();
+        status = melspec_stream_push(c->stream, c->signal + c->position, c->hop, c->frames,
+                                     (size_t)c->frame_capacity * c->frame_bytes, &n_frames);
+    }
     *seconds = now_seconds() - start;
     c->position += c->hop;
     return status == MELSPEC_OK ? 0 : -1;
@@ -607,22 +627,43 @@ static void run_stream(const bench_settings *s, const bench_case *bc, bench_mode
     melspec_plan_config(c.plan, &config);
     c.hop = config.hop_length;
     r->audio_seconds_per_call = (double)c.hop / bc->sample_rate;
-    const melspec_status status = melspec_stream_create(&c.stream, c.plan);
+    c.n_streams = s->quick ? bc->quick_signals : bc->n_signals;
+    c.streams = calloc((size_t)c.n_streams, sizeof *c.streams);
+    c.chunks = calloc((size_t)c.n_streams, sizeof *c.chunks);
+    c.lengths = calloc((size_t)c.n_streams, sizeof *c.lengths);
+    c.counts = calloc((size_t)c.n_streams, sizeof *c.counts);
+    c.outs = calloc((size_t)c.n_streams, sizeof *c.outs);
+    c.rooms = calloc((size_t)c.n_streams, sizeof *c.rooms);
+    melspec_status status = c.streams != NULL && c.chunks != NULL && c.lengths != NULL &&
+                                    c.counts != NULL && c.outs != NULL && c.rooms != NULL
+                                ? MELSPEC_OK
+                                : MELSPEC_ERROR_OUT_OF_MEMORY;
+    for (int64_t i = 0; i < c.n_streams && status == MELSPEC_OK; i++)
+        status = melspec_stream_create(&c.streams[i], c.plan);
     if (status != MELSPEC_OK) {
         snprintf(r->note, sizeof r->note, "stream: %s", melspec_plan_last_error(c.plan));
-        melspec_plan_destroy(c.plan);
-        return;
+        goto cleanup;
     }
+    c.stream = c.streams[0];
+    /* the multi-stream case reports one step (all streams) per call; --verify checks streams[0]
+     * alone (one push per hop), not the many-stream step (tests/gpu/test_cuda_stream.c does) */
+    r->audio_seconds_per_call = (double)(c.n_streams * c.hop) / bc->sample_rate;
     int64_t n_bins, n_frames;
     melspec_plan_output_shape(c.plan, c.n_samples, &n_bins, &n_frames);
     c.frame_capacity = 8 + c.hop / config.hop_length + config.n_fft / config.hop_length;
     melspec_stream_frame_bytes(c.stream, &c.frame_bytes);
-    c.signal = malloc((size_t)c.n_samples * sizeof *c.signal);
-    c.frames = malloc((size_t)(c.frame_capacity * n_bins) * sizeof *c.frames);
+    c.signal = malloc((size_t)(c.n_samples + c.n_streams) * sizeof *c.signal);
+    c.frames = malloc((size_t)(c.frame_capacity * n_bins * c.n_streams) * sizeof *c.frames);
+    if (c.signal != NULL && c.frames != NULL)
+        for (int64_t i = 0; i < c.n_streams; i++) {
+            c.lengths[i] = c.hop;
+            c.outs[i] = c.frames + i * c.frame_capacity * n_bins;
+            c.rooms[i] = (size_t)c.frame_capacity * c.frame_bytes;
+        }
     if (c.signal == NULL || c.frames == NULL) {
         snprintf(r->note, sizeof r->note, "out of memory");
     } else {
-        fill_signal(c.signal, c.n_samples, bc->sample_rate, 7);
+        fill_signal(c.signal, c.n_samples + c.n_streams, bc->sample_rate, 7);
         if (measure(s, stream_call, &c, r) != 0) {
             snprintf(r->note, sizeof r->note, "push failed: %s", melspec_plan_last_error(c.plan));
         } else {
@@ -632,7 +673,15 @@ static void run_stream(const bench_settings *s, const bench_case *bc, bench_mode
     }
     free(c.signal);
     free(c.frames);
-    melspec_stream_destroy(c.stream);
+cleanup:
+    for (int64_t i = 0; c.streams != NULL && i < c.n_streams; i++)
+        melspec_stream_destroy(c.streams[i]);
+    free(c.streams);
+    free(c.chunks);
+    free(c.lengths);
+    free(c.counts);
+    free(c.outs);
+    free(c.rooms);
     melspec_plan_destroy(c.plan);
 }
 
@@ -758,7 +807,7 @@ static void usage(FILE *to)
             "present, on the GPU (host pointers, device pointers with graph replay).\n"
             "\n"
             "  --case LIST       cases to run, comma-separated (default all):\n"
-            "                    realtime, stream, whisper, music, cqt, batch\n"
+            "                    realtime, stream, streams, whisper, music, cqt, batch\n"
             "  --backend LIST    cpu, cuda-host, cuda-device, cuda (both), all (default)\n"
             "  --quick           each case once at tiny sizes (CI smoke test, no timing)\n"
             "  --verify          check CPU results against a float64 reference, GPU results\n"

@@ -149,6 +149,43 @@ void melspec_k_cqt_octave_response(const float *signal, int64_t signal_stride, i
                                    int32_t layout, int32_t complex_out, float *output,
                                    cudaStream_t stream);
 
+/* ---- streams with their rings on the device (kernels/stream.cu; issue 12c) ------------------ */
+
+/* One stream's part of a stream step (src/cuda/cuda_stream.c fills it from the front end's
+ * melspec_stream_step, src/plan.h). Absolute sample indices of the stream. */
+typedef struct melspec_k_stream_step {
+    float *ring;            /* holds ring_first .. upload_from - 1 before, keep_from .. after */
+    int64_t ring_first;
+    int64_t window_first;   /* the stream's window: window_first .. n_signal - 1 */
+    int64_t upload_from;    /* samples upload_from .. n_signal - 1 were uploaded ... */
+    int64_t upload_offset;  /* ... at this offset of the step's uploaded samples */
+    int64_t window_offset;  /* where the window starts in the step's window buffer */
+    int64_t first_frame;    /* frames first_frame .. + n_frames - 1, at output frame ... */
+    int64_t n_frames;
+    int64_t frame_offset;   /* ... frame_offset of the step */
+    int64_t n_signal;       /* received + new samples: the length the frames' padding sees */
+    int64_t keep_from;
+} melspec_k_stream_step;
+
+/*
+ * A step's windows: window[window_offset + k] = sample window_first + k of each stream, from its
+ * ring below upload_from and from `uploaded` from there on (n_window samples in all).
+ */
+void melspec_k_stream_windows(const melspec_k_stream_step *steps, int64_t n_streams,
+                              const float *uploaded, float *window, int64_t n_window,
+                              cudaStream_t stream);
+
+/*
+ * The step's raw frames, padded as src/dsp/framing.h pads (melspec_frame_sample):
+ * raw[(frame_offset + j) n_fft + i] = sample i of frame first_frame + j of each stream's window;
+ * and each ring rewritten from the window to hold keep_from .. n_signal - 1 (the rings are no
+ * longer read: melspec_k_stream_windows has run).
+ */
+void melspec_k_stream_frames(const melspec_k_stream_step *steps, int64_t n_streams,
+                             const float *window, int64_t n_window, int64_t n_frames,
+                             int64_t n_fft, int64_t hop_length, int64_t pad, int32_t pad_mode,
+                             float *raw, cudaStream_t stream);
+
 #ifdef __cplusplus
 }
 #endif

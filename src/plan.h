@@ -17,7 +17,7 @@
  * commit as any change to one of them (a field added, removed, reordered or retyped, an entry's
  * meaning changed); a plugin of another number is then refused at load with a message instead
  * of misreading a plan. */
-#define MELSPEC_BACKEND_ABI 1u
+#define MELSPEC_BACKEND_ABI 2u /* 2: the stream ring ops (issue 12c) */
 
 /* The mel filterbank stored as one contiguous run of nonzero weights per row, which is what
  * both backends multiply with (a triangle touches a handful of FFT bins). */
@@ -29,6 +29,9 @@ typedef struct melspec_sparse_rows {
     int64_t *row_offset;   /* n_rows: where the row's run starts in weights */
     float *weights;        /* sum(row_length) values */
 } melspec_sparse_rows;
+
+struct melspec_stream_step;
+struct melspec_stream_step_size;
 
 typedef struct melspec_backend_ops {
     const char *name;
@@ -57,7 +60,52 @@ typedef struct melspec_backend_ops {
     melspec_status (*stream_prepare)(melspec_plan *plan, float **raw_frames, const void **values,
                                      int64_t *max_frames);
     melspec_status (*stream_compute)(melspec_plan *plan, int64_t n_frames);
+
+    /* ---- streams with each stream's ring in the backend (issue 12c; all NULL or all set) ----
+     * Instead of gathered frames, the backend receives each stream's new samples plus the ring
+     * state the front end decided (melspec_stream_step), and keeps the samples frames still to
+     * come will read where it computes (the CUDA backend: on the device). src/stream.c keeps the
+     * cursor, the padding decisions and the host copy of every stream's samples: the backend's
+     * ring is a cache of them, which the front end refills (resend_from) whenever it may be
+     * stale (a new ring, a reset, a failed step, a call that went through stream_compute), so a
+     * failed step changes no stream's state.
+     * stream_ring_create makes one stream's ring for `capacity` samples (n_fft + hop).
+     * A step is begin (the call's totals; grows the backend's step buffers when may_grow, else
+     * EXCEEDS_PLAN when they are too small, and nothing changed), one add per stream in call
+     * order (host copies only), then run: computes every frame of the step, in add order, into
+     * *values (host memory the backend owns, frame after frame, the output dtype), and rewrites
+     * each ring to hold samples keep_from .. received + n_new - 1. Synchronous. */
+    melspec_status (*stream_ring_create)(melspec_plan *plan, int64_t capacity, void **ring);
+    void (*stream_ring_destroy)(melspec_plan *plan, void *ring); /* NULL-safe */
+    melspec_status (*stream_step_begin)(melspec_plan *plan, const struct melspec_stream_step_size *size,
+                                        int may_grow);
+    melspec_status (*stream_step_add)(melspec_plan *plan, const struct melspec_stream_step *step);
+    melspec_status (*stream_step_run)(melspec_plan *plan, const void **values);
 } melspec_backend_ops;
+
+/* One stream's part of a step (stream_step_add). Absolute sample indices of the stream. */
+typedef struct melspec_stream_step {
+    void *ring;              /* from stream_ring_create: holds ring_first .. resend_from - 1 */
+    int64_t ring_first;      /* the ring's first sample (meaningless when resend_from = window_first) */
+    int64_t window_first;    /* first sample the step's frames read (the stream's base) */
+    int64_t resend_from;     /* first sample not in the ring: given here, up to received + n_new */
+    const float *resend;     /* samples resend_from .. received - 1 (host copy), or NULL */
+    const float *chunk;      /* the call's new samples received .. received + n_new - 1 */
+    int64_t received;        /* samples before this call */
+    int64_t n_new;
+    int64_t first_frame;     /* frames first_frame .. first_frame + n_frames - 1 become final */
+    int64_t n_frames;
+    int64_t n_signal;        /* the length their padding sees: received + n_new, or at flush */
+    int64_t keep_from;       /* the ring afterwards: keep_from .. received + n_new - 1 */
+} melspec_stream_step;
+
+/* A step's totals (stream_step_begin), so the backend can size its buffers once. */
+typedef struct melspec_stream_step_size {
+    int64_t n_streams;
+    int64_t n_upload;  /* sum of received + n_new - resend_from */
+    int64_t n_window;  /* sum of received + n_new - window_first */
+    int64_t n_frames;  /* sum of n_frames (>= 1: a step without frames never reaches the backend) */
+} melspec_stream_step_size;
 
 struct melspec_cqt_design;
 

@@ -9,6 +9,15 @@
  * backend's max_frames, for all the streams of a call at once; the CPU backend computes them with
  * its offline building blocks (bit-exact), the CUDA backend in one device batch.
  *
+ * Backends with rings (the stream_ring / stream_step ops of src/plan.h, the CUDA backend) get
+ * instead, per call, each stream's new samples plus the ring state decided here (which frames
+ * become final, the length their padding sees, which samples the backend's ring must keep), and
+ * keep each stream's ring where they compute: a call of N streams is then one device step. The
+ * host buffer below stays the truth: the backend's ring is a cache of it, valid (ring_valid)
+ * only after a step that succeeded, refilled from the host buffer (resend_from) otherwise, so a
+ * failed step leaves every stream as it was. Streams whose call makes no frame final are not
+ * sent at all: their samples reach the ring with their next step.
+ *
  * When is frame t final? Its samples run from start(t) = t hop - pad to start(t) + n_fft - 1
  * (pad = n_fft/2 when centred, else 0). It is final once every sample it covers has arrived
  * (start(t) + n_fft <= received): samples past the end only appear at flush, when the length is
@@ -47,6 +56,11 @@ struct melspec_stream {
     int64_t emitted;        /* frames written so far */
     int flushed;
     int in_call;            /* marks the stream while melspec_streams_push checks duplicates */
+    /* The backend's ring (NULL for backends without one): it holds samples ring_first ..
+     * ring_received - 1 when ring_valid. */
+    void *ring;
+    int ring_valid;
+    int64_t ring_first, ring_received;
 };
 
 /* Where the frames of one call go: the call's i-th stream writes counts[i] frames to frames[i],
@@ -58,6 +72,12 @@ typedef struct frame_sink {
     int64_t stream_index, column; /* where the next frame goes */
     int64_t n_staged;             /* frames gathered, not computed yet */
 } frame_sink;
+
+#define FORWARD_STATUS_(expression)                                           \
+    do {                                                                      \
+        const melspec_status forwarded_ = (expression);                       \
+        if (forwarded_ != MELSPEC_OK) return forwarded_;                      \
+    } while (0)
 
 /* ---- frame arithmetic ------------------------------------------------------------------------ */
 
@@ -241,11 +261,164 @@ static melspec_status run_push(melspec_stream *s, const float *samples, int64_t 
     return append(s, samples + used, n_samples - used);
 }
 
+/* ---- the ring path: one backend step per call ------------------------------------------------ */
+
+/* Stream s's part of a call that makes n_frames frames final, after n_new new samples (0 at
+ * flush, where the frames' padding sees the whole signal). Decides everything; changes
+ * nothing. */
+static void make_step(const melspec_stream *s, const float *chunk, int64_t n_new,
+                      int64_t n_frames, melspec_stream_step *step)
+{
+    const int64_t received_new = s->received + n_new;
+    const int64_t base_new = base_for(s, s->emitted + n_frames);
+    step->ring = s->ring;
+    step->ring_first = s->ring_first;
+    step->window_first = s->base;
+    /* the ring is a cache of the host buffer: whatever it may not hold is sent again */
+    const int ring_usable = s->ring_valid && s->ring_first <= s->base &&
+                            s->ring_received >= s->base && s->ring_received <= s->received;
+    step->resend_from = ring_usable ? s->ring_received : s->base;
+    step->resend = step->resend_from < s->received ? s->buffer + (step->resend_from - s->origin)
+                                                   : NULL;
+    step->chunk = chunk;
+    step->received = s->received;
+    step->n_new = n_new;
+    step->first_frame = s->emitted;
+    step->n_frames = n_frames;
+    step->n_signal = received_new;
+    step->keep_from = base_new > s->base ? base_new : s->base;
+}
+
+/* After a call: the host buffer holds keep_from .. received + n_new - 1, the cursor moves on.
+ * Cannot fail (ring_check has checked the sizes). */
+static void commit_step(melspec_stream *s, const melspec_stream_step *step, int ring_written)
+{
+    const int64_t received_new = s->received + step->n_new;
+    const int64_t keep_from = step->keep_from;
+    if (s->received > keep_from)
+        memmove(s->buffer, s->buffer + (keep_from - s->origin),
+                (size_t)(s->received - keep_from) * sizeof *s->buffer);
+    const int64_t from = s->received > keep_from ? s->received : keep_from;
+    if (from < received_new)
+        memcpy(s->buffer + (from - keep_from), step->chunk + (from - s->received),
+               (size_t)(received_new - from) * sizeof *s->buffer);
+    s->origin = keep_from;
+    s->base = keep_from;
+    s->received = received_new;
+    s->emitted += step->n_frames;
+    if (ring_written) {
+        s->ring_valid = 1;
+        s->ring_first = keep_from;
+        s->ring_received = received_new;
+    }
+}
+
+/* The samples a step keeps must fit the host buffer and the ring (n_fft + hop: see the top of
+ * the file); anything else is a bug here, reported before any state changes. */
+static melspec_status ring_check(const melspec_stream *s, const melspec_stream_step *step)
+{
+    const int64_t kept = step->received + step->n_new - step->keep_from;
+    if (kept <= s->capacity) return MELSPEC_OK;
+    return melspec_fail(s->plan, MELSPEC_ERROR_INTERNAL,
+                        "stream step keeps %lld samples (%lld..) in a ring of %lld",
+                        (long long)kept, (long long)step->keep_from, (long long)s->capacity);
+}
+
+/* One call (push_many, push or flush) on streams with rings: every frame that becomes final in
+ * one backend step. On failure no stream changed, except that rings are marked stale. Returns
+ * EXCEEDS_PLAN, with nothing done, when the step does not fit a fixed-memory plan (the caller
+ * then takes the frame path). */
+static melspec_status ring_call(melspec_plan *plan, melspec_stream *const *streams,
+                                int64_t n_streams, const float *const *chunks,
+                                const int64_t *chunk_lengths, const int64_t *n_frames,
+                                void *const *frames)
+{
+    melspec_stream_step_size size = {0, 0, 0, 0};
+    melspec_stream_step step;
+    for (int64_t i = 0; i < n_streams; i++) {
+        make_step(streams[i], chunks[i], chunk_lengths[i], n_frames[i], &step);
+        FORWARD_STATUS_(ring_check(streams[i], &step));
+        if (step.n_frames == 0) continue; /* its samples wait for its next step */
+        size.n_streams++;
+        size.n_upload += step.received + step.n_new - step.resend_from;
+        size.n_window += step.received + step.n_new - step.window_first;
+        size.n_frames += step.n_frames;
+    }
+    melspec_status status = MELSPEC_OK;
+    const void *values = NULL;
+    if (size.n_frames > 0) {
+        const melspec_backend_ops *ops = plan->ops;
+        status = ops->stream_step_begin(plan, &size, !plan->stages.fixed_memory);
+        if (status == MELSPEC_ERROR_EXCEEDS_PLAN) return status;
+        for (int64_t i = 0; i < n_streams && status == MELSPEC_OK; i++) {
+            if (n_frames[i] == 0) continue;
+            make_step(streams[i], chunks[i], chunk_lengths[i], n_frames[i], &step);
+            status = ops->stream_step_add(plan, &step);
+        }
+        if (status == MELSPEC_OK) status = ops->stream_step_run(plan, &values);
+        if (status != MELSPEC_OK) {
+            /* a ring may be half rewritten: refill each from the host buffer next time */
+            for (int64_t i = 0; i < n_streams; i++) streams[i]->ring_valid = 0;
+            return status;
+        }
+    }
+    frame_sink sink = {frames, n_frames, 0, 0, 0};
+    const unsigned char *next = values;
+    for (int64_t i = 0; i < n_streams; i++) {
+        melspec_stream *s = streams[i];
+        make_step(s, chunks[i], chunk_lengths[i], n_frames[i], &step);
+        for (int64_t q = 0; q < step.n_frames; q++, next += s->frame_bytes)
+            sink_store(s, &sink, next);
+        commit_step(s, &step, step.n_frames > 0);
+    }
+    return MELSPEC_OK;
+}
+
+/* The frame path for a call: frames gathered here, computed by stream_compute. The streams'
+ * rings do not see these samples, so they are refilled at their next step. */
+static melspec_status frame_call(melspec_stream *const *streams, int64_t n_streams,
+                                 const float *const *chunks, const int64_t *chunk_lengths,
+                                 const int64_t *n_frames, void *const *frames, int flushing)
+{
+    frame_sink sink = {frames, n_frames, 0, 0, 0};
+    for (int64_t i = 0; i < n_streams; i++) {
+        melspec_stream *s = streams[i];
+        s->ring_valid = 0;
+        melspec_status status = MELSPEC_OK;
+        if (!flushing) {
+            status = run_push(s, chunks[i], chunk_lengths[i], n_frames[i], &sink);
+        } else { /* the frames that read past the end, padded for the final length */
+            const int64_t first = s->emitted;
+            for (int64_t j = 0; j < n_frames[i] && status == MELSPEC_OK; j++)
+                status = emit_frame(s, first + j, s->received, &sink);
+        }
+        if (status != MELSPEC_OK) return status;
+    }
+    return n_streams > 0 ? sink_compute(streams[0], &sink) : MELSPEC_OK;
+}
+
+/* A call's frames, by the ring path where the backend has one (falling back to the frame path
+ * when a fixed-memory plan cannot hold the step). Flush calls give chunks of 0 samples. */
+static melspec_status compute_call(melspec_plan *plan, melspec_stream *const *streams,
+                                   int64_t n_streams, const float *const *chunks,
+                                   const int64_t *chunk_lengths, const int64_t *n_frames,
+                                   void *const *frames, int flushing)
+{
+    if (n_streams > 0 && streams[0]->ring != NULL) {
+        const melspec_status status =
+            ring_call(plan, streams, n_streams, chunks, chunk_lengths, n_frames, frames);
+        if (status != MELSPEC_ERROR_EXCEEDS_PLAN || !plan->stages.fixed_memory) return status;
+        plan->last_error[0] = '\0'; /* not this call's failure: the frame path takes it */
+    }
+    return frame_call(streams, n_streams, chunks, chunk_lengths, n_frames, frames, flushing);
+}
+
 /* ---- public API ------------------------------------------------------------------------------ */
 
 void melspec_stream_destroy(melspec_stream *stream)
 {
     if (stream == NULL) return;
+    if (stream->ring != NULL) stream->plan->ops->stream_ring_destroy(stream->plan, stream->ring);
     free(stream->buffer);
     free(stream);
 }
@@ -288,6 +461,10 @@ static melspec_status stream_create(melspec_stream **stream_out, melspec_plan *p
     status = plan->ops->stream_prepare(plan, &s->staging, &values, &s->max_batch);
     if (status != MELSPEC_OK) goto fail;
     s->staged_values = values;
+    if (plan->ops->stream_step_run != NULL) {
+        status = plan->ops->stream_ring_create(plan, s->capacity, &s->ring);
+        if (status != MELSPEC_OK) goto fail;
+    }
     *stream_out = s;
     return MELSPEC_OK;
 
@@ -316,6 +493,7 @@ melspec_status melspec_stream_reset(melspec_stream *stream)
     stream->received = 0;
     stream->emitted = 0;
     stream->flushed = 0;
+    stream->ring_valid = 0;
     return melspec_plan_leave(stream->plan, MELSPEC_OK);
 }
 
@@ -348,9 +526,8 @@ static melspec_status stream_push(melspec_stream *stream, const float *samples, 
                             (long long)needed, (long long)stream->frame_bytes, frames_bytes);
     }
     void *const outputs[1] = {frames};
-    frame_sink sink = {outputs, &needed, 0, 0, 0};
-    status = run_push(stream, samples, n_samples, needed, &sink);
-    if (status == MELSPEC_OK) status = sink_compute(stream, &sink);
+    melspec_stream *const streams[1] = {stream};
+    status = compute_call(plan, streams, 1, &samples, &n_samples, &needed, outputs, 0);
     if (status == MELSPEC_OK) *n_frames = needed;
     return status;
 }
@@ -380,13 +557,13 @@ static melspec_status stream_flush(melspec_stream *stream, void *frames, size_t 
                             (long long)needed, (long long)stream->frame_bytes, frames_bytes);
     }
     void *const outputs[1] = {frames};
-    frame_sink sink = {outputs, &needed, 0, 0, 0};
-    const int64_t first = stream->emitted;
-    for (int64_t j = 0; j < needed && status == MELSPEC_OK; j++)
-        status = emit_frame(stream, first + j, stream->received, &sink);
-    if (status == MELSPEC_OK) status = sink_compute(stream, &sink);
+    melspec_stream *const streams[1] = {stream};
+    const float *const no_samples[1] = {NULL};
+    const int64_t no_length[1] = {0};
+    status = compute_call(stream->plan, streams, 1, no_samples, no_length, &needed, outputs, 1);
     if (status != MELSPEC_OK) return status;
     stream->flushed = 1;
+    stream->ring_valid = 0;
     *n_frames = needed;
     return MELSPEC_OK;
 }
@@ -455,13 +632,8 @@ static melspec_status push_many(melspec_plan *plan, melspec_stream *const *strea
                                     "each needs)",
                                     (long long)i, (long long)n_frames[i], frames_bytes[i]);
     }
-    /* One sink for all: the backend computes the frames of many streams together. */
-    frame_sink sink = {frames, n_frames, 0, 0, 0};
-    for (int64_t i = 0; i < n_streams; i++) {
-        status = run_push(streams[i], chunks[i], chunk_lengths[i], n_frames[i], &sink);
-        if (status != MELSPEC_OK) return status;
-    }
-    return sink_compute(streams[0], &sink);
+    /* The backend computes the frames of all the streams together. */
+    return compute_call(plan, streams, n_streams, chunks, chunk_lengths, n_frames, frames, 0);
 }
 
 melspec_status melspec_stream_push_many(melspec_stream *const *streams, int64_t n_streams,

@@ -210,6 +210,7 @@ static void cuda_destroy(melspec_plan *plan)
     melspec_cuda_graphs_clear(s);
     melspec_cuda_buffers_destroy(&s->buffers);
     melspec_cuda_buffers_destroy(&s->stream_buffers);
+    melspec_cuda_stream_destroy(s);
     cudaFree(s->d_window);
     cudaFree((void *)s->mel.first_column);
     cudaFree((void *)s->mel.row_length);
@@ -378,6 +379,46 @@ static melspec_status cuda_stream_compute(melspec_plan *plan, int64_t n_frames)
     return status;
 }
 
+/* Streams with rings on the device (cuda_stream.c, issue 12c): each op with the device guard. */
+#define MELSPEC_CUDA_GUARDED_(call)                                           \
+    do {                                                                      \
+        device_guard guard;                                                   \
+        FORWARD_IF_ERROR(enter_device(plan, &guard));                         \
+        const melspec_status status_ = (call);                                \
+        leave_device(&guard);                                                 \
+        return status_;                                                       \
+    } while (0)
+
+static melspec_status cuda_stream_ring_create(melspec_plan *plan, int64_t capacity, void **ring)
+{
+    MELSPEC_CUDA_GUARDED_(melspec_cuda_stream_ring_create(plan, capacity, ring));
+}
+
+static void cuda_stream_ring_destroy(melspec_plan *plan, void *ring)
+{
+    if (ring == NULL) return;
+    device_guard guard;
+    const int entered = enter_device(plan, &guard) == MELSPEC_OK;
+    melspec_cuda_stream_ring_destroy(plan, ring);
+    if (entered) leave_device(&guard);
+}
+
+static melspec_status cuda_stream_step_begin(melspec_plan *plan,
+                                             const melspec_stream_step_size *size, int may_grow)
+{
+    MELSPEC_CUDA_GUARDED_(melspec_cuda_stream_step_begin(plan, size, may_grow));
+}
+
+static melspec_status cuda_stream_step_add(melspec_plan *plan, const melspec_stream_step *step)
+{
+    return melspec_cuda_stream_step_add(plan, step); /* host copies only */
+}
+
+static melspec_status cuda_stream_step_run(melspec_plan *plan, const void **values)
+{
+    MELSPEC_CUDA_GUARDED_(melspec_cuda_stream_step_run(plan, values));
+}
+
 const melspec_backend_ops melspec_cuda_ops = {
     .name = "CUDA",
     .create = cuda_create,
@@ -388,4 +429,9 @@ const melspec_backend_ops melspec_cuda_ops = {
     .set_stream = cuda_set_stream,
     .stream_prepare = cuda_stream_prepare,
     .stream_compute = cuda_stream_compute,
+    .stream_ring_create = cuda_stream_ring_create,
+    .stream_ring_destroy = cuda_stream_ring_destroy,
+    .stream_step_begin = cuda_stream_step_begin,
+    .stream_step_add = cuda_stream_step_add,
+    .stream_step_run = cuda_stream_step_run,
 };

@@ -82,6 +82,9 @@ typedef struct cuda_state {
     /* Streaming (cuda_stream.c): MELSPEC_CUDA_STREAM_BATCH frames of n_fft raw samples, made by
      * the plan's first melspec_stream_create (batch 0 until then). */
     cuda_buffers stream_buffers;
+    /* Streams with rings on the device (cuda_stream.c, issue 12c): step buffers and graph, made
+     * with the plan's first ring (NULL until then). */
+    struct cuda_stream_steps *stream_steps;
 } cuda_state;
 
 typedef struct cuda_cqt cuda_cqt;
@@ -219,5 +222,20 @@ void melspec_cuda_graphs_clear(cuda_state *state);
 melspec_status melspec_cuda_stream_prepare(melspec_plan *plan, float **raw_frames,
                                            const void **values, int64_t *max_frames);
 melspec_status melspec_cuda_stream_compute(melspec_plan *plan, int64_t n_frames);
+
+/* ---- cuda_stream.c: rings on the device (issue 12c) ---------------------------------------------- */
+
+typedef struct cuda_stream_steps cuda_stream_steps;
+
+/* melspec_backend_ops.stream_ring_create / _destroy / stream_step_begin / _add / _run (src/plan.h),
+ * called with the plan's device current. */
+melspec_status melspec_cuda_stream_ring_create(melspec_plan *plan, int64_t capacity, void **ring);
+void melspec_cuda_stream_ring_destroy(melspec_plan *plan, void *ring);
+melspec_status melspec_cuda_stream_step_begin(melspec_plan *plan,
+                                              const melspec_stream_step_size *size, int may_grow);
+melspec_status melspec_cuda_stream_step_add(melspec_plan *plan, const melspec_stream_step *step);
+melspec_status melspec_cuda_stream_step_run(melspec_plan *plan, const void **values);
+/* Frees the step buffers and graph (cuda_destroy; NULL-safe). */
+void melspec_cuda_stream_destroy(cuda_state *state);
 
 #endif

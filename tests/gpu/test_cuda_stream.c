@@ -11,6 +11,7 @@
  * poisoned with NaN bytes and followed by a guard region: the call must write exactly its frames
  * and nothing after them.
  */
+#define _POSIX_C_SOURCE 200809L /* nanosleep */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +22,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <cuda_runtime_api.h>
+#include <time.h>
 
 #include "melspec.h"
 #include "melspec_cuda.h"
@@ -386,6 +389,364 @@ static void test_refused_scaling_on_gpu(void **state)
     melspec_plan_destroy(plan);
 }
 
+/* ---- the device rings (issue 12c): chunk patterns, reset, lengths, fallback, stream switch ---- */
+
+#define CUDA_OK(call)                                                                      \
+    do {                                                                                   \
+        const cudaError_t error_ = (call);                                                 \
+        if (error_ != cudaSuccess) fail_msg("%s: %s", #call, cudaGetErrorName(error_));    \
+    } while (0)
+
+/* Chunk sizes: 0 and 1 alternating, odd (7), the hop, larger than n_fft (3 n_fft + 1), and
+ * random ones including 0. */
+enum chunk_pattern { ZERO_ONE, ODD, HOP, LARGE, RANDOM, N_PATTERNS };
+
+static int64_t next_chunk(enum chunk_pattern pattern, const stream_case *p, int64_t call,
+                          uint64_t *rng)
+{
+    switch (pattern) {
+    case ZERO_ONE: return call % 2;
+    case ODD: return 7;
+    case HOP: return p->hop;
+    case LARGE: return 3 * p->n_fft + 1;
+    default:
+        return test_rand_next(rng) % 3 == 0 ? 0
+                                            : (int64_t)(test_rand_next(rng) % (uint64_t)(2 * p->n_fft));
+    }
+}
+
+/* Streams x through a CPU and a CUDA stream with the same chunks (same frame counts at every
+ * call), then flushes; returns the GPU's error against the CPU over the whole clip. */
+static double stream_both(const stream_case *p, melspec_plan *cpu, melspec_plan *gpu,
+                          melspec_stream *cs, melspec_stream *gs, const float *x, int64_t n,
+                          enum chunk_pattern pattern, uint64_t seed)
+{
+    int64_t bins, total;
+    PLAN_OK(cpu, melspec_plan_output_shape(cpu, n, &bins, &total));
+    const int64_t vb = value_bytes(p, MELSPEC_DTYPE_FLOAT32), frame_bytes = bins * vb;
+    const size_t clip_bytes = (size_t)((total > 0 ? total : 1) * frame_bytes);
+    unsigned char *cpu_clip = malloc(clip_bytes), *gpu_clip = malloc(clip_bytes);
+    unsigned char *scratch = malloc(clip_bytes + (size_t)frame_bytes + GUARD_BYTES);
+    assert_true(cpu_clip != NULL && gpu_clip != NULL && scratch != NULL);
+    uint64_t rng = seed;
+    int64_t offset = 0, emitted = 0;
+    for (int64_t call = 0, last = 0; !last; call++) {
+        int64_t size = next_chunk(pattern, p, call, &rng);
+        if (size >= n - offset) size = n - offset;
+        last = offset == n;
+        const int64_t room = total - emitted;
+        const int64_t a = call_stream(cpu, cs, x + offset, size, (int)last, room, frame_bytes,
+                                      scratch);
+        place(p, vb, scratch, a, emitted, total, cpu_clip);
+        const int64_t b = call_stream(gpu, gs, x + offset, size, (int)last, room, frame_bytes,
+                                      scratch);
+        assert_int_equal(a, b);
+        place(p, vb, scratch, b, emitted, total, gpu_clip);
+        emitted += a;
+        offset += size;
+    }
+    assert_int_equal(emitted, total);
+    const double error = total > 0 ? clip_error(p, (const float *)gpu_clip,
+                                                (const float *)cpu_clip, total * frame_bytes / 4)
+                                   : 0.0;
+    free(scratch);
+    free(gpu_clip);
+    free(cpu_clip);
+    return error;
+}
+
+/* Every padding mode, centred and not, through every chunk pattern; each stream is then reset and
+ * reused for a short signal (shorter than the pad: reflect repeats) and a long one. */
+static void test_device_rings_chunk_patterns(void **state)
+{
+    (void)state;
+    enum { MEL = MELSPEC_TRANSFORM_MEL, LIN = MELSPEC_TRANSFORM_LINEAR,
+           FRAMES = MELSPEC_LAYOUT_FRAMES_MAJOR, BINS = MELSPEC_LAYOUT_BINS_MAJOR };
+    static const stream_case cases[] = {
+        {800, 200, MEL, FRAMES, 1, MELSPEC_PAD_CONSTANT, 1.0, MELSPEC_SCALING_NONE},
+        {400, 160, MEL, BINS, 1, MELSPEC_PAD_REFLECT, 2.0, MELSPEC_SCALING_NONE},
+        {255, 100, LIN, FRAMES, 1, MELSPEC_PAD_EDGE, 1.0, MELSPEC_SCALING_NONE},
+        {256, 64, LIN, BINS, 0, MELSPEC_PAD_CONSTANT, 2.0, MELSPEC_SCALING_NONE},
+        {128, 200, MEL, FRAMES, 1, MELSPEC_PAD_REFLECT, 1.0, MELSPEC_SCALING_NONE},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const stream_case *p = &cases[c];
+        melspec_plan *cpu = make_plan(p, MELSPEC_BACKEND_CPU, MELSPEC_DTYPE_FLOAT32);
+        melspec_plan *gpu = make_plan(p, MELSPEC_BACKEND_CUDA, MELSPEC_DTYPE_FLOAT32);
+        melspec_stream *cs = NULL, *gs = NULL;
+        PLAN_OK(cpu, melspec_stream_create(&cs, cpu));
+        PLAN_OK(gpu, melspec_stream_create(&gs, gpu));
+        enum { N = 1700 };
+        static float x[N];
+        double worst = 0.0;
+        for (int pattern = 0; pattern < N_PATTERNS; pattern++) {
+            make_test_signal(x, N, 16000.0, 40 + (uint64_t)(c * N_PATTERNS) + (uint64_t)pattern);
+            /* a short signal (a third of the pad, or one n_fft uncentred) after a reset, then
+             * the whole one after another reset: the rings must forget the previous signal */
+            const int64_t short_n = p->center ? p->n_fft / 6 + 1 : p->n_fft;
+            const int64_t lengths[2] = {short_n, N};
+            for (int k = 0; k < 2; k++) {
+                PLAN_OK(cpu, melspec_stream_reset(cs));
+                PLAN_OK(gpu, melspec_stream_reset(gs));
+                const double error = stream_both(p, cpu, gpu, cs, gs, x, lengths[k],
+                                                 (enum chunk_pattern)pattern, 5 + (uint64_t)k);
+                if (!(error <= worst)) worst = error;
+            }
+        }
+        printf("  rings: n_fft %4lld hop %3lld center %d pad %d: worst error %.3g over %d "
+               "chunk patterns\n",
+               (long long)p->n_fft, (long long)p->hop, p->center, p->pad_mode, worst,
+               N_PATTERNS);
+        if (!(worst <= tolerance(p))) fail_msg("error %.3g above %.3g", worst, tolerance(p));
+        melspec_stream_destroy(gs);
+        melspec_stream_destroy(cs);
+        melspec_plan_destroy(gpu);
+        melspec_plan_destroy(cpu);
+    }
+}
+
+/* Streams of different lengths (1 sample to 5000) in one call per round, one hop each (as the
+ * benchmark's multi-stream case does) or a random chunk; streams that have ended push 0 samples.
+ * fixed_memory = 1 with more streams than the step's first capacity takes the frame path, which
+ * must agree too. Each stream against a CPU stream of its signal. */
+static void check_streams_of_different_lengths(int fixed_memory, int n_streams)
+{
+    const stream_case p = {800, 200, MELSPEC_TRANSFORM_MEL, MELSPEC_LAYOUT_FRAMES_MAJOR, 1,
+                           MELSPEC_PAD_REFLECT, 1.0, MELSPEC_SCALING_NONE};
+    melspec_plan *cpu = make_plan(&p, MELSPEC_BACKEND_CPU, MELSPEC_DTYPE_FLOAT32);
+    melspec_config c;
+    melspec_config_init(&c);
+    PLAN_OK(cpu, melspec_plan_config(cpu, &c));
+    c.backend = MELSPEC_BACKEND_CUDA;
+    c.fixed_memory = fixed_memory;
+    melspec_plan *gpu = NULL;
+    char why[256];
+    if (melspec_plan_create(&gpu, &c, why, sizeof why) != MELSPEC_OK) fail_msg("plan: %s", why);
+    const int64_t bins = bins_of(&p);
+    enum { MAX_N = 5000 };
+    melspec_stream **streams = calloc((size_t)n_streams, sizeof *streams);
+    float *signals = malloc((size_t)n_streams * MAX_N * sizeof *signals);
+    float *out = malloc((size_t)n_streams * (1 + MAX_N / 200) * (size_t)bins * sizeof *out);
+    float *ref = malloc((size_t)(1 + MAX_N / 200) * (size_t)bins * sizeof *ref);
+    const float **chunks = calloc((size_t)n_streams, sizeof *chunks);
+    void **outs = calloc((size_t)n_streams, sizeof *outs);
+    size_t *rooms = calloc((size_t)n_streams, sizeof *rooms);
+    int64_t *lengths = calloc((size_t)n_streams, sizeof *lengths);
+    int64_t *sizes = calloc((size_t)n_streams, sizeof *sizes);
+    int64_t *counts = calloc((size_t)n_streams, sizeof *counts);
+    int64_t *offsets = calloc((size_t)n_streams, sizeof *offsets);
+    int64_t *emitted = calloc((size_t)n_streams, sizeof *emitted);
+    assert_true(streams && signals && out && ref && chunks && outs && rooms && lengths && sizes &&
+                counts && offsets && emitted);
+    const int64_t per_stream = (1 + MAX_N / 200) * bins;
+    uint64_t rng = 99;
+    for (int i = 0; i < n_streams; i++) {
+        lengths[i] = 1 + (int64_t)(test_rand_next(&rng) % MAX_N);
+        make_test_signal(signals + (size_t)i * MAX_N, lengths[i], 16000.0, 500 + (uint64_t)i);
+        PLAN_OK(gpu, melspec_stream_create(&streams[i], gpu));
+    }
+    for (int round = 0; round < 40; round++) {
+        for (int i = 0; i < n_streams; i++) {
+            int64_t size = round % 4 == 3 ? (int64_t)(test_rand_next(&rng) % 900) : 200;
+            if (size > lengths[i] - offsets[i]) size = lengths[i] - offsets[i];
+            sizes[i] = size;
+            chunks[i] = signals + (size_t)i * MAX_N + offsets[i];
+            outs[i] = out + (size_t)(i * per_stream + emitted[i] * bins);
+            rooms[i] = (size_t)((per_stream - emitted[i] * bins)) * sizeof *out;
+        }
+        PLAN_OK(gpu, melspec_stream_push_many(streams, n_streams, chunks, sizes, outs, rooms,
+                                              counts));
+        for (int i = 0; i < n_streams; i++) {
+            offsets[i] += sizes[i];
+            emitted[i] += counts[i];
+        }
+    }
+    double worst = 0.0;
+    for (int i = 0; i < n_streams; i++) {
+        /* the rest in one push, then the flush */
+        int64_t got = 0;
+        PLAN_OK(gpu, melspec_stream_push(streams[i], signals + (size_t)i * MAX_N + offsets[i],
+                                         lengths[i] - offsets[i],
+                                         out + (size_t)(i * per_stream + emitted[i] * bins),
+                                         (size_t)(per_stream - emitted[i] * bins) * sizeof *out,
+                                         &got));
+        emitted[i] += got;
+        PLAN_OK(gpu, melspec_stream_flush(streams[i],
+                                          out + (size_t)(i * per_stream + emitted[i] * bins),
+                                          (size_t)(per_stream - emitted[i] * bins) * sizeof *out,
+                                          &got));
+        emitted[i] += got;
+        melspec_stream *r = NULL;
+        PLAN_OK(cpu, melspec_stream_create(&r, cpu));
+        int64_t a = 0, b = 0;
+        PLAN_OK(cpu, melspec_stream_push(r, signals + (size_t)i * MAX_N, lengths[i], ref,
+                                         (size_t)per_stream * sizeof *ref, &a));
+        PLAN_OK(cpu, melspec_stream_flush(r, ref + a * bins,
+                                          (size_t)(per_stream - a * bins) * sizeof *ref, &b));
+        melspec_stream_destroy(r);
+        assert_int_equal(emitted[i], a + b);
+        if (a + b > 0) {
+            const double error =
+                clip_error(&p, out + (size_t)(i * per_stream), ref, (a + b) * bins);
+            if (!(error <= worst)) worst = error;
+        }
+        melspec_stream_destroy(streams[i]);
+    }
+    printf("  %d streams of 1..%d samples, fixed_memory %d: worst error %.3g\n", n_streams,
+           MAX_N, fixed_memory, worst);
+    if (!(worst <= tolerance(&p))) fail_msg("error %.3g above %.3g", worst, tolerance(&p));
+    free(emitted);
+    free(offsets);
+    free(counts);
+    free(sizes);
+    free(lengths);
+    free(rooms);
+    free(outs);
+    free(chunks);
+    free(ref);
+    free(out);
+    free(signals);
+    free(streams);
+    melspec_plan_destroy(gpu);
+    melspec_plan_destroy(cpu);
+}
+
+static void test_streams_of_different_lengths(void **state)
+{
+    (void)state;
+    check_streams_of_different_lengths(0, 300);
+    check_streams_of_different_lengths(1, 300); /* > the step's first 256 frames: frame path */
+    check_streams_of_different_lengths(1, 20);
+}
+
+/* Blocks the stream it is enqueued on for a while, so that later work there is still pending. */
+static void CUDART_CB hold_stream(void *data)
+{
+    (void)data;
+    const struct timespec hold = {0, 300 * 1000 * 1000};
+    nanosleep(&hold, NULL);
+}
+
+/* Finding 5 of issue 12: work of an execute_device on stream A is still queued when the plan
+ * moves to stream B and a stream push runs there. The push must wait for A's work (it shares the
+ * plan's ordering event) and so must the next call: when the push returns, A's work is done. On
+ * the emulator all work runs at once, so this can only fail on a GPU. */
+static void check_stream_switch(int fixed_memory, int n_streams)
+{
+    melspec_config c;
+    melspec_config_init(&c);
+    c.backend = MELSPEC_BACKEND_CUDA;
+    c.sample_rate = 16000.0;
+    c.n_fft = 800;
+    c.hop_length = 200;
+    c.n_mels = 80;
+    c.fmin = 55.0;
+    c.fmax = 7600.0;
+    c.power = 1.0;
+    c.layout = MELSPEC_LAYOUT_FRAMES_MAJOR;
+    c.fixed_memory = fixed_memory;
+    melspec_plan *gpu = NULL, *cpu = NULL;
+    char why[256];
+    if (melspec_plan_create(&gpu, &c, why, sizeof why) != MELSPEC_OK) fail_msg("plan: %s", why);
+    c.backend = MELSPEC_BACKEND_CPU;
+    if (melspec_plan_create(&cpu, &c, why, sizeof why) != MELSPEC_OK) fail_msg("plan: %s", why);
+
+    enum { N = 16000 };
+    static float x[N];
+    make_test_signal(x, N, 16000.0, 77);
+    size_t out_bytes;
+    PLAN_OK(gpu, melspec_plan_output_bytes(gpu, 1, N, &out_bytes));
+    float *d_in = NULL, *d_out = NULL;
+    CUDA_OK(cudaMalloc((void **)&d_in, sizeof x));
+    CUDA_OK(cudaMalloc((void **)&d_out, out_bytes));
+    CUDA_OK(cudaMemcpy(d_in, x, sizeof x, cudaMemcpyHostToDevice));
+    cudaStream_t a, b;
+    cudaEvent_t a_done;
+    CUDA_OK(cudaStreamCreateWithFlags(&a, cudaStreamNonBlocking));
+    CUDA_OK(cudaStreamCreateWithFlags(&b, cudaStreamNonBlocking));
+    CUDA_OK(cudaEventCreateWithFlags(&a_done, cudaEventDisableTiming));
+
+    melspec_stream **streams = calloc((size_t)n_streams, sizeof *streams);
+    const float **chunks = calloc((size_t)n_streams, sizeof *chunks);
+    int64_t *sizes = calloc((size_t)n_streams, sizeof *sizes);
+    int64_t *counts = calloc((size_t)n_streams, sizeof *counts);
+    void **outs = calloc((size_t)n_streams, sizeof *outs);
+    size_t *rooms = calloc((size_t)n_streams, sizeof *rooms);
+    size_t frame_bytes;
+    PLAN_OK(gpu, melspec_plan_frame_bytes(gpu, &frame_bytes));
+    const int64_t first = 1000; /* one push of 1000 samples: frames 0..3 become final */
+    float *frames = malloc((size_t)n_streams * 8 * frame_bytes);
+    assert_true(streams && chunks && sizes && counts && outs && rooms && frames);
+    for (int i = 0; i < n_streams; i++) {
+        PLAN_OK(gpu, melspec_stream_create(&streams[i], gpu));
+        chunks[i] = x + i; /* each stream its own window of the signal */
+        sizes[i] = first;
+        outs[i] = (unsigned char *)frames + (size_t)i * 8 * frame_bytes;
+        rooms[i] = 8 * frame_bytes;
+    }
+
+    PLAN_OK(gpu, melspec_plan_set_cuda_stream(gpu, (void *)a));
+    CUDA_OK(cudaLaunchHostFunc(a, hold_stream, NULL));
+    PLAN_OK(gpu, melspec_execute_device(gpu, d_in, 1, N, d_out, out_bytes));
+    CUDA_OK(cudaEventRecord(a_done, a));
+    PLAN_OK(gpu, melspec_plan_set_cuda_stream(gpu, (void *)b));
+    PLAN_OK(gpu, melspec_stream_push_many(streams, n_streams, chunks, sizes, outs, rooms, counts));
+    /* the push returned: it waited for A's work, the plan's previous call */
+    assert_int_equal(cudaEventQuery(a_done), cudaSuccess);
+    /* and the next call on B is ordered too (it reuses A's buffers) */
+    PLAN_OK(gpu, melspec_execute_device(gpu, d_in, 1, N, d_out, out_bytes));
+    CUDA_OK(cudaStreamSynchronize(b));
+
+    float *got = malloc(out_bytes), *want = malloc(out_bytes);
+    assert_true(got != NULL && want != NULL);
+    CUDA_OK(cudaMemcpy(got, d_out, out_bytes, cudaMemcpyDeviceToHost));
+    PLAN_OK(cpu, melspec_execute(cpu, x, 1, N, want, out_bytes));
+    const stream_case p = {800, 200, MELSPEC_TRANSFORM_MEL, MELSPEC_LAYOUT_FRAMES_MAJOR, 1,
+                           MELSPEC_PAD_CONSTANT, 1.0, MELSPEC_SCALING_NONE};
+    const double error = clip_error(&p, got, want, (int64_t)(out_bytes / sizeof(float)));
+    /* the streams' frames: those of a CPU stream fed the same chunk */
+    double stream_error = 0.0;
+    for (int i = 0; i < n_streams; i++) {
+        melspec_stream *r = NULL;
+        int64_t n = 0;
+        PLAN_OK(cpu, melspec_stream_create(&r, cpu));
+        PLAN_OK(cpu, melspec_stream_push(r, x + i, first, want, 8 * frame_bytes, &n));
+        assert_int_equal(n, counts[i]);
+        const double e = clip_error(&p, (const float *)outs[i], want,
+                                    n * (int64_t)(frame_bytes / sizeof(float)));
+        if (!(e <= stream_error)) stream_error = e;
+        melspec_stream_destroy(r);
+        melspec_stream_destroy(streams[i]);
+    }
+    printf("  stream switch (%d streams, fixed_memory %d): execute error %.3g, streams %.3g\n",
+           n_streams, fixed_memory, error, stream_error);
+    if (!(error <= tolerance(&p)) || !(stream_error <= tolerance(&p)))
+        fail_msg("errors %.3g, %.3g above %.3g", error, stream_error, tolerance(&p));
+    free(want);
+    free(got);
+    free(frames);
+    free(rooms);
+    free(outs);
+    free(counts);
+    free(sizes);
+    free(chunks);
+    free(streams);
+    CUDA_OK(cudaEventDestroy(a_done));
+    melspec_plan_destroy(gpu); /* before its streams go: it may wait on them */
+    melspec_plan_destroy(cpu);
+    CUDA_OK(cudaStreamDestroy(b));
+    CUDA_OK(cudaStreamDestroy(a));
+    CUDA_OK(cudaFree(d_out));
+    CUDA_OK(cudaFree(d_in));
+}
+
+static void test_stream_switch_between_calls(void **state)
+{
+    (void)state;
+    check_stream_switch(0, 4);   /* the ring path */
+    check_stream_switch(1, 300); /* the frame path: a fixed-memory plan, more than a step holds */
+}
+
 int main(void)
 {
     if (melspec_cuda_device_count() < 1) {
@@ -397,6 +758,9 @@ int main(void)
         cmocka_unit_test(test_many_streams_in_one_call),
         cmocka_unit_test(test_float16_stream),
         cmocka_unit_test(test_refused_scaling_on_gpu),
+        cmocka_unit_test(test_device_rings_chunk_patterns),
+        cmocka_unit_test(test_streams_of_different_lengths),
+        cmocka_unit_test(test_stream_switch_between_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,6 +2,7 @@
  * but takes at most 3 frames per stream_compute, so that a call's frames cross batch boundaries
  * inside a stream and between the streams of one melspec_stream_push_many. The frames must still
  * concatenate, bit for bit, to melspec_execute of each whole signal. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include "melspec.h"
+#include "dsp/framing.h"
 #include "plan.h"
 #include "test_support.h"
 
@@ -37,15 +39,174 @@ static melspec_status fake_compute(melspec_plan *plan, int64_t n_frames)
     return melspec_cpu_ops.stream_compute(plan, n_frames);
 }
 
+/* ---- a fake ring backend: the ring ops of src/plan.h on the host, doing what the CUDA backend
+ * does on the device (kernels/stream.cu: windows from ring + uploaded samples, frames padded by
+ * melspec_frame_sample, rings rewritten to keep_from..), its frames computed by the CPU backend's
+ * stream_compute, so that the streams must still equal execute bit for bit. It can refuse steps
+ * (a small fixed-memory capacity: the front end must take the frame path) and fail a step after
+ * scribbling NaN over its rings (the front end must resend what the rings held). */
+
+static float *cpu_raw;               /* the CPU backend's staging, from stream_prepare */
+static const unsigned char *cpu_values;
+static int64_t cpu_max_frames;
+static int64_t ring_capacity;        /* what stream_ring_create was asked for */
+static int64_t n_ring_steps;         /* steps run */
+static int64_t fail_step;            /* the step (1-based) that fails, 0: none */
+static int64_t step_frame_limit;     /* begin refuses more frames without may_grow, 0: no limit */
+static int64_t n_refused;            /* steps refused (EXCEEDS_PLAN) */
+static int64_t n_resent;             /* samples given again (resend) */
+static float *rings[64];
+static int n_rings;
+
+static melspec_stream_step fake_steps[64];
+static float *fake_uploads[64];      /* each step's samples resend_from .. received + n_new */
+static int64_t n_fake_steps;
+static unsigned char *fake_values;   /* the step's values, frame after frame */
+static size_t fake_values_capacity;
+
+static melspec_status ring_prepare(melspec_plan *plan, float **raw_frames, const void **values,
+                                   int64_t *max_frames)
+{
+    const melspec_status status = melspec_cpu_ops.stream_prepare(plan, raw_frames, values,
+                                                                 max_frames);
+    cpu_raw = *raw_frames;
+    cpu_values = *values;
+    cpu_max_frames = *max_frames;
+    if (status == MELSPEC_OK && *max_frames > FAKE_BATCH) *max_frames = FAKE_BATCH;
+    return status; /* the frame path (fixed-memory fallback) takes batches of 3 too */
+}
+
+static melspec_status ring_create(melspec_plan *plan, int64_t capacity, void **ring)
+{
+    (void)plan;
+    assert_true(n_rings < 64);
+    ring_capacity = capacity;
+    float *r = malloc((size_t)capacity * sizeof *r);
+    assert_non_null(r);
+    for (int64_t i = 0; i < capacity; i++) r[i] = NAN; /* never-written samples show as NaN */
+    rings[n_rings++] = r;
+    *ring = r;
+    return MELSPEC_OK;
+}
+
+static void ring_destroy(melspec_plan *plan, void *ring)
+{
+    (void)plan;
+    for (int i = 0; i < n_rings; i++)
+        if (rings[i] == ring) rings[i] = rings[--n_rings];
+    free(ring);
+}
+
+static melspec_status ring_begin(melspec_plan *plan, const melspec_stream_step_size *size,
+                                 int may_grow)
+{
+    if (!may_grow && step_frame_limit > 0 && size->n_frames > step_frame_limit) {
+        n_refused++;
+        return melspec_fail(plan, MELSPEC_ERROR_EXCEEDS_PLAN, "fake: %lld frames",
+                            (long long)size->n_frames);
+    }
+    assert_true(size->n_frames >= 1 && size->n_streams >= 1 && size->n_streams <= 64);
+    n_fake_steps = 0;
+    return MELSPEC_OK;
+}
+
+static melspec_status ring_add(melspec_plan *plan, const melspec_stream_step *step)
+{
+    (void)plan;
+    assert_true(n_fake_steps < 64);
+    assert_true(step->n_frames >= 1);
+    assert_true(step->ring_first <= step->window_first || step->resend_from == step->window_first);
+    const int64_t n_resend = step->received - step->resend_from;
+    const int64_t n_upload = n_resend + step->n_new;
+    assert_true(n_resend >= 0);
+    float *upload = malloc((size_t)(n_upload + 1) * sizeof *upload);
+    assert_non_null(upload);
+    if (n_resend > 0) memcpy(upload, step->resend, (size_t)n_resend * sizeof *upload);
+    if (step->n_new > 0) memcpy(upload + n_resend, step->chunk, (size_t)step->n_new * sizeof *upload);
+    n_resent += n_resend;
+    fake_steps[n_fake_steps] = *step;
+    fake_uploads[n_fake_steps++] = upload;
+    return MELSPEC_OK;
+}
+
+static melspec_status ring_run(melspec_plan *plan, const void **values)
+{
+    n_ring_steps++;
+    const melspec_frame_geometry *g = &plan->stages.frames;
+    const size_t frame_bytes = (size_t)plan->stages.n_bins * plan->stages.value_bytes;
+    melspec_status status = MELSPEC_OK;
+    if (n_ring_steps == fail_step) {
+        for (int64_t j = 0; j < n_fake_steps; j++) /* a half-done step on a device */
+            for (int64_t i = 0; i < ring_capacity; i++) ((float *)fake_steps[j].ring)[i] = NAN;
+        status = melspec_fail(plan, MELSPEC_ERROR_DEVICE, "fake: step %lld fails",
+                              (long long)n_ring_steps);
+    }
+    size_t n_out = 0;
+    for (int64_t j = 0; j < n_fake_steps && status == MELSPEC_OK; j++) {
+        const melspec_stream_step *st = &fake_steps[j];
+        const int64_t n_window = st->n_signal - st->window_first;
+        float *window = malloc((size_t)(n_window + 1) * sizeof *window);
+        assert_non_null(window);
+        const float *ring = st->ring;
+        for (int64_t k = 0; k < n_window; k++) {
+            const int64_t t = st->window_first + k;
+            window[k] = t < st->resend_from ? ring[t - st->ring_first]
+                                            : fake_uploads[j][t - st->resend_from];
+        }
+        for (int64_t q = 0; q < st->n_frames;) {
+            const int64_t batch = st->n_frames - q < cpu_max_frames ? st->n_frames - q
+                                                                     : cpu_max_frames;
+            for (int64_t b = 0; b < batch; b++)
+                for (int64_t i = 0; i < g->n_fft; i++)
+                    cpu_raw[b * g->n_fft + i] =
+                        melspec_frame_sample(g->n_fft, g->hop, g->pad, g->pad_mode, window,
+                                             st->window_first, st->n_signal,
+                                             st->first_frame + q + b, i);
+            status = melspec_cpu_ops.stream_compute(plan, batch);
+            assert_int_equal(status, MELSPEC_OK);
+            const size_t bytes = (size_t)batch * frame_bytes;
+            if (n_out + bytes > fake_values_capacity) {
+                fake_values_capacity = 2 * (n_out + bytes);
+                fake_values = realloc(fake_values, fake_values_capacity);
+                assert_non_null(fake_values);
+            }
+            memcpy(fake_values + n_out, cpu_values, bytes);
+            n_out += bytes;
+            q += batch;
+        }
+        const int64_t kept = st->n_signal - st->keep_from;
+        assert_true(kept <= ring_capacity && st->keep_from >= st->window_first);
+        if (kept > 0)
+            memcpy(st->ring, window + (st->keep_from - st->window_first),
+                   (size_t)kept * sizeof *window);
+        free(window);
+    }
+    for (int64_t j = 0; j < n_fake_steps; j++) free(fake_uploads[j]);
+    n_fake_steps = 0;
+    *values = fake_values;
+    return status;
+}
+
 static melspec_backend_ops fake_ops;
 
+enum fake_kind { FAKE_BATCHES, FAKE_RINGS };
+
 /* A CPU plan whose streams go through the fake backend. */
-static melspec_plan *make_fake_plan(const melspec_config *c)
+static melspec_plan *make_fake_plan(const melspec_config *c, enum fake_kind kind)
 {
     fake_ops = melspec_cpu_ops;
     fake_ops.name = "fake (3 frames per batch)";
     fake_ops.stream_prepare = fake_prepare;
     fake_ops.stream_compute = fake_compute;
+    if (kind == FAKE_RINGS) {
+        fake_ops.name = "fake (rings)";
+        fake_ops.stream_prepare = ring_prepare;
+        fake_ops.stream_ring_create = ring_create;
+        fake_ops.stream_ring_destroy = ring_destroy;
+        fake_ops.stream_step_begin = ring_begin;
+        fake_ops.stream_step_add = ring_add;
+        fake_ops.stream_step_run = ring_run;
+    }
     melspec_plan *plan = NULL;
     char why[256];
     if (melspec_plan_create(&plan, c, why, sizeof why) != MELSPEC_OK) fail_msg("plan: %s", why);
@@ -55,10 +216,10 @@ static melspec_plan *make_fake_plan(const melspec_config *c)
 
 #define N_STREAMS 5
 
-static void check_config(melspec_config c, uint64_t seed)
+static void check_config_kind(melspec_config c, uint64_t seed, enum fake_kind kind)
 {
     c.backend = MELSPEC_BACKEND_CPU;
-    melspec_plan *plan = make_fake_plan(&c);
+    melspec_plan *plan = make_fake_plan(&c, kind);
     int64_t lengths[N_STREAMS] = {1, 399, 2000, 4801, 7000};
     float *signals[N_STREAMS];
     unsigned char *expected[N_STREAMS], *streamed[N_STREAMS];
@@ -95,6 +256,22 @@ static void check_config(melspec_config c, uint64_t seed)
             outs[i] = streamed[i] + (size_t)emitted[i] * frame_bytes;
             room[i] = expected_bytes[i] - (size_t)emitted[i] * frame_bytes;
         }
+        if (kind == FAKE_RINGS && round % 9 == 4) {
+            /* this call's step fails: nothing may change, and the same call then succeeds */
+            fail_step = n_ring_steps + 1;
+            const melspec_status failed =
+                melspec_stream_push_many(streams, N_STREAMS, chunks, sizes, outs, room, counts);
+            if (n_ring_steps == fail_step) assert_int_equal(failed, MELSPEC_ERROR_DEVICE);
+            else assert_int_equal(failed, MELSPEC_OK); /* no frame final: no step to fail */
+            fail_step = 0;
+            if (failed == MELSPEC_OK) {
+                for (int i = 0; i < N_STREAMS; i++) {
+                    offsets[i] += sizes[i];
+                    emitted[i] += counts[i];
+                }
+                continue;
+            }
+        }
         PLAN_OK(plan, melspec_stream_push_many(streams, N_STREAMS, chunks, sizes, outs, room,
                                                counts));
         for (int i = 0; i < N_STREAMS; i++) {
@@ -116,8 +293,27 @@ static void check_config(melspec_config c, uint64_t seed)
         free(expected[i]);
         free(streamed[i]);
     }
-    assert_true(n_computes > 0);
+    if (kind == FAKE_BATCHES) assert_true(n_computes > 0);
     melspec_plan_destroy(plan);
+}
+
+static void check_config(melspec_config c, uint64_t seed)
+{
+    check_config_kind(c, seed, FAKE_BATCHES);
+    n_ring_steps = n_refused = n_resent = 0;
+    check_config_kind(c, seed, FAKE_RINGS);
+    assert_true(n_ring_steps > 0);
+    assert_true(n_resent > 0); /* the failed steps' rings were refilled from the host */
+    assert_int_equal(n_refused, 0);
+    /* a fixed-memory plan whose steps hold 2 frames: larger calls take the frame path */
+    c.fixed_memory = 1;
+    n_ring_steps = n_refused = 0;
+    step_frame_limit = 2;
+    n_computes = 0;
+    check_config_kind(c, seed + 100, FAKE_RINGS);
+    step_frame_limit = 0;
+    assert_true(n_refused > 0);
+    assert_true(n_ring_steps > 0);
 }
 
 static void test_batches_of_three_equal_execute(void **state)
