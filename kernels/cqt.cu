@@ -165,6 +165,9 @@ struct octave_table {
     int32_t n_jobs;
 };
 
+// kernel arguments are limited to 4 KB on every architecture we build for
+static_assert(sizeof(octave_table) <= 4096, "the octave table fits the argument space");
+
 __device__ __forceinline__ int64_t row_tiles_of(const melspec_k_cqt_octave &o)
 {
     return o.rows / kTileRows;

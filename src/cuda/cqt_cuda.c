@@ -199,8 +199,8 @@ static melspec_status cqt_enqueue(melspec_plan *plan, const cuda_buffers *buffer
     float *destination = scaled ? buffers->d_values : (float *)output;
 
     /* the levels: the input itself, or decimated copies in d_levels (each level holds batch x its
-     * length at the buffers' capacity, one after another); every decimation first, then all
-     * octaves in one launch */
+     * length at the buffers' capacity, one after another); the decimations first, then the
+     * octaves in one launch (one per MELSPEC_K_CQT_MAX_OCTAVES octaves where there are more) */
     const float *level = input;
     int64_t length = n_samples, stride = n_samples, halvings = 0;
     float *next = buffers->d_levels;
