@@ -132,22 +132,34 @@ void melspec_k_scale_store(const float *values, int64_t n_clips, int64_t clip_va
 /*
  * librosa.resample(x, orig_sr=factor, target_sr=1, res_type="soxr_hq") of each clip (n_input
  * samples at input + c input_stride) times gain, into ceil(n_input / factor) samples at
- * output + c output_stride.
+ * output + c output_stride. factor must be a power of two (librosa's early downsampling and its
+ * halvings always are); the launcher launches nothing otherwise.
  */
 void melspec_k_cqt_decimate(const float *input, int64_t input_stride, int64_t n_clips,
                             int64_t n_input, melspec_k_decimator fir, float gain, float *output,
                             int64_t output_stride, cudaStream_t stream);
 
+/* One octave of a call: its kernel and the level it analyses (length samples per clip at
+ * signal + c signal_stride). */
+typedef struct melspec_k_cqt_job {
+    melspec_k_cqt_octave octave;
+    const float *signal;
+    int64_t signal_stride;
+    int64_t length;
+} melspec_k_cqt_job;
+
+/* Octaves one launch of melspec_k_cqt_octaves covers; more take one launch per group. */
+#define MELSPEC_K_CQT_MAX_OCTAVES 16
+
 /*
- * One octave's bins for frames 0 .. n_frames-1 of each clip's signal (length samples at
- * signal + c signal_stride, centred frames padded by pad_mode): complex64 pairs (complex_out) or
- * magnitudes, at rows first_bin.. of a clip's n_bins x n_frames output in layout.
+ * Every octave's bins for frames 0 .. n_frames-1 of each clip (centred frames of the job's
+ * signal padded by pad_mode), in one launch over (octave, clip, frame tile, row tile): complex64
+ * pairs (complex_out) or magnitudes, at rows first_bin.. of a clip's n_bins x n_frames output in
+ * layout. jobs is a host array; its contents travel as kernel arguments.
  */
-void melspec_k_cqt_octave_response(const float *signal, int64_t signal_stride, int64_t length,
-                                   melspec_k_cqt_octave octave, int32_t pad_mode,
-                                   int64_t n_clips, int64_t n_frames, int64_t n_bins,
-                                   int32_t layout, int32_t complex_out, float *output,
-                                   cudaStream_t stream);
+void melspec_k_cqt_octaves(const melspec_k_cqt_job *jobs, int64_t n_jobs, int32_t pad_mode,
+                           int64_t n_clips, int64_t n_frames, int64_t n_bins, int32_t layout,
+                           int32_t complex_out, float *output, cudaStream_t stream);
 
 /* ---- streams with their rings on the device (kernels/stream.cu; issue 12c) ------------------ */
 

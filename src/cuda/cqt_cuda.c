@@ -5,9 +5,11 @@
  * decimators measured from libsoxr, uploaded once) and the work of one call.
  *
  * A call: librosa's early downsampling and octave halvings as FIR decimations of the whole batch
- * into the level buffers (kernels/cqt.cu), then one tiled kernel product per octave that writes
- * its bins of the output (or of the unscaled values, which the shared scaling stage then turns
- * into dB or log values).
+ * into the level buffers (kernels/cqt.cu, one launch per level: each reads the one before), then
+ * one launch of the tiled kernel products of all octaves together, which writes every bin of the
+ * output (or of the unscaled values, which the shared scaling stage then turns into dB or log
+ * values). One launch for the octaves because each octave alone is a few dozen blocks (41 for
+ * the bench's cqt case) on a chip of 132 multiprocessors; together they fill it (287).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -150,6 +152,12 @@ static melspec_status cqt_create(melspec_plan *plan)
     q->n_octaves = d->n_octaves;
     for (int64_t i = 0; i < d->n_octaves; i++)
         FORWARD_IF_ERROR(upload_octave(plan, &d->octaves[i], &q->octaves[i]));
+    /* the tiled decimator works on polyphase components and needs a power-of-two factor, which
+     * librosa's early downsampling (2^count) and its halvings always have */
+    if (d->early_factor < 1 || (d->early_factor & (d->early_factor - 1)) != 0)
+        return melspec_fail(plan, MELSPEC_ERROR_INTERNAL,
+                            "CQT early downsampling by %lld is not a power of two",
+                            (long long)d->early_factor);
     q->early.fir.factor = d->early_factor;
     if (d->early_factor > 1) FORWARD_IF_ERROR(upload_decimator(plan, d->early_factor, &q->early));
     if (d->octaves[d->n_octaves - 1].halvings > 0)
@@ -190,8 +198,9 @@ static melspec_status cqt_enqueue(melspec_plan *plan, const cuda_buffers *buffer
     const int scaled = plan->stages.scale.mode != MELSPEC_SCALE_NONE;
     float *destination = scaled ? buffers->d_values : (float *)output;
 
-    /* the level being analysed: the input itself, or a decimated copy in d_levels (each level
-     * holds batch x its length at the buffers' capacity, one after another) */
+    /* the levels: the input itself, or decimated copies in d_levels (each level holds batch x its
+     * length at the buffers' capacity, one after another); the decimations first, then the
+     * octaves in one launch (one per MELSPEC_K_CQT_MAX_OCTAVES octaves where there are more) */
     const float *level = input;
     int64_t length = n_samples, stride = n_samples, halvings = 0;
     float *next = buffers->d_levels;
@@ -208,6 +217,9 @@ static melspec_status cqt_enqueue(melspec_plan *plan, const cuda_buffers *buffer
         stride = capacity;
         next += buffers->batch * capacity;
     }
+    /* the octaves' launch, or one per MELSPEC_K_CQT_MAX_OCTAVES octaves where there are more */
+    melspec_k_cqt_job jobs[MELSPEC_K_CQT_MAX_OCTAVES];
+    int64_t n_jobs = 0;
     for (int64_t i = 0; i < d->n_octaves; i++) {
         while (halvings < d->octaves[i].halvings) {
             const int64_t capacity = level_length(d, buffers->samples, halvings + 1);
@@ -220,11 +232,18 @@ static melspec_status cqt_enqueue(melspec_plan *plan, const cuda_buffers *buffer
             stride = capacity;
             next += buffers->batch * capacity;
         }
-        melspec_k_cqt_octave_response(level, stride, length, q->octaves[i], c->pad_mode,
-                                      n_signals, n_frames, d->n_bins, plan->stages.layout,
-                                      plan->stages.complex_values, destination,
-                                      stream);
-        LAUNCH_CHECK("melspec_k_cqt_octave_response");
+        jobs[n_jobs].octave = q->octaves[i];
+        jobs[n_jobs].signal = level;
+        jobs[n_jobs].signal_stride = stride;
+        jobs[n_jobs].length = length;
+        n_jobs++;
+        if (n_jobs == MELSPEC_K_CQT_MAX_OCTAVES || i + 1 == d->n_octaves) {
+            melspec_k_cqt_octaves(jobs, n_jobs, c->pad_mode, n_signals, n_frames, d->n_bins,
+                                  plan->stages.layout, plan->stages.complex_values, destination,
+                                  stream);
+            LAUNCH_CHECK("melspec_k_cqt_octaves");
+            n_jobs = 0;
+        }
     }
     if (!scaled) return MELSPEC_OK;
     return melspec_cuda_scale_values(plan, buffers, stream, n_signals, n_frames * d->n_bins,

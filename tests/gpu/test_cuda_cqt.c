@@ -246,6 +246,78 @@ static void test_parameter_space_matches_cpu(void **state)
     assert_int_equal(failures, 0);
 }
 
+/* ---- the kernels' tiling edges ---------------------------------------------------------------- */
+
+/* The decimator tiles 1024 outputs per block and one launch covers up to
+ * MELSPEC_K_CQT_MAX_OCTAVES (16) octaves: lengths one past a tile, lengths that are no multiple
+ * of anything, one octave, 18 octaves (two launches), early downsampling, batches and both
+ * layouts, each against both CPU references at the parameter space's tolerances. */
+typedef struct tiling_case {
+    cqt_case base;     /* seconds unused: n_samples says the length */
+    int64_t n_samples;
+} tiling_case;
+
+static const tiling_case tiling_cases[] = {
+    {{"first halving one past a tile", 22050, 512, 84, 12, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 2, 0},
+     2049},
+    {{"odd length, frames major, batch 3", 22050, 256, 72, 12, 0, 1, 0, 0, 1, 0, 0, 0,
+      MELSPEC_LAYOUT_FRAMES_MAJOR, 0, 3, 0},
+     10243},
+    {{"one octave", 22050, 333, 12, 12, 440.0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 2, 0}, 3001},
+    {{"one octave, magnitude, frames major", 16000, 160, 12, 12, 220.0, 1, 0, MELSPEC_PAD_REFLECT,
+      1, MELSPEC_CQT_OUTPUT_MAGNITUDE, 0, 0, MELSPEC_LAYOUT_FRAMES_MAJOR, 0, 1, 0},
+     4099},
+    {{"18 octaves: two launches", 22050, 131072, 18, 1, 0.05, 1, 0, 0, 1,
+      MELSPEC_CQT_OUTPUT_MAGNITUDE, 0, 0, 0, 0, 2, 0},
+     270001},
+    {{"18 octaves, complex, frames major", 22050, 131072, 18, 1, 0.05, 1, 0, MELSPEC_PAD_EDGE, 1,
+      0, 0, 0, MELSPEC_LAYOUT_FRAMES_MAJOR, 0, 1, 0},
+     262145},
+    {{"early downsampling, odd length, batch 2", 44100, 2048, 24, 12, 0, 1, 0, 0, 1, 0, 0, 0, 0,
+      0, 2, 0},
+     22055},
+    {{"early downsampling, dB, frames major", 44100, 4096, 36, 12, 0, 1, 0, 0, 0,
+      MELSPEC_CQT_OUTPUT_MAGNITUDE, MELSPEC_SCALING_AMPLITUDE_TO_DB, 1,
+      MELSPEC_LAYOUT_FRAMES_MAJOR, 0, 3, 0},
+     17411},
+};
+
+static void test_tiling_edges_match_cpu(void **state)
+{
+    (void)state;
+    int failures = 0;
+    for (size_t i = 0; i < sizeof tiling_cases / sizeof *tiling_cases; i++) {
+        const cqt_case *k = &tiling_cases[i].base;
+        const int64_t n = tiling_cases[i].n_samples;
+        melspec_cqt_config c = config_for(k);
+        c.max_samples = n;
+        float *x = signals(k->n_signals, n, k->sample_rate, 300 + i);
+        melspec_plan *gpu = make_plan(c, MELSPEC_BACKEND_CUDA);
+        melspec_plan *cpu = make_plan(c, MELSPEC_BACKEND_CPU);
+        melspec_plan *fir = make_plan(c, MELSPEC_BACKEND_CPU);
+        PLAN_OK(fir, melspec_cpu_cqt_use_fir(fir, 1));
+        float *g = run_host(gpu, x, k->n_signals, n);
+        float *r = run_host(cpu, x, k->n_signals, n);
+        float *f = run_host(fir, x, k->n_signals, n);
+        const size_t n_floats = output_bytes(gpu, k->n_signals, n) / sizeof(float);
+        const double e_cpu = compare(&c, g, r, n_floats), e_fir = compare(&c, g, f, n_floats);
+        printf("  %-40s n %-7lld vs CPU %.2e  vs CPU-FIR %.2e\n", k->name, (long long)n, e_cpu,
+               e_fir);
+        if (!(e_cpu <= CPU_TOLERANCE) || !(e_fir <= FIR_TOLERANCE)) {
+            printf("    ABOVE TOLERANCE (%g, %g)\n", CPU_TOLERANCE, FIR_TOLERANCE);
+            failures++;
+        }
+        free(g);
+        free(r);
+        free(f);
+        free(x);
+        melspec_plan_destroy(gpu);
+        melspec_plan_destroy(cpu);
+        melspec_plan_destroy(fir);
+    }
+    assert_int_equal(failures, 0);
+}
+
 /* ---- device pointers, graphs, capacity -------------------------------------------------------- */
 
 static void test_device_pointers_and_replay(void **state)
@@ -344,6 +416,7 @@ int main(void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parameter_space_matches_cpu),
+        cmocka_unit_test(test_tiling_edges_match_cpu),
         cmocka_unit_test(test_device_pointers_and_replay),
         cmocka_unit_test(test_capacity_and_reserve),
     };
