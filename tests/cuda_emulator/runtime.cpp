@@ -59,7 +59,7 @@ static cudaError_t last_error = cudaSuccess;
 static int captures_active = 0;
 static std::map<uintptr_t, std::pair<size_t, int>> allocations; // start -> (bytes, 1 device / 2 pinned)
 static long n_launches = 0, n_graph_launches = 0, n_captures = 0, n_instantiations = 0,
-    n_exec_updates = 0, n_kernel_node_updates = 0;
+    n_exec_updates = 0, n_kernel_node_updates = 0, n_fft_runs = 0, n_fft_frames = 0;
 
 static cudaError_t fail(cudaError_t e) { last_error = e; return e; }
 
@@ -470,6 +470,8 @@ cufftResult cufftExecR2C(cufftHandle h, cufftReal *in, cufftComplex *out)
     }
     if ((uintptr_t)in % 4 || (uintptr_t)out % 8) return CUFFT_UNALIGNED_DATA;
     emu_enqueue(f.stream, [f, in, out]() {
+        n_fft_runs++;
+        n_fft_frames += f.batch;
         const long long n = f.n, n_out = n / 2 + 1;
         float *tin = fftwf_alloc_real((size_t)n);
         fftwf_complex *tout = fftwf_alloc_complex((size_t)n_out);
@@ -615,6 +617,13 @@ extern "C" void emu_graph_counters(long *captures, long *instantiations, long *e
     *exec_updates = n_exec_updates;
     *kernel_node_updates = n_kernel_node_updates;
     *graph_launches = n_graph_launches;
+}
+
+// cuFFT executions run so far (a graph's replay counts its FFT nodes again) and their frames.
+extern "C" void emu_fft_counters(long *runs, long *frames)
+{
+    *runs = n_fft_runs;
+    *frames = n_fft_frames;
 }
 
 __attribute__((destructor)) static void report()
