@@ -1,6 +1,6 @@
 # The CUDA plugin libmelspec_cuda.so (kernels/ and src/cuda/) compiled with nvcc, included by the
-# root CMakeLists.txt when nvcc is found and MELSPEC_CUDA is not OFF. It alone links cudart and
-# cuFFT; libmelspec.so loads it at run time (src/plugin.c).
+# root CMakeLists.txt when nvcc is found and MELSPEC_CUDA is not OFF. It alone links cudart,
+# cuFFT and cuBLAS; libmelspec.so loads it at run time (src/plugin.c).
 #
 # Kernels are compiled for Turing (sm_75) through Hopper: machine code for each of 75, 80, 86,
 # 89 and 90, plus compute_90 PTX that newer GPUs compile at load time. Override with
@@ -25,8 +25,8 @@ set_target_properties(melspec_cuda PROPERTIES
 # about the CUDA headers themselves).
 target_compile_options(melspec_cuda PRIVATE
   $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra,-Wshadow>)
-# cuBLAS is not linked: the mel product is a fused sparse kernel (docs/cuda.md says why).
-target_link_libraries(melspec_cuda PRIVATE CUDA::cudart CUDA::cufft)
+# cuBLAS for the opt-in dense mel product (config.mel_product = GEMM); the plugin alone links it.
+target_link_libraries(melspec_cuda PRIVATE CUDA::cudart CUDA::cufft CUDA::cublas)
 
 # What the GPU tests link to call the runtime themselves (device memory, streams, graphs).
 set(MELSPEC_CUDA_TEST_RUNTIME CUDA::cudart)

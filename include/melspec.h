@@ -168,6 +168,16 @@ typedef enum melspec_dtype {
     MELSPEC_DTYPE_BFLOAT16 = 2 /* bfloat16, rounded to nearest even (every backend) */
 } melspec_dtype;
 
+/* How the CUDA backend multiplies |X|^power by the mel filterbank (config.mel_product). The CPU
+ * backend always uses its sparse product and accepts every value; the results agree within the
+ * tests' float32 tolerances either way. */
+typedef enum melspec_mel_product {
+    MELSPEC_MEL_PRODUCT_AUTO = 0,   /* the backend's default: today SPARSE */
+    MELSPEC_MEL_PRODUCT_SPARSE = 1, /* one fused kernel over each filter's run of bins */
+    MELSPEC_MEL_PRODUCT_GEMM = 2    /* |X|^power to memory, then cuBLAS SGEMM with the dense
+                                       float filterbank (TF32 off: full float32) */
+} melspec_mel_product;
+
 /* ---- configuration --------------------------------------------------------------------------- */
 
 /*
@@ -209,6 +219,7 @@ typedef struct melspec_config {
     int64_t max_batch;         /* signals per execute the plan is sized for at creation; 0 = 1 */
     int64_t max_samples;       /* samples per signal the plan is sized for at creation;
                                   0 = 60 s of audio */
+    int32_t mel_product;       /* melspec_mel_product (MEL only; others ignore it); AUTO */
 } melspec_config;
 
 /* Fills *config with librosa's defaults and sets struct_size. NULL is ignored. */

@@ -113,6 +113,11 @@ void melspec_k_power_spectrum(const float *spectrum, melspec_k_shape shape, mels
 void melspec_k_stft_bins_major(const float *spectrum, melspec_k_shape shape, float *output,
                                cudaStream_t stream);
 
+/* The complex STFT copied as it is, frame-major (complex64 pairs): a kernel rather than cuFFT or
+ * a memcpy writes the caller's output, so that a graph is re-pointed by kernel parameters. */
+void melspec_k_stft_frames_major(const float *spectrum, melspec_k_shape shape, float *output,
+                                 cudaStream_t stream);
+
 /* partial[c n_chunks + k] = max of chunk k of clip c's clip_values values (1 <= n_chunks <=
  * MELSPEC_K_MAX_CHUNKS; -INFINITY for an empty chunk). */
 void melspec_k_clip_max_partial(const float *values, int64_t n_clips, int64_t clip_values,

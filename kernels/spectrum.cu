@@ -70,6 +70,13 @@ __global__ void stft_bins_major_kernel(const float2 *__restrict__ spectrum, Inde
     }
 }
 
+template <typename Index>
+__global__ void stft_frames_major_kernel(const float2 *__restrict__ spectrum,
+                                         float2 *__restrict__ output, Index total)
+{
+    for (Index i = first_index<Index>(); i < total; i += grid_stride<Index>()) output[i] = spectrum[i];
+}
+
 } // namespace
 } // namespace melspec_k
 
@@ -110,4 +117,20 @@ extern "C" void melspec_k_stft_bins_major(const float *spectrum, melspec_k_shape
     else
         stft_bins_major_kernel<int64_t><<<blocks, kBlockSize, 0, stream>>>(
             in, shape.n_frames, shape.n_bins, out, total);
+}
+
+extern "C" void melspec_k_stft_frames_major(const float *spectrum, melspec_k_shape shape,
+                                            float *output, cudaStream_t stream)
+{
+    using namespace melspec_k;
+    const int64_t total = shape.n_clips * shape.n_frames * shape.n_bins;
+    if (total <= 0) return;
+    const float2 *in = reinterpret_cast<const float2 *>(spectrum);
+    float2 *out = reinterpret_cast<float2 *>(output);
+    const unsigned blocks = blocks_for(total);
+    if (fits_int32(total))
+        stft_frames_major_kernel<int32_t><<<blocks, kBlockSize, 0, stream>>>(in, out,
+                                                                             (int32_t)total);
+    else
+        stft_frames_major_kernel<int64_t><<<blocks, kBlockSize, 0, stream>>>(in, out, total);
 }

@@ -39,6 +39,7 @@ void melspec_config_init(melspec_config *config)
     config->fixed_memory = 0;
     config->max_batch = 0;
     config->max_samples = 0;
+    config->mel_product = MELSPEC_MEL_PRODUCT_AUTO;
 }
 
 size_t melspec_config_size(void) { return sizeof(melspec_config); }
@@ -211,6 +212,7 @@ melspec_status melspec_check_scaling(const melspec_scaling_fields *f, char *mess
 static melspec_status check_output(melspec_config *c, char *message, size_t capacity)
 {
     CHECK_ENUM(output_dtype, MELSPEC_DTYPE_BFLOAT16);
+    CHECK_ENUM(mel_product, MELSPEC_MEL_PRODUCT_GEMM);
     if (c->transform == MELSPEC_TRANSFORM_STFT && c->output_dtype != MELSPEC_DTYPE_FLOAT32)
         FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
              "output_dtype = %d: the complex STFT is always complex64 (FLOAT32)",

@@ -17,7 +17,7 @@
  * commit as any change to one of them (a field added, removed, reordered or retyped, an entry's
  * meaning changed); a plugin of another number is then refused at load with a message instead
  * of misreading a plan. */
-#define MELSPEC_BACKEND_ABI 2u /* 2: the stream ring ops (issue 12c) */
+#define MELSPEC_BACKEND_ABI 2u /* 2: the stream ring ops, melspec_config.mel_product */
 
 /* The mel filterbank stored as one contiguous run of nonzero weights per row, which is what
  * both backends multiply with (a triangle touches a handful of FFT bins). */

@@ -43,6 +43,9 @@ void melspec_stages_from_config(const melspec_config *c, melspec_stages *s)
     s->complex_values = c->transform == MELSPEC_TRANSFORM_STFT;
     s->mel = c->transform == MELSPEC_TRANSFORM_MEL;
     s->n_bins = s->mel ? c->n_mels : 1 + c->n_fft / 2;
+    /* AUTO is the fused sparse kernel until a GPU run measures GEMM faster (docs/cuda.md) */
+    s->mel_product = c->mel_product == MELSPEC_MEL_PRODUCT_GEMM ? MELSPEC_MEL_PRODUCT_GEMM
+                                                                : MELSPEC_MEL_PRODUCT_SPARSE;
     s->dtype = c->output_dtype;
     s->power.mode = c->power == 2.0   ? MELSPEC_POWER_SQUARED
                     : c->power == 1.0 ? MELSPEC_POWER_MAGNITUDE

@@ -25,6 +25,7 @@ typedef struct melspec_stages {
     int64_t n_bins;         /* rows: n_mels, 1 + n_fft/2, or the CQT's bins */
     int32_t complex_values; /* values are complex64 (STFT, complex CQT); else real */
     int32_t mel;            /* the spectrum goes through the mel filterbank */
+    int32_t mel_product;    /* melspec_mel_product, AUTO resolved (SPARSE or GEMM; MEL only) */
     int32_t layout;         /* melspec_layout */
     int32_t dtype;          /* melspec_dtype of real values */
     size_t value_bytes;     /* one value: 8 complex64, 4 float32, 2 float16/bfloat16 */

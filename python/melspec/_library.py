@@ -100,6 +100,7 @@ class Config(ctypes.Structure):
         ("fixed_memory", ctypes.c_int32),
         ("max_batch", ctypes.c_int64),
         ("max_samples", ctypes.c_int64),
+        ("mel_product", ctypes.c_int32),
     ]
 
     def as_dict(self):
@@ -119,6 +120,7 @@ REF_VALUE, REF_MAX = 0, 1
 LAYOUT_BINS_MAJOR, LAYOUT_FRAMES_MAJOR = 0, 1
 BACKEND_AUTO, BACKEND_CPU, BACKEND_CUDA = 0, 1, 2
 DTYPE_FLOAT32, DTYPE_FLOAT16, DTYPE_BFLOAT16 = 0, 1, 2
+MEL_PRODUCT_AUTO, MEL_PRODUCT_SPARSE, MEL_PRODUCT_GEMM = 0, 1, 2
 
 # ---- function declarations ---------------------------------------------------------------------
 

@@ -64,6 +64,31 @@ melspec_status melspec_cufft_fail(melspec_plan *plan, cufftResult result, const 
                         (int)result);
 }
 
+static const char *cublas_status_name(cublasStatus_t status)
+{
+    switch (status) {
+    case CUBLAS_STATUS_SUCCESS: return "CUBLAS_STATUS_SUCCESS";
+    case CUBLAS_STATUS_NOT_INITIALIZED: return "CUBLAS_STATUS_NOT_INITIALIZED";
+    case CUBLAS_STATUS_ALLOC_FAILED: return "CUBLAS_STATUS_ALLOC_FAILED";
+    case CUBLAS_STATUS_INVALID_VALUE: return "CUBLAS_STATUS_INVALID_VALUE";
+    case CUBLAS_STATUS_ARCH_MISMATCH: return "CUBLAS_STATUS_ARCH_MISMATCH";
+    case CUBLAS_STATUS_MAPPING_ERROR: return "CUBLAS_STATUS_MAPPING_ERROR";
+    case CUBLAS_STATUS_EXECUTION_FAILED: return "CUBLAS_STATUS_EXECUTION_FAILED";
+    case CUBLAS_STATUS_INTERNAL_ERROR: return "CUBLAS_STATUS_INTERNAL_ERROR";
+    case CUBLAS_STATUS_NOT_SUPPORTED: return "CUBLAS_STATUS_NOT_SUPPORTED";
+    case CUBLAS_STATUS_LICENSE_ERROR: return "CUBLAS_STATUS_LICENSE_ERROR";
+    default: return "cublasStatus_t not known to this build";
+    }
+}
+
+melspec_status melspec_cublas_fail(melspec_plan *plan, cublasStatus_t status, const char *what)
+{
+    const melspec_status mapped =
+        status == CUBLAS_STATUS_ALLOC_FAILED ? MELSPEC_ERROR_OUT_OF_MEMORY : MELSPEC_ERROR_DEVICE;
+    return melspec_fail(plan, mapped, "%s failed: %s (%d)", what, cublas_status_name(status),
+                        (int)status);
+}
+
 /* ---- the plan's device is current during each call, the caller's afterwards ----------------- */
 
 typedef struct device_guard {
@@ -114,13 +139,45 @@ static melspec_status upload(melspec_plan *plan, void **device, const void *host
     return MELSPEC_OK;
 }
 
+/* MELSPEC_MEL_PRODUCT_GEMM: the dense filterbank as float (the values the sparse rows hold) and
+ * a cuBLAS handle in full float32 (no TF32: its 3e-4 relative error is far outside the tests'
+ * 1e-6) with a workspace of its own, so that cuBLAS never allocates inside a capture. */
+static melspec_status gemm_create(melspec_plan *plan)
+{
+    cuda_state *s = plan->backend_state;
+    const size_t count = (size_t)(plan->stages.n_bins * plan->n_freq);
+    float *dense = malloc(count * sizeof *dense);
+    if (dense == NULL)
+        return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "dense filterbank of %zu floats",
+                            count);
+    for (size_t i = 0; i < count; i++) dense[i] = (float)plan->filterbank[i];
+    void *device = NULL;
+    const melspec_status status = upload(plan, &device, dense, count * sizeof *dense,
+                                         "cudaMalloc for the dense filterbank");
+    s->d_filterbank = device;
+    free(dense);
+    FORWARD_IF_ERROR(status);
+    CUBLAS_TRY(cublasCreate(&s->cublas));
+    CUBLAS_TRY(cublasSetMathMode(s->cublas, CUBLAS_DEFAULT_MATH));
+    /* NVIDIA's advice: 32 MiB for Hopper and newer, 4 MiB before */
+    struct cudaDeviceProp properties;
+    CUDA_TRY(cudaGetDeviceProperties(&properties, s->device));
+    const size_t work_bytes = (size_t)(properties.major >= 9 ? 32 : 4) << 20;
+    const cudaError_t error = cudaMalloc(&s->d_cublas_work, work_bytes);
+    if (error != cudaSuccess) {
+        s->d_cublas_work = NULL;
+        return melspec_cuda_fail(plan, error, "cudaMalloc for the cuBLAS workspace");
+    }
+    s->cublas_work_bytes = work_bytes;
+    CUBLAS_TRY(cublasSetWorkspace(s->cublas, s->d_cublas_work, work_bytes));
+    return MELSPEC_OK;
+}
+
 /* The STFT family's constants: the window (float, as the CPU backend multiplies with) and the
  * sparse mel rows, once. */
 static melspec_status spectrum_create(melspec_plan *plan)
 {
     cuda_state *s = plan->backend_state;
-    s->fft_into_output = plan->stages.complex_values &&
-                         plan->stages.layout == MELSPEC_LAYOUT_FRAMES_MAJOR;
     const size_t n_fft = (size_t)plan->config.n_fft;
     float *window = malloc(n_fft * sizeof *window);
     if (window == NULL)
@@ -151,6 +208,7 @@ static melspec_status spectrum_create(melspec_plan *plan)
                             "cudaMalloc for the mel weights"));
     s->mel.weights = weights;
     s->mel.n_rows = rows->n_rows;
+    if (plan->stages.mel_product == MELSPEC_MEL_PRODUCT_GEMM) FORWARD_IF_ERROR(gemm_create(plan));
     return MELSPEC_OK;
 }
 
@@ -172,8 +230,13 @@ static int64_t spectrum_level_floats(const melspec_plan *plan, int64_t batch, in
     return 0;
 }
 
-/* unscaled values first only when the scaling reads each clip's maximum; else one fused pass */
-static int spectrum_needs_values(const melspec_plan *plan) { return plan->stages.needs_clip_max; }
+/* unscaled values first only when the scaling reads each clip's maximum, or cuBLAS computes the
+ * mel product (it writes values, our scaling kernel the caller's output) */
+static int spectrum_needs_values(const melspec_plan *plan)
+{
+    return plan->stages.needs_clip_max ||
+           (plan->stages.mel && plan->stages.mel_product == MELSPEC_MEL_PRODUCT_GEMM);
+}
 
 const cuda_transform melspec_cuda_spectrum_transform = {
     .create = spectrum_create,
@@ -216,6 +279,9 @@ static void cuda_destroy(melspec_plan *plan)
     cudaFree((void *)s->mel.row_length);
     cudaFree((void *)s->mel.row_offset);
     cudaFree((void *)s->mel.weights);
+    if (s->cublas != NULL) cublasDestroy(s->cublas);
+    cudaFree(s->d_cublas_work);
+    cudaFree(s->d_filterbank);
     melspec_cuda_cqt_destroy(s);
     if (s->done != NULL) cudaEventDestroy(s->done);
     if (s->capture_stream != NULL) cudaStreamDestroy(s->capture_stream);

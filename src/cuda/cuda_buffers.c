@@ -40,35 +40,121 @@ static size_t product(int *ok, size_t a, size_t b, size_t c)
     return abc;
 }
 
-/* The cuFFT plans of 1, 2, 4, ... frames up to total_frames, sharing one work area. */
-static melspec_status make_fft_plans(melspec_plan *plan, cuda_buffers *b)
+/*
+ * cuFFT plans. A call of F frames runs one plan made for exactly F frames: one execution, cuFFT's
+ * own choice of kernels for that batch, nothing wasted. Such a plan is made the first time a
+ * call shape is seen, before any capture (cufftMakePlan allocates and may synchronize, which a
+ * capture forbids), and at most MELSPEC_CUDA_FFT_PLANS of them are kept, least recently used
+ * dropped unless a cached graph of the plan runs it. The plan for the whole reserved frame
+ * count exists from creation: it serves a call whose exact plan cannot be made (inside a caller's
+ * own capture, or when the exact plan would need a larger work area than the buffers hold) by
+ * transforming the whole padded scratch (correct: the scratch is sized for it and the rows past F
+ * are never read; slower, by total_frames / F). Rejected: one execution per binary digit of F
+ * (what this replaced; up to log2 F + 1 executions, 3 for `realtime` and 8 for `whisper`), and
+ * cuFFT load/store callbacks (they fuse framing into the FFT but need the static cuFFT library
+ * and relocatable device code; worth measuring on a GPU later).
+ */
+static melspec_status make_fft(melspec_plan *plan, cuda_buffers *b, int64_t batch,
+                               cuda_fft_plan *out, size_t *work)
 {
     const cuda_state *s = plan->backend_state;
     long long n[1] = {(long long)plan->stages.frames.n_fft};
     long long input_embed[1] = {(long long)s->frame_stride};
     long long output_embed[1] = {(long long)plan->n_freq};
     const int basic_layout = s->frame_stride == plan->stages.frames.n_fft;
-    size_t work_bytes = 0;
-    for (int k = 0; k < MELSPEC_CUDA_MAX_FFT_PLANS && ((int64_t)1 << k) <= b->total_frames; k++) {
-        cufftHandle fft;
-        CUFFT_TRY(cufftCreate(&fft));
-        b->fft_plans[k] = fft;
-        b->fft_plan_made[k] = 1;
-        b->fft_batch[k] = (int64_t)1 << k;
-        b->n_fft_plans = k + 1;
-        CUFFT_TRY(cufftSetAutoAllocation(fft, 0));
-        size_t plan_work = 0;
-        CUFFT_TRY(cufftMakePlanMany64(fft, 1, n, basic_layout ? NULL : input_embed, 1,
-                                      s->frame_stride, basic_layout ? NULL : output_embed, 1,
-                                      plan->n_freq, CUFFT_R2C, b->fft_batch[k], &plan_work));
-        if (plan_work > work_bytes) work_bytes = plan_work;
-    }
-    FORWARD_IF_ERROR(device_alloc(plan, &b->d_fft_work, work_bytes, "the cuFFT work area"));
-    for (int k = 0; k < b->n_fft_plans; k++) CUFFT_TRY(cufftSetWorkArea(b->fft_plans[k], b->d_fft_work));
+    (void)b;
+    memset(out, 0, sizeof *out);
+    CUFFT_TRY(cufftCreate(&out->handle));
+    out->made = 1;
+    out->batch = batch;
+    CUFFT_TRY(cufftSetAutoAllocation(out->handle, 0));
+    CUFFT_TRY(cufftMakePlanMany64(out->handle, 1, n, basic_layout ? NULL : input_embed, 1,
+                                  s->frame_stride, basic_layout ? NULL : output_embed, 1,
+                                  plan->n_freq, CUFFT_R2C, batch, work));
     return MELSPEC_OK;
 }
 
-/* Runs every FFT plan and every kernel of the pipeline once, on zeros, so that module loading
+static void destroy_fft(cuda_fft_plan *fft)
+{
+    if (fft->made) cufftDestroy(fft->handle);
+    memset(fft, 0, sizeof *fft);
+}
+
+/* The full-capacity plan and the work area every plan of these buffers shares. */
+static melspec_status make_full_fft(melspec_plan *plan, cuda_buffers *b)
+{
+    size_t work_bytes = 0;
+    if (b->total_frames > 0)
+        FORWARD_IF_ERROR(make_fft(plan, b, b->total_frames, &b->full_fft, &work_bytes));
+    FORWARD_IF_ERROR(device_alloc(plan, &b->d_fft_work, work_bytes, "the cuFFT work area"));
+    b->fft_work_bytes = work_bytes;
+    if (b->full_fft.made) CUFFT_TRY(cufftSetWorkArea(b->full_fft.handle, b->d_fft_work));
+    return MELSPEC_OK;
+}
+
+/* Makes the exact plan of batch frames into a free entry or over the least recently used one
+ * that nothing runs; NULL in *made when there is none, or when the plan would need more work area
+ * than the buffers hold. */
+static melspec_status add_exact_fft(melspec_plan *plan, cuda_buffers *b, int64_t batch,
+                                    cuda_fft_plan **made)
+{
+    cuda_state *s = plan->backend_state;
+    *made = NULL;
+    cuda_fft_plan *slot = NULL;
+    for (int i = 0; i < MELSPEC_CUDA_FFT_PLANS; i++) {
+        cuda_fft_plan *candidate = &b->fft[i];
+        /* a graph replays it, or a caller's graph does: dropping it would free what they run */
+        if (candidate->pinned ||
+            (candidate->made && b == &s->buffers && melspec_cuda_graphs_use_fft(s, candidate->batch)))
+            continue;
+        if (!candidate->made) { slot = candidate; break; }
+        if (slot == NULL || candidate->last_use < slot->last_use) slot = candidate;
+    }
+    if (slot == NULL) return MELSPEC_OK; /* every entry serves a caller's graph */
+    if (slot->made) destroy_fft(slot);
+    size_t work = 0;
+    const melspec_status status = make_fft(plan, b, batch, slot, &work);
+    if (status != MELSPEC_OK || work > b->fft_work_bytes) {
+        destroy_fft(slot);
+        return status;
+    }
+    CUFFT_TRY(cufftSetWorkArea(slot->handle, b->d_fft_work));
+    /* Run it once now, outside any capture, so that loading its kernels never happens inside
+     * one; after the plan's earlier work (it writes the shared spectra), on the private stream. */
+    if (s->done_pending) CUDA_TRY(cudaStreamWaitEvent(s->capture_stream, s->done, 0));
+    CUFFT_TRY(cufftSetStream(slot->handle, s->capture_stream));
+    CUFFT_TRY(cufftExecR2C(slot->handle, b->d_frames, (cufftComplex *)b->d_spectrum));
+    CUDA_TRY(cudaStreamSynchronize(s->capture_stream));
+    *made = slot;
+    return MELSPEC_OK;
+}
+
+melspec_status melspec_cuda_fft_plan(melspec_plan *plan, cuda_buffers *b, int64_t n_frames,
+                                     int capturing, cufftHandle *handle, int64_t *batch)
+{
+    cuda_state *s = plan->backend_state;
+    if (n_frames < 1 || n_frames > b->total_frames || !b->full_fft.made)
+        return melspec_fail(plan, MELSPEC_ERROR_INTERNAL,
+                            "FFT of %lld frames with buffers for %lld", (long long)n_frames,
+                            (long long)b->total_frames);
+    cuda_fft_plan *found = n_frames == b->total_frames ? &b->full_fft : NULL;
+    for (int i = 0; found == NULL && i < MELSPEC_CUDA_FFT_PLANS; i++)
+        if (b->fft[i].made && b->fft[i].batch == n_frames) found = &b->fft[i];
+    if (found == NULL && !capturing) FORWARD_IF_ERROR(add_exact_fft(plan, b, n_frames, &found));
+    if (found == NULL) found = &b->full_fft;
+    found->last_use = ++s->clock;
+    /* a caller's graph keeps running this plan after the call: it must outlive the buffers */
+    if (capturing && found != &b->full_fft) {
+        enum cudaStreamCaptureStatus ours = cudaStreamCaptureStatusNone;
+        CUDA_TRY(cudaStreamIsCapturing(s->capture_stream, &ours));
+        if (ours == cudaStreamCaptureStatusNone) found->pinned = 1;
+    }
+    *handle = found->handle;
+    *batch = found->batch;
+    return MELSPEC_OK;
+}
+
+/* Runs the FFT plan and every kernel of the pipeline once, on zeros, so that module loading
  * and first-use setup happen here rather than in the first execute or under graph capture. */
 static melspec_status warm_up(melspec_plan *plan, cuda_buffers *b, size_t input_bytes,
                               size_t frames_bytes)
@@ -77,10 +163,9 @@ static melspec_status warm_up(melspec_plan *plan, cuda_buffers *b, size_t input_
     const cudaStream_t stream = s->capture_stream;
     CUDA_TRY(cudaMemsetAsync(b->d_input, 0, input_bytes, stream));
     if (b->d_frames != NULL) CUDA_TRY(cudaMemsetAsync(b->d_frames, 0, frames_bytes, stream));
-    float *spectrum = s->fft_into_output ? (float *)b->d_output : b->d_spectrum;
-    for (int k = 0; k < b->n_fft_plans; k++) {
-        CUFFT_TRY(cufftSetStream(b->fft_plans[k], stream));
-        CUFFT_TRY(cufftExecR2C(b->fft_plans[k], b->d_frames, (cufftComplex *)spectrum));
+    if (b->full_fft.made) {
+        CUFFT_TRY(cufftSetStream(b->full_fft.handle, stream));
+        CUFFT_TRY(cufftExecR2C(b->full_fft.handle, b->d_frames, (cufftComplex *)b->d_spectrum));
     }
     const int64_t shortest = s->transform->shortest_signal(plan);
     if (b->frames_per_signal > 0 && shortest <= b->samples)
@@ -123,7 +208,7 @@ static melspec_status create_buffers(melspec_plan *plan, int64_t batch, int64_t 
     FORWARD_IF_ERROR(device_alloc(plan, (void **)&b->d_input, input_bytes, "input"));
     if (uses_fft)
         FORWARD_IF_ERROR(device_alloc(plan, (void **)&b->d_frames, frames_bytes, "frames"));
-    if (uses_fft && !s->fft_into_output)
+    if (uses_fft)
         FORWARD_IF_ERROR(device_alloc(plan, (void **)&b->d_spectrum, spectrum_bytes, "spectra"));
     const int64_t level_floats = s->transform->level_floats(plan, batch, samples);
     if (level_floats > 0) {
@@ -146,7 +231,7 @@ static melspec_status create_buffers(melspec_plan *plan, int64_t batch, int64_t 
                                   "clip dB floors"));
     FORWARD_IF_ERROR(pinned_alloc(plan, (void **)&b->h_input, input_bytes, "input staging"));
     FORWARD_IF_ERROR(pinned_alloc(plan, &b->h_output, b->output_bytes, "output staging"));
-    if (uses_fft) FORWARD_IF_ERROR(make_fft_plans(plan, b));
+    if (uses_fft) FORWARD_IF_ERROR(make_full_fft(plan, b));
     return warm_up(plan, b, input_bytes, frames_bytes);
 }
 
@@ -173,8 +258,8 @@ melspec_status melspec_cuda_frame_buffers_create(melspec_plan *plan, int64_t n_f
 
 void melspec_cuda_buffers_destroy(cuda_buffers *b)
 {
-    for (int k = 0; k < MELSPEC_CUDA_MAX_FFT_PLANS; k++)
-        if (b->fft_plan_made[k]) cufftDestroy(b->fft_plans[k]);
+    destroy_fft(&b->full_fft);
+    for (int i = 0; i < MELSPEC_CUDA_FFT_PLANS; i++) destroy_fft(&b->fft[i]);
     /* errors while freeing cannot be reported (destroy returns nothing) and change nothing */
     cudaFree(b->d_fft_work);
     cudaFree(b->d_input);

@@ -3,18 +3,30 @@
 #define MELSPEC_SRC_CUDA_INTERNAL_H
 
 #include <cuda_runtime_api.h>
+#include <cublas_v2.h>
 #include <cufft.h>
 
 #include "../../kernels/kernels.h"
 #include "../config.h"
 #include "../plan.h"
 
-/* Batch sizes of the cuFFT plans are the powers of two up to the reserved frame count, so any
- * frame count is covered by at most one execution of each (its binary digits). */
-#define MELSPEC_CUDA_MAX_FFT_PLANS 63
+/* cuFFT plans a cuda_buffers keeps: one for the whole reserved frame count, made with the
+ * buffers, and up to this many more, each for the exact frame count of a call shape seen before,
+ * made the first time that shape is seen outside any capture and dropped least recently used
+ * unless a cached graph runs it (cuda_buffers.c says why this scheme). */
+#define MELSPEC_CUDA_FFT_PLANS 8
 
 /* Executable graphs a plan keeps (see cuda_graph.c for the replay rule). */
 #define MELSPEC_CUDA_GRAPH_SLOTS 4
+
+/* A cuFFT R2C plan over `batch` frames of the plan's n_fft (made: the handle exists). */
+typedef struct cuda_fft_plan {
+    int made;
+    int pinned;      /* used inside a caller's own capture: never dropped while the buffers live */
+    int64_t batch;
+    cufftHandle handle;
+    uint64_t last_use;
+} cuda_fft_plan;
 
 /* Everything sized by the reserved batch x samples: made at creation, replaced by reserve,
  * never touched by execute except to use it. */
@@ -36,22 +48,39 @@ typedef struct cuda_buffers {
     float *h_input;        /* pinned staging, batch x samples */
     void *h_output;        /* pinned staging, output_bytes */
 
-    int n_fft_plans;
-    cufftHandle fft_plans[MELSPEC_CUDA_MAX_FFT_PLANS];
-    int64_t fft_batch[MELSPEC_CUDA_MAX_FFT_PLANS]; /* 2^k frames */
-    int fft_plan_made[MELSPEC_CUDA_MAX_FFT_PLANS];
+    cuda_fft_plan full_fft;                     /* batch total_frames (none when 0 frames) */
+    cuda_fft_plan fft[MELSPEC_CUDA_FFT_PLANS]; /* exact batches, least recently used dropped */
+    size_t fft_work_bytes;
     void *d_fft_work; /* one work area shared by the plans (they run one after another) */
     float *d_levels;  /* CQT plans: the decimated signals of a call, level after level */
 } cuda_buffers;
 
-/* One captured and instantiated graph and the call it replays. */
+/* Most kernel-node parameters a graph patches when a caller's pointers change (cuda_graph.c). */
+#define MELSPEC_CUDA_GRAPH_PATCHES 32
+
+/* One kernel-node parameter word that holds (an address inside) the caller's input or output. */
+typedef struct cuda_graph_patch {
+    cudaGraphNode_t node; /* of slot->graph */
+    uint32_t param;       /* parameter index */
+    uint32_t n_params;    /* parameters of the node's kernel */
+    uint32_t byte;        /* offset of the pointer within that parameter */
+    int output;           /* 0: inside the input, 1: inside the output */
+    uint64_t offset;      /* bytes from the start of that buffer */
+} cuda_graph_patch;
+
+/* One captured and instantiated graph and the call shape it replays. */
 typedef struct cuda_graph_slot {
     cudaGraphExec_t exec; /* NULL: empty slot */
+    cudaGraph_t graph;    /* kept: its node handles address the exec's nodes */
     int host_path;        /* 1: melspec_execute (staging copies included), 0: device pointers */
     int64_t n_signals;
     int64_t n_samples;
-    const void *input;
+    int64_t fft_batch;    /* frames of the cuFFT plan it runs (0: none), see cuda_buffers.c */
+    const void *input;    /* the device pointers its nodes hold now */
     void *output;
+    int patchable;        /* every use of input/output is a patch below */
+    int n_patches;
+    cuda_graph_patch patches[MELSPEC_CUDA_GRAPH_PATCHES];
     uint64_t last_use;
 } cuda_graph_slot;
 
@@ -68,12 +97,17 @@ typedef struct cuda_state {
 
     int64_t frame_stride;   /* floats between frames: n_fft rounded up to even (8-byte aligned) */
     int needs_clip_max;     /* the scaling uses each clip's maximum */
-    int fft_into_output;    /* STFT frames-major: cuFFT writes the output directly */
     melspec_k_power power;     /* the plan's stages (src/stages.h), as the kernels take them */
     melspec_scale_stage scale;
 
     float *d_window; /* n_fft */
     melspec_k_mel mel; /* device arrays; n_rows 0 unless MEL */
+    /* MELSPEC_MEL_PRODUCT_GEMM (cuda_pipeline.c): the dense filterbank as float, n_mels rows of
+     * n_freq (column-major n_freq x n_mels for cuBLAS), a cuBLAS handle and its workspace. */
+    float *d_filterbank;
+    cublasHandle_t cublas;
+    void *d_cublas_work;
+    size_t cublas_work_bytes;
 
     cuda_buffers buffers;
     cuda_graph_slot graphs[MELSPEC_CUDA_GRAPH_SLOTS];
@@ -85,6 +119,10 @@ typedef struct cuda_state {
     /* Streams with rings on the device (cuda_stream.c, issue 12c): step buffers and graph, made
      * with the plan's first ring (NULL until then). */
     struct cuda_stream_steps *stream_steps;
+    /* White-box counters (read by nothing in the library; a debugger or test can): graphs
+     * captured, and replays whose pointers were patched instead. */
+    uint64_t n_graph_captures;
+    uint64_t n_graph_patches;
 } cuda_state;
 
 typedef struct cuda_cqt cuda_cqt;
@@ -101,6 +139,7 @@ int melspec_cuda_runtime_device_count(char *message, size_t capacity);
  * (OUT_OF_MEMORY for allocation failures, DEVICE otherwise). */
 melspec_status melspec_cuda_fail(melspec_plan *plan, cudaError_t error, const char *what);
 melspec_status melspec_cufft_fail(melspec_plan *plan, cufftResult result, const char *what);
+melspec_status melspec_cublas_fail(melspec_plan *plan, cublasStatus_t status, const char *what);
 
 #define CUDA_TRY(call)                                                        \
     do {                                                                      \
@@ -114,6 +153,13 @@ melspec_status melspec_cufft_fail(melspec_plan *plan, cufftResult result, const 
         const cufftResult cufft_result_ = (call);                             \
         if (cufft_result_ != CUFFT_SUCCESS)                                   \
             return melspec_cufft_fail(plan, cufft_result_, #call);            \
+    } while (0)
+
+#define CUBLAS_TRY(call)                                                      \
+    do {                                                                      \
+        const cublasStatus_t cublas_status_ = (call);                         \
+        if (cublas_status_ != CUBLAS_STATUS_SUCCESS)                          \
+            return melspec_cublas_fail(plan, cublas_status_, #call);          \
     } while (0)
 
 /* After a kernel launcher: the launch's own error, named after the kernel. */
@@ -141,6 +187,14 @@ melspec_status melspec_cuda_frame_buffers_create(melspec_plan *plan, int64_t n_f
                                                  cuda_buffers *buffers);
 /* Frees what buffers holds (any part may be missing) and zeroes it. */
 void melspec_cuda_buffers_destroy(cuda_buffers *buffers);
+
+/* The cuFFT plan for n_frames frames of buffers: the exact one, made now when missing and
+ * allowed (not capturing; it may drop the least recently used exact plan and, with it, the
+ * plan's graphs that ran it), else the full-capacity plan over the padded scratch. *batch: the
+ * frames it transforms. Never allocates while capturing; never drops a plan that a cached graph
+ * runs or that a caller's capture used. */
+melspec_status melspec_cuda_fft_plan(melspec_plan *plan, cuda_buffers *buffers, int64_t n_frames,
+                                     int capturing, cufftHandle *handle, int64_t *batch);
 
 /* ---- cuda_pipeline.c ----------------------------------------------------------------------------- */
 
@@ -202,6 +256,10 @@ melspec_status melspec_cuda_spectrum_enqueue(melspec_plan *plan, const cuda_buff
 /* cqt_cuda.c: frees the CQT's device constants (NULL-safe). */
 void melspec_cuda_cqt_destroy(cuda_state *state);
 
+/* Rule for everything enqueued here: the caller's pointers (device input, device output) go only
+ * to our own kernels, never to cuFFT or cuBLAS, which work on the plan's scratch buffers; so a
+ * captured graph can be re-pointed by patching kernel-node parameters (cuda_graph.c). */
+
 /* ---- cuda_graph.c -------------------------------------------------------------------------------- */
 
 /* Runs one call on the plan's stream, replaying or capturing a graph (see the rule there).
@@ -211,6 +269,8 @@ melspec_status melspec_cuda_run(melspec_plan *plan, int host_path, const float *
                                 int64_t n_signals, int64_t n_samples, void *output);
 /* Destroys every cached graph (after reserve: they point at the old buffers). */
 void melspec_cuda_graphs_clear(cuda_state *state);
+/* Whether a cached graph runs the cuFFT plan of fft_batch frames (then it is never dropped). */
+int melspec_cuda_graphs_use_fft(const cuda_state *state, int64_t fft_batch);
 
 /* ---- cuda_stream.c ------------------------------------------------------------------------------- */
 

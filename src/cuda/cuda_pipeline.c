@@ -15,25 +15,63 @@ void melspec_cuda_call_size(const melspec_plan *plan, int64_t n_signals, int64_t
     *output_bytes = (size_t)values * plan->stages.value_bytes;
 }
 
-/* R2C transforms of n_frames frames: one execution of the plan of 2^k frames for each binary
- * digit k of n_frames (the plans cover every power of two up to the reserved frame count). */
+/* R2C transforms of n_frames frames from buffers->d_frames into buffers->d_spectrum: one
+ * execution of the exact plan (or of the full-capacity one, see cuda_buffers.c). */
 static melspec_status enqueue_fft(melspec_plan *plan, const cuda_buffers *buffers,
-                                  cudaStream_t stream, int64_t n_frames, float *spectrum)
+                                  cudaStream_t stream, int64_t n_frames)
+{
+    enum cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+    CUDA_TRY(cudaStreamIsCapturing(stream, &capture));
+    cufftHandle fft;
+    int64_t batch;
+    /* the plan cache is the one part of the buffers a call changes (never while capturing) */
+    FORWARD_IF_ERROR(melspec_cuda_fft_plan(plan, (cuda_buffers *)buffers, n_frames,
+                                           capture != cudaStreamCaptureStatusNone, &fft, &batch));
+    CUFFT_TRY(cufftSetStream(fft, stream));
+    CUFFT_TRY(cufftExecR2C(fft, buffers->d_frames, (cufftComplex *)buffers->d_spectrum));
+    return MELSPEC_OK;
+}
+
+/* MELSPEC_MEL_PRODUCT_GEMM: |X|^power of every frame into the (now free) frames buffer, n_freq
+ * floats per frame, then cuBLAS multiplies by the dense filterbank into buffers->d_values in the
+ * output's layout, unscaled; the caller then runs the scaling stage (melspec_cuda_scale_values).
+ * Column-major view: P is n_freq x F (ld n_freq), W is n_freq x n_mels (the row-major n_mels x
+ * n_freq filterbank, ld n_freq). Frames-major output, n_mels x F (ld n_mels): W^T P, one SGEMM
+ * over every frame of every clip. Bins-major, per clip n_frames x n_mels (ld n_frames): P_c^T W,
+ * a strided batch over the clips with W shared (stride 0). */
+static melspec_status enqueue_mel_gemm(melspec_plan *plan, const cuda_buffers *buffers,
+                                       cudaStream_t stream, melspec_k_shape shape, int32_t layout)
 {
     const cuda_state *s = plan->backend_state;
-    int64_t done = 0;
-    for (int k = buffers->n_fft_plans - 1; k >= 0; k--) {
-        if (n_frames - done < buffers->fft_batch[k]) continue;
-        const cufftHandle fft = buffers->fft_plans[k];
-        CUFFT_TRY(cufftSetStream(fft, stream));
-        CUFFT_TRY(cufftExecR2C(fft, buffers->d_frames + done * s->frame_stride,
-                               (cufftComplex *)(spectrum + 2 * done * plan->n_freq)));
-        done += buffers->fft_batch[k];
-    }
-    if (done != n_frames)
-        return melspec_fail(plan, MELSPEC_ERROR_INTERNAL,
-                            "FFT of %lld frames: the plans cover only %lld", (long long)n_frames,
-                            (long long)done);
+    const int64_t n_freq = plan->n_freq, n_mels = shape.n_bins;
+    const int64_t total_frames = shape.n_clips * shape.n_frames;
+    if (total_frames > INT32_MAX || n_freq > INT32_MAX || n_mels > INT32_MAX)
+        return melspec_fail(plan, MELSPEC_ERROR_UNSUPPORTED,
+                            "mel_product = GEMM: %lld frames exceed cuBLAS's 32-bit sizes; use "
+                            "MELSPEC_MEL_PRODUCT_SPARSE",
+                            (long long)total_frames);
+    const melspec_k_shape linear = {shape.n_clips, shape.n_frames, n_freq, n_freq};
+    melspec_k_scaling unscaled;
+    memset(&unscaled, 0, sizeof unscaled); /* MELSPEC_SCALE_NONE */
+    float *power = buffers->d_frames;
+    melspec_k_power_spectrum(buffers->d_spectrum, linear, s->power, NULL,
+                             MELSPEC_LAYOUT_FRAMES_MAJOR, unscaled, MELSPEC_DTYPE_FLOAT32, power,
+                             stream);
+    LAUNCH_CHECK("melspec_k_power_spectrum");
+    const float one = 1.0f, zero = 0.0f;
+    CUBLAS_TRY(cublasSetStream(s->cublas, stream));
+    /* cublasSetStream puts cuBLAS back on its default workspace pool, which may allocate */
+    CUBLAS_TRY(cublasSetWorkspace(s->cublas, s->d_cublas_work, s->cublas_work_bytes));
+    if (layout == MELSPEC_LAYOUT_FRAMES_MAJOR)
+        CUBLAS_TRY(cublasSgemm(s->cublas, CUBLAS_OP_T, CUBLAS_OP_N, (int)n_mels, (int)total_frames,
+                               (int)n_freq, &one, s->d_filterbank, (int)n_freq, power,
+                               (int)n_freq, &zero, buffers->d_values, (int)n_mels));
+    else
+        CUBLAS_TRY(cublasSgemmStridedBatched(
+            s->cublas, CUBLAS_OP_T, CUBLAS_OP_N, (int)shape.n_frames, (int)n_mels, (int)n_freq,
+            &one, power, (int)n_freq, (long long)(shape.n_frames * n_freq), s->d_filterbank,
+            (int)n_freq, 0, &zero, buffers->d_values, (int)shape.n_frames,
+            (long long)(shape.n_frames * n_mels), (int)shape.n_clips));
     return MELSPEC_OK;
 }
 
@@ -70,15 +108,25 @@ melspec_status melspec_cuda_spectrum_enqueue(melspec_plan *plan, const cuda_buff
                     g->pad, g->pad_mode, s->d_window, buffers->d_frames, stream);
     LAUNCH_CHECK("melspec_k_frame");
 
-    float *spectrum = s->fft_into_output ? (float *)output : buffers->d_spectrum;
-    FORWARD_IF_ERROR(enqueue_fft(plan, buffers, stream, total_frames, spectrum));
+    FORWARD_IF_ERROR(enqueue_fft(plan, buffers, stream, total_frames));
+    const float *spectrum = buffers->d_spectrum;
 
     const melspec_k_shape shape = {n_signals, n_frames, stages->n_bins, plan->n_freq};
     if (stages->complex_values) {
-        if (s->fft_into_output) return MELSPEC_OK;
-        melspec_k_stft_bins_major(spectrum, shape, (float *)output, stream);
-        LAUNCH_CHECK("melspec_k_stft_bins_major");
+        /* a kernel, not cuFFT, writes the caller's output (the rule in cuda_internal.h) */
+        if (stages->layout == MELSPEC_LAYOUT_FRAMES_MAJOR) {
+            melspec_k_stft_frames_major(spectrum, shape, (float *)output, stream);
+            LAUNCH_CHECK("melspec_k_stft_frames_major");
+        } else {
+            melspec_k_stft_bins_major(spectrum, shape, (float *)output, stream);
+            LAUNCH_CHECK("melspec_k_stft_bins_major");
+        }
         return MELSPEC_OK;
+    }
+    if (stages->mel && stages->mel_product == MELSPEC_MEL_PRODUCT_GEMM) {
+        FORWARD_IF_ERROR(enqueue_mel_gemm(plan, buffers, stream, shape, stages->layout));
+        return melspec_cuda_scale_values(plan, buffers, stream, n_signals,
+                                         n_frames * stages->n_bins, output);
     }
     const melspec_k_mel *mel = stages->mel ? &s->mel : NULL;
     if (!s->needs_clip_max) {
@@ -147,13 +195,21 @@ melspec_status melspec_cuda_enqueue_frames(melspec_plan *plan, const cuda_buffer
                     stages->frames.pad_mode, s->d_window, buffers->d_frames, stream);
     LAUNCH_CHECK("melspec_k_frame");
 
-    /* Frame-major spectra are the complex STFT's frames as they are stored. */
-    const int stft = stages->complex_values;
-    float *spectrum = stft ? (float *)output : buffers->d_spectrum;
-    FORWARD_IF_ERROR(enqueue_fft(plan, buffers, stream, n_frames, spectrum));
-    if (stft) return MELSPEC_OK;
-
+    FORWARD_IF_ERROR(enqueue_fft(plan, buffers, stream, n_frames));
+    const float *spectrum = buffers->d_spectrum;
     const melspec_k_shape shape = {1, n_frames, stages->n_bins, plan->n_freq};
+    if (stages->complex_values) {
+        melspec_k_stft_frames_major(spectrum, shape, (float *)output, stream);
+        LAUNCH_CHECK("melspec_k_stft_frames_major");
+        return MELSPEC_OK;
+    }
+    if (stages->mel && stages->mel_product == MELSPEC_MEL_PRODUCT_GEMM) {
+        FORWARD_IF_ERROR(
+            enqueue_mel_gemm(plan, buffers, stream, shape, MELSPEC_LAYOUT_FRAMES_MAJOR));
+        return melspec_cuda_scale_values(plan, buffers, stream, 1, n_frames * stages->n_bins,
+                                         output);
+    }
+
     const melspec_k_mel *mel = stages->mel ? &s->mel : NULL;
     const melspec_k_scaling constant = {s->scale, NULL, NULL};
     melspec_k_power_spectrum(spectrum, shape, s->power, mel, MELSPEC_LAYOUT_FRAMES_MAJOR,

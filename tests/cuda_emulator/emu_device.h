@@ -11,6 +11,8 @@
 #include <math.h>
 #include <functional>
 #include <tuple>
+#include <utility>
+#include <vector>
 #include <cuda_runtime_api.h> /* the real one: types and host API declarations */
 
 struct emu_index { unsigned x, y, z; };
@@ -56,13 +58,58 @@ void emu_enqueue(cudaStream_t stream, std::function<void()> op);
 void emu_run_grid(unsigned grid, unsigned block, bool threaded, const std::function<void()> &body);
 void emu_launch_error(cudaError_t error);
 
+// A kernel launch as CUDA keeps it in a graph's kernel node: the function, the launch geometry
+// and the argument values laid out as the device sees them (each at its own alignment), so that
+// cudaGraphKernelNodeGetParams / cudaGraphExecKernelNodeSetParams / cudaFuncGetParamInfo work on
+// it as on a GPU. `run` rebuilds the typed arguments from the bytes and runs the grid.
+struct emu_kernel_launch {
+    const void *func = nullptr;
+    unsigned grid = 0, block = 0;
+    bool threaded = false;
+    std::vector<unsigned char> args;
+    std::vector<size_t> offsets, sizes;
+    void (*run)(const emu_kernel_launch &launch) = nullptr;
+};
+void emu_enqueue_kernel(cudaStream_t stream, emu_kernel_launch launch);
+
+template <class... P, size_t... I>
+void emu_run_kernel_impl(const emu_kernel_launch &l, std::index_sequence<I...>)
+{
+    void (*kernel)(P...) = reinterpret_cast<void (*)(P...)>(const_cast<void *>(l.func));
+    std::tuple<P...> params;
+    (memcpy((void *)&std::get<I>(params), l.args.data() + l.offsets[I], sizeof(P)), ...);
+    emu_run_grid(l.grid, l.block, l.threaded, [&]() { std::apply(kernel, params); });
+}
+template <class... P> void emu_run_kernel(const emu_kernel_launch &l)
+{
+    emu_run_kernel_impl<P...>(l, std::index_sequence_for<P...>{});
+}
+
 template <class... P, class... A>
 void emu_launch_impl(bool threaded, unsigned grid, unsigned block, size_t, cudaStream_t stream,
                      void (*kernel)(P...), A... args)
 {
     if (grid == 0 || block == 0 || block > 1024) { emu_launch_error(cudaErrorInvalidConfiguration); return; }
     std::tuple<P...> params(static_cast<P>(args)...);
-    emu_enqueue(stream, [=]() { emu_run_grid(grid, block, threaded, [&]() { std::apply(kernel, params); }); });
+    emu_kernel_launch l;
+    l.func = reinterpret_cast<const void *>(kernel);
+    l.grid = grid;
+    l.block = block;
+    l.threaded = threaded;
+    size_t offset = 0;
+    std::apply([&](const auto &...param) {
+        ((offset = (offset + alignof(decltype(param)) - 1) / alignof(decltype(param)) *
+                   alignof(decltype(param)),
+          l.offsets.push_back(offset), l.sizes.push_back(sizeof(param)), offset += sizeof(param)),
+         ...);
+    }, params);
+    l.args.assign(offset, 0);
+    size_t index = 0;
+    std::apply([&](const auto &...param) {
+        ((memcpy(l.args.data() + l.offsets[index], (const void *)&param, sizeof(param)), index++), ...);
+    }, params);
+    l.run = &emu_run_kernel<P...>;
+    emu_enqueue_kernel(stream, std::move(l));
 }
 #define emu_launch(...) emu_launch_impl(false, __VA_ARGS__)
 #define emu_launch_sync(...) emu_launch_impl(true, __VA_ARGS__)

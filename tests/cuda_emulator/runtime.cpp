@@ -3,10 +3,12 @@
 // being captured, which is recorded into the graph. Misuse that real CUDA rejects is rejected
 // here too where it is cheap to see (unsafe calls during capture, sync on a capturing stream,
 // bad launch configurations, cuFFT without work area, unaligned cuFFT data).
+#include <algorithm>
 #include <barrier>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -16,23 +18,48 @@
 
 #include "emu_device.h"
 #include <cufft.h>
+#include <cublas_v2.h>
 
 thread_local emu_index blockIdx, threadIdx;
 emu_index blockDim, gridDim;
 
+// A node of a graph: a kernel launch (its parameters readable and replaceable, as on a GPU), or
+// any other work (copies, memsets, cuFFT, host functions) as an opaque operation.
+struct emu_node {
+    bool is_kernel = false;
+    emu_kernel_launch kernel;
+    std::function<void()> op;
+    void run() const { if (is_kernel) kernel.run(kernel); else op(); }
+};
 struct CUstream_st {
     bool capturing = false;
     bool invalidated = false;
-    std::vector<std::function<void()>> recorded;
+    std::vector<emu_node> recorded;
 };
-struct CUgraph_st { std::vector<std::function<void()>> ops; };
-struct CUgraphExec_st { std::vector<std::function<void()>> ops; };
+struct CUgraph_st;
+struct CUgraphNode_st {
+    CUgraph_st *graph;
+    size_t index;
+    std::vector<void *> kernel_params; // what cudaGraphKernelNodeGetParams hands out
+};
+struct CUgraph_st {
+    std::vector<emu_node> nodes;
+    std::vector<std::unique_ptr<CUgraphNode_st>> handles;
+};
+struct CUgraphExec_st {
+    std::vector<emu_node> nodes;
+    const CUgraph_st *source; // the graph it was instantiated from (node handles refer to it)
+};
 struct CUevent_st { int dummy; };
+static std::set<const CUgraph_st *> live_graphs;
+// cudaFuncGetParamInfo: the parameter layout of every kernel launched so far
+static std::map<const void *, std::vector<std::pair<size_t, size_t>>> kernel_layouts;
 
 static cudaError_t last_error = cudaSuccess;
 static int captures_active = 0;
 static std::map<uintptr_t, std::pair<size_t, int>> allocations; // start -> (bytes, 1 device / 2 pinned)
-static long n_launches = 0, n_graph_launches = 0, n_captures = 0;
+static long n_launches = 0, n_graph_launches = 0, n_captures = 0, n_instantiations = 0,
+    n_exec_updates = 0, n_kernel_node_updates = 0, n_fft_runs = 0, n_fft_frames = 0;
 
 static cudaError_t fail(cudaError_t e) { last_error = e; return e; }
 
@@ -50,10 +77,28 @@ void emu_launch_error(cudaError_t error) { last_error = error; }
 void emu_enqueue(cudaStream_t stream, std::function<void()> op)
 {
     if (stream != nullptr && stream->capturing) {
-        stream->recorded.push_back(std::move(op));
+        emu_node node;
+        node.op = std::move(op);
+        stream->recorded.push_back(std::move(node));
         return;
     }
     op();
+}
+
+void emu_enqueue_kernel(cudaStream_t stream, emu_kernel_launch launch)
+{
+    auto &layout = kernel_layouts[launch.func];
+    if (layout.empty())
+        for (size_t i = 0; i < launch.offsets.size(); i++)
+            layout.push_back({launch.offsets[i], launch.sizes[i]});
+    if (stream != nullptr && stream->capturing) {
+        emu_node node;
+        node.is_kernel = true;
+        node.kernel = std::move(launch);
+        stream->recorded.push_back(std::move(node));
+        return;
+    }
+    launch.run(launch);
 }
 
 static std::barrier<> *block_barrier = nullptr;
@@ -252,8 +297,13 @@ cudaError_t cudaStreamEndCapture(cudaStream_t s, cudaGraph_t *g)
     s->capturing = false;
     captures_active--;
     if (s->invalidated) { *g = nullptr; return fail(cudaErrorStreamCaptureInvalidated); }
-    *g = new CUgraph_st{std::move(s->recorded)};
+    CUgraph_st *graph = new CUgraph_st;
+    graph->nodes = std::move(s->recorded);
     s->recorded.clear();
+    for (size_t i = 0; i < graph->nodes.size(); i++)
+        graph->handles.push_back(std::unique_ptr<CUgraphNode_st>(new CUgraphNode_st{graph, i, {}}));
+    live_graphs.insert(graph);
+    *g = graph;
     return cudaSuccess;
 }
 cudaError_t cudaStreamIsCapturing(cudaStream_t s, enum cudaStreamCaptureStatus *status)
@@ -264,25 +314,110 @@ cudaError_t cudaStreamIsCapturing(cudaStream_t s, enum cudaStreamCaptureStatus *
 cudaError_t cudaGraphInstantiate(cudaGraphExec_t *e, cudaGraph_t g, unsigned long long)
 {
     if (unsafe_during_capture()) return fail(cudaErrorStreamCaptureUnsupported);
-    *e = new CUgraphExec_st{g->ops};
+    if (g == nullptr || !live_graphs.count(g)) return fail(cudaErrorInvalidValue);
+    n_instantiations++;
+    *e = new CUgraphExec_st{g->nodes, g};
     return cudaSuccess;
 }
+// Real CUDA refuses an update that changes the topology or a kernel node's function.
 cudaError_t cudaGraphExecUpdate(cudaGraphExec_t e, cudaGraph_t g, cudaGraphExecUpdateResultInfo *info)
 {
     memset(info, 0, sizeof *info);
-    if (e->ops.size() != g->ops.size()) return fail(cudaErrorGraphExecUpdateFailure);
-    e->ops = g->ops;
+    if (e->nodes.size() != g->nodes.size()) {
+        info->result = cudaGraphExecUpdateErrorTopologyChanged;
+        return fail(cudaErrorGraphExecUpdateFailure);
+    }
+    for (size_t i = 0; i < g->nodes.size(); i++)
+        if (e->nodes[i].is_kernel != g->nodes[i].is_kernel ||
+            (g->nodes[i].is_kernel && e->nodes[i].kernel.func != g->nodes[i].kernel.func)) {
+            info->result = cudaGraphExecUpdateErrorFunctionChanged;
+            return fail(cudaErrorGraphExecUpdateFailure);
+        }
+    n_exec_updates++;
+    e->nodes = g->nodes;
+    e->source = g;
     return cudaSuccess;
 }
 cudaError_t cudaGraphLaunch(cudaGraphExec_t e, cudaStream_t s)
 {
     n_graph_launches++;
-    std::vector<std::function<void()>> ops = e->ops;
-    emu_enqueue(s, [ops]() { for (auto &op : ops) op(); });
+    std::vector<emu_node> nodes = e->nodes; // the parameters as of this launch
+    emu_enqueue(s, [nodes]() { for (auto &node : nodes) node.run(); });
     return cudaSuccess;
 }
 cudaError_t cudaGraphExecDestroy(cudaGraphExec_t e) { delete e; return cudaSuccess; }
-cudaError_t cudaGraphDestroy(cudaGraph_t g) { delete g; return cudaSuccess; }
+cudaError_t cudaGraphDestroy(cudaGraph_t g)
+{
+    if (g == nullptr || !live_graphs.erase(g)) return fail(cudaErrorInvalidValue);
+    delete g;
+    return cudaSuccess;
+}
+cudaError_t cudaGraphGetNodes(cudaGraph_t g, cudaGraphNode_t *nodes, size_t *count)
+{
+    if (g == nullptr || !live_graphs.count(g) || count == nullptr) return fail(cudaErrorInvalidValue);
+    if (nodes == nullptr) { *count = g->handles.size(); return cudaSuccess; }
+    const size_t n = std::min(*count, g->handles.size());
+    for (size_t i = 0; i < n; i++) nodes[i] = g->handles[i].get();
+    *count = n;
+    return cudaSuccess;
+}
+static const emu_node *graph_node(cudaGraphNode_t node)
+{
+    if (node == nullptr || !live_graphs.count(node->graph)) return nullptr;
+    return &node->graph->nodes[node->index];
+}
+cudaError_t cudaGraphNodeGetType(cudaGraphNode_t node, enum cudaGraphNodeType *type)
+{
+    const emu_node *n = graph_node(node);
+    if (n == nullptr) return fail(cudaErrorInvalidValue);
+    // opaque work is reported as a memcpy node: anything but a kernel
+    *type = n->is_kernel ? cudaGraphNodeTypeKernel : cudaGraphNodeTypeMemcpy;
+    return cudaSuccess;
+}
+cudaError_t cudaGraphKernelNodeGetParams(cudaGraphNode_t node, struct cudaKernelNodeParams *p)
+{
+    const emu_node *n = graph_node(node);
+    if (n == nullptr || !n->is_kernel) return fail(cudaErrorInvalidValue);
+    *p = cudaKernelNodeParams{};
+    const emu_kernel_launch &k = n->kernel;
+    p->func = const_cast<void *>(k.func);
+    p->gridDim = dim3(k.grid, 1, 1);
+    p->blockDim = dim3(k.block, 1, 1);
+    node->kernel_params.clear(); // owned by the node, like the driver's copy
+    for (size_t i = 0; i < k.offsets.size(); i++)
+        node->kernel_params.push_back((void *)(k.args.data() + k.offsets[i]));
+    p->kernelParams = node->kernel_params.data();
+    return cudaSuccess;
+}
+cudaError_t cudaFuncGetParamInfo(const void *func, size_t index, size_t *offset, size_t *size)
+{
+    auto it = kernel_layouts.find(func);
+    if (it == kernel_layouts.end()) return fail(cudaErrorInvalidDeviceFunction);
+    if (index >= it->second.size()) return fail(cudaErrorInvalidValue);
+    *offset = it->second[index].first;
+    *size = it->second[index].second;
+    return cudaSuccess;
+}
+// As on a GPU: only for a kernel node of the graph the exec was instantiated from, with the same
+// function (the argument values and the geometry may change); later launches see the change.
+cudaError_t cudaGraphExecKernelNodeSetParams(cudaGraphExec_t e, cudaGraphNode_t node,
+                                             const struct cudaKernelNodeParams *p)
+{
+    if (e == nullptr || p == nullptr || graph_node(node) == nullptr || node->graph != e->source)
+        return fail(cudaErrorInvalidValue);
+    emu_node &target = e->nodes[node->index];
+    if (!target.is_kernel || p->func != target.kernel.func || p->kernelParams == nullptr ||
+        p->extra != nullptr || p->gridDim.x == 0 || p->gridDim.y != 1 || p->gridDim.z != 1 ||
+        p->blockDim.x == 0 || p->blockDim.x > 1024 || p->blockDim.y != 1 || p->blockDim.z != 1)
+        return fail(cudaErrorInvalidValue);
+    emu_kernel_launch &k = target.kernel;
+    for (size_t i = 0; i < k.offsets.size(); i++)
+        memcpy(k.args.data() + k.offsets[i], p->kernelParams[i], k.sizes[i]);
+    k.grid = p->gridDim.x;
+    k.block = p->blockDim.x;
+    n_kernel_node_updates++;
+    return cudaSuccess;
+}
 
 // ---- cuFFT (R2C on FFTW, an FFT independent of the CPU backend's KissFFT) ------------------------
 
@@ -337,6 +472,8 @@ cufftResult cufftExecR2C(cufftHandle h, cufftReal *in, cufftComplex *out)
     }
     if ((uintptr_t)in % 4 || (uintptr_t)out % 8) return CUFFT_UNALIGNED_DATA;
     emu_enqueue(f.stream, [f, in, out]() {
+        n_fft_runs++;
+        n_fft_frames += f.batch;
         const long long n = f.n, n_out = n / 2 + 1;
         float *tin = fftwf_alloc_real((size_t)n);
         fftwf_complex *tout = fftwf_alloc_complex((size_t)n_out);
@@ -363,7 +500,133 @@ cufftResult cufftExecR2C(cufftHandle h, cufftReal *in, cufftComplex *out)
     return CUFFT_SUCCESS;
 }
 
+// ---- cuBLAS (SGEMM, column-major as cuBLAS is; float accumulation like its float32 kernels) ----
+
+struct cublasContext {
+    cudaStream_t stream = nullptr;
+    cublasMath_t math = CUBLAS_DEFAULT_MATH;
+    void *workspace = nullptr;
+    size_t workspace_bytes = 0;
+};
+
+cublasStatus_t cublasCreate_v2(cublasHandle_t *handle)
+{
+    if (handle == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
+    if (unsafe_during_capture()) return CUBLAS_STATUS_NOT_INITIALIZED; // it allocates
+    *handle = new cublasContext;
+    return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t cublasDestroy_v2(cublasHandle_t handle)
+{
+    if (handle == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
+    delete handle;
+    return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t cublasSetStream_v2(cublasHandle_t handle, cudaStream_t stream)
+{
+    if (handle == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
+    handle->stream = stream;
+    // as documented by cuBLAS: setting the stream resets the workspace to the default pool
+    handle->workspace = nullptr;
+    handle->workspace_bytes = 0;
+    return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t cublasSetMathMode(cublasHandle_t handle, cublasMath_t mode)
+{
+    if (handle == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
+    handle->math = mode;
+    return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t cublasSetWorkspace_v2(cublasHandle_t handle, void *workspace, size_t bytes)
+{
+    if (handle == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
+    struct cudaPointerAttributes a;
+    cudaPointerGetAttributes(&a, workspace);
+    if (bytes > 0 && (workspace == nullptr || a.type != cudaMemoryTypeDevice ||
+                      (uintptr_t)workspace % 256 != 0))
+        return CUBLAS_STATUS_INVALID_VALUE;
+    handle->workspace = workspace;
+    handle->workspace_bytes = bytes;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+// C = alpha op(A) op(B) + beta C for `batch` matrices (column-major, strides in elements),
+// with cuBLAS's argument checks. beta == 0 means C is not read (cuBLAS's rule: NaN in C stays out).
+static cublasStatus_t sgemm(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m,
+                            int n, int k, const float *alpha, const float *A, int lda,
+                            long long stride_a, const float *B, int ldb, long long stride_b,
+                            const float *beta, float *C, int ldc, long long stride_c, int batch)
+{
+    if (h == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
+    const bool a_t = ta == CUBLAS_OP_T, b_t = tb == CUBLAS_OP_T;
+    if ((ta != CUBLAS_OP_N && !a_t) || (tb != CUBLAS_OP_N && !b_t)) return CUBLAS_STATUS_INVALID_VALUE;
+    if (m < 0 || n < 0 || k < 0 || batch < 0 || ldc < std::max(1, m) ||
+        lda < std::max(1, a_t ? k : m) || ldb < std::max(1, b_t ? n : k))
+        return CUBLAS_STATUS_INVALID_VALUE;
+    if (h->math != CUBLAS_DEFAULT_MATH && h->math != CUBLAS_PEDANTIC_MATH &&
+        h->math != (cublasMath_t)(CUBLAS_DEFAULT_MATH | CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION))
+        return CUBLAS_STATUS_NOT_SUPPORTED; // this emulation has no TF32: refuse, never pretend
+    // Stricter than cuBLAS, on purpose: without a workspace of the caller's, cuBLAS may take one
+    // from its pool, an allocation a capture must not see; here that is refused.
+    if (h->stream != nullptr && h->stream->capturing && h->workspace == nullptr)
+        return CUBLAS_STATUS_NOT_SUPPORTED;
+    const float a = *alpha, b = *beta; // host pointer mode: read at the call, as cuBLAS does
+    emu_enqueue(h->stream, [=]() {
+        for (int p = 0; p < batch; p++) {
+            const float *Ap = A + p * stride_a, *Bp = B + p * stride_b;
+            float *Cp = C + p * stride_c;
+            for (int j = 0; j < n; j++)
+                for (int i = 0; i < m; i++) {
+                    float sum = 0.0f;
+                    for (int l = 0; l < k; l++) {
+                        const float x = a_t ? Ap[l + (long long)i * lda] : Ap[i + (long long)l * lda];
+                        const float y = b_t ? Bp[j + (long long)l * ldb] : Bp[l + (long long)j * ldb];
+                        sum += x * y;
+                    }
+                    float &c = Cp[i + (long long)j * ldc];
+                    c = b == 0.0f ? a * sum : a * sum + b * c;
+                }
+        }
+    });
+    return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t cublasSgemm_v2(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m,
+                              int n, int k, const float *alpha, const float *A, int lda,
+                              const float *B, int ldb, const float *beta, float *C, int ldc)
+{
+    return sgemm(h, ta, tb, m, n, k, alpha, A, lda, 0, B, ldb, 0, beta, C, ldc, 0, 1);
+}
+cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t h, cublasOperation_t ta,
+                                         cublasOperation_t tb, int m, int n, int k,
+                                         const float *alpha, const float *A, int lda,
+                                         long long stride_a, const float *B, int ldb,
+                                         long long stride_b, const float *beta, float *C, int ldc,
+                                         long long stride_c, int batch)
+{
+    return sgemm(h, ta, tb, m, n, k, alpha, A, lda, stride_a, B, ldb, stride_b, beta, C, ldc,
+                 stride_c, batch);
+}
+
 } // extern "C"
+
+// What the GPU tests read to see how a plan launched its work (white-box counters of the
+// emulation; absent on a GPU, where the tests look the symbol up weakly).
+extern "C" void emu_graph_counters(long *captures, long *instantiations, long *exec_updates,
+                                   long *kernel_node_updates, long *graph_launches)
+{
+    *captures = n_captures;
+    *instantiations = n_instantiations;
+    *exec_updates = n_exec_updates;
+    *kernel_node_updates = n_kernel_node_updates;
+    *graph_launches = n_graph_launches;
+}
+
+// cuFFT executions run so far (a graph's replay counts its FFT nodes again) and their frames.
+extern "C" void emu_fft_counters(long *runs, long *frames)
+{
+    *runs = n_fft_runs;
+    *frames = n_fft_frames;
+}
 
 __attribute__((destructor)) static void report()
 {

@@ -1024,6 +1024,214 @@ static void test_device_api_arguments(void **state)
     melspec_plan_destroy(plan);
 }
 
+/* ---- graph replay on changing pointers, exact cuFFT batches, the cuBLAS mel product ----------
+ * (appended for issue 12: findings 2, 6 and 9) */
+
+/* White-box counters of the CPU emulation of CUDA (tests/cuda_emulator/runtime.cpp). On a GPU
+ * these symbols are absent, and the tests below check results only. */
+extern void emu_graph_counters(long *captures, long *instantiations, long *exec_updates,
+                               long *kernel_node_updates, long *graph_launches)
+    __attribute__((weak));
+extern void emu_fft_counters(long *runs, long *frames) __attribute__((weak));
+
+typedef struct graph_counts {
+    long captures, instantiations, exec_updates, node_updates, launches;
+} graph_counts;
+
+static graph_counts graph_counts_now(void)
+{
+    graph_counts g = {0, 0, 0, 0, 0};
+    if (emu_graph_counters != NULL)
+        emu_graph_counters(&g.captures, &g.instantiations, &g.exec_updates, &g.node_updates,
+                           &g.launches);
+    return g;
+}
+
+/* Same shape, a different input and output buffer at every call (what PyTorch's caching
+ * allocator does): every result right, the previous output left alone, and no re-capture. */
+static void rotate_pointers(const melspec_config *c, const char *label)
+{
+    melspec_plan *plan = make_plan(c);
+    enum { N_BUFFERS = 5, ROUNDS = 11 };
+    const int64_t n_signals = 2, n_samples = 16000;
+    const size_t n_input = (size_t)(n_signals * n_samples);
+    const size_t bytes = output_bytes(plan, n_signals, n_samples);
+    float *input = malloc(n_input * sizeof *input);
+    assert_non_null(input);
+    float *d_inputs[N_BUFFERS];
+    void *d_outputs[N_BUFFERS];
+    for (int i = 0; i < N_BUFFERS; i++) {
+        CUDA_CHECK(cudaMalloc((void **)&d_inputs[i], n_input * sizeof(float)));
+        CUDA_CHECK(cudaMalloc(&d_outputs[i], bytes + GUARD_BYTES));
+    }
+    /* the first call captures the shape's graph */
+    call_and_check(plan, c, 1, n_signals, n_samples, input, d_inputs[0], d_outputs[0], label);
+    const graph_counts before = graph_counts_now();
+    unsigned char *poison = malloc(bytes);
+    assert_non_null(poison);
+    for (int r = 1; r <= ROUNDS; r++) {
+        void *previous = d_outputs[(r + 2) % N_BUFFERS];
+        CUDA_CHECK(cudaMemset(previous, POISON_BYTE, bytes));
+        call_and_check(plan, c, 1, n_signals, n_samples, input, d_inputs[r % N_BUFFERS],
+                       d_outputs[(r + 1) % N_BUFFERS], label);
+        /* a graph still pointing at an old output would have written it */
+        CUDA_CHECK(cudaMemcpy(poison, previous, bytes, cudaMemcpyDeviceToHost));
+        for (size_t k = 0; k < bytes; k++)
+            if (poison[k] != POISON_BYTE) fail_msg("%s: an earlier output was written", label);
+    }
+    const graph_counts after = graph_counts_now();
+    if (emu_graph_counters != NULL) {
+        print_message("    %-28s %ld captures, %ld kernel-node updates, %ld replays\n", label,
+                      after.captures - before.captures, after.node_updates - before.node_updates,
+                      after.launches - before.launches);
+        assert_int_equal(after.captures, before.captures);
+        assert_int_equal(after.instantiations, before.instantiations);
+        assert_int_equal(after.exec_updates, before.exec_updates);
+        assert_true(after.node_updates >= before.node_updates + ROUNDS);
+        assert_int_equal(after.launches, before.launches + ROUNDS);
+    }
+    free(poison);
+    for (int i = 0; i < N_BUFFERS; i++) {
+        cudaFree(d_inputs[i]);
+        cudaFree(d_outputs[i]);
+    }
+    free(input);
+    melspec_plan_destroy(plan);
+}
+
+static void test_rotating_pointers_replay_one_graph(void **state)
+{
+    (void)state;
+    melspec_config c = busy_config(); /* frames, power to values, clip maxima, scaled store */
+    rotate_pointers(&c, "rotating, dB ref max");
+    c.scaling = S_NONE; /* one fused kernel writes the output */
+    c.layout = L_BINS;
+    rotate_pointers(&c, "rotating, fused, bins-major");
+    c.transform = T_STFT; /* a copy kernel, not cuFFT, writes the output */
+    c.layout = L_FRAMES;
+    rotate_pointers(&c, "rotating, STFT frames-major");
+    c = busy_config();
+    c.mel_product = MELSPEC_MEL_PRODUCT_GEMM; /* cuBLAS between two of our kernels */
+    rotate_pointers(&c, "rotating, cuBLAS mel");
+    expect_no_errors_over();
+}
+
+/* The benchmark's shapes run one cuFFT execution of exactly their frames per call. */
+static void one_fft_per_call(melspec_config c, int64_t n_samples, const char *label)
+{
+    c.backend = MELSPEC_BACKEND_CUDA;
+    c.max_batch = 2;
+    c.max_samples = n_samples + 1000; /* the full-capacity plan is not the call's */
+    melspec_plan *plan = make_plan(&c);
+    int64_t n_bins = 0, n_frames = 0;
+    PLAN_OK(plan, melspec_plan_output_shape(plan, n_samples, &n_bins, &n_frames));
+    float *input = malloc((size_t)n_samples * sizeof *input);
+    assert_non_null(input);
+    float *d_input = NULL;
+    CUDA_CHECK(cudaMalloc((void **)&d_input, (size_t)n_samples * sizeof *d_input));
+    void *d_output = guarded_device(output_bytes(plan, 1, n_samples));
+    for (int api = 0; api < 2; api++) {
+        call_and_check(plan, &c, api, 1, n_samples, input, d_input, d_output, label);
+        long runs0 = 0, frames0 = 0, runs1 = 0, frames1 = 0;
+        if (emu_fft_counters != NULL) emu_fft_counters(&runs0, &frames0);
+        call_and_check(plan, &c, api, 1, n_samples, input, d_input, d_output, label);
+        if (emu_fft_counters != NULL) {
+            emu_fft_counters(&runs1, &frames1);
+            print_message("    %-28s %ld cuFFT execution(s) of %ld frames (%lld frames)\n",
+                          label, runs1 - runs0, frames1 - frames0, (long long)n_frames);
+            assert_int_equal(runs1 - runs0, 1);
+            assert_int_equal(frames1 - frames0, n_frames);
+        }
+    }
+    cudaFree(d_input);
+    cudaFree(d_output);
+    free(input);
+    melspec_plan_destroy(plan);
+}
+
+static void test_one_fft_execution_per_call(void **state)
+{
+    (void)state;
+    melspec_config realtime = busy_config();
+    realtime.scaling = S_NONE;
+    one_fft_per_call(realtime, 16000, "realtime 1 s");
+    melspec_config whisper;
+    melspec_config_init(&whisper);
+    whisper.sample_rate = 16000.0;
+    whisper.n_fft = 400;
+    whisper.hop_length = 160;
+    whisper.n_mels = 80;
+    whisper.pad_mode = PAD_REFLECT;
+    whisper.scaling = S_LOG;
+    one_fft_per_call(whisper, quick ? 16000 * 5 : 16000 * 30, "whisper");
+    expect_no_errors_over();
+}
+
+/* More frame counts than the plan keeps cuFFT plans and graphs for, then the first ones again:
+ * plans are made and dropped without breaking a graph that still runs one. */
+static void test_many_fft_batches(void **state)
+{
+    (void)state;
+    const melspec_config c = busy_config();
+    melspec_plan *plan = make_plan(&c);
+    const size_t max_input = 4 * 20000;
+    float *input = malloc(max_input * sizeof *input);
+    float *d_input = NULL;
+    assert_non_null(input);
+    CUDA_CHECK(cudaMalloc((void **)&d_input, max_input * sizeof *d_input));
+    void *d_output = guarded_device(output_bytes(plan, 4, 20000));
+    const int n_shapes = quick ? 12 : 20;
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < n_shapes; i++)
+            call_and_check(plan, &c, (i + round) % 2, 1 + i % 4, 1000 + 731 * i, input, d_input,
+                           d_output, "many FFT batches");
+    cudaFree(d_input);
+    cudaFree(d_output);
+    free(input);
+    melspec_plan_destroy(plan);
+    expect_no_errors_over();
+}
+
+/* config.mel_product = GEMM (cuBLAS SGEMM on the dense filterbank) against the CPU backend with
+ * the sparse path's tolerance, over every MEL case of the parameter space, both APIs. */
+static void test_mel_product_gemm_matches_cpu(void **state)
+{
+    (void)state;
+    const size_t max_input = (size_t)MAX_BATCH * MAX_SAMPLES;
+    float *input = malloc(max_input * sizeof *input);
+    float *d_input = NULL;
+    assert_non_null(input);
+    CUDA_CHECK(cudaMalloc((void **)&d_input, max_input * sizeof *d_input));
+    int tested = 0;
+    for (int i = 0; i < N_CASES; i++) {
+        if (cases[i].transform != T_MEL || (quick && i % 3 != 0)) continue;
+        melspec_config c = config_of(&cases[i], MELSPEC_BACKEND_CUDA);
+        c.mel_product = MELSPEC_MEL_PRODUCT_GEMM;
+        melspec_plan *plan = make_plan(&c);
+        void *d_output = guarded_device(output_bytes(plan, MAX_BATCH, MAX_SAMPLES));
+        char label[160];
+        describe(&c, label, sizeof label);
+        call_and_check(plan, &c, 0, 1, MAX_SAMPLES, input, d_input, d_output, label);
+        call_and_check(plan, &c, 1, MAX_BATCH, 5000, input, d_input, d_output, label);
+        cudaFree(d_output);
+        melspec_plan_destroy(plan);
+        tested++;
+    }
+    assert_true(tested >= 3);
+    /* a value out of the enum is refused at creation, with the field named */
+    melspec_config bad = busy_config();
+    bad.mel_product = 3;
+    melspec_plan *plan = NULL;
+    char message[256] = "";
+    assert_int_equal(melspec_plan_create(&plan, &bad, message, sizeof message),
+                     MELSPEC_ERROR_INVALID_ARGUMENT);
+    assert_non_null(strstr(message, "mel_product"));
+    assert_null(plan);
+    cudaFree(d_input);
+    free(input);
+    expect_no_errors_over();
+}
+
 int main(void)
 {
     if (melspec_cuda_device_count() == 0) {
@@ -1055,6 +1263,10 @@ int main(void)
         cmocka_unit_test(test_inside_a_callers_graph),
         cmocka_unit_test(test_capacity_and_reserve),
         cmocka_unit_test(test_device_api_arguments),
+        cmocka_unit_test(test_rotating_pointers_replay_one_graph),
+        cmocka_unit_test(test_one_fft_execution_per_call),
+        cmocka_unit_test(test_many_fft_batches),
+        cmocka_unit_test(test_mel_product_gemm_matches_cpu),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
