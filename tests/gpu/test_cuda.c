@@ -1234,19 +1234,7 @@ static void test_mel_product_gemm_matches_cpu(void **state)
 
 int main(void)
 {
-    if (melspec_cuda_device_count() == 0) {
-        const char *why = melspec_cuda_compiled() ? "no CUDA device or driver"
-                                                  : "this build has no CUDA backend";
-        /* scripts/gpu-run.sh sets MELSPEC_GPU_REQUIRED=1 where nvidia-smi (or the emulation)
-         * shows a device: a skip there would hide that the backend cannot see it. */
-        const char *required = getenv("MELSPEC_GPU_REQUIRED");
-        if (required != NULL && required[0] == '1') {
-            printf("test_cuda: %s, but MELSPEC_GPU_REQUIRED=1: FAILED\n", why);
-            return 1;
-        }
-        printf("test_cuda: %s: skipped\n", why);
-        return 77;
-    }
+    if (melspec_cuda_device_count() == 0) return gpu_test_without_device("test_cuda");
     const char *q = getenv("MELSPEC_CUDA_TEST_QUICK");
     quick = q != NULL && q[0] == '1';
     struct cudaDeviceProp properties;

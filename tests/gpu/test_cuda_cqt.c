@@ -410,10 +410,7 @@ static void test_capacity_and_reserve(void **state)
 int main(void)
 {
     if (melspec_cuda_device_count() == 0) {
-        printf("test_cuda_cqt: %s: skipped\n", melspec_cuda_compiled()
-                                                   ? "no CUDA device or driver"
-                                                   : "this build has no CUDA backend");
-        return 77;
+        return gpu_test_without_device("test_cuda_cqt");
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parameter_space_matches_cpu),

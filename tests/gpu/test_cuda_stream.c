@@ -750,8 +750,7 @@ static void test_stream_switch_between_calls(void **state)
 int main(void)
 {
     if (melspec_cuda_device_count() < 1) {
-        printf("no CUDA device: skipped\n");
-        return 77;
+        return gpu_test_without_device("test_cuda_stream");
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gpu_stream_matches_cpu_stream),

@@ -193,3 +193,16 @@ melspec_config small_mel_config(melspec_backend backend)
     c.backend = backend;
     return c;
 }
+
+int gpu_test_without_device(const char *test_name)
+{
+    const char *why = melspec_cuda_compiled() ? "no CUDA device or driver"
+                                              : "the CUDA backend is not available";
+    const char *required = getenv("MELSPEC_GPU_REQUIRED");
+    if (required != NULL && required[0] == '1') {
+        printf("%s: %s, but MELSPEC_GPU_REQUIRED=1: FAILED\n", test_name, why);
+        return 1;
+    }
+    printf("%s: %s: skipped\n", test_name, why);
+    return 77;
+}

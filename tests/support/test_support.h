@@ -72,6 +72,12 @@ void assert_close_at(double a, double b, double tolerance, const char *file, int
 /* Bytes of n_frames frames of stream (stream buffers are sized in bytes). */
 size_t stream_frames_bytes(const melspec_stream *stream, int64_t n_frames);
 
+/* What a GPU test returns when no CUDA device is usable: 77 (skipped), or 1 (failed) when
+ * MELSPEC_GPU_REQUIRED=1 says a device should be there (scripts/gpu-run.sh sets it where
+ * nvidia-smi or the emulation shows one: a skip there would hide that the backend cannot see it).
+ * Prints why, naming the test. */
+int gpu_test_without_device(const char *test_name);
+
 /* Deterministic pseudo-random numbers (xorshift), so failures reproduce. */
 uint64_t test_rand_next(uint64_t *state);
 double test_rand_uniform(uint64_t *state); /* in [-1, 1) */
