@@ -20,6 +20,10 @@ fi
 
 die() { echo "gpu-dry-run: $*" >&2; exit 1; }
 
+# compare.py needs numpy (and uses librosa when it can): the project's venv where setup.sh made it
+# shellcheck source=scripts/env.sh
+[ -x .venv/bin/python ] && source scripts/env.sh
+
 # A carry made for another commit still works (the packages do not change with it), but its
 # COMMIT file would name the wrong commit: make it again when it is older than HEAD.
 if [ ! -f .gpu-carry/COMMIT ] ||

@@ -174,7 +174,9 @@ cudaError_t cudaDeviceSynchronize(void) { return unsafe_during_capture() ? fail(
 
 static void *track(size_t bytes, int kind)
 {
-    void *p = malloc(bytes ? bytes : 1);
+    // cudaMalloc and cudaHostAlloc return 256-byte aligned memory (cuBLAS checks its workspace)
+    const size_t rounded = (bytes + 255) / 256 * 256;
+    void *p = aligned_alloc(256, rounded ? rounded : 256);
     memset(p, 0xFF, bytes); // NaN everywhere: reads of never-written memory show up as NaN
     allocations[(uintptr_t)p] = {bytes, kind};
     return p;
