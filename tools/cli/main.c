@@ -337,7 +337,11 @@ static int write_target(worker *w, const cli_target *target, const char *input,
         written = cli_write_npy(file.stream, r, why, WHY_CAPACITY);
     }
     if (written != 0 || stop_signal != 0) {
-        if (written == 0) snprintf(why, WHY_CAPACITY, "interrupted: %s not written", target->path);
+        char reason[WHY_CAPACITY / 2];
+        snprintf(reason, sizeof reason, "%.*s", (int)sizeof reason - 1,
+                 written != 0 ? why : "interrupted");
+        snprintf(why, WHY_CAPACITY, "cannot write %.*s: %s", WHY_CAPACITY / 2 - 32, target->path,
+                 reason);
         cli_atomic_discard(&file);
         return -1;
     }

@@ -27,7 +27,7 @@ static size_t result_floats(const cli_result *r)
 
 static int checked(FILE *file, int ok, char *why, size_t capacity)
 {
-    if (!ok || ferror(file)) return cli_fail(why, capacity, "write failed: %s", strerror(errno));
+    if (!ok || ferror(file)) return cli_fail(why, capacity, "%s", strerror(errno));
     return 0;
 }
 
