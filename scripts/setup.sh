@@ -11,6 +11,7 @@ debian_packages=(
   libkissfft-dev libfftw3-dev       # CPU FFT: KissFFT (default), FFTW (opt-in, GPL)
   libcmocka-dev valgrind           # tests
   libsndfile1-dev libsoxr-dev libpng-dev sox   # the melspec command and its tests
+  libcairo2-dev fonts-dejavu-core  # issue 16: the command's figures (axes, text; PNG/SVG/PDF)
   python3 python3-venv              # the project's virtual environment (.venv/)
 )
 missing=()

@@ -33,7 +33,8 @@ def normalized_error(got, want):
 
 
 def run(*args):
-    result = subprocess.run([MELSPEC, "-q", *args], capture_output=True, text=True)
+    # every run writes the same out.npy: replacing it is asked for
+    result = subprocess.run([MELSPEC, "-q", "--overwrite", *args], capture_output=True, text=True)
     assert result.returncode == 0, f"melspec {' '.join(args)}: {result.stderr}"
 
 
@@ -104,7 +105,8 @@ def main():
                   librosa.feature.melspectrogram(y=y, sr=sr), tolerance=1e-5)
 
         # The constant-Q transform, where the library has it (ccmusic's features, and complex).
-        available = subprocess.run([MELSPEC, "-q", "--transform", "cqt", stereo, "-o", out],
+        available = subprocess.run([MELSPEC, "-q", "--overwrite", "--transform", "cqt", stereo,
+                                    "-o", out],
                                    capture_output=True, text=True)
         if "not available" in available.stderr:
             print("skip --transform cqt: not in this build")

@@ -565,45 +565,95 @@ static png_picture read_png(const char *path)
     return picture;
 }
 
-static double row_brightness(const png_picture *p, png_uint_32 y)
+/* The figure's layout, as tools/cli/figure.c draws it (margins in pixels). */
+enum { FIG_LEFT = 78, FIG_RIGHT = 96, FIG_TOP = 36, FIG_BOTTOM = 50, FIG_GAP = 14, FIG_BAR_GAP = 16 };
+
+static const unsigned char *pixel_at(const png_picture *p, double x, double y)
 {
-    double sum = 0.0;
-    for (png_uint_32 x = 0; x < p->width * 3; x++) sum += p->pixels[(size_t)y * p->width * 3 + x];
-    return sum;
+    return p->pixels + ((size_t)y * p->width + (size_t)x) * 3;
 }
 
 static void test_png_picture(void **state)
 {
     (void)state;
-    /* A low tone alone: its bright band must be near the bottom of the picture. */
+    /* A low tone alone, drawn in gray so that each cell's shade is its value's. */
     const int rate = 22050;
     const int64_t n = rate;
     float *x = malloc((size_t)n * sizeof *x);
-    for (int64_t t = 0; t < n; t++) x[t] = (float)(0.5 * sin(2 * M_PI * 150.0 * (double)t / rate));
+    for (int64_t t = 0; t < n; t++)
+        x[t] = (float)(0.5 * sin(2 * M_PI * 150.0 * (double)t / rate) +
+                       0.01 * sin(2 * M_PI * 3000.0 * (double)t * (double)t / rate / rate));
     const char *audio = path_in("low.wav");
     write_audio(audio, SF_FORMAT_WAV | SF_FORMAT_FLOAT, rate, 1, x, n);
     const char *png_path = path_in("low.png");
-    assert_int_equal(run_cli("-q --n-mels 64 '%s' -o '%s'", audio, png_path), 0);
+    const char *npy_path = path_in("low_values.npy");
+    assert_int_equal(run_cli("-q --n-mels 64 --cmap gray '%s' -o '%s' -o '%s'", audio, png_path,
+                             npy_path),
+                     0);
     png_picture p = read_png(png_path);
-    assert_int_equal(p.width, 1 + n / 512); /* n_frames wide */
-    assert_int_equal(p.height, 64);         /* n_mels high */
-    png_uint_32 brightest = 0;
-    for (png_uint_32 y = 1; y < p.height; y++)
-        if (row_brightness(&p, y) > row_brightness(&p, brightest)) brightest = y;
-    assert_true(brightest >= p.height * 3 / 4);
-    /* Not a flat picture: the quiet top differs from the loud row. */
-    assert_true(row_brightness(&p, brightest) > 2.0 * row_brightness(&p, 0));
+    assert_int_equal(p.width, 1000);
+    assert_int_equal(p.height, 400);
+    const double pw = 1000 - FIG_LEFT - FIG_RIGHT, ph = 400 - FIG_TOP - FIG_BOTTOM;
+    /* Axes: the frame around the data is black; the margins hold dark tick labels. */
+    const unsigned char *corner = pixel_at(&p, FIG_LEFT - 1, FIG_TOP + ph / 2);
+    assert_true(corner[0] < 80);
+    int dark_left = 0, dark_below = 0, dark_title = 0;
+    for (int yy = FIG_TOP; yy < FIG_TOP + (int)ph; yy++)
+        for (int xx = 20; xx < FIG_LEFT - 8; xx++) dark_left += pixel_at(&p, xx, yy)[0] < 128;
+    for (int yy = FIG_TOP + (int)ph + 8; yy < 400; yy++)
+        for (int xx = FIG_LEFT; xx < FIG_LEFT + (int)pw; xx++)
+            dark_below += pixel_at(&p, xx, yy)[0] < 128;
+    for (int yy = 0; yy < FIG_TOP - 4; yy++)
+        for (int xx = 0; xx < 1000; xx++) dark_title += pixel_at(&p, xx, yy)[0] < 128;
+    assert_true(dark_left > 50);  /* Hz labels */
+    assert_true(dark_below > 50); /* seconds and "Time (s)" */
+    assert_true(dark_title > 50); /* the title */
+    /* The colour bar: white at its top (the loudest, gray), black at its bottom. */
+    const double bar_x = FIG_LEFT + pw + FIG_BAR_GAP + 9;
+    assert_true(pixel_at(&p, bar_x, FIG_TOP + 3)[0] > 240);
+    assert_true(pixel_at(&p, bar_x, FIG_TOP + ph - 3)[0] < 15);
+    /* The data: each cell's centre has the shade of its value, 80 dB below the top to black. */
+    npy_array values = read_npy(npy_path);
+    const int64_t n_bins = values.shape[0], n_frames = values.shape[1];
+    assert_int_equal(n_bins, 64);
+    double top = -INFINITY;
+    for (size_t i = 0; i < values.n_values; i++)
+        top = fmax(top, 10.0 * log10(fmax((double)values.data[i], 1e-30)));
+    int checked = 0;
+    for (int64_t b = 0; b < n_bins; b++) {
+        for (int64_t t = 0; t < n_frames; t++) {
+            const double db = 10.0 * log10(fmax((double)values.data[b * n_frames + t], 1e-30));
+            double shade = (db - (top - 80.0)) / 80.0;
+            shade = shade < 0 ? 0 : shade > 1 ? 1 : shade;
+            const double cx = FIG_LEFT + ((double)t + 0.5) * pw / (double)n_frames;
+            const double cy = FIG_TOP + ph - ((double)b + 0.5) * ph / (double)n_bins;
+            const int got = pixel_at(&p, cx, cy)[0];
+            if (abs(got - (int)lround(shade * 255.0)) > 1)
+                fail_msg("cell (bin %lld, frame %lld): shade %d, want %ld", (long long)b,
+                         (long long)t, got, lround(shade * 255.0));
+            checked++;
+        }
+    }
+    assert_int_equal(checked, 64 * n_frames);
+    free(values.data);
     free(p.pixels);
 
-    /* With --keep-channels the channels are stacked: twice as high. */
+    /* With --keep-channels: one panel per channel, separated by a white gap. */
     float *stereo = make_signal(n, 2, rate, 8);
     const char *audio2 = path_in("stereo_png.wav");
     write_audio(audio2, SF_FORMAT_WAV | SF_FORMAT_PCM_16, rate, 2, stereo, n);
     const char *png2 = path_in("stereo.png");
-    assert_int_equal(run_cli("-q --keep-channels --n-mels 50 '%s' -o '%s'", audio2, png2), 0);
+    assert_int_equal(run_cli("-q --keep-channels --n-mels 50 --width 640 --height 600 '%s' -o '%s'",
+                             audio2, png2),
+                     0);
     p = read_png(png2);
-    assert_int_equal(p.height, 100);
-    assert_int_equal(p.width, 1 + n / 512);
+    assert_int_equal(p.width, 640);
+    assert_int_equal(p.height, 600);
+    const double panel = (600.0 - FIG_TOP - FIG_BOTTOM - FIG_GAP) / 2.0;
+    const unsigned char *gap = pixel_at(&p, FIG_LEFT + 100, FIG_TOP + panel + FIG_GAP / 2.0);
+    assert_true(gap[0] == 255 && gap[1] == 255 && gap[2] == 255);
+    const unsigned char *inside = pixel_at(&p, FIG_LEFT + 100, FIG_TOP + panel + FIG_GAP + 20);
+    assert_false(inside[0] == 255 && inside[1] == 255 && inside[2] == 255);
     free(p.pixels);
     free(stereo);
     free(x);
@@ -679,7 +729,9 @@ static void test_directory_with_broken_files(void **state)
     assert_true(file_exists(path_in("features/sub/good.npy")));
     assert_true(file_exists(path_in("features/sub/deeper/good.npy")));
     assert_false(file_exists(path_in("features/empty.npy")));
-    assert_false(file_exists(path_in("features/cut.npy")));
+    /* Cut short: what is there is read, as librosa.load does, with a warning. */
+    assert_true(file_exists(path_in("features/cut.npy")));
+    assert_true(file_exists(path_in("features/sub/cut.npy")));
     assert_false(file_exists(path_in("features/random.npy")));
     const char *broken[] = {"empty.wav", "cut.wav", "cut.flac", "header_only.wav", "random.mp3"};
     for (size_t i = 0; i < sizeof broken / sizeof broken[0]; i++)
@@ -687,7 +739,9 @@ static void test_directory_with_broken_files(void **state)
             fail_msg("%s is not reported on exactly one line:\n%s", broken[i], err_text);
     assert_int_equal(count_lines_naming(err_text, "good."), 0);
     assert_int_equal(count_lines_naming(err_text, "notes.txt"), 0);
-    assert_non_null(strstr(err_text, "5 of 8 file(s) failed"));
+    assert_non_null(strstr(err_text, "5 file(s) processed"));
+    assert_non_null(strstr(err_text, "3 failed"));
+    assert_int_equal(count_lines_naming(err_text, "warning: truncated"), 2);
     /* The good ones equal single-file runs. */
     npy_array whole = read_npy(path_in("features/sub/good.npy"));
     assert_int_equal(run_cli("-q '%s' -o '%s' --n-mels 32", path_in("corpus/sub/good.flac"),
@@ -825,7 +879,7 @@ static void test_cqt(void **state)
     free(got.data);
     free(want);
     /* Unscaled, the CQT is complex, like librosa.cqt. */
-    assert_int_equal(run_cli("-q --transform cqt '%s' -o '%s'", audio, npy), 0);
+    assert_int_equal(run_cli("-q --transform cqt --overwrite '%s' -o '%s'", audio, npy), 0);
     got = read_npy(npy);
     assert_string_equal(got.descr, "<c8");
     assert_int_equal(got.shape[0], 84);

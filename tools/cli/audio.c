@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,28 +70,112 @@ int cli_resample(const float *input, int64_t n_input, double input_rate, double 
     return 0;
 }
 
-/* libsndfile's MP3 decoder (mpg123) prints notes about damaged streams on stderr itself. The
- * command reports each file on one line of its own, so stderr is pointed at /dev/null while
- * libsndfile reads. Returns the saved descriptor (-1: nothing to restore). */
-static int silence_stderr(void)
+/* libsndfile's MP3 decoder (mpg123) prints notes about damaged streams on file descriptor 2
+ * itself. The command reports each file on one line of its own, so descriptor 2 is pointed at
+ * /dev/null while MP3 files decode. Descriptors are per process and files load in parallel: the
+ * first decoder in mutes, the last one out restores (the command prints through a copy of
+ * descriptor 2, so its messages are never muted). Only MP3 is muted, so that sanitizer reports
+ * on descriptor 2 stay visible for everything else. */
+static pthread_mutex_t mute_lock = PTHREAD_MUTEX_INITIALIZER;
+static int mute_count = 0, saved_stderr = -1;
+
+static int mute_stderr(void)
 {
-    fflush(stderr);
-    const int saved = dup(STDERR_FILENO);
-    const int null = open("/dev/null", O_WRONLY);
-    if (saved < 0 || null < 0 || dup2(null, STDERR_FILENO) < 0) {
-        if (saved >= 0) close(saved);
+    pthread_mutex_lock(&mute_lock);
+    if (mute_count == 0) {
+        fflush(stderr);
+        saved_stderr = dup(STDERR_FILENO);
+        const int null = open("/dev/null", O_WRONLY);
+        if (saved_stderr >= 0 && null >= 0) dup2(null, STDERR_FILENO);
         if (null >= 0) close(null);
-        return -1;
     }
-    close(null);
-    return saved;
+    mute_count++;
+    pthread_mutex_unlock(&mute_lock);
+    return 1;
 }
 
-static void restore_stderr(int saved)
+static void unmute_stderr(int muted)
 {
-    if (saved < 0) return;
-    dup2(saved, STDERR_FILENO);
-    close(saved);
+    if (!muted) return;
+    pthread_mutex_lock(&mute_lock);
+    if (--mute_count == 0 && saved_stderr >= 0) {
+        dup2(saved_stderr, STDERR_FILENO);
+        close(saved_stderr);
+        saved_stderr = -1;
+    }
+    pthread_mutex_unlock(&mute_lock);
+}
+
+/* MPEG audio by its first bytes: an ID3v2 tag or a frame sync (11 set bits). */
+static int looks_like_mpeg(const unsigned char *head, size_t n)
+{
+    if (n >= 3 && memcmp(head, "ID3", 3) == 0) return 1;
+    return n >= 2 && head[0] == 0xFF && (head[1] & 0xE0) == 0xE0;
+}
+
+/* ---- files that cannot seek (stdin, pipes): read into memory, decoded through virtual I/O */
+
+typedef struct memory_file {
+    unsigned char *bytes;
+    sf_count_t size, position;
+} memory_file;
+
+static sf_count_t memory_length(void *user) { return ((memory_file *)user)->size; }
+
+static sf_count_t memory_seek(sf_count_t offset, int whence, void *user)
+{
+    memory_file *m = user;
+    sf_count_t to = whence == SEEK_SET ? offset : whence == SEEK_CUR ? m->position + offset
+                                                                     : m->size + offset;
+    if (to < 0) to = 0;
+    if (to > m->size) to = m->size;
+    m->position = to;
+    return to;
+}
+
+static sf_count_t memory_read(void *data, sf_count_t count, void *user)
+{
+    memory_file *m = user;
+    if (count > m->size - m->position) count = m->size - m->position;
+    memcpy(data, m->bytes + m->position, (size_t)count);
+    m->position += count;
+    return count;
+}
+
+static sf_count_t memory_write(const void *data, sf_count_t count, void *user)
+{
+    (void)data;
+    (void)count;
+    (void)user;
+    return 0;
+}
+
+static sf_count_t memory_tell(void *user) { return ((memory_file *)user)->position; }
+
+static int read_all(int descriptor, memory_file *m, char *why, size_t why_capacity)
+{
+    size_t capacity = 0;
+    memset(m, 0, sizeof *m);
+    for (;;) {
+        if ((size_t)m->size == capacity) {
+            capacity = capacity ? 2 * capacity : 1 << 20;
+            unsigned char *grown = realloc(m->bytes, capacity);
+            if (grown == NULL) {
+                free(m->bytes);
+                return cli_fail(why, why_capacity, "out of memory reading the input");
+            }
+            m->bytes = grown;
+        }
+        const ssize_t got = read(descriptor, m->bytes + m->size, capacity - (size_t)m->size);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) {
+            free(m->bytes);
+            return cli_fail(why, why_capacity, "cannot read: %s", strerror(errno));
+        }
+        if (got == 0) break;
+        m->size += got;
+    }
+    return 0;
 }
 
 /* libsndfile shortens a WAV-family file whose data chunk runs past the end of the file and
@@ -148,18 +233,48 @@ int cli_audio_load(const char *path, const cli_load_options *options, cli_audio 
                    char *why, size_t why_capacity)
 {
     memset(audio, 0, sizeof *audio);
+    const int from_stdin = strcmp(path, "-") == 0;
     struct stat status;
-    if (stat(path, &status) != 0) return cli_fail(why, why_capacity, "%s", strerror(errno));
+    if (from_stdin ? fstat(STDIN_FILENO, &status) != 0 : stat(path, &status) != 0)
+        return cli_fail(why, why_capacity, "%s", strerror(errno));
     if (S_ISDIR(status.st_mode)) return cli_fail(why, why_capacity, "is a directory");
-    if (status.st_size == 0) return cli_fail(why, why_capacity, "empty file (0 bytes)");
+    const int in_memory = from_stdin || !S_ISREG(status.st_mode);
+    if (!in_memory && status.st_size == 0)
+        return cli_fail(why, why_capacity, "empty file (0 bytes)");
+
+    memory_file memory = {0};
+    unsigned char head[4] = {0};
+    size_t head_length = 0;
+    if (in_memory) {
+        const int descriptor = from_stdin ? STDIN_FILENO : open(path, O_RDONLY);
+        if (descriptor < 0) return cli_fail(why, why_capacity, "%s", strerror(errno));
+        const int read_result = read_all(descriptor, &memory, why, why_capacity);
+        if (!from_stdin) close(descriptor);
+        if (read_result != 0) return -1;
+        if (memory.size == 0) {
+            free(memory.bytes);
+            return cli_fail(why, why_capacity, "empty input (0 bytes)");
+        }
+        head_length = memory.size < 4 ? (size_t)memory.size : 4;
+        memcpy(head, memory.bytes, head_length);
+    } else {
+        FILE *peek = fopen(path, "rb");
+        if (peek == NULL) return cli_fail(why, why_capacity, "%s", strerror(errno));
+        head_length = fread(head, 1, sizeof head, peek);
+        fclose(peek);
+    }
+    SF_VIRTUAL_IO memory_io = {memory_length, memory_seek, memory_read, memory_write,
+                               memory_tell};
 
     SF_INFO info;
     memset(&info, 0, sizeof info);
-    const int saved_stderr = silence_stderr();
-    SNDFILE *file = sf_open(path, SFM_READ, &info);
+    const int muted = looks_like_mpeg(head, head_length) ? mute_stderr() : 0;
+    SNDFILE *file = in_memory ? sf_open_virtual(&memory_io, SFM_READ, &info, &memory)
+                              : sf_open(path, SFM_READ, &info);
     if (file == NULL) {
         const char *reason = sf_strerror(NULL);
-        restore_stderr(saved_stderr);
+        unmute_stderr(muted);
+        free(memory.bytes);
         /* The file exists (stat above): this libsndfile message is its MP3 decoder giving up. */
         if (strstr(reason, "not a regular file") != NULL)
             return cli_fail(why, why_capacity, "not a readable audio file (no decoder accepts it)");
@@ -173,10 +288,14 @@ int cli_audio_load(const char *path, const cli_load_options *options, cli_audio 
     }
     long long declared, present;
     if (declared_longer_than_present(file, &declared, &present)) {
-        cli_fail(why, why_capacity,
-             "truncated: the header declares %lld bytes of audio but the file holds %lld",
-             declared, present);
-        goto done;
+        /* libsndfile already shortened the stream to what is there, as soundfile reads it. */
+        snprintf(audio->note, sizeof audio->note,
+                 "truncated: the header declares %lld bytes of audio but the file holds %lld",
+                 declared, present);
+        if (options->strict) {
+            cli_fail(why, why_capacity, "%s (--strict)", audio->note);
+            goto done;
+        }
     }
     const double native_rate = (double)info.samplerate;
     if (options->offset > 0.0) {
@@ -199,10 +318,14 @@ int cli_audio_load(const char *path, const cli_load_options *options, cli_audio 
     if (read_interleaved(file, info.channels, max_frames, &interleaved, &n_frames, why,
                          why_capacity) != 0)
         goto done;
-    if (sf_error(file) != SF_ERR_NO_ERROR) {
-        cli_fail(why, why_capacity, "damaged or truncated: decoding stopped after %lld frames (%s)",
-             (long long)n_frames, sf_strerror(file));
-        goto done;
+    if (sf_error(file) != SF_ERR_NO_ERROR && audio->note[0] == '\0') {
+        snprintf(audio->note, sizeof audio->note,
+                 "damaged: decoding stopped after %lld frames (%s)", (long long)n_frames,
+                 sf_strerror(file));
+        if (options->strict || n_frames == 0) {
+            cli_fail(why, why_capacity, "%s%s", audio->note, options->strict ? " (--strict)" : "");
+            goto done;
+        }
     }
     /* FLAC and the PCM containers state their length exactly (MP3's is an estimate): fewer
      * frames than stated means the file was cut short. */
@@ -210,10 +333,14 @@ int cli_audio_load(const char *path, const cli_load_options *options, cli_audio 
     int64_t expected = info.frames - start;
     if (max_frames >= 0 && max_frames < expected) expected = max_frames;
     if ((info.format & SF_FORMAT_TYPEMASK) != SF_FORMAT_MPEG && info.frames != SF_COUNT_MAX &&
-        n_frames < expected) {
-        cli_fail(why, why_capacity, "truncated: %lld of the %lld frames the header states decode",
-             (long long)n_frames, (long long)expected);
-        goto done;
+        n_frames < expected && audio->note[0] == '\0') {
+        snprintf(audio->note, sizeof audio->note,
+                 "truncated: %lld of the %lld frames the header states decode, read as they are",
+                 (long long)n_frames, (long long)expected);
+        if (options->strict) {
+            cli_fail(why, why_capacity, "%s (--strict)", audio->note);
+            goto done;
+        }
     }
     if (n_frames == 0) {
         cli_fail(why, why_capacity, "no audio samples");
@@ -277,7 +404,8 @@ done:
     }
     free(interleaved);
     sf_close(file);
-    restore_stderr(saved_stderr);
+    unmute_stderr(muted);
+    free(memory.bytes);
     return result;
 }
 

@@ -10,6 +10,7 @@ typedef struct cli_load_options {
     double target_rate; /* Hz; 0 keeps the file's rate */
     double offset;      /* seconds from the start */
     double duration;    /* seconds; < 0 = to the end */
+    int strict;         /* 1: a damaged file is an error; 0: read what is there, as librosa */
 } cli_load_options;
 
 typedef struct cli_audio {
@@ -19,12 +20,16 @@ typedef struct cli_audio {
     double sample_rate;  /* of samples (the target rate, or the file's) */
     double native_rate;  /* of the file */
     int64_t native_frames; /* frames read from the file (before resampling) */
+    char note[256];      /* non-empty when the file was damaged and what was there was read */
 } cli_audio;
 
 /* Reads path like librosa.load(path, sr, mono, offset, duration): float32 samples as libsndfile
  * decodes them, the mean of the channels for mono, then libsoxr's HQ resampler per channel
- * trimmed or zero-padded to ceil(n * target / native) samples. On failure returns -1 with a
- * one-line reason in why. */
+ * trimmed or zero-padded to ceil(n * target / native) samples. "-" is stdin; stdin, pipes and
+ * other files that cannot seek are read into memory first and decoded from there (libsndfile's
+ * virtual I/O sniffs the format). A damaged file (cut short, a decoding error) gives the frames
+ * that decode and a note, as librosa.load does, or fails with options->strict. On failure
+ * returns -1 with a one-line reason in why. Thread-safe: files load in parallel. */
 int cli_audio_load(const char *path, const cli_load_options *options, cli_audio *audio,
                    char *why, size_t why_capacity);
 void cli_audio_free(cli_audio *audio);

@@ -1,5 +1,7 @@
-#define _DEFAULT_SOURCE /* scandir, alphasort, lstat (POSIX.1-2008) */
+#define _DEFAULT_SOURCE /* scandir, alphasort, lstat, mkstemp, fchmod (POSIX.1-2008) */
 #include "files.h"
+
+#include "message.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -8,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const audio_extensions[] = {
     "wav", "wave", "flac", "ogg", "oga", "opus", "mp3", "mp2", "mp1", "aif", "aiff", "aifc",
@@ -51,6 +54,7 @@ static int push(cli_job_list *list, char *input, char *relative)
         list->jobs = jobs;
         list->capacity = grown;
     }
+    memset(&list->jobs[list->count], 0, sizeof list->jobs[list->count]);
     list->jobs[list->count].input = input;
     list->jobs[list->count].relative = relative;
     list->count++;
@@ -113,23 +117,38 @@ int cli_collect(const char *input, cli_job_list *list, char *why, size_t why_cap
     return 0;
 }
 
+static void free_targets(cli_job *job)
+{
+    for (size_t t = 0; t < job->n_targets; t++) free(job->targets[t].path);
+    free(job->targets);
+    job->targets = NULL;
+    job->n_targets = 0;
+}
+
 void cli_job_list_free(cli_job_list *list)
 {
     for (size_t i = 0; i < list->count; i++) {
         free(list->jobs[i].input);
         free(list->jobs[i].relative);
+        free_targets(&list->jobs[i]);
     }
     free(list->jobs);
     memset(list, 0, sizeof *list);
 }
 
-char *cli_output_path(const char *directory, const char *relative, const char *extension)
+/* Length of relative without its extension. */
+static size_t stem_length(const char *relative)
 {
     const char *slash = strrchr(relative, '/');
     const char *dot = strrchr(relative, '.');
-    const size_t stem = dot != NULL && dot > (slash ? slash + 1 : relative)
-                            ? (size_t)(dot - relative)
-                            : strlen(relative);
+    return dot != NULL && dot > (slash ? slash + 1 : relative) ? (size_t)(dot - relative)
+                                                               : strlen(relative);
+}
+
+char *cli_output_path(const char *directory, const char *relative, const char *extension,
+                      int keep_extension)
+{
+    const size_t stem = keep_extension ? strlen(relative) : stem_length(relative);
     char *name = malloc(stem + 1 + strlen(extension) + 1);
     if (name == NULL) return NULL;
     memcpy(name, relative, stem);
@@ -162,4 +181,248 @@ int cli_make_parent_directories(const char *path, char *why, size_t why_capacity
     }
     free(copy);
     return result;
+}
+
+/* ---- output targets ------------------------------------------------------------------------ */
+
+static const cli_job_list *sort_list; /* qsort has no context argument; set around each sort */
+
+static int compare_stems(const void *a, const void *b)
+{
+    const cli_job *x = &sort_list->jobs[*(const size_t *)a];
+    const cli_job *y = &sort_list->jobs[*(const size_t *)b];
+    const size_t lx = stem_length(x->relative), ly = stem_length(y->relative);
+    const int c = strncmp(x->relative, y->relative, lx < ly ? lx : ly);
+    return c != 0 ? c : (lx > ly) - (lx < ly);
+}
+
+int cli_plan_directory_targets(cli_job_list *list, const char *directory, unsigned formats,
+                               const char *(*extension_of)(unsigned), char *why,
+                               size_t why_capacity)
+{
+    size_t *order = malloc((list->count + 1) * sizeof *order);
+    unsigned char *keep = calloc(list->count + 1, 1);
+    size_t n_formats = 0;
+    for (unsigned f = 1; f != 0 && f <= formats; f <<= 1) n_formats += (formats & f) != 0;
+    int result = -1;
+    if (order == NULL || keep == NULL) goto out_of_memory;
+    for (size_t i = 0; i < list->count; i++) order[i] = i;
+    sort_list = list;
+    qsort(order, list->count, sizeof *order, compare_stems);
+    sort_list = NULL;
+    for (size_t i = 0; i + 1 < list->count; i++) {
+        const cli_job *a = &list->jobs[order[i]], *b = &list->jobs[order[i + 1]];
+        const size_t la = stem_length(a->relative);
+        if (la == stem_length(b->relative) && strncmp(a->relative, b->relative, la) == 0)
+            keep[order[i]] = keep[order[i + 1]] = 1;
+    }
+    for (size_t i = 0; i < list->count; i++) {
+        cli_job *job = &list->jobs[i];
+        free_targets(job);
+        job->targets = calloc(n_formats, sizeof *job->targets);
+        if (job->targets == NULL) goto out_of_memory;
+        for (unsigned f = 1; f != 0 && f <= formats; f <<= 1) {
+            if (!(formats & f)) continue;
+            cli_target *target = &job->targets[job->n_targets++];
+            target->format = f;
+            target->path = cli_output_path(directory, job->relative, extension_of(f), keep[i]);
+            if (target->path == NULL) goto out_of_memory;
+        }
+    }
+    result = 0;
+    goto done;
+out_of_memory:
+    snprintf(why, why_capacity, "out of memory");
+done:
+    free(order);
+    free(keep);
+    return result;
+}
+
+int cli_set_targets(cli_job_list *list, const cli_target *targets, size_t n_targets, char *why,
+                    size_t why_capacity)
+{
+    for (size_t i = 0; i < list->count; i++) {
+        cli_job *job = &list->jobs[i];
+        free_targets(job);
+        job->targets = calloc(n_targets, sizeof *job->targets);
+        if (job->targets == NULL) goto out_of_memory;
+        for (size_t t = 0; t < n_targets; t++) {
+            job->targets[t].format = targets[t].format;
+            job->targets[t].path = strdup(targets[t].path);
+            job->n_targets++;
+            if (job->targets[t].path == NULL) goto out_of_memory;
+        }
+    }
+    return 0;
+out_of_memory:
+    snprintf(why, why_capacity, "out of memory");
+    return -1;
+}
+
+typedef struct named_path {
+    const char *path;
+    const char *input;
+    int is_input;
+} named_path;
+
+static int compare_paths(const void *a, const void *b)
+{
+    return strcmp(((const named_path *)a)->path, ((const named_path *)b)->path);
+}
+
+int cli_find_collision(const cli_job_list *list, char *why, size_t why_capacity)
+{
+    size_t n = list->count;
+    for (size_t i = 0; i < list->count; i++) n += list->jobs[i].n_targets;
+    named_path *paths = malloc((n + 1) * sizeof *paths);
+    if (paths == NULL) return cli_fail_out_of_memory(why, why_capacity);
+    size_t k = 0;
+    for (size_t i = 0; i < list->count; i++) {
+        const cli_job *job = &list->jobs[i];
+        paths[k++] = (named_path){job->input, job->input, 1};
+        for (size_t t = 0; t < job->n_targets; t++)
+            if (strcmp(job->targets[t].path, "-") != 0)
+                paths[k++] = (named_path){job->targets[t].path, job->input, 0};
+    }
+    qsort(paths, k, sizeof *paths, compare_paths);
+    int result = 0;
+    for (size_t i = 0; i + 1 < k && result == 0; i++) {
+        const named_path *a = &paths[i], *b = &paths[i + 1];
+        if (strcmp(a->path, b->path) != 0 || (a->is_input && b->is_input)) continue;
+        if (a->is_input || b->is_input) {
+            snprintf(why, why_capacity, "the output %s would overwrite the input %s", a->path,
+                     a->path);
+        } else if (strcmp(a->input, b->input) == 0) {
+            snprintf(why, why_capacity, "%s is written twice for %s", a->path, a->input);
+        } else {
+            snprintf(why, why_capacity,
+                     "%s and %s would both be written to %s (name the inputs' directory, or run "
+                     "them with different -o)",
+                     a->input, b->input, a->path);
+        }
+        result = -1;
+    }
+    free(paths);
+    return result;
+}
+
+int cli_exists(const char *path)
+{
+    struct stat status;
+    return lstat(path, &status) == 0;
+}
+
+char *cli_parent_directory(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL) return strdup(".");
+    if (slash == path) return strdup("/");
+    char *parent = malloc((size_t)(slash - path) + 1);
+    if (parent == NULL) return NULL;
+    memcpy(parent, path, (size_t)(slash - path));
+    parent[slash - path] = '\0';
+    return parent;
+}
+
+int cli_check_output_directory(const char *directory, char *why, size_t why_capacity)
+{
+    char *probe_path = join(directory, ".melspec-probe-XXXXXX");
+    if (probe_path == NULL) return cli_fail_out_of_memory(why, why_capacity);
+    int result = cli_make_parent_directories(probe_path, why, why_capacity);
+    if (result == 0) {
+        const int probe = mkstemp(probe_path);
+        if (probe < 0) {
+            snprintf(why, why_capacity, "cannot write into %s: %s", directory, strerror(errno));
+            result = -1;
+        } else {
+            close(probe);
+            unlink(probe_path);
+        }
+    }
+    free(probe_path);
+    return result;
+}
+
+int cli_atomic_open(cli_atomic_file *file, const char *target, char *why, size_t why_capacity)
+{
+    memset(file, 0, sizeof *file);
+    file->target = target;
+    if (strcmp(target, "-") == 0) {
+        file->stream = stdout;
+        return 0;
+    }
+    if (cli_make_parent_directories(target, why, why_capacity) != 0) return -1;
+    /* Hidden, in the same directory (rename cannot cross filesystems), unique per writer. */
+    char *parent = cli_parent_directory(target);
+    const char *slash = strrchr(target, '/');
+    const char *name = slash ? slash + 1 : target;
+    const size_t length = (parent ? strlen(parent) : 0) + strlen(name) + 32;
+    file->temporary = malloc(length);
+    if (parent == NULL || file->temporary == NULL) {
+        free(parent);
+        free(file->temporary);
+        file->temporary = NULL;
+        return cli_fail_out_of_memory(why, why_capacity);
+    }
+    snprintf(file->temporary, length, "%s/.%s.part-XXXXXX", parent, name);
+    free(parent);
+    const int descriptor = mkstemp(file->temporary);
+    if (descriptor < 0) {
+        snprintf(why, why_capacity, "cannot create %s: %s", file->temporary, strerror(errno));
+        free(file->temporary);
+        file->temporary = NULL;
+        return -1;
+    }
+    /* mkstemp makes 0600; outputs get the usual 0666 less the umask. */
+    const mode_t mask = umask(0);
+    umask(mask);
+    (void)fchmod(descriptor, 0666 & ~mask);
+    file->stream = fdopen(descriptor, "wb");
+    if (file->stream == NULL) {
+        snprintf(why, why_capacity, "cannot write %s: %s", file->temporary, strerror(errno));
+        close(descriptor);
+        unlink(file->temporary);
+        free(file->temporary);
+        file->temporary = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int cli_atomic_commit(cli_atomic_file *file, char *why, size_t why_capacity)
+{
+    if (file->temporary == NULL) { /* stdout */
+        const int ok = fflush(file->stream) == 0 && !ferror(file->stream);
+        file->stream = NULL;
+        if (!ok) return cli_fail(why, why_capacity, "cannot write to stdout: %s", strerror(errno));
+        return 0;
+    }
+    const int write_error = ferror(file->stream);
+    int saved_errno = errno;
+    const int close_error = fclose(file->stream) != 0;
+    if (close_error) saved_errno = errno;
+    file->stream = NULL;
+    int result = 0;
+    if (write_error || close_error) {
+        snprintf(why, why_capacity, "cannot write %s: %s", file->target,
+                 strerror(saved_errno ? saved_errno : EIO));
+        result = -1;
+    } else if (rename(file->temporary, file->target) != 0) {
+        snprintf(why, why_capacity, "cannot rename into %s: %s", file->target, strerror(errno));
+        result = -1;
+    }
+    if (result != 0) unlink(file->temporary);
+    free(file->temporary);
+    file->temporary = NULL;
+    return result;
+}
+
+void cli_atomic_discard(cli_atomic_file *file)
+{
+    if (file->stream != NULL && file->temporary != NULL) fclose(file->stream);
+    file->stream = NULL;
+    if (file->temporary != NULL) unlink(file->temporary);
+    free(file->temporary);
+    file->temporary = NULL;
 }

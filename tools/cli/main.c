@@ -1,18 +1,30 @@
-/* melspec: audio files in, spectrograms out (.npy, .csv, .png), with librosa's numbers.
+/* melspec: audio files in, spectrograms out (.npy, .csv, figures), with librosa's numbers.
  *
- * Files are read one by one (librosa.load's steps, see audio.c); consecutive files of the same
- * length go through one library call as a batch; one plan serves every file and is made again
- * only when the sample rate changes (--sr native), growing with melspec_plan_reserve when a
- * batch is larger than any before. A file that fails is reported on one line and skipped. */
+ * The run has three stages. Planning, before any file is read: every input gets its output
+ * paths, and collisions, unknown formats, outputs that exist and output directories that cannot
+ * be written are errors then. Work: --jobs worker threads claim runs of consecutive inputs, each
+ * with its own plan (one plan per thread, the library's rule); consecutive files of the same
+ * length go through one library call; every output is written to a temporary and renamed when
+ * complete. Reporting: each input's messages and statistics are printed in input order, whatever
+ * order the workers finish in. SIGINT/SIGTERM stop the claims; files being written are discarded
+ * (their temporaries removed) and the run ends with a summary and status 130/143. */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
+#include <errno.h>
 #include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sndfile.h>
 #include <soxr.h>
 
 #include "audio.h"
+#include "figure.h"
 #include "files.h"
 #include "melspec.h"
 #include "options.h"
@@ -21,21 +33,44 @@
 
 #define WHY_CAPACITY 512
 
-/* One file waiting in a batch, or being written. */
-typedef struct pending_file {
-    const cli_job *job;
-    cli_audio audio;
-} pending_file;
+/* The signal that asked the run to stop (0: none). Read by every worker between steps. */
+static volatile sig_atomic_t stop_signal = 0;
 
-typedef struct run_state {
+static void request_stop(int signal_number) { stop_signal = signal_number; }
+
+/* What one input came to, kept until its turn to be reported. */
+typedef struct job_outcome {
+    int done;         /* finished (processed, failed or skipped) */
+    int failed;
+    int skipped;      /* --skip-existing found its outputs */
+    char *messages;   /* lines for stderr, each ending in '\n' */
+    char *stats;      /* the statistics line for stdout (or stderr when stdout is an output) */
+    char *reason;     /* the failure, for --failures */
+    double audio_seconds;
+} job_outcome;
+
+/* What the workers share; everything below lock is guarded by it. */
+typedef struct shared_run {
     const cli_options *options;
-    cli_progress progress;
-    /* Outputs: one file per -o (single input), or a directory mirrored with formats. */
-    int file_outputs;
-    const char *output_directory;
-    unsigned formats;
+    const cli_job_list *jobs;
+    FILE *messages;    /* the command's stderr (see main: libsndfile's MP3 decoder is muted) */
+    FILE *stats;       /* stdout, or messages when stdout carries a result */
     int print_stats;
-    /* The plan and what it was made for. */
+    size_t claim_size; /* inputs per claim */
+    pthread_mutex_t lock;
+    job_outcome *outcomes;
+    size_t next_claim, next_report;
+    size_t files_processed, files_failed, files_skipped;
+    double audio_seconds;
+    cli_progress progress;
+    FILE *failures;
+} shared_run;
+
+/* One worker thread: its own plan and buffers. */
+typedef struct worker {
+    shared_run *run;
+    const cli_options *options;
+    pthread_t thread;
     melspec_plan *plan;
     double plan_rate;
     int64_t reserved_signals, reserved_samples;
@@ -43,16 +78,78 @@ typedef struct run_state {
     size_t output_capacity;
     float *batch_input;
     size_t batch_input_capacity;
-    /* Totals. */
-    size_t files_seen, files_failed; /* seen: read or failed to read */
-    double audio_seconds;
-} run_state;
+} worker;
 
-static void report_error(run_state *s, const char *path, const char *why)
+/* One file waiting in a batch. */
+typedef struct pending_file {
+    size_t index;
+    cli_audio audio;
+} pending_file;
+
+/* ---- outcomes ------------------------------------------------------------------------------ */
+
+static void append(char **text, const char *format, ...)
 {
-    cli_progress_clear(&s->progress);
-    fprintf(stderr, "melspec: %s: %s\n", path, why);
-    s->files_failed++;
+    va_list args;
+    va_start(args, format);
+    char line[2048];
+    vsnprintf(line, sizeof line, format, args);
+    va_end(args);
+    const size_t old = *text ? strlen(*text) : 0, extra = strlen(line);
+    char *grown = realloc(*text, old + extra + 1);
+    if (grown == NULL) return; /* a message lost to a full memory: nothing better to do */
+    memcpy(grown + old, line, extra + 1);
+    *text = grown;
+}
+
+static void fail_job(worker *w, size_t index, const char *why)
+{
+    job_outcome *outcome = &w->run->outcomes[index];
+    append(&outcome->messages, "melspec: %s: %s\n", w->run->jobs->jobs[index].input, why);
+    free(outcome->reason);
+    outcome->reason = strdup(why);
+    outcome->failed = 1;
+}
+
+/* Prints the finished outcomes that are next in input order. Called with the lock held. */
+static void report_ready(shared_run *run, int flush_all)
+{
+    while (run->next_report < run->jobs->count) {
+        job_outcome *o = &run->outcomes[run->next_report];
+        if (!o->done) {
+            if (!flush_all) break;
+            run->next_report++;
+            continue;
+        }
+        const char *input = run->jobs->jobs[run->next_report].input;
+        cli_progress_clear(&run->progress);
+        if (o->messages) fputs(o->messages, run->messages);
+        if (o->stats && run->print_stats) fputs(o->stats, run->stats);
+        if (o->failed) {
+            run->files_failed++;
+            if (run->failures) fprintf(run->failures, "%s\t%s\n", input, o->reason ? o->reason : "");
+        } else if (o->skipped) {
+            run->files_skipped++;
+        } else {
+            run->files_processed++;
+            run->audio_seconds += o->audio_seconds;
+        }
+        free(o->messages);
+        free(o->stats);
+        free(o->reason);
+        o->messages = o->stats = o->reason = NULL;
+        run->next_report++;
+    }
+    fflush(run->stats);
+    cli_progress_update(&run->progress, run->next_report, run->audio_seconds);
+}
+
+static void complete_job(worker *w, size_t index)
+{
+    pthread_mutex_lock(&w->run->lock);
+    w->run->outcomes[index].done = 1;
+    report_ready(w->run, 0);
+    pthread_mutex_unlock(&w->run->lock);
 }
 
 /* ---- the plan ------------------------------------------------------------------------------ */
@@ -77,7 +174,7 @@ static melspec_status create_plan(const cli_options *o, const melspec_config *co
     return melspec_plan_create(plan, config, why, WHY_CAPACITY);
 }
 
-static int prepare_plan(run_state *s, double sample_rate, int64_t n_signals, int64_t n_samples,
+static int prepare_plan(worker *s, double sample_rate, int64_t n_signals, int64_t n_samples,
                         char *why)
 {
     if (s->plan != NULL && s->plan_rate == sample_rate) {
@@ -151,8 +248,8 @@ static void whisper_log_mel(cli_result *r, double top_db)
 
 /* ---- outputs ------------------------------------------------------------------------------- */
 
-static void print_stats(run_state *s, const char *path, const cli_result *r,
-                        const cli_audio *audio)
+static void stats_line(const cli_result *r, const cli_audio *audio, const char *input,
+                       char **text)
 {
     const size_t n = (size_t)(r->n_channels * r->n_bins * r->n_frames);
     double low = INFINITY, high = -INFINITY, sum = 0.0;
@@ -171,48 +268,84 @@ static void print_stats(run_state *s, const char *path, const cli_result *r,
         length += snprintf(shape_text + length, sizeof shape_text - (size_t)length, "%s%lld",
                            i ? ", " : "", (long long)shape[i]);
     snprintf(shape_text + length, sizeof shape_text - (size_t)length, ")");
-    cli_progress_clear(&s->progress);
-    printf("%s: %s %s, %.2f s at %g Hz: min %.6g, max %.6g, mean %.6g%s\n", path, shape_text,
-           r->complex_values ? "complex64" : "float32",
+    append(text, "%s: %s %s, %.2f s at %g Hz: min %.6g, max %.6g, mean %.6g%s\n", input,
+           shape_text, r->complex_values ? "complex64" : "float32",
            (double)audio->n_samples / audio->sample_rate, audio->sample_rate, low, high,
            sum / (double)n, r->complex_values ? " (of |X|)" : "");
 }
 
-static int write_one(const char *path, unsigned format, const cli_result *r, char *why)
+static const char *transform_name(const cli_options *o)
 {
-    if (cli_make_parent_directories(path, why, WHY_CAPACITY) != 0) return -1;
-    switch (format) {
-    case CLI_FORMAT_NPY: return cli_write_npy(path, r, why, WHY_CAPACITY);
-    case CLI_FORMAT_CSV: return cli_write_csv(path, r, why, WHY_CAPACITY);
-    case CLI_FORMAT_PNG: return cli_write_png(path, r, why, WHY_CAPACITY);
+    if (o->transform_cqt) return "constant-Q";
+    switch ((melspec_transform)o->config.transform) {
+    case MELSPEC_TRANSFORM_MEL: return "mel";
+    case MELSPEC_TRANSFORM_LINEAR: return "linear";
+    case MELSPEC_TRANSFORM_STFT: return "STFT";
     }
-    snprintf(why, WHY_CAPACITY, "no output format");
-    return -1;
+    return "?";
 }
 
-static int write_outputs(run_state *s, const cli_job *job, const cli_result *r, char *why)
+/* The axes and title of a figure of this file's result. */
+static cli_figure describe_figure(const worker *w, const char *input, const cli_audio *audio,
+                                  const cli_result *r, char *title, size_t title_capacity)
 {
-    const cli_options *o = s->options;
-    if (s->file_outputs) {
-        for (size_t i = 0; i < o->n_outputs; i++)
-            if (write_one(o->outputs[i], cli_format_from_path(o->outputs[i]), r, why) != 0)
-                return -1;
-        return 0;
+    const cli_options *o = w->options;
+    melspec_config resolved = o->config;
+    if (w->plan != NULL) melspec_plan_config(w->plan, &resolved);
+    const char *slash = strrchr(input, '/');
+    cli_figure f = {
+        .title = title,
+        .sample_rate = audio->sample_rate,
+        .hop_length = (double)resolved.hop_length,
+        .n_fft = (double)resolved.n_fft,
+        .fmin = resolved.fmin,
+        .fmax = resolved.fmax > 0.0 ? resolved.fmax : audio->sample_rate / 2.0,
+        .htk = resolved.mel_scale == MELSPEC_MEL_SCALE_HTK,
+        .options = o->figure,
+    };
+    if (o->transform_cqt) {
+        f.axis = CLI_AXIS_CQT;
+        f.bins_per_octave = o->cqt.bins_per_octave > 0 ? (double)o->cqt.bins_per_octave : 12.0;
+        f.fmin = o->config.fmin > 0.0 ? o->config.fmin : 32.703195662574829; /* C1 */
+        f.hop_length = o->config.hop_length > 0 ? (double)o->config.hop_length : 512.0;
+        snprintf(title, title_capacity, "%s: constant-Q, %lld bins, %g per octave, hop %g, %g Hz",
+                 slash ? slash + 1 : input, (long long)r->n_bins, f.bins_per_octave,
+                 f.hop_length, audio->sample_rate);
+    } else {
+        f.axis = resolved.transform == MELSPEC_TRANSFORM_MEL ? CLI_AXIS_MEL : CLI_AXIS_LINEAR;
+        snprintf(title, title_capacity, "%s: %s, %lld %s, n_fft %lld, hop %lld, %g Hz",
+                 slash ? slash + 1 : input, transform_name(o), (long long)r->n_bins,
+                 f.axis == CLI_AXIS_MEL ? "bands" : "bins", (long long)resolved.n_fft,
+                 (long long)resolved.hop_length, audio->sample_rate);
     }
-    if (s->output_directory == NULL) return 0;
-    for (unsigned format = 1; format <= CLI_FORMAT_PNG; format <<= 1) {
-        if (!(s->formats & format)) continue;
-        char *path = cli_output_path(s->output_directory, job->relative,
-                                     cli_format_extension(format));
-        if (path == NULL) {
-            snprintf(why, WHY_CAPACITY, "out of memory");
-            return -1;
-        }
-        const int written = write_one(path, format, r, why);
-        free(path);
-        if (written != 0) return -1;
+    return f;
+}
+
+static int write_target(worker *w, const cli_target *target, const char *input,
+                        const cli_audio *audio, const cli_result *r, char *why)
+{
+    cli_atomic_file file;
+    if (cli_atomic_open(&file, target->path, why, WHY_CAPACITY) != 0) return -1;
+    int written;
+    if (target->format & CLI_FORMAT_FIGURES) {
+        char title[512];
+        const cli_figure figure = describe_figure(w, input, audio, r, title, sizeof title);
+        written = cli_write_figure(file.stream, target->format, r, &figure, why, WHY_CAPACITY);
+    } else if (target->format == CLI_FORMAT_CSV) {
+        written = cli_write_csv(file.stream, r, why, WHY_CAPACITY);
+    } else {
+        written = cli_write_npy(file.stream, r, why, WHY_CAPACITY);
     }
-    return 0;
+    if (written != 0 || stop_signal != 0) {
+        char reason[WHY_CAPACITY / 2];
+        snprintf(reason, sizeof reason, "%.*s", (int)sizeof reason - 1,
+                 written != 0 ? why : "interrupted");
+        snprintf(why, WHY_CAPACITY, "cannot write %.*s: %s", WHY_CAPACITY / 2 - 32, target->path,
+                 reason);
+        cli_atomic_discard(&file);
+        return -1;
+    }
+    return cli_atomic_commit(&file, why, WHY_CAPACITY);
 }
 
 /* complex64 values: the STFT, and the CQT when unscaled (librosa.cqt). */
@@ -235,11 +368,13 @@ static cli_value_kind value_kind(const cli_options *o, const melspec_config *c)
 }
 
 /* Post-processing, outputs and statistics of one file whose result is at data. */
-static void finish_file(run_state *s, pending_file *file, float *data, int64_t n_bins,
+static void finish_file(worker *w, pending_file *file, float *data, int64_t n_bins,
                         int64_t n_frames)
 {
-    const cli_options *o = s->options;
+    const cli_options *o = w->options;
     const melspec_config *c = &o->config;
+    const cli_job *job = &w->run->jobs->jobs[file->index];
+    job_outcome *outcome = &w->run->outcomes[file->index];
     char why[WHY_CAPACITY];
     cli_result r = {
         .data = data,
@@ -252,71 +387,77 @@ static void finish_file(run_state *s, pending_file *file, float *data, int64_t n
         .kind = value_kind(o, c),
         .power = o->transform_cqt ? 1.0 : c->power, /* |C| is a magnitude */
     };
+    outcome->audio_seconds = (double)file->audio.n_samples / file->audio.sample_rate;
     if (o->whisper_log_mel) {
         if (r.n_frames < 2) {
-            report_error(s, file->job->input, "too short for the whisper preset (one frame)");
+            fail_job(w, file->index, "too short for the whisper preset (one frame)");
             return;
         }
         drop_last_frame(&r);
         if (c->scaling == MELSPEC_SCALING_POWER_TO_DB) whisper_log_mel(&r, c->top_db);
     }
-    if (write_outputs(s, file->job, &r, why) != 0) {
-        report_error(s, file->job->input, why);
-        return;
+    for (size_t t = 0; t < job->n_targets; t++) {
+        if (write_target(w, &job->targets[t], job->input, &file->audio, &r, why) != 0) {
+            fail_job(w, file->index, why);
+            return;
+        }
     }
-    if (s->print_stats) print_stats(s, file->job->input, &r, &file->audio);
+    if (w->run->print_stats) stats_line(&r, &file->audio, job->input, &outcome->stats);
+}
+
+static void fail_all(worker *w, pending_file *files, size_t n, const char *why)
+{
+    for (size_t i = 0; i < n; i++) fail_job(w, files[i].index, why);
 }
 
 /* Runs the library on files[0..n) (same rate, channels and length) and finishes each. */
-static void run_batch(run_state *s, pending_file *files, size_t n)
+static void run_batch(worker *w, pending_file *files, size_t n)
 {
     char why[WHY_CAPACITY];
     const cli_audio *first = &files[0].audio;
     const int64_t channels = first->n_channels, n_samples = first->n_samples;
     const int64_t n_signals = channels * (int64_t)n;
-    if (prepare_plan(s, first->sample_rate, n_signals, n_samples, why) != 0) {
-        for (size_t i = 0; i < n; i++) report_error(s, files[i].job->input, why);
+    if (prepare_plan(w, first->sample_rate, n_signals, n_samples, why) != 0) {
+        fail_all(w, files, n, why);
         return;
     }
     int64_t n_bins, n_frames;
     size_t bytes;
-    if (melspec_plan_output_shape(s->plan, n_samples, &n_bins, &n_frames) != MELSPEC_OK ||
-        melspec_plan_output_bytes(s->plan, n_signals, n_samples, &bytes) != MELSPEC_OK) {
-        for (size_t i = 0; i < n; i++)
-            report_error(s, files[i].job->input, melspec_plan_last_error(s->plan));
+    if (melspec_plan_output_shape(w->plan, n_samples, &n_bins, &n_frames) != MELSPEC_OK ||
+        melspec_plan_output_bytes(w->plan, n_signals, n_samples, &bytes) != MELSPEC_OK) {
+        fail_all(w, files, n, melspec_plan_last_error(w->plan));
         return;
     }
     const float *input = first->samples;
     const size_t per_file = (size_t)(channels * n_samples);
     if (n > 1) {
-        if (grow(&s->batch_input, &s->batch_input_capacity,
-                 n * per_file * sizeof(float)) != 0) {
-            for (size_t i = 0; i < n; i++) report_error(s, files[i].job->input, "out of memory");
+        if (grow(&w->batch_input, &w->batch_input_capacity, n * per_file * sizeof(float)) != 0) {
+            fail_all(w, files, n, "out of memory");
             return;
         }
         for (size_t i = 0; i < n; i++)
-            memcpy(s->batch_input + i * per_file, files[i].audio.samples,
+            memcpy(w->batch_input + i * per_file, files[i].audio.samples,
                    per_file * sizeof(float));
-        input = s->batch_input;
+        input = w->batch_input;
     }
-    if (grow(&s->output, &s->output_capacity, bytes) != 0) {
-        for (size_t i = 0; i < n; i++) report_error(s, files[i].job->input, "out of memory");
+    if (grow(&w->output, &w->output_capacity, bytes) != 0) {
+        fail_all(w, files, n, "out of memory");
         return;
     }
     const melspec_status status =
-        melspec_execute(s->plan, input, n_signals, n_samples, s->output, bytes);
+        melspec_execute(w->plan, input, n_signals, n_samples, w->output, bytes);
     if (status != MELSPEC_OK) {
         if (n > 1) {
             /* One bad file (NaN samples, say) fails the call: find it by going one by one. */
-            for (size_t i = 0; i < n; i++) run_batch(s, files + i, 1);
+            for (size_t i = 0; i < n; i++) run_batch(w, files + i, 1);
             return;
         }
-        report_error(s, files[0].job->input, melspec_plan_last_error(s->plan));
+        fail_job(w, files[0].index, melspec_plan_last_error(w->plan));
         return;
     }
     const size_t file_floats = bytes / sizeof(float) / n;
     for (size_t i = 0; i < n; i++)
-        finish_file(s, &files[i], s->output + i * file_floats, n_bins, n_frames);
+        finish_file(w, &files[i], w->output + i * file_floats, n_bins, n_frames);
 }
 
 static int same_shape(const cli_audio *a, const cli_audio *b)
@@ -325,53 +466,88 @@ static int same_shape(const cli_audio *a, const cli_audio *b)
            a->n_samples == b->n_samples;
 }
 
-static void flush(run_state *s, pending_file *batch, size_t *n_batch)
+static void flush(worker *w, pending_file *batch, size_t *n_batch)
 {
     if (*n_batch == 0) return;
-    run_batch(s, batch, *n_batch);
-    for (size_t i = 0; i < *n_batch; i++) {
-        s->files_seen++;
-        s->audio_seconds += (double)batch[i].audio.n_samples / batch[i].audio.sample_rate;
-        cli_audio_free(&batch[i].audio);
+    if (stop_signal == 0) {
+        run_batch(w, batch, *n_batch);
+        for (size_t i = 0; i < *n_batch; i++) complete_job(w, batch[i].index);
     }
+    for (size_t i = 0; i < *n_batch; i++) cli_audio_free(&batch[i].audio);
     *n_batch = 0;
-    cli_progress_update(&s->progress, s->files_seen, s->audio_seconds);
 }
 
-static void process_all(run_state *s, const cli_job_list *jobs)
+static int all_targets_exist(const cli_job *job)
 {
-    const cli_options *o = s->options;
-    pending_file *batch = calloc((size_t)o->batch_files, sizeof *batch);
-    if (batch == NULL) {
-        fprintf(stderr, "melspec: out of memory\n");
-        s->files_failed += jobs->count;
-        return;
+    for (size_t t = 0; t < job->n_targets; t++)
+        if (!cli_exists(job->targets[t].path)) return 0;
+    return job->n_targets > 0;
+}
+
+/* Claims the next run of inputs: [*begin, *end), empty when none is left or a stop came. */
+static void claim(shared_run *run, size_t *begin, size_t *end)
+{
+    pthread_mutex_lock(&run->lock);
+    *begin = run->next_claim;
+    *end = *begin;
+    if (stop_signal == 0) {
+        const size_t left = run->jobs->count - *begin;
+        *end = *begin + (left < run->claim_size ? left : run->claim_size);
     }
+    run->next_claim = *end;
+    pthread_mutex_unlock(&run->lock);
+}
+
+static void *work(void *argument)
+{
+    worker *w = argument;
+    const cli_options *o = w->options;
+    pending_file *batch = calloc((size_t)o->batch_files, sizeof *batch);
     const cli_load_options load = {
         .mono = o->mono,
         .target_rate = o->native_rate ? 0.0 : o->config.sample_rate,
         .offset = o->offset,
         .duration = o->duration,
+        .strict = o->strict,
     };
-    size_t n_batch = 0;
-    for (size_t i = 0; i < jobs->count; i++) {
-        char why[WHY_CAPACITY];
-        pending_file file = {.job = &jobs->jobs[i]};
-        if (cli_audio_load(file.job->input, &load, &file.audio, why, sizeof why) != 0) {
-            report_error(s, file.job->input, why);
-            s->files_seen++;
-            cli_progress_update(&s->progress, s->files_seen, s->audio_seconds);
-            continue;
+    for (;;) {
+        size_t begin, end;
+        claim(w->run, &begin, &end);
+        if (begin == end) break;
+        size_t n_batch = 0;
+        for (size_t i = begin; i < end && stop_signal == 0; i++) {
+            const cli_job *job = &w->run->jobs->jobs[i];
+            job_outcome *outcome = &w->run->outcomes[i];
+            if (batch == NULL) {
+                fail_job(w, i, "out of memory");
+                complete_job(w, i);
+                continue;
+            }
+            if (o->skip_existing && all_targets_exist(job)) {
+                outcome->skipped = 1;
+                complete_job(w, i);
+                continue;
+            }
+            char why[WHY_CAPACITY];
+            pending_file file = {.index = i};
+            if (cli_audio_load(job->input, &load, &file.audio, why, sizeof why) != 0) {
+                fail_job(w, i, why);
+                complete_job(w, i);
+                continue;
+            }
+            if (file.audio.note[0] != '\0')
+                append(&outcome->messages, "melspec: %s: warning: %s\n", job->input,
+                       file.audio.note);
+            if (n_batch > 0 && !same_shape(&batch[0].audio, &file.audio))
+                flush(w, batch, &n_batch);
+            batch[n_batch++] = file;
+            if (n_batch == (size_t)o->batch_files) flush(w, batch, &n_batch);
         }
-        if (n_batch > 0 && !same_shape(&batch[0].audio, &file.audio)) flush(s, batch, &n_batch);
-        batch[n_batch++] = file;
-        if (n_batch == (size_t)o->batch_files) flush(s, batch, &n_batch);
+        flush(w, batch, &n_batch);
     }
-    flush(s, batch, &n_batch);
     free(batch);
+    return NULL;
 }
-
-/* ---- the command --------------------------------------------------------------------------- */
 
 static void print_versions(void)
 {
@@ -382,39 +558,6 @@ static void print_versions(void)
     printf("%s\n", soxr_version());
 }
 
-/* Decides where results go; returns -1 (reported) for combinations that make no sense. */
-static int choose_outputs(run_state *s, const cli_options *o, const cli_job_list *jobs)
-{
-    s->print_stats = !o->quiet && (o->stats || o->n_outputs == 0);
-    if (o->n_outputs == 0) return 0;
-    const int one_file = o->n_inputs == 1 && jobs->count == 1 && !cli_is_directory(o->inputs[0]);
-    const unsigned extension_format = cli_format_from_path(o->outputs[0]);
-    if (o->n_outputs > 1) {
-        if (!one_file) {
-            fprintf(stderr, "melspec: several -o need exactly one input file\n");
-            return -1;
-        }
-        s->file_outputs = 1;
-        return 0;
-    }
-    if (one_file && extension_format != 0 && !cli_is_directory(o->outputs[0])) {
-        if (o->formats != 0 && o->formats != extension_format) {
-            fprintf(stderr, "melspec: -o %s and --format disagree\n", o->outputs[0]);
-            return -1;
-        }
-        s->file_outputs = 1;
-        return 0;
-    }
-    if (extension_format != 0 && !cli_is_directory(o->outputs[0])) {
-        fprintf(stderr,
-                "melspec: -o %s names a file but there are several inputs: give a directory\n",
-                o->outputs[0]);
-        return -1;
-    }
-    s->output_directory = o->outputs[0];
-    s->formats = o->formats != 0 ? o->formats : CLI_FORMAT_NPY;
-    return 0;
-}
 
 /* With a fixed rate the whole config can be checked once, before any file is read. */
 static int check_config(const cli_options *o)
@@ -431,6 +574,244 @@ static int check_config(const cli_options *o)
     return 0;
 }
 
+/* ---- planning: where every result goes ---------------------------------------------------- */
+
+static int plan_error(const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    fprintf(stderr, "melspec: ");
+    vfprintf(stderr, format, args);
+    fputc('\n', stderr);
+    va_end(args);
+    return -1;
+}
+
+/* A path under /dev names a device: writing a file there is never what was meant. */
+static int in_dev(const char *path)
+{
+    return strncmp(path, "/dev/", 5) == 0 && strcmp(path, "/dev/null") != 0;
+}
+
+/* Gives every job its targets from -o and --format; reports and returns -1 for combinations
+ * that make no sense, before any file is read. */
+static int plan_targets(const cli_options *o, cli_job_list *jobs, int *to_stdout)
+{
+    char why[WHY_CAPACITY];
+    *to_stdout = 0;
+    if (o->n_outputs == 0) return 0;
+    const int one_input = jobs->count == 1 && !cli_is_directory(o->inputs[0]);
+    if (o->n_outputs > 1 || (cli_format_from_path(o->outputs[0]) != 0 &&
+                             !cli_is_directory(o->outputs[0]))) {
+        /* Files named one by one: exactly one input. */
+        if (!one_input)
+            return plan_error("-o %s names a file but there are %zu inputs: give a directory",
+                              o->outputs[0], jobs->count);
+        cli_target targets[16];
+        if (o->n_outputs > 16) return plan_error("at most 16 -o");
+        for (size_t i = 0; i < o->n_outputs; i++) {
+            targets[i].path = (char *)o->outputs[i];
+            targets[i].format = cli_format_from_path(o->outputs[i]);
+            if (strcmp(o->outputs[i], "-") == 0)
+                return plan_error("-o - (stdout) takes no other -o");
+            if (in_dev(o->outputs[i]))
+                return plan_error("-o %s: /dev holds devices, not files (use -o - for stdout)",
+                                  o->outputs[i]);
+            if (o->formats != 0 && o->formats != targets[i].format)
+                return plan_error("-o %s and --format disagree", o->outputs[i]);
+        }
+        return cli_set_targets(jobs, targets, o->n_outputs, why, sizeof why) == 0
+                   ? 0
+                   : plan_error("%s", why);
+    }
+    const char *output = o->outputs[0];
+    if (strcmp(output, "-") == 0) {
+        if (!one_input) return plan_error("-o - (stdout) takes exactly one input file");
+        if (o->formats != CLI_FORMAT_NPY && o->formats != CLI_FORMAT_CSV)
+            return plan_error("-o - (stdout) needs --format npy or --format csv");
+        if (isatty(STDOUT_FILENO) && o->formats == CLI_FORMAT_NPY)
+            return plan_error("-o -: stdout is a terminal; redirect it to a file or a pipe");
+        const cli_target target = {(char *)"-", o->formats};
+        *to_stdout = 1;
+        return cli_set_targets(jobs, &target, 1, why, sizeof why) == 0 ? 0 : plan_error("%s", why);
+    }
+    /* A directory: it exists, or its name has no extension, or it ends in '/'. */
+    const char *slash = strrchr(output, '/');
+    const char *dot = strrchr(output, '.');
+    const size_t length = strlen(output);
+    if (!cli_is_directory(output) && output[length - 1] != '/' && dot != NULL &&
+        (slash == NULL || dot > slash) && dot != output && dot[-1] != '/') {
+        return plan_error("-o %s: unknown output format '%s' (known: .npy .csv .png .svg .pdf); "
+                          "for a directory of that name, end it with '/'",
+                          output, dot);
+    }
+    if (cli_exists(output) && !cli_is_directory(output))
+        return plan_error("-o %s exists and is not a directory", output);
+    if (in_dev(output)) return plan_error("-o %s: /dev holds devices, not files", output);
+    const unsigned formats = o->formats != 0 ? o->formats : CLI_FORMAT_NPY;
+    if (cli_plan_directory_targets(jobs, output, formats, cli_format_extension, why,
+                                   sizeof why) != 0)
+        return plan_error("%s", why);
+    return 0;
+}
+
+/* Collisions, outputs that exist, directories that cannot be written: all before any work. */
+static int check_targets(const cli_options *o, const cli_job_list *jobs)
+{
+    char why[WHY_CAPACITY];
+    if (cli_find_collision(jobs, why, sizeof why) != 0) return plan_error("%s", why);
+    if (!o->overwrite && !o->skip_existing) {
+        size_t existing = 0;
+        const char *first = NULL;
+        for (size_t i = 0; i < jobs->count; i++)
+            for (size_t t = 0; t < jobs->jobs[i].n_targets; t++)
+                if (strcmp(jobs->jobs[i].targets[t].path, "-") != 0 &&
+                    cli_exists(jobs->jobs[i].targets[t].path)) {
+                    if (first == NULL) first = jobs->jobs[i].targets[t].path;
+                    existing++;
+                }
+        if (existing > 0)
+            return plan_error("%s exists (%zu output(s) in all exist): nothing was written "
+                              "(--overwrite replaces outputs, --skip-existing keeps them)",
+                              first, existing);
+    }
+    /* Each distinct parent directory is made and probed once: sorted targets share them. */
+    const char *last_checked = NULL;
+    size_t last_length = 0;
+    for (size_t i = 0; i < jobs->count; i++) {
+        for (size_t t = 0; t < jobs->jobs[i].n_targets; t++) {
+            const char *path = jobs->jobs[i].targets[t].path;
+            if (strcmp(path, "-") == 0) continue;
+            char *parent = cli_parent_directory(path);
+            if (parent == NULL) return plan_error("out of memory");
+            const size_t n = strlen(parent);
+            const int same = last_checked != NULL && n == last_length &&
+                             strncmp(parent, last_checked, n) == 0;
+            if (!same && cli_check_output_directory(parent, why, sizeof why) != 0) {
+                free(parent);
+                return plan_error("%s", why);
+            }
+            free(parent);
+            last_checked = path;
+            last_length = n;
+        }
+    }
+    return 0;
+}
+
+static size_t available_cores(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return (size_t)CPU_COUNT(&set);
+    const long online = sysconf(_SC_NPROCESSORS_ONLN);
+    return online > 0 ? (size_t)online : 1;
+}
+
+static void install_signal_handlers(void)
+{
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = request_stop;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, NULL);
+    sigaction(SIGTERM, &action, NULL);
+}
+
+/* Runs every job on the workers; returns the exit status. */
+static int run_jobs(const cli_options *o, const cli_job_list *jobs, int to_stdout)
+{
+    shared_run run;
+    memset(&run, 0, sizeof run);
+    run.options = o;
+    run.jobs = jobs;
+    /* libsndfile's MP3 decoder writes to file descriptor 2 itself, and audio.c points that at
+     * /dev/null while it decodes MP3: the command's own messages go through a copy of it. */
+    const int messages_fd = dup(STDERR_FILENO);
+    run.messages = messages_fd >= 0 ? fdopen(messages_fd, "w") : NULL;
+    if (run.messages == NULL) run.messages = stderr;
+    run.stats = to_stdout ? run.messages : stdout;
+    run.print_stats = !o->quiet && (o->stats || o->n_outputs == 0);
+    run.outcomes = calloc(jobs->count, sizeof *run.outcomes);
+    size_t n_workers = o->jobs > 0 ? (size_t)o->jobs : available_cores();
+    if (n_workers > jobs->count) n_workers = jobs->count;
+    worker *workers = calloc(n_workers, sizeof *workers);
+    if (run.outcomes == NULL || workers == NULL) {
+        fprintf(run.messages, "melspec: out of memory\n");
+        free(run.outcomes);
+        free(workers);
+        if (run.messages != stderr) fclose(run.messages);
+        return 1;
+    }
+    if (o->failures_path != NULL) {
+        run.failures = fopen(o->failures_path, "w");
+        if (run.failures == NULL)
+            fprintf(run.messages, "melspec: --failures %s: %s\n", o->failures_path,
+                    strerror(errno));
+    }
+    /* Claims small enough that every worker gets a share, at most a batch each. */
+    run.claim_size = jobs->count / (4 * n_workers);
+    if (run.claim_size < 1) run.claim_size = 1;
+    if (run.claim_size > (size_t)o->batch_files) run.claim_size = (size_t)o->batch_files;
+    pthread_mutex_init(&run.lock, NULL);
+    install_signal_handlers();
+    cli_progress_start(&run.progress, run.messages, !o->quiet, jobs->count);
+    const double start = cli_now_seconds();
+
+    size_t started = 0;
+    for (size_t i = 0; i < n_workers; i++) {
+        workers[i] = (worker){.run = &run, .options = o};
+        if (i == 0 || pthread_create(&workers[i].thread, NULL, work, &workers[i]) == 0) started++;
+        else break;
+    }
+    /* Worker 0 runs on this thread: --jobs 1 is the plain loop, with no thread at all. */
+    work(&workers[0]);
+    for (size_t i = 1; i < started; i++) pthread_join(workers[i].thread, NULL);
+
+    pthread_mutex_lock(&run.lock);
+    report_ready(&run, 1);
+    pthread_mutex_unlock(&run.lock);
+    if (run.progress.drawn) fputc('\n', run.messages); /* keep the final bar on screen */
+    const double seconds = cli_now_seconds() - start;
+    const size_t not_done = jobs->count - run.files_processed - run.files_failed -
+                            run.files_skipped;
+    char duration[32];
+    cli_format_duration(run.audio_seconds, duration, sizeof duration);
+    /* The summary: for batches (one file's statistics say it all), failures and stops. */
+    if ((!o->quiet && jobs->count > 1) || run.files_failed > 0 || stop_signal != 0) {
+        fprintf(run.messages,
+                "melspec: %zu file(s) processed (%s of audio) in %.2f s, %zu failed, %zu skipped",
+                run.files_processed, duration, seconds, run.files_failed, run.files_skipped);
+        if (not_done > 0) fprintf(run.messages, ", %zu not done", not_done);
+        fputc('\n', run.messages);
+    }
+    int status = run.files_failed > 0 ? 1 : 0;
+    if (stop_signal != 0) {
+        fprintf(run.messages,
+                "melspec: interrupted by %s: the outputs written are complete; run again with "
+                "--skip-existing to resume\n",
+                stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+        status = 128 + stop_signal;
+    }
+    if (run.failures != NULL && fclose(run.failures) != 0) {
+        fprintf(run.messages, "melspec: --failures %s: %s\n", o->failures_path, strerror(errno));
+        status = status ? status : 1;
+    }
+    for (size_t i = 0; i < n_workers; i++) {
+        melspec_plan_destroy(workers[i].plan);
+        free(workers[i].output);
+        free(workers[i].batch_input);
+    }
+    free(workers);
+    free(run.outcomes);
+    pthread_mutex_destroy(&run.lock);
+    fflush(stdout);
+    if (run.messages != stderr) fclose(run.messages);
+    return status;
+}
+
+/* ---- the command --------------------------------------------------------------------------- */
+
 int main(int argc, char **argv)
 {
     cli_options options;
@@ -446,9 +827,6 @@ int main(int argc, char **argv)
     int exit_code = 0;
     char why[WHY_CAPACITY];
     cli_job_list jobs = {0};
-    run_state state;
-    memset(&state, 0, sizeof state);
-    state.options = &options;
 
     if (options.generate_example != NULL) {
         if (cli_generate_example(options.generate_example, why, sizeof why) != 0) {
@@ -474,22 +852,15 @@ int main(int argc, char **argv)
         exit_code = 1;
         goto done;
     }
-    if (choose_outputs(&state, &options, &jobs) != 0) {
+    int to_stdout;
+    if (plan_targets(&options, &jobs, &to_stdout) != 0 || check_targets(&options, &jobs) != 0) {
         exit_code = 2;
         goto done;
     }
-    cli_progress_start(&state.progress, !options.quiet, jobs.count);
-    process_all(&state, &jobs);
-    if (state.progress.drawn) fputc('\n', stderr); /* keep the final bar on screen */
-    if (state.files_failed > 0) {
-        fprintf(stderr, "melspec: %zu of %zu file(s) failed\n", state.files_failed, jobs.count);
-        exit_code = 1;
-    }
+    const int run_status = run_jobs(&options, &jobs, to_stdout);
+    if (run_status != 0) exit_code = run_status;
 
 done:
-    melspec_plan_destroy(state.plan);
-    free(state.output);
-    free(state.batch_input);
     cli_job_list_free(&jobs);
     cli_options_free(&options);
     return exit_code;

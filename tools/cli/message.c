@@ -11,3 +11,8 @@ int cli_fail(char *why, size_t capacity, const char *format, ...)
     va_end(args);
     return -1;
 }
+
+int cli_fail_out_of_memory(char *why, size_t capacity)
+{
+    return cli_fail(why, capacity, "out of memory");
+}

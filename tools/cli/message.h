@@ -12,4 +12,7 @@ int cli_fail(char *why, size_t capacity, const char *format, ...)
 #endif
     ;
 
+/* cli_fail(why, capacity, "out of memory"). */
+int cli_fail_out_of_memory(char *why, size_t capacity);
+
 #endif

@@ -19,7 +19,10 @@ enum option_id {
     OPT_N_MELS, OPT_FMIN, OPT_FMAX, OPT_HTK, OPT_NORM,
     OPT_N_BINS, OPT_BINS_PER_OCTAVE, OPT_TUNING, OPT_FILTER_SCALE, OPT_SPARSITY,
     OPT_DB, OPT_SCALE, OPT_TOP_DB, OPT_REF, OPT_AMIN, OPT_LOG, OPT_LOG_OFFSET,
-    OPT_OUTPUT, OPT_FORMAT, OPT_LAYOUT, OPT_STATS, OPT_QUIET, OPT_BATCH, OPT_DEVICE
+    OPT_OUTPUT, OPT_FORMAT, OPT_LAYOUT, OPT_STATS, OPT_QUIET, OPT_BATCH, OPT_DEVICE,
+    OPT_JOBS, OPT_SKIP_EXISTING, OPT_OVERWRITE, OPT_FAILURES, OPT_STRICT,
+    OPT_WIDTH, OPT_HEIGHT, OPT_DB_RANGE, OPT_CMAP,
+    OPT_COUNT
 };
 
 typedef struct cli_option {
@@ -84,10 +87,11 @@ static const cli_option option_table[] = {
 
     {OPT_SECTION, "Output", 0, NULL, NULL},
     {OPT_OUTPUT, "output", 'o', "PATH",
-     "a file (.npy, .csv, .png; repeat -o for several) for one input, else a directory: the "
-     "outputs mirror the inputs' tree under it"},
+     "a file (.npy, .csv, .png, .svg, .pdf; repeat -o for several) for one input; '-' for "
+     "stdout (one input, --format npy or csv); else a directory (a name without an extension, "
+     "or ending in '/'): the outputs mirror the input tree under it"},
     {OPT_FORMAT, "format", 0, "LIST",
-     "npy, csv, png or a comma list (default: the output's extension, else npy)"},
+     "npy, csv, png, svg, pdf or a comma list (default: the output's extension, else npy)"},
     {OPT_LAYOUT, "layout", 0, "ORDER",
      "bins (librosa's (n_bins, n_frames), default) or frames ((n_frames, n_bins))"},
     {OPT_STATS, "stats", 0, NULL,
@@ -97,6 +101,28 @@ static const cli_option option_table[] = {
      "files per library call when their lengths agree (default 16)"},
     {OPT_DEVICE, "device", 0, "DEV",
      "auto (CUDA when present, default), cpu, cuda, cuda:N"},
+
+    {OPT_SECTION, "Batch jobs", 0, NULL, NULL},
+    {OPT_JOBS, "jobs", 'j', "N",
+     "worker threads, one plan each (default: the cores available to the process)"},
+    {OPT_SKIP_EXISTING, "skip-existing", 0, NULL,
+     "skip inputs whose outputs all exist (complete: outputs are renamed into place when "
+     "written), to resume an interrupted run"},
+    {OPT_OVERWRITE, "overwrite", 'y', NULL,
+     "replace outputs that exist (without it, existing outputs are an error before any work)"},
+    {OPT_FAILURES, "failures", 0, "FILE",
+     "write the inputs that failed to FILE, one 'path<TAB>reason' line each"},
+    {OPT_STRICT, "strict", 0, NULL,
+     "refuse damaged files (truncated, decoding errors) instead of reading what is there, "
+     "as librosa.load does"},
+
+    {OPT_SECTION, "Figures (.png, .svg, .pdf)", 0, NULL, NULL},
+    {OPT_WIDTH, "width", 0, "PIXELS", "figure width (default 1000)"},
+    {OPT_HEIGHT, "height", 0, "PIXELS", "figure height (default 400, per channel panel 400)"},
+    {OPT_DB_RANGE, "db-range", 0, "DB", "colour range below the maximum (default 80)"},
+    {OPT_CMAP, "cmap", 0, "NAME",
+     "colormap: default (perceptually uniform: lightness rises evenly from violet to pale "
+     "yellow), gray, gray_r"},
 
     {OPT_SECTION, "Other", 0, NULL, NULL},
     {OPT_GENERATE_EXAMPLE, "generate-example", 0, "PATH",
@@ -174,6 +200,15 @@ static int parse_int64(const char *option, const char *text, int64_t *out)
     return 0;
 }
 
+/* Sizes given explicitly must be positive: the library reads 0 as "the default", but an
+ * explicit 0 is a mistake, as librosa's ValueError for hop_length=0 says. */
+static int parse_positive(const char *option, const char *text, int64_t *out)
+{
+    if (parse_int64(option, text, out) != 0) return -1;
+    if (*out < 1) return usage_error("--%s: '%s' must be a positive integer", option, text);
+    return 0;
+}
+
 /* name -> value among pairs; returns -1 and reports when text matches none. */
 typedef struct name_value {
     const char *name;
@@ -207,6 +242,9 @@ static const name_value window_names[] = {
 static const name_value pad_mode_names[] = {
     {"constant", MELSPEC_PAD_CONSTANT}, {"reflect", MELSPEC_PAD_REFLECT},
     {"edge", MELSPEC_PAD_EDGE}};
+static const name_value cmap_names[] = {
+    {"default", CLI_CMAP_DEFAULT}, {"gray", CLI_CMAP_GRAY},
+    {"grey", CLI_CMAP_GRAY}, {"gray_r", CLI_CMAP_GRAY_REVERSED}};
 static const name_value norm_names[] = {
     {"slaney", MELSPEC_MEL_NORM_SLANEY}, {"none", MELSPEC_MEL_NORM_NONE}};
 static const name_value scale_names[] = {
@@ -216,7 +254,8 @@ static const name_value layout_names[] = {
     {"bins", MELSPEC_LAYOUT_BINS_MAJOR}, {"bins-major", MELSPEC_LAYOUT_BINS_MAJOR},
     {"frames", MELSPEC_LAYOUT_FRAMES_MAJOR}, {"frames-major", MELSPEC_LAYOUT_FRAMES_MAJOR}};
 static const name_value format_names[] = {
-    {"npy", CLI_FORMAT_NPY}, {"csv", CLI_FORMAT_CSV}, {"png", CLI_FORMAT_PNG}};
+    {"npy", CLI_FORMAT_NPY}, {"csv", CLI_FORMAT_CSV}, {"png", CLI_FORMAT_PNG},
+    {"svg", CLI_FORMAT_SVG}, {"pdf", CLI_FORMAT_PDF}};
 
 unsigned cli_format_from_path(const char *path)
 {
@@ -360,6 +399,13 @@ static void print_help(void)
 
 /* ---- parsing ------------------------------------------------------------------------------- */
 
+static const char *option_table_name(int id)
+{
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if (option_table[i].id == id) return option_table[i].long_name;
+    return "?";
+}
+
 static const cli_option *find_long(const char *name, size_t length)
 {
     for (size_t i = 0; i < N_OPTIONS; i++) {
@@ -479,9 +525,9 @@ static int apply_option(cli_options *o, const cli_option *option, const char *va
         o->transform_cqt = choice < 0;
         if (choice >= 0) c->transform = choice;
         return 0;
-    case OPT_N_FFT: return parse_int64(name, value, &c->n_fft);
-    case OPT_HOP_LENGTH: return parse_int64(name, value, &c->hop_length);
-    case OPT_WIN_LENGTH: return parse_int64(name, value, &c->win_length);
+    case OPT_N_FFT: return parse_positive(name, value, &c->n_fft);
+    case OPT_HOP_LENGTH: return parse_positive(name, value, &c->hop_length);
+    case OPT_WIN_LENGTH: return parse_positive(name, value, &c->win_length);
     case OPT_WINDOW:
         if (parse_choice(name, value, CHOICES(window_names), &choice) != 0) return -1;
         c->window = choice;
@@ -493,12 +539,12 @@ static int apply_option(cli_options *o, const cli_option *option, const char *va
         c->pad_mode = choice;
         return 0;
     case OPT_POWER: return parse_double(name, value, &c->power);
-    case OPT_N_MELS: return parse_int64(name, value, &c->n_mels);
+    case OPT_N_MELS: return parse_positive(name, value, &c->n_mels);
     case OPT_FMIN: return parse_double(name, value, &c->fmin);
     case OPT_FMAX: return parse_double(name, value, &c->fmax);
     case OPT_HTK: c->mel_scale = MELSPEC_MEL_SCALE_HTK; return 0;
-    case OPT_N_BINS: return parse_int64(name, value, &o->cqt.n_bins);
-    case OPT_BINS_PER_OCTAVE: return parse_int64(name, value, &o->cqt.bins_per_octave);
+    case OPT_N_BINS: return parse_positive(name, value, &o->cqt.n_bins);
+    case OPT_BINS_PER_OCTAVE: return parse_positive(name, value, &o->cqt.bins_per_octave);
     case OPT_TUNING: return parse_double(name, value, &o->cqt.tuning);
     case OPT_FILTER_SCALE: return parse_double(name, value, &o->cqt.filter_scale);
     case OPT_SPARSITY: return parse_double(name, value, &o->cqt.sparsity);
@@ -545,12 +591,124 @@ static int apply_option(cli_options *o, const cli_option *option, const char *va
             return usage_error("--%s: '%s' must be between 1 and 4096", name, value);
         return 0;
     case OPT_DEVICE: return parse_device(value, c);
+    case OPT_JOBS:
+        if (parse_positive(name, value, &o->jobs) != 0) return -1;
+        if (o->jobs > 1024) return usage_error("--%s: '%s' must be at most 1024", name, value);
+        return 0;
+    case OPT_SKIP_EXISTING: o->skip_existing = 1; return 0;
+    case OPT_OVERWRITE: o->overwrite = 1; return 0;
+    case OPT_FAILURES: o->failures_path = value; return 0;
+    case OPT_STRICT: o->strict = 1; return 0;
+    case OPT_WIDTH:
+    case OPT_HEIGHT: {
+        int64_t pixels;
+        if (parse_positive(name, value, &pixels) != 0) return -1;
+        if (pixels < 200 || pixels > 20000)
+            return usage_error("--%s: '%s' must be between 200 and 20000 pixels", name, value);
+        *(option->id == OPT_WIDTH ? &o->figure.width : &o->figure.height) = (int)pixels;
+        return 0;
+    }
+    case OPT_DB_RANGE:
+        if (parse_double(name, value, &o->figure.db_range) != 0) return -1;
+        if (o->figure.db_range <= 0.0) return usage_error("--%s: '%s' must be > 0", name, value);
+        return 0;
+    case OPT_CMAP:
+        if (parse_choice(name, value, CHOICES(cmap_names), &choice) != 0) return -1;
+        o->figure.cmap = choice;
+        return 0;
+    case OPT_COUNT: return 0;
     }
     return 0;
 }
 
+static int conflict(const char *what)
+{
+    fprintf(stderr, "melspec: %s\nTry 'melspec --help'.\n", what);
+    return -1;
+}
+
+/* Options that mean nothing for the chosen transform or preset are mistakes, not defaults to
+ * ignore silently: each is an error naming the conflict. given[id] says what was typed. */
+static int check_conflicts(const cli_options *o, const unsigned char *given)
+{
+    static const int mel_only[] = {OPT_N_MELS, OPT_FMAX, OPT_HTK, OPT_NORM};
+    static const int stft_family_only[] = {OPT_N_FFT, OPT_WIN_LENGTH, OPT_POWER, OPT_CENTER,
+                                           OPT_NO_CENTER};
+    static const int cqt_only[] = {OPT_N_BINS, OPT_BINS_PER_OCTAVE, OPT_TUNING, OPT_FILTER_SCALE,
+                                   OPT_SPARSITY};
+    static const int db_only[] = {OPT_TOP_DB, OPT_REF, OPT_AMIN};
+    static const int figure_only[] = {OPT_WIDTH, OPT_HEIGHT, OPT_DB_RANGE, OPT_CMAP};
+    const melspec_config *c = &o->config;
+    const char *transform = o->transform_cqt ? "cqt"
+                            : c->transform == MELSPEC_TRANSFORM_MEL    ? "mel"
+                            : c->transform == MELSPEC_TRANSFORM_LINEAR ? "linear"
+                                                                       : "stft";
+    char text[256];
+#define FOR_EACH(list) for (size_t k = 0; k < sizeof list / sizeof list[0]; k++)
+#define NAME_OF(id) option_table_name(id)
+    if (o->transform_cqt || c->transform != MELSPEC_TRANSFORM_MEL) {
+        FOR_EACH(mel_only) if (given[mel_only[k]]) {
+            snprintf(text, sizeof text, "--%s applies to --transform mel only (not %s)",
+                     NAME_OF(mel_only[k]), transform);
+            return conflict(text);
+        }
+    }
+    if (o->transform_cqt) {
+        FOR_EACH(stft_family_only) if (given[stft_family_only[k]]) {
+            snprintf(text, sizeof text, "--%s does not apply to --transform cqt",
+                     NAME_OF(stft_family_only[k]));
+            return conflict(text);
+        }
+    } else {
+        FOR_EACH(cqt_only) if (given[cqt_only[k]]) {
+            snprintf(text, sizeof text, "--%s applies to --transform cqt only (not %s)",
+                     NAME_OF(cqt_only[k]), transform);
+            return conflict(text);
+        }
+    }
+    if (!o->transform_cqt && c->transform == MELSPEC_TRANSFORM_STFT && given[OPT_POWER])
+        return conflict("--power does not apply to --transform stft (complex values)");
+    if (given[OPT_DB] + given[OPT_SCALE] + given[OPT_LOG] > 1)
+        return conflict("--db, --scale and --log each choose the scaling: give one of them");
+    const int db = c->scaling == MELSPEC_SCALING_POWER_TO_DB ||
+                   c->scaling == MELSPEC_SCALING_AMPLITUDE_TO_DB;
+    if (!db) {
+        FOR_EACH(db_only) if (given[db_only[k]]) {
+            snprintf(text, sizeof text, "--%s applies to decibels only (--db or --scale "
+                     "power_to_db/amplitude_to_db)", NAME_OF(db_only[k]));
+            return conflict(text);
+        }
+    }
+    if (given[OPT_LOG_OFFSET] && c->scaling != MELSPEC_SCALING_LOG)
+        return conflict("--log-offset applies to --log only");
+    if (o->preset == CLI_PRESET_WHISPER && (o->transform_cqt || c->transform != MELSPEC_TRANSFORM_MEL))
+        return conflict("--preset whisper is a mel spectrogram: it takes no --transform other "
+                        "than mel");
+    if (o->preset == CLI_PRESET_CCMUSIC_CQT && !o->transform_cqt)
+        return conflict("--preset ccmusic-cqt is a constant-Q transform: it takes no --transform "
+                        "other than cqt");
+    if (given[OPT_SKIP_EXISTING] && given[OPT_OVERWRITE])
+        return conflict("--skip-existing keeps outputs that exist and --overwrite replaces them: "
+                        "give one");
+    if ((given[OPT_SKIP_EXISTING] || given[OPT_OVERWRITE]) && o->n_outputs == 0)
+        return conflict("--skip-existing and --overwrite need -o");
+    unsigned figures = o->formats & CLI_FORMAT_FIGURES;
+    for (size_t i = 0; i < o->n_outputs; i++)
+        figures |= cli_format_from_path(o->outputs[i]) & CLI_FORMAT_FIGURES;
+    if (!figures) {
+        FOR_EACH(figure_only) if (given[figure_only[k]]) {
+            snprintf(text, sizeof text, "--%s applies to figures only (.png, .svg, .pdf outputs)",
+                     NAME_OF(figure_only[k]));
+            return conflict(text);
+        }
+    }
+#undef FOR_EACH
+#undef NAME_OF
+    return 0;
+}
+
 /* What the options mean together, once all are read. */
-static int resolve(cli_options *o)
+static int resolve(cli_options *o, const unsigned char *given)
 {
     melspec_config *c = &o->config;
     if (o->scale_request == CLI_SCALE_DB) {
@@ -569,6 +727,7 @@ static int resolve(cli_options *o)
         }
     }
     if (o->generate_example != NULL) return 0;
+    if (check_conflicts(o, given) != 0) return -1;
     if (o->n_inputs == 0) {
         fprintf(stderr, "melspec: no input file or directory given\nTry 'melspec --help'.\n");
         return -1;
@@ -577,8 +736,8 @@ static int resolve(cli_options *o)
         const unsigned format = cli_format_from_path(o->outputs[i]);
         if (o->n_outputs > 1 && format == 0) {
             fprintf(stderr,
-                    "melspec: -o %s: with several -o, each must be a file ending in .npy, .csv "
-                    "or .png\n",
+                    "melspec: -o %s: with several -o, each must be a file ending in .npy, .csv, "
+                    ".png, .svg or .pdf\n",
                     o->outputs[i]);
             return -1;
         }
@@ -612,6 +771,7 @@ cli_parse_result cli_parse_options(int argc, char **argv, cli_options *o)
             return CLI_PARSE_USAGE_ERROR;
     }
 
+    unsigned char given[OPT_COUNT] = {0};
     only_positional = 0;
     for (int i = 1; i < argc;) {
         const cli_option *option;
@@ -624,8 +784,9 @@ cli_parse_result cli_parse_options(int argc, char **argv, cli_options *o)
             continue;
         }
         if (apply_option(o, option, value) != 0) return CLI_PARSE_USAGE_ERROR;
+        given[option->id] = 1;
     }
-    return resolve(o) == 0 ? CLI_PARSE_RUN : CLI_PARSE_USAGE_ERROR;
+    return resolve(o, given) == 0 ? CLI_PARSE_RUN : CLI_PARSE_USAGE_ERROR;
 }
 
 void cli_options_free(cli_options *o)

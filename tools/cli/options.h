@@ -8,7 +8,24 @@
 #include "melspec.h"
 #include "presets.h"
 
-enum { CLI_FORMAT_NPY = 1, CLI_FORMAT_CSV = 2, CLI_FORMAT_PNG = 4 };
+enum {
+    CLI_FORMAT_NPY = 1,
+    CLI_FORMAT_CSV = 2,
+    CLI_FORMAT_PNG = 4,
+    CLI_FORMAT_SVG = 8,
+    CLI_FORMAT_PDF = 16,
+    CLI_FORMAT_LAST = CLI_FORMAT_PDF,
+    CLI_FORMAT_FIGURES = CLI_FORMAT_PNG | CLI_FORMAT_SVG | CLI_FORMAT_PDF
+};
+
+typedef enum cli_cmap { CLI_CMAP_DEFAULT = 0, CLI_CMAP_GRAY, CLI_CMAP_GRAY_REVERSED } cli_cmap;
+
+/* How figures are drawn (--width, --height, --db-range, --cmap). */
+typedef struct cli_figure_options {
+    int width, height; /* pixels; 0 = the defaults */
+    double db_range;   /* colour range below the maximum; 0 = 80 dB */
+    int cmap;          /* cli_cmap */
+} cli_figure_options;
 
 typedef enum cli_preset {
     CLI_PRESET_NONE = 0,
@@ -49,6 +66,14 @@ typedef struct cli_options {
     int quiet;
     int64_t batch_files;  /* files per execute when their shapes agree */
     const char *generate_example; /* --generate-example PATH */
+
+    /* Batch jobs. */
+    int64_t jobs;              /* worker threads; 0 = the cores available */
+    int skip_existing;         /* keep outputs that exist (complete: they are renamed in) */
+    int overwrite;             /* replace outputs that exist */
+    const char *failures_path; /* --failures FILE */
+    int strict;                /* refuse damaged files rather than read what is there */
+    cli_figure_options figure;
 } cli_options;
 
 /* Outcome of parsing: run, exit at once with success (--help printed), print the versions

@@ -4,7 +4,10 @@
 
 #include <stddef.h>
 
+#include <stdio.h>
+
 typedef struct cli_progress {
+    FILE *stream; /* where the bar goes (the command's message stream) */
     int enabled;
     int drawn; /* a bar is on the screen */
     size_t total_files;
@@ -12,8 +15,11 @@ typedef struct cli_progress {
     double last_draw_seconds;
 } cli_progress;
 
-/* Enabled when wanted and stderr is a terminal. */
-void cli_progress_start(cli_progress *progress, int wanted, size_t total_files);
+/* Enabled when wanted and stream is a terminal. */
+void cli_progress_start(cli_progress *progress, FILE *stream, int wanted, size_t total_files);
+
+/* "12.3 s", "4.5 min" or "2.31 h": audio durations at the scale they have. */
+void cli_format_duration(double seconds, char *text, size_t capacity);
 /* Redraws (at most ten times a second, and always at the end) with files done so far and the
  * seconds of audio they held. */
 void cli_progress_update(cli_progress *progress, size_t files_done, double audio_seconds);

@@ -1,16 +1,13 @@
-/* .npy (numpy's format 1.0), .csv, .png (libpng). */
+/* .npy (numpy's format 1.0) and .csv, into a stream the caller opened (an atomic temporary or
+ * stdout) and checks when it closes it. */
 #include "writers.h"
 
 #include <errno.h>
 #include <math.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <png.h>
-
-#include "colormap.h"
 #include "message.h"
 
 
@@ -28,11 +25,9 @@ static size_t result_floats(const cli_result *r)
     return (size_t)(r->n_channels * r->n_bins * r->n_frames) * (r->complex_values ? 2u : 1u);
 }
 
-static int close_checked(FILE *file, const char *path, int ok, char *why, size_t capacity)
+static int checked(FILE *file, int ok, char *why, size_t capacity)
 {
-    const int close_error = fclose(file);
-    if (!ok || close_error != 0)
-        return cli_fail(why, capacity, "cannot write %s: %s", path, strerror(errno));
+    if (!ok || ferror(file)) return cli_fail(why, capacity, "%s", strerror(errno));
     return 0;
 }
 
@@ -46,7 +41,7 @@ static int little_endian_host(void)
     return first == 1;
 }
 
-int cli_write_npy(const char *path, const cli_result *r, char *why, size_t why_capacity)
+int cli_write_npy(FILE *file, const cli_result *r, char *why, size_t why_capacity)
 {
     int64_t shape[3];
     const int n_axes = cli_result_shape(r, shape);
@@ -66,8 +61,6 @@ int cli_write_npy(const char *path, const cli_result *r, char *why, size_t why_c
     while (length < total - preamble - 1) header[length++] = ' ';
     header[length++] = '\n';
 
-    FILE *file = fopen(path, "wb");
-    if (file == NULL) return cli_fail(why, why_capacity, "cannot create %s: %s", path, strerror(errno));
     const unsigned char magic[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
                                      (unsigned char)(length & 0xff),
                                      (unsigned char)((length >> 8) & 0xff)};
@@ -75,15 +68,13 @@ int cli_write_npy(const char *path, const cli_result *r, char *why, size_t why_c
     ok = ok && fwrite(header, 1, (size_t)length, file) == (size_t)length;
     const size_t n = result_floats(r);
     ok = ok && fwrite(r->data, sizeof *r->data, n, file) == n;
-    return close_checked(file, path, ok, why, why_capacity);
+    return checked(file, ok, why, why_capacity);
 }
 
 /* ---- .csv ---------------------------------------------------------------------------------- */
 
-int cli_write_csv(const char *path, const cli_result *r, char *why, size_t why_capacity)
+int cli_write_csv(FILE *file, const cli_result *r, char *why, size_t why_capacity)
 {
-    FILE *file = fopen(path, "w");
-    if (file == NULL) return cli_fail(why, why_capacity, "cannot create %s: %s", path, strerror(errno));
     /* np.savetxt(a.reshape(-1, a.shape[-1]), delimiter=","): the last axis across. */
     int64_t shape[3];
     const int n_axes = cli_result_shape(r, shape);
@@ -102,13 +93,12 @@ int cli_write_csv(const char *path, const cli_result *r, char *why, size_t why_c
             }
         }
     }
-    return close_checked(file, path, ok, why, why_capacity);
+    return checked(file, ok, why, why_capacity);
 }
 
-/* ---- .png ---------------------------------------------------------------------------------- */
+/* ---- values for figures -------------------------------------------------------------------- */
 
-/* The value at (channel, bin, frame) in the units the picture shows. */
-static double display_value(const cli_result *r, int64_t channel, int64_t bin, int64_t frame)
+double cli_display_value(const cli_result *r, int64_t channel, int64_t bin, int64_t frame)
 {
     const int64_t in_clip = r->frames_major ? frame * r->n_bins + bin : bin * r->n_frames + frame;
     const int64_t i = channel * r->n_bins * r->n_frames + in_clip;
@@ -126,95 +116,4 @@ static double display_value(const cli_result *r, int64_t channel, int64_t bin, i
     case CLI_VALUES_LOG: return (double)r->data[i];
     }
     return 0.0;
-}
-
-typedef struct png_failure {
-    char message[200];
-} png_failure;
-
-static void png_error_handler(png_structp png, png_const_charp message)
-{
-    png_failure *failure = png_get_error_ptr(png);
-    snprintf(failure->message, sizeof failure->message, "%s", message);
-    png_longjmp(png, 1);
-}
-
-static void png_warning_handler(png_structp png, png_const_charp message)
-{
-    (void)png;
-    (void)message;
-}
-
-/* The libpng part on its own, so that nothing it changes lives across the setjmp. */
-static int encode_png(FILE *file, const cli_result *r, double low, double high, uint8_t *row,
-                      png_failure *failure)
-{
-    const int64_t width = r->n_frames, height = r->n_channels * r->n_bins;
-    png_structp png =
-        png_create_write_struct(PNG_LIBPNG_VER_STRING, failure, png_error_handler,
-                                png_warning_handler);
-    if (png == NULL) return -1;
-    png_infop info = png_create_info_struct(png);
-    if (info == NULL || setjmp(png_jmpbuf(png))) {
-        png_destroy_write_struct(&png, &info);
-        return -1;
-    }
-    cli_colormap map;
-    cli_colormap_init(&map);
-    png_init_io(png, file);
-    png_set_IHDR(png, info, (png_uint_32)width, (png_uint_32)height, 8, PNG_COLOR_TYPE_RGB,
-                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-    png_write_info(png, info);
-    const double span = high > low ? high - low : 1.0;
-    for (int64_t y = 0; y < height; y++) {
-        const int64_t channel = y / r->n_bins;
-        const int64_t bin = r->n_bins - 1 - y % r->n_bins; /* low frequencies at the bottom */
-        for (int64_t x = 0; x < width; x++) {
-            const double v = display_value(r, channel, bin, x);
-            double t = isnan(v) ? 0.0 : (v - low) / span;
-            t = t < 0.0 ? 0.0 : t > 1.0 ? 1.0 : t;
-            const uint8_t *rgb = map.rgb[(int)lround(t * 255.0)];
-            memcpy(row + 3 * x, rgb, 3);
-        }
-        png_write_row(png, row);
-    }
-    png_write_end(png, NULL);
-    png_destroy_write_struct(&png, &info);
-    return 0;
-}
-
-int cli_write_png(const char *path, const cli_result *r, char *why, size_t why_capacity)
-{
-    const int64_t width = r->n_frames, height = r->n_channels * r->n_bins;
-    if (width < 1 || height < 1 || width > 0x7fffffff || height > 0x7fffffff)
-        return cli_fail(why, why_capacity, "a %lld x %lld picture cannot be a PNG",
-                    (long long)width, (long long)height);
-    /* The colour range: the finite values, at most 80 dB below the loudest for dB units. */
-    double low = INFINITY, high = -INFINITY;
-    for (int64_t c = 0; c < r->n_channels; c++)
-        for (int64_t b = 0; b < r->n_bins; b++)
-            for (int64_t f = 0; f < r->n_frames; f++) {
-                const double v = display_value(r, c, b, f);
-                if (!isfinite(v)) continue;
-                low = v < low ? v : low;
-                high = v > high ? v : high;
-            }
-    if (!isfinite(high)) low = high = 0.0;
-    if (r->kind != CLI_VALUES_LOG && low < high - 80.0) low = high - 80.0;
-
-    uint8_t *row = malloc((size_t)width * 3);
-    if (row == NULL) return cli_fail(why, why_capacity, "out of memory for a PNG row");
-    FILE *file = fopen(path, "wb");
-    if (file == NULL) {
-        free(row);
-        return cli_fail(why, why_capacity, "cannot create %s: %s", path, strerror(errno));
-    }
-    png_failure failure = {"out of memory"};
-    const int encoded = encode_png(file, r, low, high, row, &failure) == 0;
-    free(row);
-    if (!encoded) {
-        fclose(file);
-        return cli_fail(why, why_capacity, "cannot write %s: libpng: %s", path, failure.message);
-    }
-    return close_checked(file, path, 1, why, why_capacity);
 }

@@ -1,9 +1,10 @@
-/* Results out: numpy .npy, .csv and a .png picture. */
+/* Results out: numpy .npy and .csv (figures: figure.h). */
 #ifndef MELSPEC_CLI_WRITERS_H
 #define MELSPEC_CLI_WRITERS_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* What the values are, for the picture (which is always in dB or log units). */
 typedef enum cli_value_kind {
@@ -30,10 +31,12 @@ typedef struct cli_result {
 /* The numpy shape of a result: returns the number of axes (2 or 3) and fills shape. */
 int cli_result_shape(const cli_result *result, int64_t shape[3]);
 
-/* Each returns 0, or -1 with a one-line reason in why. */
-int cli_write_npy(const char *path, const cli_result *result, char *why, size_t why_capacity);
-int cli_write_csv(const char *path, const cli_result *result, char *why, size_t why_capacity);
-/* n_frames wide, n_channels * n_bins high, channel 0 on top, low frequencies at the bottom. */
-int cli_write_png(const char *path, const cli_result *result, char *why, size_t why_capacity);
+/* Each writes to file and returns 0, or -1 with a one-line reason in why. */
+int cli_write_npy(FILE *file, const cli_result *result, char *why, size_t why_capacity);
+int cli_write_csv(FILE *file, const cli_result *result, char *why, size_t why_capacity);
+
+/* The value at (channel, bin, frame) in the units a figure shows: dB for power, magnitude and
+ * complex values ((20 / power) log10), dB and log values as they are. */
+double cli_display_value(const cli_result *result, int64_t channel, int64_t bin, int64_t frame);
 
 #endif
