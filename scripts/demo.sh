@@ -12,5 +12,6 @@ mkdir -p build/demo
 melspec=build/tools/cli/melspec
 "$melspec" --version
 "$melspec" --generate-example build/demo/example.wav
-"$melspec" build/demo/example.wav --stats -o build/demo/example.npy -o build/demo/example.png
+# --overwrite: build/demo/ is the demo's own folder, rewritten on every run
+"$melspec" build/demo/example.wav --stats --overwrite -o build/demo/example.npy -o build/demo/example.png
 echo "wrote build/demo/example.npy and build/demo/example.png" >&2
