@@ -16,6 +16,7 @@ See docs/python.md.
 import ctypes
 
 from . import feature, filters
+from ._audio import load
 from ._cqt import CQT, cqt, vqt
 from ._db import amplitude_to_db, power_to_db
 from ._device import DeviceArray
@@ -76,5 +77,5 @@ __all__ = [
     "MelspecError", "InvalidArgumentError", "BackendUnavailableError", "DeviceError",
     "OutOfMemoryError", "LibraryMismatchError", "PlanBusyError", "Status",
     "cuda_device_count", "cuda_compiled", "backend_available", "library_version", "library_path",
-    "info",
+    "info", "load",
 ]

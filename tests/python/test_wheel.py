@@ -75,6 +75,7 @@ def installed(wheel, tmp_path_factory):
 def test_wheel_holds_the_library_and_plugin_in_the_package(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert "melspec/libmelspec.so" in names
+    assert "melspec/libmelspec_audio.so" in names  # melspec.load
     assert "melspec/__init__.py" in names and "melspec/__main__.py" in names
     assert ("melspec/libmelspec_cuda.so" in names) == EXPECT_CUDA_PLUGIN, names
     # only the package: no headers, CMake files or a second copy of the library at the root
@@ -89,6 +90,12 @@ def test_installed_wheel_imports_from_another_directory(installed, tmp_path):
         "import json, numpy, melspec\n"
         "y = numpy.random.default_rng(1).standard_normal(16000).astype('float32')\n"
         "S = melspec.melspectrogram(y, sr=16000)\n"
+        "import wave\n"
+        "with wave.open('tone.wav', 'wb') as w:\n"
+        "    w.setnchannels(1); w.setsampwidth(2); w.setframerate(8000)\n"
+        "    w.writeframes((y[:8000] * 8000).astype('<i2').tobytes())\n"
+        "loaded, rate = melspec.load('tone.wav', sr=16000)\n"
+        "assert rate == 16000 and loaded.shape == (16000,) and loaded.std() > 0.1, loaded.std()\n"
         "print(json.dumps({'file': melspec.__file__, 'shape': list(S.shape),\n"
         "                  'peak': float(S.max()), 'info': melspec.info()}))\n")
     result = _run([python, "-c", code], cwd=str(tmp_path), env=_clean_env())
