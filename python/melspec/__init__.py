@@ -15,7 +15,7 @@ See docs/python.md.
 """
 import ctypes
 
-from . import feature, filters
+from . import feature, filters, presets, whisper
 from ._audio import load
 from ._cqt import CQT, cqt, vqt
 from ._db import amplitude_to_db, power_to_db
@@ -77,5 +77,5 @@ __all__ = [
     "MelspecError", "InvalidArgumentError", "BackendUnavailableError", "DeviceError",
     "OutOfMemoryError", "LibraryMismatchError", "PlanBusyError", "Status",
     "cuda_device_count", "cuda_compiled", "backend_available", "library_version", "library_path",
-    "info", "load",
+    "info", "load", "presets", "whisper",
 ]
