@@ -15,7 +15,8 @@ See docs/python.md.
 """
 import ctypes
 
-from . import feature, filters
+from . import feature, filters, presets, whisper
+from ._audio import load
 from ._cqt import CQT, cqt, vqt
 from ._db import amplitude_to_db, power_to_db
 from ._device import DeviceArray
@@ -52,10 +53,29 @@ def backend_available(backend="cuda"):
     return status == Status.OK, reason.value.decode(errors="replace")
 
 
+def info():
+    """What this installation found, as a dict: the package and library versions, the library's
+    path, and for each backend whether it is usable and the library's reason (the CUDA plugin's
+    path, or what is missing: the plugin, libcudart, a driver or a device)."""
+    backends = {}
+    for name in ("cpu", "cuda", "auto"):
+        available, reason = backend_available(name)
+        backends[name] = {"available": available, "reason": reason}
+    return {
+        "version": __version__,
+        "library_version": library_version,
+        "library_path": library_path,
+        "cuda_plugin_loaded": cuda_compiled(),
+        "cuda_device_count": cuda_device_count(),
+        "backends": backends,
+    }
+
+
 __all__ = [
     "melspectrogram", "stft", "cqt", "vqt", "power_to_db", "amplitude_to_db", "feature", "filters",
     "MelSpectrogram", "Spectrogram", "STFT", "CQT", "DeviceArray",
     "MelspecError", "InvalidArgumentError", "BackendUnavailableError", "DeviceError",
     "OutOfMemoryError", "LibraryMismatchError", "PlanBusyError", "Status",
     "cuda_device_count", "cuda_compiled", "backend_available", "library_version", "library_path",
+    "info", "load", "presets", "whisper",
 ]

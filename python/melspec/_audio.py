@@ -1,0 +1,111 @@
+"""melspec.load: librosa.load's numbers from libmelspec_audio (include/melspec_audio.h).
+
+The decoder is C (libsndfile, then libsoxr HQ as librosa resamples), loaded on the first call so
+that `import melspec` works where libmelspec_audio.so is absent (it needs libsndfile).
+"""
+import ctypes
+import os
+import threading
+
+import numpy as np
+
+from ._errors import InvalidArgumentError, MelspecError, Status, error_for_status
+from ._library import lib as _core
+
+_AUDIO_ENV = "MELSPEC_AUDIO_LIBRARY"
+_FILE_NAMES = ("libmelspec_audio.so", "libmelspec_audio.so.0")
+
+
+class _Options(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_uint32), ("mono", ctypes.c_int32),
+                ("sample_rate", ctypes.c_double), ("offset", ctypes.c_double),
+                ("duration", ctypes.c_double)]
+
+
+class _Audio(ctypes.Structure):
+    _fields_ = [("samples", ctypes.POINTER(ctypes.c_float)), ("n_channels", ctypes.c_int64),
+                ("n_samples", ctypes.c_int64), ("sample_rate", ctypes.c_double),
+                ("native_rate", ctypes.c_double)]
+
+
+_lock = threading.Lock()
+_audio_lib = None
+
+
+def _load_audio_library():
+    """$MELSPEC_AUDIO_LIBRARY, else beside the libmelspec that was loaded (the package folder
+    of an installed wheel, or the build tree)."""
+    global _audio_lib
+    with _lock:
+        if _audio_lib is not None:
+            return _audio_lib
+        explicit = os.environ.get(_AUDIO_ENV)
+        candidates = [explicit] if explicit else [
+            os.path.join(os.path.dirname(_core.path), name)  # no folder: the system search
+            for name in _FILE_NAMES]
+        tried = []
+        for path in candidates:
+            try:
+                cdll = ctypes.CDLL(path)
+                break
+            except OSError as error:
+                tried.append(f"{path} ({error})")
+        else:
+            raise MelspecError(
+                "melspec.load needs libmelspec_audio.so (built with the library where libsndfile "
+                "is found; Debian: libsndfile1-dev), or set $" + _AUDIO_ENV + ". Tried: " +
+                "; ".join(tried), Status.ERROR_BACKEND_UNAVAILABLE)
+        cdll.melspec_audio_options_init.restype = None
+        cdll.melspec_audio_options_init.argtypes = [ctypes.POINTER(_Options)]
+        cdll.melspec_audio_load.restype = ctypes.c_int
+        cdll.melspec_audio_load.argtypes = [ctypes.c_char_p, ctypes.POINTER(_Options),
+                                            ctypes.POINTER(_Audio), ctypes.c_char_p,
+                                            ctypes.c_size_t]
+        cdll.melspec_audio_free.restype = None
+        cdll.melspec_audio_free.argtypes = [ctypes.POINTER(_Audio)]
+        _audio_lib = cdll
+        return cdll
+
+
+def load(path, *, sr=22050, mono=True, offset=0.0, duration=None, dtype=np.float32):
+    """librosa.load: returns ``(y, sr)``.
+
+    ``y`` is ``(n,)`` for mono (or a one-channel file), ``(channels, n)`` otherwise; ``sr=None``
+    keeps the file's rate. WAV, FLAC, OGG/Vorbis, Opus and MP3 as the system's libsndfile decodes
+    them. A missing file raises FileNotFoundError; an unreadable, damaged or truncated one
+    melspec.InvalidArgumentError saying why. Decoding and resampling are float32 (librosa's
+    default); another ``dtype`` is a cast of that result.
+    """
+    path = os.fspath(path)
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(2, "No such file or directory", path)
+    if sr is not None and not (isinstance(sr, (int, float, np.integer, np.floating)) and sr > 0):
+        raise InvalidArgumentError(f"sr = {sr!r}: a positive rate, or None for the file's")
+    if offset is None or offset < 0:
+        raise InvalidArgumentError(f"offset = {offset!r}: 0 or more seconds")
+    if duration is not None and duration < 0:
+        raise InvalidArgumentError(f"duration = {duration!r}: seconds, or None for to the end")
+    cdll = _load_audio_library()
+    options = _Options()
+    cdll.melspec_audio_options_init(ctypes.byref(options))
+    options.mono = 1 if mono else 0
+    options.sample_rate = 0.0 if sr is None else float(sr)
+    options.offset = float(offset)
+    options.duration = -1.0 if duration is None else float(duration)
+    audio = _Audio()
+    message = ctypes.create_string_buffer(1024)
+    status = cdll.melspec_audio_load(os.fsencode(path), ctypes.byref(options),
+                                     ctypes.byref(audio), message, len(message))
+    if status != Status.OK:
+        raise error_for_status(status, message.value.decode(errors="replace"))
+    channels, n_samples, rate = audio.n_channels, audio.n_samples, audio.sample_rate
+    try:  # one copy out of the C buffer, which is freed at once
+        y = np.ctypeslib.as_array(audio.samples, shape=(channels * n_samples,)).astype(dtype)
+    finally:
+        cdll.melspec_audio_free(ctypes.byref(audio))
+    y = y.reshape(channels, n_samples)
+    if channels == 1:
+        y = y[0]
+    return y, (int(rate) if float(rate).is_integer() else rate)

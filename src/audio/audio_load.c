@@ -1,0 +1,330 @@
+/* librosa.load's steps (include/melspec_audio.h): soundfile's read (libsndfile), to_mono (the
+ * float32 mean of the channels), resample with soxr_hq, fix_length to ceil(n * ratio).
+ * The melspec command's decoder (tools/cli/audio.c) computes the same; it is meant to switch to
+ * this library so that the steps live in one place. */
+#include "melspec_audio.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sndfile.h>
+#include <soxr.h>
+
+static melspec_status fail(melspec_status status, char *message, size_t capacity,
+                           const char *format, ...)
+{
+    if (message != NULL && capacity > 0) {
+        va_list arguments;
+        va_start(arguments, format);
+        vsnprintf(message, capacity, format, arguments);
+        va_end(arguments);
+    }
+    return status;
+}
+
+void melspec_audio_options_init(melspec_audio_options *options)
+{
+    if (options == NULL) return;
+    memset(options, 0, sizeof *options);
+    options->struct_size = (uint32_t)sizeof *options;
+    options->mono = 1;
+    options->sample_rate = 22050.0;
+    options->offset = 0.0;
+    options->duration = -1.0;
+}
+
+void melspec_audio_free(melspec_audio *audio)
+{
+    if (audio == NULL) return;
+    free(audio->samples);
+    memset(audio, 0, sizeof *audio);
+}
+
+int64_t melspec_audio_resampled_length(int64_t n_input, double input_rate, double output_rate)
+{
+    /* librosa: ratio = float(target_sr) / orig_sr; n_samples = int(np.ceil(n * ratio)) */
+    const double ratio = output_rate / input_rate;
+    return (int64_t)ceil((double)n_input * ratio);
+}
+
+melspec_status melspec_audio_resample(const float *input, int64_t n_input, double input_rate,
+                                      double output_rate, float *output, int64_t n_output,
+                                      char *message, size_t capacity)
+{
+    if (input == NULL || output == NULL)
+        return fail(MELSPEC_ERROR_NULL_POINTER, message, capacity, "input or output is NULL");
+    if (n_input < 1 || n_output < 0 || !(input_rate > 0.0) || !(output_rate > 0.0) ||
+        !isfinite(input_rate) || !isfinite(output_rate))
+        return fail(MELSPEC_ERROR_INVALID_ARGUMENT, message, capacity,
+                    "resample: n_input = %lld, n_output = %lld, rates %g -> %g Hz: need n_input "
+                    ">= 1, n_output >= 0 and finite positive rates", (long long)n_input,
+                    (long long)n_output, input_rate, output_rate);
+    soxr_error_t error = NULL;
+    const soxr_io_spec_t io_spec = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
+    const soxr_quality_spec_t quality = soxr_quality_spec(SOXR_HQ, 0);
+    soxr_t soxr = soxr_create(input_rate, output_rate, 1, &error, &io_spec, &quality, NULL);
+    if (error != NULL)
+        return fail(MELSPEC_ERROR_INVALID_ARGUMENT, message, capacity, "libsoxr: %s", error);
+
+    /* python-soxr's buffer: n * out / in + 1 samples, all that soxr may produce; input in
+     * chunks of 48000 output samples' worth, then a flush (soxr's output depends on the
+     * chunking only through rounding, but librosa's numbers are these). */
+    const size_t resampled_capacity = (size_t)((double)n_input * output_rate / input_rate) + 1;
+    float *resampled = malloc(resampled_capacity * sizeof *resampled);
+    if (resampled == NULL) {
+        soxr_delete(soxr);
+        return fail(MELSPEC_ERROR_OUT_OF_MEMORY, message, capacity,
+                    "out of memory for %zu resampled samples", resampled_capacity);
+    }
+    size_t chunk = (size_t)(48000.0 * input_rate / output_rate);
+    if (chunk == 0) chunk = 1;
+    size_t produced = 0, done = 0;
+    for (size_t at = 0; at < (size_t)n_input && error == NULL; at += chunk) {
+        const size_t length = (size_t)n_input - at < chunk ? (size_t)n_input - at : chunk;
+        error = soxr_process(soxr, input + at, length, NULL, resampled + produced,
+                             resampled_capacity - produced, &done);
+        produced += done;
+    }
+    if (error == NULL) {
+        error = soxr_process(soxr, NULL, 0, NULL, resampled + produced,
+                             resampled_capacity - produced, &done);
+        produced += done;
+    }
+    soxr_delete(soxr);
+    if (error != NULL) {
+        free(resampled);
+        return fail(MELSPEC_ERROR_INTERNAL, message, capacity, "libsoxr: %s", error);
+    }
+    /* librosa.util.fix_length: trim, or pad with zeros at the end */
+    const size_t kept = produced < (size_t)n_output ? produced : (size_t)n_output;
+    memcpy(output, resampled, kept * sizeof *output);
+    memset(output + kept, 0, ((size_t)n_output - kept) * sizeof *output);
+    free(resampled);
+    return MELSPEC_OK;
+}
+
+/* libsndfile shortens a WAV-family file whose data chunk runs past the end of the file and
+ * notes "data : <declared> (should be <present>)" in its log: the file was cut short, so it is
+ * reported rather than a part of it decoded. Streamed WAVs that declare 0 or 0xFFFFFFFF bytes
+ * are left alone. */
+static int declared_longer_than_present(SNDFILE *file, long long *declared, long long *present)
+{
+    char log[4096];
+    if (sf_command(file, SFC_GET_LOG_INFO, log, sizeof log) <= 0) return 0;
+    log[sizeof log - 1] = '\0';
+    for (const char *line = log; line != NULL && *line != '\0';) {
+        if (sscanf(line, "data : %lld (should be %lld)", declared, present) == 2 &&
+            *present < *declared && *declared > 0 && *declared < 0xFFFFFF00LL)
+            return 1;
+        line = strchr(line, '\n');
+        if (line != NULL) line++;
+    }
+    return 0;
+}
+
+/* Up to max_frames frames (all when < 0) of interleaved float samples. */
+static melspec_status read_interleaved(SNDFILE *file, int channels, int64_t max_frames,
+                                       float **samples, int64_t *n_frames, char *message,
+                                       size_t capacity)
+{
+    const sf_count_t block = 65536;
+    size_t frames_capacity = 0;
+    float *buffer = NULL;
+    int64_t total = 0;
+    for (;;) {
+        sf_count_t wanted = block;
+        if (max_frames >= 0 && max_frames - total < wanted) wanted = (sf_count_t)(max_frames - total);
+        if (wanted == 0) break;
+        if ((size_t)(total + wanted) > frames_capacity) {
+            const size_t grown = frames_capacity == 0 ? (size_t)block : 2 * frames_capacity;
+            float *bigger = realloc(buffer, grown * (size_t)channels * sizeof *bigger);
+            if (bigger == NULL) {
+                free(buffer);
+                return fail(MELSPEC_ERROR_OUT_OF_MEMORY, message, capacity,
+                            "out of memory after %lld frames", (long long)total);
+            }
+            buffer = bigger;
+            frames_capacity = grown;
+        }
+        const sf_count_t got = sf_readf_float(file, buffer + total * channels, wanted);
+        if (got <= 0) break;
+        total += got;
+    }
+    *samples = buffer;
+    *n_frames = total;
+    return MELSPEC_OK;
+}
+
+static melspec_status check_options(const melspec_audio_options *options, char *message,
+                                    size_t capacity)
+{
+    if (options->struct_size < sizeof *options)
+        return fail(MELSPEC_ERROR_STRUCT_SIZE, message, capacity,
+                    "options.struct_size = %u, this library needs %zu (call "
+                    "melspec_audio_options_init)", options->struct_size, sizeof *options);
+    if (options->mono != 0 && options->mono != 1)
+        return fail(MELSPEC_ERROR_INVALID_ARGUMENT, message, capacity,
+                    "options.mono = %d: 0 or 1", options->mono);
+    if (!(options->sample_rate >= 0.0) || !isfinite(options->sample_rate))
+        return fail(MELSPEC_ERROR_INVALID_ARGUMENT, message, capacity,
+                    "options.sample_rate = %g: a positive rate, or 0 for the file's",
+                    options->sample_rate);
+    if (!(options->offset >= 0.0) || !isfinite(options->offset))
+        return fail(MELSPEC_ERROR_INVALID_ARGUMENT, message, capacity,
+                    "options.offset = %g s: 0 or more", options->offset);
+    if (isnan(options->duration))
+        return fail(MELSPEC_ERROR_INVALID_ARGUMENT, message, capacity,
+                    "options.duration is NaN: seconds, or < 0 for to the end");
+    return MELSPEC_OK;
+}
+
+melspec_status melspec_audio_load(const char *path, const melspec_audio_options *options,
+                                  melspec_audio *audio, char *message, size_t capacity)
+{
+    if (audio == NULL || path == NULL || options == NULL)
+        return fail(MELSPEC_ERROR_NULL_POINTER, message, capacity, "path, options or audio is NULL");
+    memset(audio, 0, sizeof *audio);
+    melspec_status status = check_options(options, message, capacity);
+    if (status != MELSPEC_OK) return status;
+    struct stat file_status;
+    if (stat(path, &file_status) != 0)
+        return fail(MELSPEC_ERROR_INVALID_ARGUMENT, message, capacity, "%s: %s", path,
+                    strerror(errno));
+    if (S_ISDIR(file_status.st_mode))
+        return fail(MELSPEC_ERROR_INVALID_ARGUMENT, message, capacity, "%s: is a directory", path);
+    if (file_status.st_size == 0)
+        return fail(MELSPEC_ERROR_INVALID_ARGUMENT, message, capacity, "%s: empty file (0 bytes)",
+                    path);
+
+    SF_INFO info;
+    memset(&info, 0, sizeof info);
+    SNDFILE *file = sf_open(path, SFM_READ, &info);
+    if (file == NULL) {
+        const char *reason = sf_strerror(NULL);
+        /* the file exists (stat above): this libsndfile message is its MP3 decoder giving up */
+        if (strstr(reason, "not a regular file") != NULL) reason = "no decoder accepts it";
+        return fail(MELSPEC_ERROR_INVALID_ARGUMENT, message, capacity,
+                    "%s: not a readable audio file (libsndfile: %s)", path, reason);
+    }
+    float *interleaved = NULL, *planar = NULL;
+    status = MELSPEC_ERROR_INVALID_ARGUMENT;
+    long long declared, present;
+    if (info.channels < 1 || info.samplerate < 1) {
+        fail(status, message, capacity, "%s: no channels or no sample rate in the header", path);
+        goto done;
+    }
+    if (declared_longer_than_present(file, &declared, &present)) {
+        fail(status, message, capacity,
+             "%s: truncated: the header declares %lld bytes of audio but the file holds %lld",
+             path, declared, present);
+        goto done;
+    }
+    const double native_rate = (double)info.samplerate;
+    /* soundfile: sf.seek(int(offset * sr_native)), frames = int(duration * sr_native) */
+    const int64_t start = (int64_t)(options->offset * native_rate);
+    if (start > 0) {
+        if (start >= info.frames) {
+            fail(status, message, capacity, "%s: offset %g s is past the end of the audio (%.3f s)",
+                 path, options->offset, (double)info.frames / native_rate);
+            goto done;
+        }
+        if (sf_seek(file, start, SEEK_SET) < 0) {
+            fail(status, message, capacity, "%s: cannot seek to %g s (libsndfile: %s)", path,
+                 options->offset, sf_strerror(file));
+            goto done;
+        }
+    }
+    const int64_t max_frames =
+        options->duration >= 0.0 ? (int64_t)(options->duration * native_rate) : -1;
+    int64_t n_frames = 0;
+    status = read_interleaved(file, info.channels, max_frames, &interleaved, &n_frames, message,
+                              capacity);
+    if (status != MELSPEC_OK) goto done;
+    status = MELSPEC_ERROR_INVALID_ARGUMENT;
+    if (sf_error(file) != SF_ERR_NO_ERROR) {
+        fail(status, message, capacity,
+             "%s: damaged or truncated: decoding stopped after %lld frames (%s)", path,
+             (long long)n_frames, sf_strerror(file));
+        goto done;
+    }
+    /* FLAC and the PCM containers state their length exactly (MP3's is an estimate): fewer
+     * frames than stated means the file was cut short */
+    int64_t expected = info.frames - start;
+    if (max_frames >= 0 && max_frames < expected) expected = max_frames;
+    if ((info.format & SF_FORMAT_TYPEMASK) != SF_FORMAT_MPEG && info.frames != SF_COUNT_MAX &&
+        n_frames < expected) {
+        fail(status, message, capacity, "%s: truncated: %lld of the %lld frames the header "
+             "states decode", path, (long long)n_frames, (long long)expected);
+        goto done;
+    }
+    if (n_frames == 0) {
+        status = fail(MELSPEC_ERROR_INPUT_TOO_SHORT, message, capacity, "%s: no audio samples",
+                      path);
+        goto done;
+    }
+
+    const int64_t channels = info.channels;
+    const int64_t n_out_channels = options->mono ? 1 : channels;
+    const int resample = options->sample_rate > 0.0 && options->sample_rate != native_rate;
+    const int64_t n_out = resample ? melspec_audio_resampled_length(n_frames, native_rate,
+                                                                    options->sample_rate)
+                                   : n_frames;
+    if (n_out < 1) {
+        status = fail(MELSPEC_ERROR_INPUT_TOO_SHORT, message, capacity,
+                      "%s: %lld frames at %g Hz give no sample at %g Hz", path,
+                      (long long)n_frames, native_rate, options->sample_rate);
+        goto done;
+    }
+    planar = malloc((size_t)(n_out_channels * n_frames) * sizeof *planar);
+    if (planar == NULL) {
+        status = fail(MELSPEC_ERROR_OUT_OF_MEMORY, message, capacity,
+                      "out of memory for %lld frames", (long long)n_frames);
+        goto done;
+    }
+    if (options->mono) {
+        /* numpy's mean over the channel axis: a float32 sum in channel order, then / count */
+        for (int64_t t = 0; t < n_frames; t++) {
+            float sum = interleaved[t * channels];
+            for (int64_t c = 1; c < channels; c++) sum += interleaved[t * channels + c];
+            planar[t] = channels == 1 ? sum : sum / (float)channels;
+        }
+    } else {
+        for (int64_t c = 0; c < channels; c++)
+            for (int64_t t = 0; t < n_frames; t++)
+                planar[c * n_frames + t] = interleaved[t * channels + c];
+    }
+    if (resample) {
+        audio->samples = malloc((size_t)(n_out_channels * n_out) * sizeof *audio->samples);
+        if (audio->samples == NULL) {
+            status = fail(MELSPEC_ERROR_OUT_OF_MEMORY, message, capacity,
+                          "out of memory for %lld samples", (long long)n_out);
+            goto done;
+        }
+        for (int64_t c = 0; c < n_out_channels; c++) {
+            status = melspec_audio_resample(planar + c * n_frames, n_frames, native_rate,
+                                            options->sample_rate, audio->samples + c * n_out,
+                                            n_out, message, capacity);
+            if (status != MELSPEC_OK) goto done;
+        }
+    } else {
+        audio->samples = planar;
+        planar = NULL;
+    }
+    audio->n_channels = n_out_channels;
+    audio->n_samples = n_out;
+    audio->native_rate = native_rate;
+    audio->sample_rate = resample ? options->sample_rate : native_rate;
+    status = MELSPEC_OK;
+
+done:
+    if (status != MELSPEC_OK) melspec_audio_free(audio);
+    free(planar);
+    free(interleaved);
+    sf_close(file);
+    return status;
+}
