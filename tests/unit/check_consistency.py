@@ -261,7 +261,7 @@ def self_test(root):
                                lambda m: m.group(1) + str(int(m.group(2)) + 1)),
         "cmake version": edit("CMakeLists.txt", r"(project\s*\(\s*melspec\s+VERSION\s+)([0-9.]+)",
                               r"\g<1>9.9.9"),
-        "pyproject version": edit("python/pyproject.toml", r'^(version\s*=\s*")[^"]+', r"\g<1>9.9.9"),
+        "pyproject version": edit("pyproject.toml", r'^(version\s*=\s*")[^"]+', r"\g<1>9.9.9"),
         "__version__": edit("python/melspec/*.py", r'(__version__\s*=\s*")[^"]+',
                             r"\g<1>9.9.9"),
         "status value": edit("include/melspec.h", r"(X\(\s*ERROR_INTERNAL\s*,\s*)(-?\d+)",
@@ -287,7 +287,7 @@ def self_test(root):
         def fresh_copy():
             copy = os.path.join(scratch, "tree")
             shutil.rmtree(copy, ignore_errors=True)
-            for relative in ["CMakeLists.txt", "include", "python"]:
+            for relative in ["CMakeLists.txt", "pyproject.toml", "include", "python"]:
                 source = os.path.join(root, relative)
                 if os.path.isdir(source):
                     shutil.copytree(source, os.path.join(copy, relative),
