@@ -12,6 +12,7 @@ debian_packages=(
   libcmocka-dev valgrind           # tests
   libsndfile1-dev libsoxr-dev libpng-dev sox   # the melspec command and its tests
   python3 python3-venv              # the project's virtual environment (.venv/)
+  clang libclang-rt-14-dev          # fuzzing (issue 17): libFuzzer and the sanitizer runtimes
 )
 missing=()
 for package in "${debian_packages[@]}"; do
