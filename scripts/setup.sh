@@ -13,6 +13,7 @@ debian_packages=(
   libsndfile1-dev libsoxr-dev libpng-dev sox   # the melspec command and its tests
   libcairo2-dev fonts-dejavu-core  # issue 16: the command's figures (axes, text; PNG/SVG/PDF)
   python3 python3-venv              # the project's virtual environment (.venv/)
+  clang libclang-rt-14-dev          # fuzzing (issue 17): libFuzzer and the sanitizer runtimes
 )
 missing=()
 for package in "${debian_packages[@]}"; do

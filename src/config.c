@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
@@ -199,13 +200,25 @@ melspec_status melspec_check_scaling(const melspec_scaling_fields *f, char *mess
                  "amin = %g must be a positive finite number (0 means librosa's default)",
                  *f->amin);
         if (*f->amin == 0.0) *f->amin = scaling == MELSPEC_SCALING_POWER_TO_DB ? 1e-10 : 1e-5;
+        /* Found by fuzzing (issue 17): ref and amin meet float32 values (squared for amplitude
+         * dB); outside its normal range the output was inf or -inf (an amin that rounds to 0). */
+        const int squared = scaling == MELSPEC_SCALING_AMPLITUDE_TO_DB;
+        const double largest = squared ? sqrt(FLT_MAX) : FLT_MAX;
+        const double smallest = squared ? sqrt(FLT_MIN) : FLT_MIN;
+        if (!(*f->amin >= smallest && *f->amin <= largest) ||
+            (*f->ref_mode == MELSPEC_REF_VALUE && !(*f->ref >= smallest && *f->ref <= largest)))
+            FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+                 "ref = %g and amin = %g must lie in [%g, %g] (the normal float32 range%s)",
+                 *f->ref, *f->amin, smallest, largest, squared ? " of their squares" : "");
         if (isnan(*f->top_db) || *f->top_db < 0.0)
             FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
                  "top_db = %g must be >= 0 (INFINITY turns the clamp off)", *f->top_db);
     }
-    if (scaling == MELSPEC_SCALING_LOG && (!isfinite(*f->log_offset) || *f->log_offset < 0.0))
-        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "log_offset = %g must be finite and >= 0",
-             *f->log_offset);
+    /* <= FLT_MAX: it is added to float32 values (found by fuzzing: 1e279 gave inf outputs) */
+    if (scaling == MELSPEC_SCALING_LOG && !(*f->log_offset >= 0.0 && *f->log_offset <= FLT_MAX))
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+             "log_offset = %g must be >= 0 and finite in float32 (<= %g)", *f->log_offset,
+             (double)FLT_MAX);
     return MELSPEC_OK;
 }
 

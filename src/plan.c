@@ -1,4 +1,5 @@
 /* Plan lifecycle and dispatch: validation and design happen here once, the backends compute. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,16 @@ static melspec_status design(melspec_plan *plan, char *message, size_t capacity)
                                    (melspec_mel_norm)c->mel_norm, plan->filterbank) != 0)
         return melspec_fail_message(message, capacity, MELSPEC_ERROR_OUT_OF_MEMORY,
                                     "mel filterbank design");
+    /* Found by fuzzing (issue 17): a tiny sample_rate (1e-246, denormals) passes the field
+     * check, but the Slaney norm 2/(f[i+2]-f[i]) of its narrow bands overflows float32 (the
+     * backends' type) or double, and the output becomes inf or NaN. */
+    for (size_t i = 0; i < n_values; i++)
+        if (!(fabs(plan->filterbank[i]) <= FLT_MAX))
+            return melspec_fail_message(
+                message, capacity, MELSPEC_ERROR_INVALID_ARGUMENT,
+                "sample_rate = %g Hz, fmin = %g Hz, fmax = %g Hz give mel filterbank weights "
+                "that are not finite (the bands are too narrow for double precision)",
+                c->sample_rate, c->fmin, c->fmax);
     const int64_t empty =
         melspec_dsp_first_empty_band(plan->filterbank, c->n_mels, plan->n_freq, c->fmin);
     if (empty >= 0)

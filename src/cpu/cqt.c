@@ -104,23 +104,33 @@ static void free_levels(cqt_state *s)
     s->fir_scratch = NULL;
 }
 
+/* The new buffers are made first and the old ones freed only once all exist: a grow that runs
+ * out of memory leaves the plan as it was, still good for the sizes it held (found by the
+ * allocation-failure test, issue 17: it used to be left with no buffers at all). */
 static melspec_status allocate_levels(melspec_plan *plan, int64_t n_samples)
 {
     cqt_state *s = plan->backend_state;
     const melspec_cqt_design *d = plan->cqt;
-    free_levels(s);
-    s->capacity = 0;
+    float **fresh = calloc((size_t)s->n_levels, sizeof *fresh);
+    double *fresh_scratch = NULL;
+    if (fresh == NULL) goto fail;
     for (int64_t l = 0; l < s->n_levels; l++) {
         if (l == 0 && d->early_factor == 1) continue; /* the input itself */
-        s->levels[l] = malloc((size_t)level_room(d, n_samples, l) * sizeof **s->levels);
-        if (s->levels[l] == NULL) goto fail;
+        fresh[l] = malloc((size_t)level_room(d, n_samples, l) * sizeof **s->levels);
+        if (fresh[l] == NULL) goto fail;
     }
-    s->fir_scratch = malloc((size_t)(n_samples + 1) * sizeof *s->fir_scratch);
-    if (s->fir_scratch == NULL) goto fail;
+    fresh_scratch = malloc((size_t)(n_samples + 1) * sizeof *s->fir_scratch);
+    if (fresh_scratch == NULL) goto fail;
+    free_levels(s);
+    for (int64_t l = 0; l < s->n_levels; l++) s->levels[l] = fresh[l];
+    s->fir_scratch = fresh_scratch;
     s->capacity = n_samples;
+    free(fresh);
     return MELSPEC_OK;
 fail:
-    free_levels(s);
+    for (int64_t l = 0; fresh != NULL && l < s->n_levels; l++) free(fresh[l]);
+    free(fresh);
+    free(fresh_scratch);
     return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY,
                         "CQT signal buffers for %lld samples", (long long)n_samples);
 }
