@@ -5,7 +5,9 @@
 # CI runs it with 60 s per target (.ci/run). Findings (crash-*, leak-*, timeout-*, oom-*) land in
 # build-fuzz/findings/<target>/ and make the script exit 1; the last lines of each log give the
 # executions (stat::number_of_executed_units) and the coverage (cov:) reported in
-# docs/reliability.md. MELSPEC_FUZZ_JOBS=N runs N workers per target (libFuzzer -fork).
+# docs/reliability.md. MELSPEC_FUZZ_JOBS=N runs N workers per target (libFuzzer -fork);
+# MELSPEC_FUZZ_SEED=N fixes libFuzzer's seed, so that a run explores the same inputs in the same
+# order every time (CI: a finding then reproduces instead of appearing at random).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-600}
@@ -26,6 +28,7 @@ for target in "${targets[@]}"; do
   mkdir -p "$corpus" "$findings"
   fork=()
   [ -z "${MELSPEC_FUZZ_JOBS:-}" ] || fork=(-fork="$MELSPEC_FUZZ_JOBS" -ignore_crashes=0)
+  [ -z "${MELSPEC_FUZZ_SEED:-}" ] || fork+=(-seed="$MELSPEC_FUZZ_SEED")
   echo "fuzz: $target for $seconds s" >&2
   result=0
   "$build/tests/fuzz/$target" -max_total_time="$seconds" -max_len=4096 -timeout=20 \
