@@ -1,5 +1,6 @@
 /* melspec_audio: audio files in, with librosa.load's numbers. A second small library,
- * libmelspec_audio.so, so that libmelspec itself never depends on libsndfile.
+ * libmelspec_audio.so, so that libmelspec itself never depends on libsndfile. The one loader of
+ * the project: Python's melspec.load and the melspec command both call it.
  *
  *     melspec_audio_options options;
  *     melspec_audio_options_init(&options);          // librosa.load's defaults: 22050 Hz, mono
@@ -7,6 +8,7 @@
  *     melspec_audio audio;
  *     char why[256];
  *     if (melspec_audio_load("clip.flac", &options, &audio, why, sizeof why) != MELSPEC_OK) ...
+ *     if (audio.warning[0] != '\0') ... the file was damaged: audio holds what decoded
  *     ... audio.samples: audio.n_channels signals of audio.n_samples floats, one after another
  *     melspec_audio_free(&audio);
  *
@@ -15,9 +17,19 @@
  * frames at the file's rate (int(offset * sr_native), int(duration * sr_native)), mono is the
  * float32 mean of the channels, then libsoxr's HQ resampler per channel as python-soxr drives it,
  * trimmed or zero-padded to ceil(n * sr / sr_native) samples (librosa.util.fix_length).
- * Damaged and truncated files are errors, never a part of the file. Nothing is printed (but
- * libsndfile's own MP3 decoder may write notes about damaged streams to stderr). Thread-safe:
- * no state outside the call. */
+ *
+ * Damaged files (cut short, or a decoding error part-way): the frames that decode are loaded and
+ * audio.warning says what was wrong, as soundfile reads a WAV whose data chunk was cut short;
+ * options.strict refuses them instead. (soundfile itself raises on a FLAC decoding error, where
+ * librosa.load then fails unless audioread has an ffmpeg; this loader reads those too, with the
+ * warning.) A file with no frame that decodes is an error either way.
+ *
+ * Nothing is printed, except that libsndfile's own MP3 decoder (mpg123) may write notes about
+ * damaged streams to stderr; a library may not touch the process's stderr, so a caller that
+ * minds (the melspec command) silences descriptor 2 around MP3 decodes itself.
+ * Thread-safe: no state outside the call, files load in parallel. (Only the reason given for a
+ * file that libsndfile cannot open comes from libsndfile's one global error, so two opens failing
+ * at the same moment may swap reasons; the status is always right.) */
 #ifndef MELSPEC_AUDIO_H
 #define MELSPEC_AUDIO_H
 
@@ -36,7 +48,11 @@ typedef struct melspec_audio_options {
     double sample_rate;   /* Hz to resample to (default 22050); 0 keeps the file's rate */
     double offset;        /* seconds from the start (default 0) */
     double duration;      /* seconds to read; < 0 (default -1) reads to the end */
+    int32_t strict;       /* 0 (default): a damaged file gives what decodes, with a warning;
+                           * 1: a damaged file is an error */
 } melspec_audio_options;
+
+#define MELSPEC_AUDIO_WARNING_CAPACITY 256
 
 typedef struct melspec_audio {
     float *samples;        /* n_channels signals of n_samples, one after another (malloc'ed) */
@@ -44,20 +60,41 @@ typedef struct melspec_audio {
     int64_t n_samples;     /* per channel */
     double sample_rate;    /* of samples: options.sample_rate, or the file's when that was 0 */
     double native_rate;    /* of the file */
+    int64_t native_frames; /* frames read from the file, before resampling */
+    char warning[MELSPEC_AUDIO_WARNING_CAPACITY]; /* "" for a sound file; else one line saying
+                                                   * how it was damaged (see the top) */
 } melspec_audio;
 
 MELSPEC_API void melspec_audio_options_init(melspec_audio_options *options);
 
-/* Reads path into audio (zeroed first; free it with melspec_audio_free). Statuses: NULL_POINTER,
- * STRUCT_SIZE, INVALID_ARGUMENT (bad options; a file that is missing, unreadable, damaged or
- * truncated; an offset past the end), INPUT_TOO_SHORT (no samples), OUT_OF_MEMORY. message (may
- * be NULL) receives one line saying why. */
+/* Reads path into audio (zeroed first; free it with melspec_audio_free, also after a failure).
+ * Regular files are decoded in place; others (pipes, FIFOs, /dev/stdin, character devices) are
+ * read to their end into memory first, as melspec_audio_load_memory decodes them.
+ * Statuses, each with one line in message (may be NULL) saying why; no message names the path:
+ *   NULL_POINTER       path, options or audio is NULL
+ *   STRUCT_SIZE        options not filled by melspec_audio_options_init
+ *   INVALID_ARGUMENT   bad options; a file that is missing, a directory, unreadable, empty
+ *                      (0 bytes), not audio (no decoder accepts it), with no channels or rate in
+ *                      its header, damaged with options.strict (audio.warning then says how, so
+ *                      that a caller can tell this refusal from the others), or whose offset is
+ *                      past the end; a damaged file whose first frame does not decode
+ *   INPUT_TOO_SHORT    no samples (a header without data; a duration of 0; fewer frames than
+ *                      give one sample at the new rate)
+ *   OUT_OF_MEMORY, INTERNAL (libsoxr failed) */
 MELSPEC_API melspec_status melspec_audio_load(const char *path,
                                               const melspec_audio_options *options,
                                               melspec_audio *audio, char *message,
                                               size_t message_capacity);
 
-/* Frees audio->samples and zeroes audio; accepts NULL and a zeroed struct. */
+/* The same for an encoded file already in memory (bytes of n_bytes: a whole WAV, FLAC, OGG, MP3
+ * ... file, its format sniffed as libsndfile sniffs files). bytes is only read, and not kept after
+ * the call. Statuses as melspec_audio_load (NULL_POINTER also for bytes NULL). */
+MELSPEC_API melspec_status melspec_audio_load_memory(const void *bytes, size_t n_bytes,
+                                                     const melspec_audio_options *options,
+                                                     melspec_audio *audio, char *message,
+                                                     size_t message_capacity);
+
+/* Frees audio->samples and zeroes audio (warning too); accepts NULL and a zeroed struct. */
 MELSPEC_API void melspec_audio_free(melspec_audio *audio);
 
 /* librosa.resample(res_type="soxr_hq") of one signal: libsoxr HQ, fixed to n_output samples. */

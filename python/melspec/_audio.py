@@ -6,6 +6,7 @@ that `import melspec` works where libmelspec_audio.so is absent (it needs libsnd
 import ctypes
 import os
 import threading
+import warnings
 
 import numpy as np
 
@@ -19,13 +20,17 @@ _FILE_NAMES = ("libmelspec_audio.so", "libmelspec_audio.so.0")
 class _Options(ctypes.Structure):
     _fields_ = [("struct_size", ctypes.c_uint32), ("mono", ctypes.c_int32),
                 ("sample_rate", ctypes.c_double), ("offset", ctypes.c_double),
-                ("duration", ctypes.c_double)]
+                ("duration", ctypes.c_double), ("strict", ctypes.c_int32)]
+
+
+_WARNING_CAPACITY = 256  # MELSPEC_AUDIO_WARNING_CAPACITY
 
 
 class _Audio(ctypes.Structure):
     _fields_ = [("samples", ctypes.POINTER(ctypes.c_float)), ("n_channels", ctypes.c_int64),
                 ("n_samples", ctypes.c_int64), ("sample_rate", ctypes.c_double),
-                ("native_rate", ctypes.c_double)]
+                ("native_rate", ctypes.c_double), ("native_frames", ctypes.c_int64),
+                ("warning", ctypes.c_char * _WARNING_CAPACITY)]
 
 
 _lock = threading.Lock()
@@ -61,26 +66,53 @@ def _load_audio_library():
         cdll.melspec_audio_load.argtypes = [ctypes.c_char_p, ctypes.POINTER(_Options),
                                             ctypes.POINTER(_Audio), ctypes.c_char_p,
                                             ctypes.c_size_t]
+        cdll.melspec_audio_load_memory.restype = ctypes.c_int
+        cdll.melspec_audio_load_memory.argtypes = [ctypes.c_char_p, ctypes.c_size_t,
+                                                   ctypes.POINTER(_Options),
+                                                   ctypes.POINTER(_Audio), ctypes.c_char_p,
+                                                   ctypes.c_size_t]
         cdll.melspec_audio_free.restype = None
         cdll.melspec_audio_free.argtypes = [ctypes.POINTER(_Audio)]
+        # the mirror of melspec_audio_options must be the library's (init writes its own size)
+        probe = (ctypes.c_uint32 * 256)()  # room for any size it may write
+        cdll.melspec_audio_options_init(ctypes.cast(probe, ctypes.POINTER(_Options)))
+        if probe[0] != ctypes.sizeof(_Options):
+            raise MelspecError(
+                f"{path}: melspec_audio_options is {probe[0]} bytes there, "
+                f"{ctypes.sizeof(_Options)} in this package: the library and the package are "
+                "from different versions", Status.ERROR_STRUCT_SIZE)
         _audio_lib = cdll
         return cdll
 
 
-def load(path, *, sr=22050, mono=True, offset=0.0, duration=None, dtype=np.float32):
+def load(path, *, sr=22050, mono=True, offset=0.0, duration=None, dtype=np.float32,
+         strict=False):
     """librosa.load: returns ``(y, sr)``.
 
     ``y`` is ``(n,)`` for mono (or a one-channel file), ``(channels, n)`` otherwise; ``sr=None``
-    keeps the file's rate. WAV, FLAC, OGG/Vorbis, Opus and MP3 as the system's libsndfile decodes
-    them. A missing file raises FileNotFoundError; an unreadable, damaged or truncated one
-    melspec.InvalidArgumentError saying why. Decoding and resampling are float32 (librosa's
-    default); another ``dtype`` is a cast of that result.
+    keeps the file's rate. ``path`` is a path or a binary file-like object (its ``read()`` is
+    decoded from memory, as soundfile reads one). WAV, FLAC, OGG/Vorbis, Opus and MP3 as the
+    system's libsndfile decodes them. A missing file raises FileNotFoundError; an unreadable one
+    melspec.InvalidArgumentError saying why. A damaged file (cut short, a decoding error part-way)
+    gives the samples that decode, as librosa.load does for a cut WAV, with a UserWarning saying
+    what was wrong; ``strict=True`` raises InvalidArgumentError instead. Decoding and resampling
+    are float32 (librosa's default); another ``dtype`` is a cast of that result.
     """
-    path = os.fspath(path)
-    if isinstance(path, bytes):
-        path = os.fsdecode(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(2, "No such file or directory", path)
+    data = None
+    if hasattr(path, "read"):
+        data = path.read()
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise InvalidArgumentError(f"{path!r}.read() gave {type(data).__name__}: open the "
+                                       "file in binary mode")
+        data = bytes(data)
+        name = getattr(path, "name", "<file-like object>")
+    else:
+        path = os.fspath(path)
+        if isinstance(path, bytes):
+            path = os.fsdecode(path)
+        if not os.path.exists(path):
+            raise FileNotFoundError(2, "No such file or directory", path)
+        name = path
     if sr is not None and not (isinstance(sr, (int, float, np.integer, np.floating)) and sr > 0):
         raise InvalidArgumentError(f"sr = {sr!r}: a positive rate, or None for the file's")
     if offset is None or offset < 0:
@@ -94,17 +126,29 @@ def load(path, *, sr=22050, mono=True, offset=0.0, duration=None, dtype=np.float
     options.sample_rate = 0.0 if sr is None else float(sr)
     options.offset = float(offset)
     options.duration = -1.0 if duration is None else float(duration)
+    options.strict = 1 if strict else 0
     audio = _Audio()
     message = ctypes.create_string_buffer(1024)
-    status = cdll.melspec_audio_load(os.fsencode(path), ctypes.byref(options),
-                                     ctypes.byref(audio), message, len(message))
+    if data is None:
+        status = cdll.melspec_audio_load(os.fsencode(path), ctypes.byref(options),
+                                         ctypes.byref(audio), message, len(message))
+    else:
+        status = cdll.melspec_audio_load_memory(data, len(data), ctypes.byref(options),
+                                                ctypes.byref(audio), message, len(message))
     if status != Status.OK:
-        raise error_for_status(status, message.value.decode(errors="replace"))
+        reason = message.value.decode(errors="replace")
+        if strict and audio.warning:  # refused for the damage alone
+            reason += " (strict=True)"
+        cdll.melspec_audio_free(ctypes.byref(audio))
+        raise error_for_status(status, f"{name}: {reason}")
     channels, n_samples, rate = audio.n_channels, audio.n_samples, audio.sample_rate
+    damage = audio.warning.decode(errors="replace")
     try:  # one copy out of the C buffer, which is freed at once
         y = np.ctypeslib.as_array(audio.samples, shape=(channels * n_samples,)).astype(dtype)
     finally:
         cdll.melspec_audio_free(ctypes.byref(audio))
+    if damage:
+        warnings.warn(f"{name}: {damage}", UserWarning, stacklevel=2)
     y = y.reshape(channels, n_samples)
     if channels == 1:
         y = y[0]

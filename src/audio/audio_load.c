@@ -1,20 +1,29 @@
 /* librosa.load's steps (include/melspec_audio.h): soundfile's read (libsndfile), to_mono (the
  * float32 mean of the channels), resample with soxr_hq, fix_length to ceil(n * ratio).
- * The melspec command's decoder (tools/cli/audio.c) computes the same; it is meant to switch to
- * this library so that the steps live in one place. */
+ * The one loader: melspec.load (python/melspec/_audio.py) and the melspec command
+ * (tools/cli/audio.c) call it, so what a damaged file gives is decided here only. */
 #include "melspec_audio.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sndfile.h>
 #include <soxr.h>
 
+#if defined(__GNUC__)
+#define PRINTF_LIKE(format_index) __attribute__((format(printf, format_index, format_index + 1)))
+#else
+#define PRINTF_LIKE(format_index)
+#endif
+
+PRINTF_LIKE(4)
 static melspec_status fail(melspec_status status, char *message, size_t capacity,
                            const char *format, ...)
 {
@@ -108,10 +117,83 @@ melspec_status melspec_audio_resample(const float *input, int64_t n_input, doubl
     return MELSPEC_OK;
 }
 
-/* libsndfile shortens a WAV-family file whose data chunk runs past the end of the file and
- * notes "data : <declared> (should be <present>)" in its log: the file was cut short, so it is
- * reported rather than a part of it decoded. Streamed WAVs that declare 0 or 0xFFFFFFFF bytes
- * are left alone. */
+/* ---- encoded files in memory (pipes, FIFOs, callers' buffers), decoded through virtual I/O */
+
+typedef struct memory_file {
+    const unsigned char *bytes;
+    sf_count_t size, position;
+} memory_file;
+
+static sf_count_t memory_length(void *user) { return ((memory_file *)user)->size; }
+
+static sf_count_t memory_seek(sf_count_t offset, int whence, void *user)
+{
+    memory_file *m = user;
+    sf_count_t to = whence == SEEK_SET ? offset : whence == SEEK_CUR ? m->position + offset
+                                                                     : m->size + offset;
+    if (to < 0) to = 0;
+    if (to > m->size) to = m->size;
+    m->position = to;
+    return to;
+}
+
+static sf_count_t memory_read(void *data, sf_count_t count, void *user)
+{
+    memory_file *m = user;
+    if (count > m->size - m->position) count = m->size - m->position;
+    memcpy(data, m->bytes + m->position, (size_t)count);
+    m->position += count;
+    return count;
+}
+
+static sf_count_t memory_write(const void *data, sf_count_t count, void *user)
+{
+    (void)data;
+    (void)count;
+    (void)user;
+    return 0; /* opened for reading only */
+}
+
+static sf_count_t memory_tell(void *user) { return ((memory_file *)user)->position; }
+
+/* All of a file that cannot seek, into *bytes (malloc'ed). */
+static melspec_status read_to_end(int descriptor, unsigned char **bytes, size_t *n_bytes,
+                                  char *message, size_t capacity)
+{
+    size_t allocated = 0, size = 0;
+    unsigned char *buffer = NULL;
+    for (;;) {
+        if (size == allocated) {
+            allocated = allocated ? 2 * allocated : (size_t)1 << 20;
+            unsigned char *grown = realloc(buffer, allocated);
+            if (grown == NULL) {
+                free(buffer);
+                return fail(MELSPEC_ERROR_OUT_OF_MEMORY, message, capacity,
+                            "out of memory after reading %zu bytes", size);
+            }
+            buffer = grown;
+        }
+        const ssize_t got = read(descriptor, buffer + size, allocated - size);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) {
+            free(buffer);
+            return fail(MELSPEC_ERROR_INVALID_ARGUMENT, message, capacity, "cannot read: %s",
+                        strerror(errno));
+        }
+        if (got == 0) break;
+        size += (size_t)got;
+    }
+    *bytes = buffer;
+    *n_bytes = size;
+    return MELSPEC_OK;
+}
+
+/* ---- what a damaged file gives ------------------------------------------------------------- */
+
+/* libsndfile shortens a WAV-family file whose data chunk runs past the end of the file to the
+ * frames that are there (what soundfile, hence librosa.load, returns) and notes
+ * "data : <declared> (should be <present>)" in its log: that is how a cut is recognised.
+ * Streamed WAVs that declare 0 or 0xFFFFFFFF bytes are left alone. */
 static int declared_longer_than_present(SNDFILE *file, long long *declared, long long *present)
 {
     char log[4096];
@@ -170,6 +252,9 @@ static melspec_status check_options(const melspec_audio_options *options, char *
     if (options->mono != 0 && options->mono != 1)
         return fail(MELSPEC_ERROR_INVALID_ARGUMENT, message, capacity,
                     "options.mono = %d: 0 or 1", options->mono);
+    if (options->strict != 0 && options->strict != 1)
+        return fail(MELSPEC_ERROR_INVALID_ARGUMENT, message, capacity,
+                    "options.strict = %d: 0 or 1", options->strict);
     if (!(options->sample_rate >= 0.0) || !isfinite(options->sample_rate))
         return fail(MELSPEC_ERROR_INVALID_ARGUMENT, message, capacity,
                     "options.sample_rate = %g: a positive rate, or 0 for the file's",
@@ -183,58 +268,52 @@ static melspec_status check_options(const melspec_audio_options *options, char *
     return MELSPEC_OK;
 }
 
-melspec_status melspec_audio_load(const char *path, const melspec_audio_options *options,
-                                  melspec_audio *audio, char *message, size_t capacity)
+/* Records how the file was damaged in audio->warning (the first finding only: the later checks
+ * follow from it). Returns 1 when the load must stop: options.strict refuses damaged files. */
+PRINTF_LIKE(6)
+static int note_damage(melspec_audio *audio, const melspec_audio_options *options,
+                       melspec_status *status, char *message, size_t capacity,
+                       const char *format, ...)
 {
-    if (audio == NULL || path == NULL || options == NULL)
-        return fail(MELSPEC_ERROR_NULL_POINTER, message, capacity, "path, options or audio is NULL");
-    memset(audio, 0, sizeof *audio);
-    melspec_status status = check_options(options, message, capacity);
-    if (status != MELSPEC_OK) return status;
-    struct stat file_status;
-    if (stat(path, &file_status) != 0)
-        return fail(MELSPEC_ERROR_INVALID_ARGUMENT, message, capacity, "%s: %s", path,
-                    strerror(errno));
-    if (S_ISDIR(file_status.st_mode))
-        return fail(MELSPEC_ERROR_INVALID_ARGUMENT, message, capacity, "%s: is a directory", path);
-    if (file_status.st_size == 0)
-        return fail(MELSPEC_ERROR_INVALID_ARGUMENT, message, capacity, "%s: empty file (0 bytes)",
-                    path);
+    if (audio->warning[0] != '\0') return 0;
+    va_list arguments;
+    va_start(arguments, format);
+    vsnprintf(audio->warning, sizeof audio->warning, format, arguments);
+    va_end(arguments);
+    if (!options->strict) return 0;
+    *status = fail(MELSPEC_ERROR_INVALID_ARGUMENT, message, capacity, "%s", audio->warning);
+    return 1;
+}
 
-    SF_INFO info;
-    memset(&info, 0, sizeof info);
-    SNDFILE *file = sf_open(path, SFM_READ, &info);
-    if (file == NULL) {
-        const char *reason = sf_strerror(NULL);
-        /* the file exists (stat above): this libsndfile message is its MP3 decoder giving up */
-        if (strstr(reason, "not a regular file") != NULL) reason = "no decoder accepts it";
-        return fail(MELSPEC_ERROR_INVALID_ARGUMENT, message, capacity,
-                    "%s: not a readable audio file (libsndfile: %s)", path, reason);
-    }
+/* The steps after libsndfile opened the file: offset, read, damage, mono, resample. On failure
+ * audio holds no samples; its warning stays set when a damaged file was refused (strict). */
+static melspec_status decode(SNDFILE *file, const SF_INFO *info,
+                             const melspec_audio_options *options, melspec_audio *audio,
+                             char *message, size_t capacity)
+{
     float *interleaved = NULL, *planar = NULL;
-    status = MELSPEC_ERROR_INVALID_ARGUMENT;
+    melspec_status status = MELSPEC_ERROR_INVALID_ARGUMENT;
     long long declared, present;
-    if (info.channels < 1 || info.samplerate < 1) {
-        fail(status, message, capacity, "%s: no channels or no sample rate in the header", path);
+    if (info->channels < 1 || info->samplerate < 1) {
+        fail(status, message, capacity, "no channels or no sample rate in the header");
         goto done;
     }
-    if (declared_longer_than_present(file, &declared, &present)) {
-        fail(status, message, capacity,
-             "%s: truncated: the header declares %lld bytes of audio but the file holds %lld",
-             path, declared, present);
+    if (declared_longer_than_present(file, &declared, &present) &&
+        note_damage(audio, options, &status, message, capacity,
+                    "truncated: the header declares %lld bytes of audio but the file holds %lld",
+                    declared, present))
         goto done;
-    }
-    const double native_rate = (double)info.samplerate;
+    const double native_rate = (double)info->samplerate;
     /* soundfile: sf.seek(int(offset * sr_native)), frames = int(duration * sr_native) */
     const int64_t start = (int64_t)(options->offset * native_rate);
     if (start > 0) {
-        if (start >= info.frames) {
-            fail(status, message, capacity, "%s: offset %g s is past the end of the audio (%.3f s)",
-                 path, options->offset, (double)info.frames / native_rate);
+        if (start >= info->frames) {
+            fail(status, message, capacity, "offset %g s is past the end of the audio (%.3f s)",
+                 options->offset, (double)info->frames / native_rate);
             goto done;
         }
         if (sf_seek(file, start, SEEK_SET) < 0) {
-            fail(status, message, capacity, "%s: cannot seek to %g s (libsndfile: %s)", path,
+            fail(status, message, capacity, "cannot seek to %g s (libsndfile: %s)",
                  options->offset, sf_strerror(file));
             goto done;
         }
@@ -242,33 +321,36 @@ melspec_status melspec_audio_load(const char *path, const melspec_audio_options 
     const int64_t max_frames =
         options->duration >= 0.0 ? (int64_t)(options->duration * native_rate) : -1;
     int64_t n_frames = 0;
-    status = read_interleaved(file, info.channels, max_frames, &interleaved, &n_frames, message,
+    status = read_interleaved(file, info->channels, max_frames, &interleaved, &n_frames, message,
                               capacity);
     if (status != MELSPEC_OK) goto done;
     status = MELSPEC_ERROR_INVALID_ARGUMENT;
     if (sf_error(file) != SF_ERR_NO_ERROR) {
-        fail(status, message, capacity,
-             "%s: damaged or truncated: decoding stopped after %lld frames (%s)", path,
-             (long long)n_frames, sf_strerror(file));
-        goto done;
+        if (note_damage(audio, options, &status, message, capacity,
+                        "damaged: decoding stopped after %lld frames (%s)", (long long)n_frames,
+                        sf_strerror(file)))
+            goto done;
+        if (n_frames == 0) {
+            fail(status, message, capacity, "damaged: no frame decodes (%s)", sf_strerror(file));
+            goto done;
+        }
     }
     /* FLAC and the PCM containers state their length exactly (MP3's is an estimate): fewer
      * frames than stated means the file was cut short */
-    int64_t expected = info.frames - start;
+    int64_t expected = info->frames - start;
     if (max_frames >= 0 && max_frames < expected) expected = max_frames;
-    if ((info.format & SF_FORMAT_TYPEMASK) != SF_FORMAT_MPEG && info.frames != SF_COUNT_MAX &&
-        n_frames < expected) {
-        fail(status, message, capacity, "%s: truncated: %lld of the %lld frames the header "
-             "states decode", path, (long long)n_frames, (long long)expected);
+    if ((info->format & SF_FORMAT_TYPEMASK) != SF_FORMAT_MPEG && info->frames != SF_COUNT_MAX &&
+        n_frames < expected &&
+        note_damage(audio, options, &status, message, capacity,
+                    "truncated: %lld of the %lld frames the header states decode, read as they "
+                    "are", (long long)n_frames, (long long)expected))
         goto done;
-    }
     if (n_frames == 0) {
-        status = fail(MELSPEC_ERROR_INPUT_TOO_SHORT, message, capacity, "%s: no audio samples",
-                      path);
+        status = fail(MELSPEC_ERROR_INPUT_TOO_SHORT, message, capacity, "no audio samples");
         goto done;
     }
 
-    const int64_t channels = info.channels;
+    const int64_t channels = info->channels;
     const int64_t n_out_channels = options->mono ? 1 : channels;
     const int resample = options->sample_rate > 0.0 && options->sample_rate != native_rate;
     const int64_t n_out = resample ? melspec_audio_resampled_length(n_frames, native_rate,
@@ -276,8 +358,8 @@ melspec_status melspec_audio_load(const char *path, const melspec_audio_options 
                                    : n_frames;
     if (n_out < 1) {
         status = fail(MELSPEC_ERROR_INPUT_TOO_SHORT, message, capacity,
-                      "%s: %lld frames at %g Hz give no sample at %g Hz", path,
-                      (long long)n_frames, native_rate, options->sample_rate);
+                      "%lld frames at %g Hz give no sample at %g Hz", (long long)n_frames,
+                      native_rate, options->sample_rate);
         goto done;
     }
     planar = malloc((size_t)(n_out_channels * n_frames) * sizeof *planar);
@@ -318,13 +400,97 @@ melspec_status melspec_audio_load(const char *path, const melspec_audio_options 
     audio->n_channels = n_out_channels;
     audio->n_samples = n_out;
     audio->native_rate = native_rate;
+    audio->native_frames = n_frames;
     audio->sample_rate = resample ? options->sample_rate : native_rate;
     status = MELSPEC_OK;
 
 done:
-    if (status != MELSPEC_OK) melspec_audio_free(audio);
+    if (status != MELSPEC_OK) {
+        free(audio->samples);
+        audio->samples = NULL;
+        /* the warning stays only where it is the reason (a strict refusal) */
+        if (!options->strict) audio->warning[0] = '\0';
+    }
     free(planar);
     free(interleaved);
+    return status;
+}
+
+/* Opens memory (when in_memory) or path with libsndfile and decodes it. */
+static melspec_status open_and_decode(const char *path, memory_file *memory,
+                                      const melspec_audio_options *options, melspec_audio *audio,
+                                      char *message, size_t capacity)
+{
+    SF_VIRTUAL_IO memory_io = {memory_length, memory_seek, memory_read, memory_write,
+                               memory_tell};
+    SF_INFO info;
+    memset(&info, 0, sizeof info);
+    SNDFILE *file = memory != NULL ? sf_open_virtual(&memory_io, SFM_READ, &info, memory)
+                                   : sf_open(path, SFM_READ, &info);
+    if (file == NULL) {
+        const char *reason = sf_strerror(NULL);
+        /* the input exists and has bytes (checked before): this libsndfile message is its MP3
+         * decoder giving up */
+        if (strstr(reason, "not a regular file") != NULL)
+            return fail(MELSPEC_ERROR_INVALID_ARGUMENT, message, capacity,
+                        "not a readable audio file (no decoder accepts it)");
+        return fail(MELSPEC_ERROR_INVALID_ARGUMENT, message, capacity,
+                    "not a readable audio file (libsndfile: %s)", reason);
+    }
+    const melspec_status status = decode(file, &info, options, audio, message, capacity);
     sf_close(file);
+    return status;
+}
+
+/* The checks every entry point makes before it touches the input. */
+static melspec_status check_call(const void *input, const melspec_audio_options *options,
+                                 melspec_audio *audio, char *message, size_t capacity)
+{
+    if (audio != NULL) memset(audio, 0, sizeof *audio);
+    if (audio == NULL || input == NULL || options == NULL)
+        return fail(MELSPEC_ERROR_NULL_POINTER, message, capacity,
+                    "the input, options or audio is NULL");
+    return check_options(options, message, capacity);
+}
+
+melspec_status melspec_audio_load_memory(const void *bytes, size_t n_bytes,
+                                         const melspec_audio_options *options,
+                                         melspec_audio *audio, char *message, size_t capacity)
+{
+    melspec_status status = check_call(bytes, options, audio, message, capacity);
+    if (status != MELSPEC_OK) return status;
+    if (n_bytes == 0)
+        return fail(MELSPEC_ERROR_INVALID_ARGUMENT, message, capacity, "empty input (0 bytes)");
+    memory_file memory = {bytes, (sf_count_t)n_bytes, 0};
+    return open_and_decode(NULL, &memory, options, audio, message, capacity);
+}
+
+melspec_status melspec_audio_load(const char *path, const melspec_audio_options *options,
+                                  melspec_audio *audio, char *message, size_t capacity)
+{
+    melspec_status status = check_call(path, options, audio, message, capacity);
+    if (status != MELSPEC_OK) return status;
+    struct stat file_status;
+    if (stat(path, &file_status) != 0)
+        return fail(MELSPEC_ERROR_INVALID_ARGUMENT, message, capacity, "%s", strerror(errno));
+    if (S_ISDIR(file_status.st_mode))
+        return fail(MELSPEC_ERROR_INVALID_ARGUMENT, message, capacity, "is a directory");
+    if (S_ISREG(file_status.st_mode)) {
+        if (file_status.st_size == 0)
+            return fail(MELSPEC_ERROR_INVALID_ARGUMENT, message, capacity,
+                        "empty file (0 bytes)");
+        return open_and_decode(path, NULL, options, audio, message, capacity);
+    }
+    /* a pipe, FIFO or device cannot seek, which libsndfile's decoders need: all of it first */
+    const int descriptor = open(path, O_RDONLY);
+    if (descriptor < 0)
+        return fail(MELSPEC_ERROR_INVALID_ARGUMENT, message, capacity, "%s", strerror(errno));
+    unsigned char *bytes = NULL;
+    size_t n_bytes = 0;
+    status = read_to_end(descriptor, &bytes, &n_bytes, message, capacity);
+    close(descriptor);
+    if (status != MELSPEC_OK) return status;
+    status = melspec_audio_load_memory(bytes, n_bytes, options, audio, message, capacity);
+    free(bytes);
     return status;
 }

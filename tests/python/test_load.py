@@ -1,6 +1,9 @@
-"""melspec.load against librosa.load on files written here (WAV, FLAC, OGG, Opus, MP3), and its
-errors for files that are missing, not audio, or cut short."""
+"""melspec.load against librosa.load on files written here (WAV, FLAC, OGG, Opus, MP3), what a
+file cut short gives (librosa's samples and a warning; strict=True refuses), and its errors for
+files that are missing or not audio."""
+import io
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -79,13 +82,79 @@ def test_not_audio_says_so(tmp_path):
         melspec.load(str(path))
 
 
-def test_truncated_wav_is_refused(stereo_wav, tmp_path):
-    with open(stereo_wav, "rb") as f:
+def _cut(path, tmp_path, name):
+    with open(path, "rb") as f:
         data = f.read()
-    cut = tmp_path / "cut.wav"
+    cut = tmp_path / name
     cut.write_bytes(data[: len(data) // 2])
-    with pytest.raises(melspec.InvalidArgumentError, match="truncated"):
-        melspec.load(str(cut))
+    return str(cut)
+
+
+@pytest.mark.parametrize("sr", [None, 16000])
+def test_truncated_wav_loads_as_librosa_with_a_warning(stereo_wav, tmp_path, sr):
+    cut = _cut(stereo_wav, tmp_path, "cut.wav")
+    with pytest.warns(UserWarning, match="cut.wav: truncated: the header declares"):
+        ours, our_sr = melspec.load(cut, sr=sr)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # librosa's own deprecation notes
+        theirs, their_sr = librosa.load(cut, sr=sr)
+    assert our_sr == their_sr
+    assert ours.shape == theirs.shape and 0 < theirs.shape[-1]
+    assert np.max(np.abs(theirs)) > 0.1
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-6)
+    whole, _ = melspec.load(stereo_wav, sr=sr)
+    assert ours.shape[-1] < whole.shape[-1]
+
+
+def test_truncated_wav_refused_with_strict(stereo_wav, tmp_path):
+    cut = _cut(stereo_wav, tmp_path, "cut.wav")
+    with pytest.raises(melspec.InvalidArgumentError, match=r"truncated.*strict=True"):
+        melspec.load(cut, strict=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a sound file warns of nothing, strict or not
+        melspec.load(stereo_wav, strict=True)
+        melspec.load(stereo_wav)
+
+
+def test_truncated_flac_gives_what_decodes(stereo_wav, tmp_path):
+    # soundfile raises on a FLAC decoding error (librosa.load then needs audioread's ffmpeg):
+    # the samples that decode are the sound file's first ones
+    y, _ = librosa.load(stereo_wav, sr=None, mono=False)
+    flac = _write(tmp_path, "clip.flac", y, 44100, subtype="PCM_16")
+    cut = _cut(flac, tmp_path, "cut.flac")
+    with pytest.warns(UserWarning, match="cut.flac: (truncated|damaged)"):
+        ours, _ = melspec.load(cut, sr=None, mono=False)
+    whole = soundfile.read(flac, dtype="float32", always_2d=True)[0].T
+    assert 0 < ours.shape[1] < whole.shape[1]
+    np.testing.assert_array_equal(ours, whole[:, : ours.shape[1]])
+    with pytest.raises(melspec.InvalidArgumentError, match="strict=True"):
+        melspec.load(cut, strict=True)
+
+
+def test_file_like_objects_load_from_memory(stereo_wav):
+    with open(stereo_wav, "rb") as f:
+        ours, sr = melspec.load(f, sr=16000)
+    direct, _ = melspec.load(stereo_wav, sr=16000)
+    assert sr == 16000
+    np.testing.assert_array_equal(ours, direct)
+    with open(stereo_wav, "rb") as f:
+        theirs, _ = librosa.load(io.BytesIO(f.read()), sr=16000)
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-6)
+    with pytest.raises(melspec.InvalidArgumentError, match="empty"):
+        melspec.load(io.BytesIO(b""))
+    with pytest.raises(melspec.InvalidArgumentError, match="binary mode"):
+        melspec.load(io.StringIO("text"))
+
+
+def test_empty_and_header_only_files_fail(stereo_wav, tmp_path):
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    with pytest.raises(melspec.InvalidArgumentError, match="empty"):
+        melspec.load(str(empty))
+    header = tmp_path / "header.wav"
+    header.write_bytes(open(stereo_wav, "rb").read()[:80])
+    with pytest.raises(melspec.MelspecError):
+        melspec.load(str(header))
 
 
 def test_offset_past_the_end_and_bad_arguments(stereo_wav):

@@ -535,9 +535,9 @@ static void *work(void *argument)
                 complete_job(w, i);
                 continue;
             }
-            if (file.audio.note[0] != '\0')
+            if (file.audio.warning[0] != '\0')
                 append(&outcome->messages, "melspec: %s: warning: %s\n", job->input,
-                       file.audio.note);
+                       file.audio.warning);
             if (n_batch > 0 && !same_shape(&batch[0].audio, &file.audio))
                 flush(w, batch, &n_batch);
             batch[n_batch++] = file;

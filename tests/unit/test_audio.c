@@ -1,0 +1,526 @@
+/* libmelspec_audio (include/melspec_audio.h), the one loader of melspec.load and the command, on
+ * files this test writes with libsndfile: sound ones (the samples written are the oracle), cut
+ * short ones (the frames that are there, with a warning; refused with strict), and every failure
+ * with its status and message. Resampling against libsoxr's one-shot call. */
+#define _DEFAULT_SOURCE /* mkdtemp, mkfifo */
+#include <math.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sndfile.h>
+#include <soxr.h>
+
+#include "melspec_audio.h"
+
+enum { RATE = 44100, CHANNELS = 2, N_FRAMES = RATE / 2 };
+
+static char work_dir[64];
+static float *written; /* N_FRAMES interleaved stereo frames, in every file written below */
+
+static const char *path_in(const char *name)
+{
+    static char paths[4][512];
+    static int next = 0;
+    char *path = paths[next++ % 4];
+    snprintf(path, sizeof paths[0], "%s/%s", work_dir, name);
+    return path;
+}
+
+static void write_audio(const char *path, int format)
+{
+    SF_INFO info = {.samplerate = RATE, .channels = CHANNELS, .format = format};
+    SNDFILE *file = sf_open(path, SFM_WRITE, &info);
+    if (file == NULL) fail_msg("cannot write %s: %s", path, sf_strerror(NULL));
+    assert_int_equal(sf_writef_float(file, written, N_FRAMES), N_FRAMES);
+    assert_int_equal(sf_close(file), 0);
+}
+
+static unsigned char *read_bytes(const char *path, size_t *n_bytes)
+{
+    FILE *file = fopen(path, "rb");
+    assert_non_null(file);
+    fseek(file, 0, SEEK_END);
+    *n_bytes = (size_t)ftell(file);
+    fseek(file, 0, SEEK_SET);
+    unsigned char *bytes = malloc(*n_bytes + 1);
+    assert_non_null(bytes);
+    assert_int_equal(fread(bytes, 1, *n_bytes, file), *n_bytes);
+    fclose(file);
+    return bytes;
+}
+
+static void write_bytes(const char *path, const void *bytes, size_t n_bytes)
+{
+    FILE *file = fopen(path, "wb");
+    assert_non_null(file);
+    assert_int_equal(fwrite(bytes, 1, n_bytes, file), n_bytes);
+    fclose(file);
+}
+
+/* Writes the first fraction of from's bytes to to; returns how many. */
+static size_t cut_copy(const char *from, const char *to, double fraction)
+{
+    size_t n_bytes;
+    unsigned char *bytes = read_bytes(from, &n_bytes);
+    const size_t kept = (size_t)((double)n_bytes * fraction);
+    write_bytes(to, bytes, kept);
+    free(bytes);
+    return kept;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(work_dir, sizeof work_dir, "/tmp/melspec-test-audio-XXXXXX");
+    if (mkdtemp(work_dir) == NULL) return -1;
+    written = malloc(sizeof *written * N_FRAMES * CHANNELS);
+    if (written == NULL) return -1;
+    /* two tones per channel and a little noise: never zero, never clipped */
+    uint32_t noise = 2463534242u;
+    for (int t = 0; t < N_FRAMES; t++)
+        for (int c = 0; c < CHANNELS; c++) {
+            noise ^= noise << 13;
+            noise ^= noise >> 17;
+            noise ^= noise << 5;
+            const double time = (double)t / RATE;
+            written[t * CHANNELS + c] =
+                (float)(0.4 * sin(2 * M_PI * (440.0 + 110.0 * c) * time) +
+                        0.2 * sin(2 * M_PI * 3000.0 * time) +
+                        0.05 * ((double)noise / 4294967296.0 - 0.5));
+        }
+    write_audio(path_in("float.wav"), SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    write_audio(path_in("pcm16.wav"), SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+    write_audio(path_in("pcm16.flac"), SF_FORMAT_FLAC | SF_FORMAT_PCM_16);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    free(written);
+    char command[128];
+    snprintf(command, sizeof command, "rm -rf '%s'", work_dir);
+    return system(command) == 0 ? 0 : -1;
+}
+
+static melspec_audio_options options_at(double sample_rate, int mono)
+{
+    melspec_audio_options options;
+    melspec_audio_options_init(&options);
+    options.sample_rate = sample_rate;
+    options.mono = mono;
+    return options;
+}
+
+/* Loads path, failing the test with the message unless it loads. */
+static melspec_audio load_ok(const char *path, const melspec_audio_options *options)
+{
+    melspec_audio audio;
+    char why[256] = "";
+    const melspec_status status = melspec_audio_load(path, options, &audio, why, sizeof why);
+    if (status != MELSPEC_OK) fail_msg("%s: %s: %s", path, melspec_status_name(status), why);
+    return audio;
+}
+
+/* Loads path expecting status and a message containing words. */
+static void load_fails(const char *path, const melspec_audio_options *options,
+                       melspec_status expected, const char *words)
+{
+    melspec_audio audio;
+    char why[256] = "";
+    const melspec_status status = melspec_audio_load(path, options, &audio, why, sizeof why);
+    if (status != expected || strstr(why, words) == NULL)
+        fail_msg("%s: %s (%s), expected %s with \"%s\"", path, melspec_status_name(status), why,
+                 melspec_status_name(expected), words);
+    assert_null(audio.samples);
+    melspec_audio_free(&audio);
+}
+
+/* The decoded samples of path, as libsndfile gives them (the oracle for the cut files). */
+static int64_t decode_directly(const char *path, float *frames, int64_t max_frames)
+{
+    SF_INFO info = {0};
+    SNDFILE *file = sf_open(path, SFM_READ, &info);
+    assert_non_null(file);
+    const int64_t got = sf_readf_float(file, frames, max_frames);
+    sf_close(file);
+    return got;
+}
+
+/* ---- sound files ---------------------------------------------------------------------------- */
+
+static void test_float_wav_gives_the_samples_written(void **state)
+{
+    (void)state;
+    const melspec_audio_options keep = options_at(0.0, 0);
+    melspec_audio audio = load_ok(path_in("float.wav"), &keep);
+    assert_int_equal(audio.n_channels, CHANNELS);
+    assert_int_equal(audio.n_samples, N_FRAMES);
+    assert_int_equal(audio.native_frames, N_FRAMES);
+    assert_true(audio.sample_rate == RATE && audio.native_rate == RATE);
+    assert_string_equal(audio.warning, "");
+    for (int c = 0; c < CHANNELS; c++)
+        for (int t = 0; t < N_FRAMES; t++)
+            if (audio.samples[c * N_FRAMES + t] != written[t * CHANNELS + c])
+                fail_msg("channel %d frame %d: %g, written %g", c, t,
+                         (double)audio.samples[c * N_FRAMES + t],
+                         (double)written[t * CHANNELS + c]);
+    melspec_audio_free(&audio);
+    assert_null(audio.samples);
+    melspec_audio_free(&audio); /* twice, and NULL: harmless */
+    melspec_audio_free(NULL);
+
+    /* mono: numpy's float32 mean of the channels */
+    const melspec_audio_options mono = options_at(0.0, 1);
+    audio = load_ok(path_in("float.wav"), &mono);
+    assert_int_equal(audio.n_channels, 1);
+    for (int t = 0; t < N_FRAMES; t++) {
+        const float mean = (written[t * 2] + written[t * 2 + 1]) / 2.0f;
+        if (audio.samples[t] != mean)
+            fail_msg("frame %d: %g, mean %g", t, (double)audio.samples[t], (double)mean);
+    }
+    melspec_audio_free(&audio);
+}
+
+static void test_offset_and_duration_in_whole_frames(void **state)
+{
+    (void)state;
+    melspec_audio_options options = options_at(0.0, 0);
+    options.offset = 0.1;
+    options.duration = 0.25;
+    melspec_audio audio = load_ok(path_in("pcm16.flac"), &options);
+    const int64_t start = (int64_t)(0.1 * RATE), length = (int64_t)(0.25 * RATE);
+    assert_int_equal(audio.n_samples, length);
+    float *whole = malloc(sizeof *whole * N_FRAMES * CHANNELS);
+    assert_non_null(whole);
+    assert_int_equal(decode_directly(path_in("pcm16.flac"), whole, N_FRAMES), N_FRAMES);
+    for (int c = 0; c < CHANNELS; c++)
+        for (int64_t t = 0; t < length; t++)
+            assert_true(audio.samples[c * length + t] == whole[(start + t) * CHANNELS + c]);
+    melspec_audio_free(&audio);
+    free(whole);
+
+    options.offset = 0.6; /* the file holds 0.5 s */
+    options.duration = -1.0;
+    load_fails(path_in("pcm16.flac"), &options, MELSPEC_ERROR_INVALID_ARGUMENT, "past the end");
+    options.offset = 0.0;
+    options.duration = 0.0;
+    load_fails(path_in("pcm16.flac"), &options, MELSPEC_ERROR_INPUT_TOO_SHORT, "no audio samples");
+}
+
+static void test_resampling_is_libsoxr_hq_fixed_to_librosas_length(void **state)
+{
+    (void)state;
+    const double to = 16000.0;
+    const melspec_audio_options options = options_at(to, 1);
+    melspec_audio audio = load_ok(path_in("float.wav"), &options);
+    const int64_t n_out = (int64_t)ceil((double)N_FRAMES * to / RATE);
+    assert_int_equal(audio.n_samples, n_out);
+    assert_int_equal(melspec_audio_resampled_length(N_FRAMES, RATE, to), n_out);
+    assert_true(audio.sample_rate == to && audio.native_rate == RATE);
+    assert_int_equal(audio.native_frames, N_FRAMES);
+
+    /* the reference: libsoxr's one-shot call on the mono mix, HQ, float32 */
+    float *mono = malloc(sizeof *mono * N_FRAMES);
+    float *reference = calloc((size_t)n_out + 64, sizeof *reference);
+    assert_true(mono != NULL && reference != NULL);
+    for (int t = 0; t < N_FRAMES; t++) mono[t] = (written[t * 2] + written[t * 2 + 1]) / 2.0f;
+    const soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
+    const soxr_quality_spec_t quality = soxr_quality_spec(SOXR_HQ, 0);
+    size_t produced = 0;
+    assert_null(soxr_oneshot(RATE, to, 1, mono, N_FRAMES, NULL, reference, (size_t)n_out + 64,
+                             &produced, &io, &quality, NULL));
+    assert_true(produced >= (size_t)n_out - 1);
+    double largest = 0.0, peak = 0.0;
+    for (int64_t t = 0; t < (int64_t)produced && t < n_out; t++) {
+        largest = fmax(largest, fabs((double)audio.samples[t] - reference[t]));
+        peak = fmax(peak, fabs((double)reference[t]));
+    }
+    if (!(largest <= 1e-5) || !(peak > 0.3))
+        fail_msg("largest difference to libsoxr's one-shot %g (peak %g)", largest, peak);
+    melspec_audio_free(&audio);
+    free(mono);
+    free(reference);
+}
+
+/* ---- damaged files: what is there, with a warning; refused with strict ------------------- */
+
+/* Loads a cut copy of a sound file: the frames that decode, equal to the sound file's first
+ * frames, and a warning naming the damage; strict refuses it with the same words. */
+static void check_cut_file(const char *sound, const char *cut, int64_t expected_frames,
+                           const char *words)
+{
+    const melspec_audio_options keep = options_at(0.0, 0);
+    melspec_audio audio = load_ok(cut, &keep);
+    if (strstr(audio.warning, words) == NULL)
+        fail_msg("%s: warning \"%s\", expected \"%s\"", cut, audio.warning, words);
+    if (expected_frames > 0) assert_int_equal(audio.n_samples, expected_frames);
+    assert_true(audio.n_samples > 0 && audio.n_samples < N_FRAMES);
+    assert_int_equal(audio.native_frames, audio.n_samples);
+    float *whole = malloc(sizeof *whole * N_FRAMES * CHANNELS);
+    assert_non_null(whole);
+    assert_int_equal(decode_directly(sound, whole, N_FRAMES), N_FRAMES);
+    const int64_t n = audio.n_samples;
+    for (int c = 0; c < CHANNELS; c++)
+        for (int64_t t = 0; t < n; t++)
+            if (audio.samples[c * n + t] != whole[t * CHANNELS + c])
+                fail_msg("%s: channel %d frame %lld differs from the sound file", cut, c,
+                         (long long)t);
+    free(whole);
+    melspec_audio_free(&audio);
+    assert_string_equal(audio.warning, "");
+
+    melspec_audio_options strict = keep;
+    strict.strict = 1;
+    char why[256] = "";
+    assert_int_equal(melspec_audio_load(cut, &strict, &audio, why, sizeof why),
+                     MELSPEC_ERROR_INVALID_ARGUMENT);
+    assert_null(audio.samples);
+    assert_non_null(strstr(why, words));
+    assert_string_equal(audio.warning, why); /* how a caller tells this refusal from others */
+    melspec_audio_free(&audio);
+}
+
+static void test_truncated_wav_reads_what_is_there(void **state)
+{
+    (void)state;
+    const size_t kept = cut_copy(path_in("pcm16.wav"), path_in("cut.wav"), 0.5);
+    /* what soundfile reads: the whole frames after the 44-byte header */
+    check_cut_file(path_in("pcm16.wav"), path_in("cut.wav"),
+                   (int64_t)((kept - 44) / (2 * CHANNELS)), "truncated: the header declares");
+}
+
+static void test_truncated_flac_reads_what_decodes(void **state)
+{
+    (void)state;
+    cut_copy(path_in("pcm16.flac"), path_in("cut.flac"), 0.5);
+    check_cut_file(path_in("pcm16.flac"), path_in("cut.flac"), 0, "frames");
+}
+
+static void test_sound_files_have_no_warning(void **state)
+{
+    (void)state;
+    const char *names[] = {"pcm16.wav", "pcm16.flac"};
+    melspec_audio_options strict = options_at(16000.0, 1);
+    strict.strict = 1;
+    for (size_t i = 0; i < 2; i++) {
+        melspec_audio audio = load_ok(path_in(names[i]), &strict);
+        assert_string_equal(audio.warning, "");
+        assert_int_equal(audio.native_frames, N_FRAMES);
+        melspec_audio_free(&audio);
+    }
+}
+
+/* ---- failures: a status and a message for each -------------------------------------------- */
+
+static void test_inputs_that_are_not_audio(void **state)
+{
+    (void)state;
+    const melspec_audio_options options = options_at(22050.0, 1);
+    load_fails(path_in("missing.wav"), &options, MELSPEC_ERROR_INVALID_ARGUMENT,
+               "No such file");
+    load_fails(work_dir, &options, MELSPEC_ERROR_INVALID_ARGUMENT, "is a directory");
+    write_bytes(path_in("empty.wav"), "", 0);
+    load_fails(path_in("empty.wav"), &options, MELSPEC_ERROR_INVALID_ARGUMENT, "empty");
+    unsigned char garbage[4096];
+    uint32_t bits = 12345u;
+    for (size_t i = 0; i < sizeof garbage; i++) {
+        bits = bits * 1664525u + 1013904223u;
+        garbage[i] = (unsigned char)(bits >> 24);
+    }
+    write_bytes(path_in("garbage.wav"), garbage, sizeof garbage);
+    load_fails(path_in("garbage.wav"), &options, MELSPEC_ERROR_INVALID_ARGUMENT,
+               "not a readable audio file");
+    write_bytes(path_in("text.mp3"), "not an mp3 at all\n", 18);
+    load_fails(path_in("text.mp3"), &options, MELSPEC_ERROR_INVALID_ARGUMENT,
+               "not a readable audio file");
+    /* a header and no data: nothing to read, strict or not */
+    size_t n_bytes;
+    unsigned char *wav = read_bytes(path_in("pcm16.wav"), &n_bytes);
+    write_bytes(path_in("header_only.wav"), wav, 44);
+    free(wav);
+    load_fails(path_in("header_only.wav"), &options, MELSPEC_ERROR_INPUT_TOO_SHORT,
+               "no audio samples");
+}
+
+static void test_bad_arguments(void **state)
+{
+    (void)state;
+    melspec_audio audio;
+    char why[256];
+    melspec_audio_options options = options_at(22050.0, 1);
+    const char *path = path_in("pcm16.wav");
+    assert_int_equal(melspec_audio_load(NULL, &options, &audio, why, sizeof why),
+                     MELSPEC_ERROR_NULL_POINTER);
+    assert_int_equal(melspec_audio_load(path, NULL, &audio, why, sizeof why),
+                     MELSPEC_ERROR_NULL_POINTER);
+    assert_int_equal(melspec_audio_load(path, &options, NULL, NULL, 0),
+                     MELSPEC_ERROR_NULL_POINTER);
+    assert_int_equal(melspec_audio_load_memory(NULL, 10, &options, &audio, why, sizeof why),
+                     MELSPEC_ERROR_NULL_POINTER);
+    options.struct_size = 0;
+    load_fails(path, &options, MELSPEC_ERROR_STRUCT_SIZE, "melspec_audio_options_init");
+    struct { const char *field; double value; const char *words; } cases[] = {
+        {"mono", 2, "options.mono"},         {"strict", -1, "options.strict"},
+        {"sample_rate", -8000, "sample_rate"}, {"offset", -1, "options.offset"},
+        {"duration", NAN, "NaN"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        options = options_at(22050.0, 1);
+        if (strcmp(cases[i].field, "mono") == 0) options.mono = (int32_t)cases[i].value;
+        if (strcmp(cases[i].field, "strict") == 0) options.strict = (int32_t)cases[i].value;
+        if (strcmp(cases[i].field, "sample_rate") == 0) options.sample_rate = cases[i].value;
+        if (strcmp(cases[i].field, "offset") == 0) options.offset = cases[i].value;
+        if (strcmp(cases[i].field, "duration") == 0) options.duration = cases[i].value;
+        load_fails(path, &options, MELSPEC_ERROR_INVALID_ARGUMENT, cases[i].words);
+    }
+    /* a message buffer of any size, or none */
+    options = options_at(22050.0, 1);
+    assert_int_equal(melspec_audio_load(path_in("missing.wav"), &options, &audio, NULL, 0),
+                     MELSPEC_ERROR_INVALID_ARGUMENT);
+    char tiny[4] = "xyz";
+    assert_int_equal(melspec_audio_load(path_in("missing.wav"), &options, &audio, tiny, 1),
+                     MELSPEC_ERROR_INVALID_ARGUMENT);
+    assert_int_equal(tiny[0], '\0');
+}
+
+/* ---- memory buffers, pipes, threads ------------------------------------------------------- */
+
+static void assert_same_audio(const melspec_audio *a, const melspec_audio *b)
+{
+    assert_int_equal(a->n_channels, b->n_channels);
+    assert_int_equal(a->n_samples, b->n_samples);
+    assert_true(a->sample_rate == b->sample_rate);
+    assert_string_equal(a->warning, b->warning);
+    assert_memory_equal(a->samples, b->samples,
+                        sizeof *a->samples * (size_t)(a->n_channels * a->n_samples));
+}
+
+static void test_memory_gives_what_the_file_gives(void **state)
+{
+    (void)state;
+    const char *names[] = {"pcm16.flac", "cut.wav"};
+    const melspec_audio_options options = options_at(16000.0, 0);
+    for (size_t i = 0; i < 2; i++) {
+        if (i == 1) cut_copy(path_in("pcm16.wav"), path_in("cut.wav"), 0.5);
+        melspec_audio from_file = load_ok(path_in(names[i]), &options), from_memory;
+        size_t n_bytes;
+        unsigned char *bytes = read_bytes(path_in(names[i]), &n_bytes);
+        char why[256] = "";
+        assert_int_equal(melspec_audio_load_memory(bytes, n_bytes, &options, &from_memory, why,
+                                                   sizeof why),
+                         MELSPEC_OK);
+        assert_same_audio(&from_file, &from_memory);
+        melspec_audio_free(&from_memory);
+        melspec_audio_free(&from_file);
+        assert_int_equal(melspec_audio_load_memory(bytes, 0, &options, &from_memory, why,
+                                                   sizeof why),
+                         MELSPEC_ERROR_INVALID_ARGUMENT);
+        assert_non_null(strstr(why, "empty"));
+        assert_int_equal(melspec_audio_load_memory(bytes, 20, &options, &from_memory, why,
+                                                   sizeof why),
+                         MELSPEC_ERROR_INVALID_ARGUMENT);
+        assert_non_null(strstr(why, "not a readable audio file"));
+        free(bytes);
+    }
+}
+
+typedef struct fifo_writer {
+    const char *path;
+    unsigned char *bytes;
+    size_t n_bytes;
+} fifo_writer;
+
+static void *write_fifo(void *argument)
+{
+    fifo_writer *w = argument;
+    FILE *fifo = fopen(w->path, "wb"); /* blocks until the loader opens it */
+    if (fifo != NULL) {
+        fwrite(w->bytes, 1, w->n_bytes, fifo);
+        fclose(fifo);
+    }
+    return NULL;
+}
+
+static void test_a_fifo_is_read_to_its_end(void **state)
+{
+    (void)state;
+    const char *fifo_path = path_in("pipe.wav");
+    char fifo[512];
+    snprintf(fifo, sizeof fifo, "%s", fifo_path);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    fifo_writer writer = {fifo, NULL, 0};
+    writer.bytes = read_bytes(path_in("pcm16.flac"), &writer.n_bytes);
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, write_fifo, &writer), 0);
+    const melspec_audio_options options = options_at(22050.0, 1);
+    melspec_audio piped = load_ok(fifo, &options);
+    pthread_join(thread, NULL);
+    melspec_audio direct = load_ok(path_in("pcm16.flac"), &options);
+    assert_same_audio(&piped, &direct);
+    melspec_audio_free(&piped);
+    melspec_audio_free(&direct);
+    free(writer.bytes);
+}
+
+typedef struct parallel_load {
+    const char *path;
+    melspec_audio audio;
+    melspec_status status;
+} parallel_load;
+
+static void *load_in_thread(void *argument)
+{
+    parallel_load *job = argument;
+    const melspec_audio_options options = options_at(16000.0, 1);
+    job->status = melspec_audio_load(job->path, &options, &job->audio, NULL, 0);
+    return NULL;
+}
+
+static void test_threads_load_in_parallel(void **state)
+{
+    (void)state;
+    enum { N_THREADS = 4 };
+    static char paths[2][512];
+    snprintf(paths[0], sizeof paths[0], "%s", path_in("pcm16.flac"));
+    snprintf(paths[1], sizeof paths[1], "%s", path_in("float.wav"));
+    parallel_load jobs[N_THREADS];
+    pthread_t threads[N_THREADS];
+    for (int i = 0; i < N_THREADS; i++) {
+        jobs[i] = (parallel_load){.path = paths[i % 2]};
+        assert_int_equal(pthread_create(&threads[i], NULL, load_in_thread, &jobs[i]), 0);
+    }
+    for (int i = 0; i < N_THREADS; i++) pthread_join(threads[i], NULL);
+    for (int i = 0; i < N_THREADS; i++) {
+        assert_int_equal(jobs[i].status, MELSPEC_OK);
+        if (i >= 2) assert_same_audio(&jobs[i].audio, &jobs[i - 2].audio);
+    }
+    for (int i = 0; i < N_THREADS; i++) melspec_audio_free(&jobs[i].audio);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_float_wav_gives_the_samples_written),
+        cmocka_unit_test(test_offset_and_duration_in_whole_frames),
+        cmocka_unit_test(test_resampling_is_libsoxr_hq_fixed_to_librosas_length),
+        cmocka_unit_test(test_truncated_wav_reads_what_is_there),
+        cmocka_unit_test(test_truncated_flac_reads_what_decodes),
+        cmocka_unit_test(test_sound_files_have_no_warning),
+        cmocka_unit_test(test_inputs_that_are_not_audio),
+        cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_memory_gives_what_the_file_gives),
+        cmocka_unit_test(test_a_fifo_is_read_to_its_end),
+        cmocka_unit_test(test_threads_load_in_parallel),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
