@@ -20,7 +20,7 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(fuzz_plan fuzz_stream fuzz_cqt fuzz_audio)
 cmake --build "$build" -j"$(nproc)" --target "${targets[@]}"
 
-export LSAN_OPTIONS="suppressions=$PWD/tests/fuzz/lsan.supp"
+export LSAN_OPTIONS="suppressions=$PWD/tests/support/lsan.supp"
 export UBSAN_OPTIONS=print_stacktrace=1
 status=0
 for target in "${targets[@]}"; do
