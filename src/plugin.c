@@ -11,6 +11,13 @@
  * unresolved symbol, another ABI) ends the search with that reason: it is the plugin this
  * library was installed with, and the reason is what the user needs to see.
  *
+ * Steps 2 and 3 first look for the NVIDIA driver (libcuda.so.1, which CUDA's runtime itself
+ * opens to find a device): without it no device can exist, and loading the plugin would map
+ * cudart, cuFFT and cuBLAS (hundreds of MB, about 0.1 s of relocation per process) for nothing,
+ * a cost every CPU-only process would pay on its first AUTO plan. An explicit
+ * $MELSPEC_CUDA_PLUGIN is loaded whatever the driver (the caller asked for that file; the CPU
+ * emulation of CUDA, for one, needs no driver).
+ *
  * The load happens once per process (pthread_once) and its outcome never changes afterwards:
  * that handle, the plugin's tables and the reason are the library's only process-wide state,
  * written before any caller can read them and read-only from then on. The plugin is never
@@ -117,6 +124,32 @@ static int file_exists(const char *path)
     return access(path, F_OK) == 0;
 }
 
+/* Whether the NVIDIA driver's library can be loaded; if not, notes dlopen's reason and the
+ * plugin that was therefore left alone (NULL: none beside the core). The handle is kept: the
+ * plugin's runtime opens the same library, and it is never unloaded. */
+static int driver_present(const char *plugin)
+{
+    if (dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL) != NULL) return 1;
+    const char *error = dlerror();
+    note("no NVIDIA driver (%s), so the CUDA plugin (%s) was not loaded",
+         error != NULL ? error : "libcuda.so.1 cannot be loaded",
+         plugin != NULL ? plugin : MELSPEC_CUDA_PLUGIN_FILE " by the default search");
+    return 0;
+}
+
+/* libmelspec_cuda.so in the directory of the libmelspec.so this code is in (asked with a data
+ * address: ISO C has no function-to-object pointer conversion); 0 when that cannot be said. */
+static int path_beside_core(char *path, size_t capacity)
+{
+    Dl_info self;
+    if (dladdr(&core_services, &self) == 0 || self.dli_fname == NULL) return 0;
+    const char *slash = strrchr(self.dli_fname, '/');
+    if (slash == NULL) return 0;
+    const int n = snprintf(path, capacity, "%.*s/%s", (int)(slash - self.dli_fname),
+                           self.dli_fname, MELSPEC_CUDA_PLUGIN_FILE);
+    return n > 0 && (size_t)n < capacity;
+}
+
 static void load_cuda_plugin(void)
 {
     cuda_detail[0] = '\0';
@@ -126,26 +159,14 @@ static void load_cuda_plugin(void)
         open_plugin(requested);
         return;
     }
-
-    /* beside the libmelspec.so this code is in (asked with a data address: ISO C has no
-     * function-to-object pointer conversion) */
-    Dl_info self;
-    if (dladdr(&core_services, &self) != 0 && self.dli_fname != NULL) {
-        const char *slash = strrchr(self.dli_fname, '/');
-        if (slash != NULL) {
-            char beside[768];
-            const int n = snprintf(beside, sizeof beside, "%.*s/%s",
-                                   (int)(slash - self.dli_fname), self.dli_fname,
-                                   MELSPEC_CUDA_PLUGIN_FILE);
-            if (n > 0 && (size_t)n < sizeof beside) {
-                if (file_exists(beside)) {
-                    open_plugin(beside);
-                    return;
-                }
-                note("%s: not found; ", beside);
-            }
-        }
+    char beside[768];
+    const int have_beside = path_beside_core(beside, sizeof beside) && file_exists(beside);
+    if (!driver_present(have_beside ? beside : NULL)) return;
+    if (have_beside) {
+        open_plugin(beside);
+        return;
     }
+    if (path_beside_core(beside, sizeof beside)) note("%s: not found; ", beside);
     note("the default library search for %s: ", MELSPEC_CUDA_PLUGIN_FILE);
     open_plugin(MELSPEC_CUDA_PLUGIN_FILE);
 }

@@ -9,7 +9,11 @@
  *   MELSPEC_TEST_PLUGIN_EXPECT     a piece of the reason CUDA must be unavailable with
  *   MELSPEC_TEST_PLUGIN_LOADS=1    the plugin itself loads (then the reason is about devices,
  *                                  and where a device exists, CUDA must work instead)
+ *   MELSPEC_TEST_PLUGIN_LOADS=driver   the default search: the plugin loads exactly where the
+ *                                  NVIDIA driver (libcuda.so.1) does, and otherwise the reason
+ *                                  says there is no driver
  */
+#include <dlfcn.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,16 +30,32 @@
 
 #define N_SAMPLES 8000 /* within small_mel_config's max_samples */
 
-static const char *expected_reason(void)
+static int driver_mode(void)
 {
-    const char *expect = getenv("MELSPEC_TEST_PLUGIN_EXPECT");
-    return expect != NULL ? expect : "";
+    const char *loads = getenv("MELSPEC_TEST_PLUGIN_LOADS");
+    return loads != NULL && strcmp(loads, "driver") == 0;
+}
+
+/* Asked independently of the library: can this process load the NVIDIA driver? */
+static int driver_present(void)
+{
+    void *driver = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL);
+    if (driver != NULL) dlclose(driver);
+    return driver != NULL;
 }
 
 static int plugin_loads(void)
 {
+    if (driver_mode()) return driver_present();
     const char *loads = getenv("MELSPEC_TEST_PLUGIN_LOADS");
     return loads != NULL && strcmp(loads, "1") == 0;
+}
+
+static const char *expected_reason(void)
+{
+    if (driver_mode() && !driver_present()) return "no NVIDIA driver";
+    const char *expect = getenv("MELSPEC_TEST_PLUGIN_EXPECT");
+    return expect != NULL ? expect : "";
 }
 
 static int cuda_usable(void)
