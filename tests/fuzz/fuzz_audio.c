@@ -1,4 +1,5 @@
-/* Fuzz target: the audio loader of the melspec command (tools/cli/audio.c, cli_audio_load, the
+/* Fuzz target: the audio loader of the melspec command (tools/cli/audio.c, cli_audio_load, over
+ * libmelspec_audio, the loader melspec.load uses too: the
  * librosa.load steps: libsndfile decode, mono mix, soxr resampling, offset/duration) on
  * fuzzer-made files. The loader takes a path, so each input becomes an in-memory file (memfd)
  * opened as /proc/self/fd/N: no disk, and the loader is fuzzed through its own entry point.
