@@ -206,42 +206,52 @@ static size_t count_at_floor(const float *values, size_t n, int64_t n_clips, dou
     return count;
 }
 
+/* One case of n samples on the GPU against both CPU references (libsoxr, and the FIR the GPU
+ * applies): prints the errors; returns the number of failures (a tolerance missed, or a clamp
+ * that a case asking for one never reaches). */
+static int check_against_cpu(const cqt_case *k, const melspec_cqt_config *c, int64_t n,
+                             uint64_t seed)
+{
+    int failures = 0;
+    float *x = signals(k->n_signals, n, k->sample_rate, seed);
+    melspec_plan *gpu = make_plan(*c, MELSPEC_BACKEND_CUDA);
+    melspec_plan *cpu = make_plan(*c, MELSPEC_BACKEND_CPU);
+    melspec_plan *fir = make_plan(*c, MELSPEC_BACKEND_CPU);
+    PLAN_OK(fir, melspec_cpu_cqt_use_fir(fir, 1));
+    float *g = run_host(gpu, x, k->n_signals, n);
+    float *r = run_host(cpu, x, k->n_signals, n);
+    float *f = run_host(fir, x, k->n_signals, n);
+    const size_t n_floats = output_bytes(gpu, k->n_signals, n) / sizeof(float);
+    const double e_cpu = output_error(c, g, r, n_floats, k->n_signals, CPU_TOLERANCE);
+    const double e_fir = output_error(c, g, f, n_floats, k->n_signals, FIR_TOLERANCE);
+    printf("  %-40s n %-7lld vs CPU %.2e  vs CPU-FIR %.2e\n", k->name, (long long)n, e_cpu,
+           e_fir);
+    if (k->top_db > 0.0) {
+        const size_t clamped = count_at_floor(r, n_floats, k->n_signals, k->top_db);
+        printf("    %zu of %zu values at the floor\n", clamped, n_floats);
+        if (clamped == 0) failures++;
+    }
+    if (!(e_cpu <= CPU_TOLERANCE) || !(e_fir <= FIR_TOLERANCE)) {
+        printf("    ABOVE TOLERANCE (%g, %g)\n", CPU_TOLERANCE, FIR_TOLERANCE);
+        failures++;
+    }
+    free(g);
+    free(r);
+    free(f);
+    free(x);
+    melspec_plan_destroy(gpu);
+    melspec_plan_destroy(cpu);
+    melspec_plan_destroy(fir);
+    return failures;
+}
+
 static void test_parameter_space_matches_cpu(void **state)
 {
     (void)state;
     int failures = 0;
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        const cqt_case *k = &cases[i];
-        const melspec_cqt_config c = config_for(k);
-        const int64_t n = c.max_samples;
-        float *x = signals(k->n_signals, n, k->sample_rate, 100 + i);
-        melspec_plan *gpu = make_plan(c, MELSPEC_BACKEND_CUDA);
-        melspec_plan *cpu = make_plan(c, MELSPEC_BACKEND_CPU);
-        melspec_plan *fir = make_plan(c, MELSPEC_BACKEND_CPU);
-        PLAN_OK(fir, melspec_cpu_cqt_use_fir(fir, 1));
-        float *g = run_host(gpu, x, k->n_signals, n);
-        float *r = run_host(cpu, x, k->n_signals, n);
-        float *f = run_host(fir, x, k->n_signals, n);
-        const size_t n_floats = output_bytes(gpu, k->n_signals, n) / sizeof(float);
-        const double e_cpu = output_error(&c, g, r, n_floats, k->n_signals, CPU_TOLERANCE);
-        const double e_fir = output_error(&c, g, f, n_floats, k->n_signals, FIR_TOLERANCE);
-        printf("  %-34s vs CPU %.2e  vs CPU-FIR %.2e\n", k->name, e_cpu, e_fir);
-        if (k->top_db > 0.0) {
-            const size_t clamped = count_at_floor(r, n_floats, k->n_signals, k->top_db);
-            printf("    %zu of %zu values at the floor\n", clamped, n_floats);
-            if (clamped == 0) failures++;
-        }
-        if (!(e_cpu <= CPU_TOLERANCE) || !(e_fir <= FIR_TOLERANCE)) {
-            printf("    ABOVE TOLERANCE (%g, %g)\n", CPU_TOLERANCE, FIR_TOLERANCE);
-            failures++;
-        }
-        free(g);
-        free(r);
-        free(f);
-        free(x);
-        melspec_plan_destroy(gpu);
-        melspec_plan_destroy(cpu);
-        melspec_plan_destroy(fir);
+        const melspec_cqt_config c = config_for(&cases[i]);
+        failures += check_against_cpu(&cases[i], &c, c.max_samples, 100 + i);
     }
     assert_int_equal(failures, 0);
 }
@@ -287,34 +297,10 @@ static void test_tiling_edges_match_cpu(void **state)
     (void)state;
     int failures = 0;
     for (size_t i = 0; i < sizeof tiling_cases / sizeof *tiling_cases; i++) {
-        const cqt_case *k = &tiling_cases[i].base;
         const int64_t n = tiling_cases[i].n_samples;
-        melspec_cqt_config c = config_for(k);
+        melspec_cqt_config c = config_for(&tiling_cases[i].base);
         c.max_samples = n;
-        float *x = signals(k->n_signals, n, k->sample_rate, 300 + i);
-        melspec_plan *gpu = make_plan(c, MELSPEC_BACKEND_CUDA);
-        melspec_plan *cpu = make_plan(c, MELSPEC_BACKEND_CPU);
-        melspec_plan *fir = make_plan(c, MELSPEC_BACKEND_CPU);
-        PLAN_OK(fir, melspec_cpu_cqt_use_fir(fir, 1));
-        float *g = run_host(gpu, x, k->n_signals, n);
-        float *r = run_host(cpu, x, k->n_signals, n);
-        float *f = run_host(fir, x, k->n_signals, n);
-        const size_t n_floats = output_bytes(gpu, k->n_signals, n) / sizeof(float);
-        const double e_cpu = output_error(&c, g, r, n_floats, k->n_signals, CPU_TOLERANCE);
-        const double e_fir = output_error(&c, g, f, n_floats, k->n_signals, FIR_TOLERANCE);
-        printf("  %-40s n %-7lld vs CPU %.2e  vs CPU-FIR %.2e\n", k->name, (long long)n, e_cpu,
-               e_fir);
-        if (!(e_cpu <= CPU_TOLERANCE) || !(e_fir <= FIR_TOLERANCE)) {
-            printf("    ABOVE TOLERANCE (%g, %g)\n", CPU_TOLERANCE, FIR_TOLERANCE);
-            failures++;
-        }
-        free(g);
-        free(r);
-        free(f);
-        free(x);
-        melspec_plan_destroy(gpu);
-        melspec_plan_destroy(cpu);
-        melspec_plan_destroy(fir);
+        failures += check_against_cpu(&tiling_cases[i].base, &c, n, 300 + i);
     }
     assert_int_equal(failures, 0);
 }
