@@ -31,7 +31,9 @@ for target in "${targets[@]}"; do
   [ -z "${MELSPEC_FUZZ_SEED:-}" ] || fork+=(-seed="$MELSPEC_FUZZ_SEED")
   echo "fuzz: $target for $seconds s" >&2
   result=0
-  "$build/tests/fuzz/$target" -max_total_time="$seconds" -max_len=4096 -timeout=20 \
+  # -timeout 120: designing a huge constant-Q basis under ASan takes tens of seconds (librosa takes
+  # as long); a hang still stops the run
+  "$build/tests/fuzz/$target" -max_total_time="$seconds" -max_len=4096 -timeout=120 \
     -rss_limit_mb=2560 -print_final_stats=1 -artifact_prefix="$findings/" "${fork[@]}" \
     "$corpus" "tests/fuzz/corpus/$target" >"$build/$target.log" 2>&1 || result=$?
   executions=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$build/$target.log" |
