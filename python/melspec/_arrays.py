@@ -93,7 +93,8 @@ def _torch_stream(torch, device, stream):
 def _call_torch(torch, plan, y, out, stream):
     y = _torch_audio(torch, y)
     device = y.device
-    shape = plan.output_shape(y.shape)
+    n_samples = y.shape[-1]
+    shape = tuple(y.shape[:-1]) + (plan._dims.get(n_samples) or plan._signal_dims(n_samples))
     dtype = torch_dtype(torch, plan._dtype)
     if out is None:
         out = torch.empty(shape, dtype=dtype, device=device)
@@ -102,7 +103,8 @@ def _call_torch(torch, plan, y, out, stream):
     if device.type == "cpu":
         if stream is not None:
             raise InvalidArgumentError("stream= applies to CUDA arrays; y is a CPU tensor")
-        plan(y.numpy(), out=out.numpy())
+        plan._execute_host(y.data_ptr(), y.numel() // n_samples, n_samples, out.data_ptr(),
+                           out.nbytes)
         return out
     if device.type != "cuda":
         raise InvalidArgumentError(f"y is a tensor on {device}: melspec reads CPU and CUDA "

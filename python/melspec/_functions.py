@@ -13,11 +13,13 @@ _CACHE_SIZE = 4
 _local = threading.local()
 
 
-def _plan(cls, kwargs, slot="plans", size=_CACHE_SIZE):
+def _plan(cls, kwargs, slot="plans", size=_CACHE_SIZE, key=None):
     """The cached plan for (cls, kwargs) in this thread's cache `slot` (melspec.torch keeps its
-    own, larger one: a model holds more configurations than a loop of function calls)."""
+    own, larger one: a model holds more configurations than a loop of function calls, and
+    passes a key it built faster than sorting kwargs)."""
     try:
-        key = (cls, tuple(sorted(kwargs.items())))
+        if key is None:
+            key = (cls, tuple(sorted(kwargs.items())))
         hash(key)
     except TypeError:  # an unhashable argument (e.g. an array as window): plan without caching
         return cls(**kwargs), False

@@ -238,6 +238,17 @@ class _Plan:
             raise self._error(status)
         return out
 
+    def _execute_host(self, source, batch, n_samples, target, nbytes):
+        """melspec_execute on host pointers whose shapes the caller checked (melspec._arrays'
+        tensors: no numpy views to make)."""
+        handle = self._live_handle()
+        reserved = self._reserved
+        if batch > reserved[0] or n_samples > reserved[1]:
+            self.reserve(batch, n_samples)
+        status = _execute(handle, source, batch, n_samples, target, nbytes)
+        if status:
+            raise self._error(status)
+
     def _check_host_out(self, out, shape):
         if not isinstance(out, np.ndarray):
             raise InvalidArgumentError(f"out must be a numpy array for numpy input, got "

@@ -39,8 +39,10 @@ def _device_of(y):
 
 
 def _plan(cls, kwargs, device="cpu"):
+    # kwargs are built by _mel_kwargs & co. in one fixed order: their values are the key
+    key = (cls, device, tuple(kwargs.values()))
     plan, _ = _functions._plan(cls, dict(kwargs, device=device), slot=_PLAN_CACHE,
-                               size=_PLAN_CACHE_SIZE)
+                               size=_PLAN_CACHE_SIZE, key=key)
     return plan
 
 
@@ -161,7 +163,24 @@ def _librosa_mel_kwargs(*, sr=22050, n_fft=2048, hop_length=512, win_length=None
                        None if fmax is None else float(fmax), bool(htk), norm, layout)
 
 
+_dispatch_modes = getattr(torch._C, "_len_torch_dispatch_stack", lambda: 1)
+_function_modes = getattr(torch._C, "_len_torch_function_stack", lambda: 1)
+
+
+def _plain_eager(y):
+    """True when calling an operator would only reach its eager body: a plain tensor, no
+    compilation or tracing, no mode, no autograd. The functions and modules then run that body
+    directly, skipping the dispatcher's ~30 us (bench/python_overhead.py); anything else
+    (torch.compile, export, make_fx, fake or meta tensors) goes through torch.ops.melspec."""
+    return (type(y) is torch.Tensor and y.device.type in ("cpu", "cuda")
+            and not torch.compiler.is_compiling()
+            and not (y.requires_grad and torch.is_grad_enabled())
+            and not _dispatch_modes() and not _function_modes())
+
+
 def _call_mel(y, k):
+    if _plain_eager(y):
+        return _run(_MelPlan, y, k)
     return torch.ops.melspec.melspectrogram(
         y, k["sr"], k["n_fft"], k["hop_length"], k["win_length"], k["window"], k["center"],
         k["pad_mode"], k["power"], k["n_mels"], k["fmin"], k["fmax"], k["htk"], k["norm"],
@@ -178,6 +197,9 @@ def melspectrogram(y, **kwargs):
 def stft(y, *, n_fft=2048, hop_length=None, win_length=None, window="hann", center=True,
          pad_mode="constant", layout="bins_major"):
     """melspec.stft for a tensor (complex64), through torch.ops.melspec.stft."""
+    if _plain_eager(y):
+        return _run(_STFTPlan, y, _stft_kwargs(n_fft, hop_length, win_length, window, center,
+                                               pad_mode, layout))
     return torch.ops.melspec.stft(y, n_fft, hop_length, win_length, window, center, pad_mode,
                                   layout)
 
@@ -197,10 +219,19 @@ def cqt(y, *, sr=22050, hop_length=512, fmin=None, n_bins=84, bins_per_octave=12
         pad_mode="constant", output="complex", layout="bins_major"):
     """melspec.cqt for a tensor (gamma None or a number of Hz: melspec.vqt), through
     torch.ops.melspec.cqt: complex64, or float32 magnitudes with output="magnitude"."""
-    return torch.ops.melspec.cqt(
-        y, float(sr), hop_length, None if fmin is None else float(fmin), n_bins, bins_per_octave,
+    return _call_cqt(y, _cqt_kwargs(
+        float(sr), hop_length, None if fmin is None else float(fmin), n_bins, bins_per_octave,
         float(tuning), float(filter_scale), None if gamma is None else float(gamma),
-        _norm_value(norm), float(sparsity), window, bool(scale), pad_mode, output, layout)
+        _norm_value(norm), float(sparsity), window, bool(scale), pad_mode, output, layout))
+
+
+def _call_cqt(y, k):
+    if _plain_eager(y):
+        return _run(_CQTPlan, y, k)
+    return torch.ops.melspec.cqt(
+        y, k["sr"], k["hop_length"], k["fmin"], k["n_bins"], k["bins_per_octave"], k["tuning"],
+        k["filter_scale"], k["gamma"], k["norm"], k["sparsity"], k["window"], k["scale"],
+        k["pad_mode"], k["output"], k["layout"])
 
 
 # ---- modules -----------------------------------------------------------------------------------
@@ -317,11 +348,7 @@ class CQT(torch.nn.Module):
         _plan(_CQTPlan, self.kwargs)  # checks the configuration (and designs the kernels) now
 
     def forward(self, waveform):
-        k = self.kwargs
-        return torch.ops.melspec.cqt(
-            waveform, k["sr"], k["hop_length"], k["fmin"], k["n_bins"], k["bins_per_octave"],
-            k["tuning"], k["filter_scale"], k["gamma"], k["norm"], k["sparsity"], k["window"],
-            k["scale"], k["pad_mode"], k["output"], k["layout"])
+        return _call_cqt(waveform, self.kwargs)
 
     def extra_repr(self):
         return ", ".join(f"{key}={value!r}" for key, value in self.kwargs.items())

@@ -337,6 +337,20 @@ def test_operators_match_the_functions():
                                   melspec.cqt(y.numpy(), sr=16000, n_bins=48, device="cpu"))
 
 
+def test_eager_shortcut_and_the_operator_agree():
+    y = signal(channels=(2,), seed=8)
+    mel = mt.MelSpectrogram.from_preset("realtime")
+    direct = torch.ops.melspec.melspectrogram(y, *mel.kwargs.values())
+    torch.testing.assert_close(mel(y), direct, rtol=0, atol=0)
+    # under tracing the modules call the operator: it is what the graph holds
+    from torch.fx.experimental.proxy_tensor import make_fx
+    graph = make_fx(mel)(y)
+    assert "melspec.melspectrogram" in str(graph.code)
+    torch.testing.assert_close(graph(y), direct, rtol=0, atol=0)
+    cqt = mt.CQT(sr=16000, n_bins=24)
+    assert "melspec.cqt" in str(make_fx(cqt)(y).code)
+
+
 def test_opcheck():
     y = signal(4000, seed=2)
     mel = mt.MelSpectrogram(sample_rate=16000, n_fft=400, n_mels=40)
