@@ -532,6 +532,15 @@ def test_gpu_cuda_tensor_in_cuda_tensor_out(device_executions):
             torch.cuda.set_sync_debug_mode("default")
         assert S.device == x.device and S.dtype == torch.float32 and S.shape == (4, 80, 81)
         assert device_executions[-1] == (x.data_ptr(), S.data_ptr())
+        # nothing waits on the host: with ~0.5 s of work queued first, the call returns at once
+        import time
+        torch.cuda.synchronize()
+        torch.cuda._sleep(int(5e8))
+        start = time.perf_counter()
+        queued = plan(x)
+        assert time.perf_counter() - start < 0.1
+        torch.cuda.synchronize()
+        torch.testing.assert_close(queued, S, rtol=0, atol=0)
         np.testing.assert_allclose(S.cpu().numpy(), melspec.melspectrogram(
             x.cpu().numpy(), **REALTIME, device="cpu"), rtol=1e-4, atol=1e-4 * S.abs().max().item())
 
@@ -563,7 +572,7 @@ def test_gpu_cuda_graph_capture():
             mel(static_x)
     torch.cuda.current_stream().wait_stream(stream)
     graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph):
+    with torch.cuda.graph(graph, stream=stream):  # captured where the warm-up ran
         static_out = mel(static_x)
     static_x.copy_(x * 0.5)
     graph.replay()
