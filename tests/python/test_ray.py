@@ -4,10 +4,17 @@ few short generated WAV files gives the single-machine numbers, in both output f
 Costly (starting Ray: ~10-30 s on a loaded machine), hence its own ctest entry, python_ray,
 labelled python and slow; tests/python's main entry (ctest python) ignores this file.
 """
+import ipaddress
 import os
 
 import numpy as np
 import pytest
+
+# Before Ray is imported (it reads them then): no usage statistics (Ray would send them over the
+# network), and every Ray address on loopback (Ray's own single-machine mode, its default on
+# macOS and Windows; otherwise it binds the machine's IP and all interfaces).
+os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
 
 ray = pytest.importorskip("ray")
 pytest.importorskip("ray.data")
@@ -20,13 +27,29 @@ from conftest import make_signal  # noqa: E402
 
 @pytest.fixture(scope="module")
 def local_ray():
-    # No usage statistics (Ray would send them over the network), no dashboard, and every
-    # address on loopback.
-    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
-    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1",
-             log_to_driver=False, configure_logging=False)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     yield
     ray.shutdown()
+
+
+def test_ray_uses_loopback_only(local_ray):
+    psutil = pytest.importorskip("psutil")
+    me = psutil.Process()
+    addresses = set()
+    for process in [me] + me.children(recursive=True):
+        try:
+            connections = process.net_connections(kind="inet")
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        for connection in connections:
+            addresses.add(connection.laddr.ip)
+            if connection.raddr:
+                addresses.add(connection.raddr.ip)
+    assert addresses, "no Ray sockets seen"
+    for address in addresses:
+        ip = ipaddress.ip_address(address)
+        ip = getattr(ip, "ipv4_mapped", None) or ip
+        assert ip.is_loopback, f"Ray uses {address}, not loopback"
 
 
 @pytest.fixture(scope="module")
