@@ -14,6 +14,7 @@ import melspec.torch as mt  # noqa: E402
 from melspec import _library  # noqa: E402
 from melspec import _plan as plan_module  # noqa: E402
 from conftest import make_signal, normalized_error, run_python  # noqa: E402
+from test_device import cuda_plan as device_plan  # noqa: E402,F401 - a fixture, reused
 
 REALTIME = dict(sr=16000, n_fft=800, hop_length=200, n_mels=80, fmin=55.0, fmax=7600.0,
                 power=1.0)
@@ -147,36 +148,11 @@ def test_stream_pushes_tensors():
 
 # ---- cupy and DLPack, through fakes (no cupy here) ---------------------------------------------
 
-class FakeRuntime:
-    def __init__(self):
-        self.allocated, self.next = [], 0x9000_0000
-
-    def malloc(self, nbytes, device):
-        self.next += 0x10_0000
-        self.allocated.append(self.next)
-        return self.next
-
-    def cudaGetDevice(self, pointer):
-        return 0
-
-    def cudaFree(self, ptr):
-        return 0
-
-
 @pytest.fixture
-def cuda_plan(monkeypatch):
-    """A CPU plan dressed as a CUDA plan, with the device entry points faked (as test_device)."""
-    calls = {"execute": [], "stream": []}
-    monkeypatch.setattr(_library.lib, "execute_device",
-                        lambda h, s, b, n, t, nb: calls["execute"].append((s, b, n, t, nb)) or 0)
-    monkeypatch.setattr(_library.lib, "plan_set_cuda_stream",
-                        lambda h, stream: calls["stream"].append(stream) or 0)
-    from melspec import _device
-    monkeypatch.setattr(_device, "cuda_runtime", lambda: FakeRuntime())
-    plan = melspec.MelSpectrogram(**REALTIME, device="cpu")
-    plan._backend = _library.BACKEND_CUDA
-    yield plan, calls
-    plan.close()
+def cuda_plan(device_plan):
+    """test_device's CPU plan dressed as a CUDA plan, with the device entry points faked."""
+    plan, calls, _ = device_plan
+    return plan, calls
 
 
 class _FakeCupyDevice:
