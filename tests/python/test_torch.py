@@ -133,6 +133,14 @@ def test_stft_cqt_vqt_functions_return_tensors():
         np.testing.assert_allclose(magnitude.numpy(), np.abs(C.numpy()), rtol=1e-5, atol=1e-6)
 
 
+def test_whisper_log_mel_of_a_tensor_is_a_tensor():
+    y = signal(48000, seed=6) * 0.3
+    expected = melspec.whisper.log_mel_spectrogram(y.numpy(), padding=160, device="cpu")
+    result = melspec.whisper.log_mel_spectrogram(y, padding=160, device="cpu")
+    assert isinstance(result, torch.Tensor) and result.dtype == torch.float32
+    np.testing.assert_allclose(result.numpy(), expected, rtol=0, atol=2e-6)
+
+
 def test_stream_pushes_tensors():
     y = signal(channels=(2,))
     with melspec.MelSpectrogram(**REALTIME, device="cpu") as plan:
@@ -583,3 +591,7 @@ def test_gpu_modules_and_streams_on_cuda_tensors():
         stream = plan.stream()
         parts = [stream.push(x[:, :9000]), stream.push(x[:, 9000:16000]), stream.flush()]
         assert all(part.device == x.device for part in parts)
+    log_mel = melspec.whisper.log_mel_spectrogram(x[0, :16000])
+    assert log_mel.device == x.device
+    torch.testing.assert_close(log_mel.cpu(), melspec.whisper.log_mel_spectrogram(
+        x[0, :16000].cpu(), device="cpu"), rtol=0, atol=1e-4)
