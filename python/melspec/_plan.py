@@ -285,7 +285,7 @@ class _Plan:
         batch = math.prod(lead)
         if batch == 0 or n_samples == 0:
             raise InvalidArgumentError(f"Audio data is empty: y.shape={source.shape}")
-        shape = lead + self._signal_dims(n_samples)
+        shape = lead + (self._dims.get(n_samples) or self._signal_dims(n_samples))
         if batch > self._reserved[0] or n_samples > self._reserved[1]:
             self.reserve(batch, n_samples)
 

@@ -566,6 +566,16 @@ def test_gpu_cuda_graph_capture():
 
 
 @needs_cuda
+def test_gpu_opcheck():
+    y = signal(4000, seed=2).cuda()
+    mel = mt.MelSpectrogram(sample_rate=16000, n_fft=400, n_mels=40)
+    torch.library.opcheck(torch.ops.melspec.melspectrogram.default, (y,) + tuple(
+        mel.kwargs.values()))
+    cqt = mt.CQT(sr=16000, n_bins=24)
+    torch.library.opcheck(torch.ops.melspec.cqt.default, (y,) + tuple(cqt.kwargs.values()))
+
+
+@needs_cuda
 def test_gpu_compile_reduce_overhead():
     torch._dynamo.reset()
     mel = mt.MelSpectrogram.from_preset("realtime")
