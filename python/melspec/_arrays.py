@@ -93,6 +93,9 @@ def _torch_stream(torch, device, stream):
 def _call_torch(torch, plan, y, out, stream):
     y = _torch_audio(torch, y)
     device = y.device
+    if device.type not in ("cpu", "cuda"):
+        raise InvalidArgumentError(f"y is a tensor on {device}: melspec reads CPU and CUDA "
+                                   "tensors")
     n_samples = y.shape[-1]
     shape = tuple(y.shape[:-1]) + (plan._dims.get(n_samples) or plan._signal_dims(n_samples))
     dtype = torch_dtype(torch, plan._dtype)
@@ -106,9 +109,6 @@ def _call_torch(torch, plan, y, out, stream):
         plan._execute_host(y.data_ptr(), y.numel() // n_samples, n_samples, out.data_ptr(),
                            out.nbytes)
         return out
-    if device.type != "cuda":
-        raise InvalidArgumentError(f"y is a tensor on {device}: melspec reads CPU and CUDA "
-                                   "tensors")
     ordinal = plan._config.device_ordinal
     if device.index is not None and device.index != ordinal and plan.backend == "cuda":
         raise InvalidArgumentError(f"y is on {device} but this plan runs on cuda:{ordinal}: "

@@ -199,8 +199,9 @@ class _Plan:
         see melspec._arrays for what comes back for each.
         out: optional destination of y's kind (numpy, torch, a CUDA array) of the exact output
         shape and dtype; otherwise a fresh array is returned.
-        stream: CUDA stream for device arrays (int handle, torch or cupy stream); default: the
-        stream named by y's (or out's) __cuda_array_interface__, else the legacy default stream.
+        stream: CUDA stream for device arrays (int handle, torch or cupy stream); default: for a
+        torch tensor torch.cuda.current_stream(), else the stream named by y's (or out's)
+        __cuda_array_interface__, else the legacy default stream.
         """
         handle = self._handle
         if handle is None:

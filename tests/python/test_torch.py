@@ -116,6 +116,12 @@ def test_tensors_that_are_not_audio(y, message):
             plan(y)
 
 
+def test_meta_tensors_are_refused_by_plans():
+    with melspec.MelSpectrogram(**REALTIME, device="cpu") as plan:
+        with pytest.raises(melspec.InvalidArgumentError, match="meta"):
+            plan(torch.empty(16000, device="meta"))
+
+
 def test_stft_cqt_vqt_functions_return_tensors():
     y = signal(16000, 16000, seed=5)
     D = melspec.stft(y, n_fft=512, device="cpu")
