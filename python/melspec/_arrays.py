@@ -230,6 +230,13 @@ def call(plan, y, out, stream):
         f"(__cuda_array_interface__ or __dlpack__), got {type(y).__name__}")
 
 
+def compiling(y):
+    """True while torch.compile traces a call on tensor y: ctypes and the plan cache cannot be
+    traced, so the functions then go through melspec.torch's custom operators."""
+    torch = _torch_of(y)
+    return torch is not None and torch.compiler.is_compiling()
+
+
 def plan_device(y, device):
     """The device a function's plan should run on for y: "auto" follows a CUDA tensor's device
     (so a tensor on cuda:1 gets a plan on cuda:1; the function caches one plan per device)."""
@@ -283,4 +290,4 @@ class HostChunk:
         return result
 
 
-__all__ = ["call", "plan_device", "HostChunk", "is_torch", "dlpack_interface"]
+__all__ = ["call", "compiling", "plan_device", "HostChunk", "is_torch", "dlpack_interface"]

@@ -39,7 +39,11 @@ def _plan(cls, kwargs, slot="plans", size=_CACHE_SIZE, key=None):
 
 
 def _run(cls, y, out, kwargs):
-    if type(y) is not np.ndarray:  # a CUDA tensor's plan runs on its device: one plan per device
+    if type(y) is not np.ndarray:
+        if _arrays.compiling(y):  # inside torch.compile: the traceable custom operators
+            from .torch import traced_call
+            return traced_call(cls, y, out, kwargs)
+        # a CUDA tensor's plan runs on its device: one plan per device
         kwargs["device"] = _arrays.plan_device(y, kwargs["device"])
     plan, cached = _plan(cls, kwargs)
     try:

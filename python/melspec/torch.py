@@ -234,6 +234,30 @@ def _call_cqt(y, k):
         k["pad_mode"], k["output"], k["layout"])
 
 
+def traced_call(cls, y, out, kwargs):
+    """melspec.melspectrogram / stft / cqt / vqt (melspec._functions) while torch.compile traces
+    them: the same arguments through the operators, computed on y's device."""
+    kwargs = dict(kwargs)
+    kwargs.pop("device", None)
+    if cls is _MelPlan:
+        result = melspectrogram(y, **kwargs)
+    elif cls is _STFTPlan:
+        result = stft(y, **kwargs)
+    elif cls is _CQTPlan:
+        res_type, dtype = kwargs.pop("res_type", None), kwargs.pop("dtype", None)
+        if res_type not in ("soxr_hq", None) or dtype not in (None, torch.complex64, "complex64"):
+            raise InvalidArgumentError(f"res_type = {res_type!r}, dtype = {dtype!r}: melspec "
+                                       "computes the CQT with soxr_hq resampling in complex64")
+        result = cqt(y, **kwargs)
+    else:
+        raise InvalidArgumentError(f"{cls.__name__} has no torch operator: call it outside "
+                                   "torch.compile, or through melspec.torch")
+    if out is not None:
+        out.copy_(result)
+        return out
+    return result
+
+
 # ---- modules -----------------------------------------------------------------------------------
 
 _TORCH_PAD_MODES = {"reflect": "reflect", "constant": "constant", "replicate": "edge",

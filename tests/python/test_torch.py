@@ -374,6 +374,21 @@ def test_torch_compile_gives_eager_numbers(mode):
         torch.testing.assert_close(compiled_cqt(x), cqt(x), rtol=0, atol=0)
 
 
+def test_torch_compile_traces_the_plain_functions():
+    torch._dynamo.reset()
+
+    def features(x):
+        return (melspec.melspectrogram(x, sr=16000, n_mels=40, device="cpu") + 1.0,
+                melspec.stft(x, n_fft=512, device="cpu"),
+                melspec.cqt(x, sr=16000, n_bins=24, device="cpu"),
+                melspec.vqt(x, sr=16000, n_bins=24, device="cpu"))
+
+    compiled = torch.compile(features, fullgraph=True)  # no graph break: the operators
+    x = signal(seed=12)
+    for ours, eager in zip(compiled(x), features(x)):
+        torch.testing.assert_close(ours, eager, rtol=0, atol=0)
+
+
 def test_compiled_calls_do_not_recreate_plans(monkeypatch):
     torch._dynamo.reset()
     mel = mt.MelSpectrogram(sample_rate=16000, n_fft=512, n_mels=64)
