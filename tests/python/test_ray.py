@@ -100,6 +100,24 @@ def test_parquet_shards_with_a_cqt(local_ray, clips, tmp_path):
         np.testing.assert_array_equal(features[name], array)
 
 
+def test_the_example_script(local_ray, clips, tmp_path, capsys):
+    import importlib.util
+    from conftest import REPO
+    spec = importlib.util.spec_from_file_location(
+        "ray_features", os.path.join(REPO, "examples", "ray_features.py"))
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    folder, paths = clips
+    assert example.main([folder, str(tmp_path), "--preset", "realtime", "--n-mels", "40",
+                         "--actors", "1"]) == 0
+    expected = single_machine(paths, "mel", 16000,
+                              dict(melspec.presets.get("realtime").kwargs, n_mels=40))
+    printed = capsys.readouterr().out
+    for name, array in expected.items():
+        assert f"{name}: {array.shape}" in printed
+        np.testing.assert_array_equal(np.load(tmp_path / f"{name}.npy"), array)
+
+
 def test_bad_configurations_fail_before_ray_runs(tmp_path, clips):
     _, paths = clips
     with pytest.raises(melspec.InvalidArgumentError, match="fmax"):

@@ -44,6 +44,8 @@ def test_import_melspec_does_not_import_torch():
         melspec.melspectrogram(__import__("numpy").ones(4096, "float32") * 0.5, sr=16000)
         assert "torch" not in sys.modules, "import melspec imported torch"
         assert "cupy" not in sys.modules
+        import melspec.ray
+        assert "ray" not in sys.modules, "import melspec.ray imported ray"
         import melspec.torch
         assert "torch" in sys.modules
         print("ok")
