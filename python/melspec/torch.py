@@ -1,6 +1,6 @@
 """melspec for PyTorch: custom operators that torch.compile can trace, and nn.Modules.
 
-    import melspec.torch                                    # imports torch (melspec alone never does)
+    import melspec.torch                                  # imports torch (melspec never does)
     S = melspec.torch.melspectrogram(x, sr=16000, n_mels=80)  # torch.ops.melspec.melspectrogram
     mel = melspec.torch.MelSpectrogram(sample_rate=16000, n_fft=400, n_mels=80)  # torchaudio's args
     S = mel(x)                                              # (..., time) -> (..., n_mels, frames)
@@ -34,7 +34,8 @@ def _device_of(y):
     """Where the plan for y runs: the tensor's own device (a CPU tensor on the CPU backend, as
     torch computes there; melspec.melspectrogram's "auto" would pick the GPU)."""
     if y.device.type == "cuda":
-        return f"cuda:{y.device.index if y.device.index is not None else torch.cuda.current_device()}"
+        index = y.device.index
+        return f"cuda:{torch.cuda.current_device() if index is None else index}"
     return "cpu"
 
 
