@@ -178,6 +178,24 @@ typedef enum melspec_mel_product {
                                        float filterbank (TF32 off: full float32) */
 } melspec_mel_product;
 
+/* ---- features computed after the scaling (issue 15) ----------------------------------------- */
+
+/* config.feature: what the plan computes from its mel (or linear) values after the scaling. */
+typedef enum melspec_feature {
+    MELSPEC_FEATURE_NONE = 0, /* the values themselves */
+    MELSPEC_FEATURE_MFCC = 1, /* librosa.feature.mfcc: a DCT over the bins of each frame (after
+                                 the scaling; librosa's is POWER_TO_DB with top_db 80), n_mfcc
+                                 rows out, then the lifter */
+    MELSPEC_FEATURE_PCEN = 2  /* librosa.pcen on the (unscaled: SCALING_NONE) values: an IIR
+                                 smoother over time per bin, carried across a stream's frames */
+} melspec_feature;
+
+/* config.mfcc_norm: scipy.fft.dct's norm. */
+typedef enum melspec_dct_norm {
+    MELSPEC_DCT_NORM_ORTHO = 0, /* norm="ortho", librosa's default */
+    MELSPEC_DCT_NORM_NONE = 1   /* norm=None */
+} melspec_dct_norm;
+
 /* ---- configuration --------------------------------------------------------------------------- */
 
 /*
@@ -220,6 +238,24 @@ typedef struct melspec_config {
     int64_t max_samples;       /* samples per signal the plan is sized for at creation;
                                   0 = 60 s of audio */
     int32_t mel_product;       /* melspec_mel_product (MEL only; others ignore it); AUTO */
+
+    /* Features (issue 15): read only when `feature` selects them, so the zeros of an older
+     * caller's struct (feature NONE) mean what they always did; melspec_config_init sets
+     * librosa's defaults. The output then has n_mfcc rows (MFCC) or n_bins rows (PCEN). */
+    int32_t feature;           /* melspec_feature; NONE */
+    int32_t mfcc_dct_type;     /* 1, 2 or 3 (scipy.fft.dct type); 2 */
+    int32_t mfcc_norm;         /* melspec_dct_norm; ORTHO */
+    int64_t n_mfcc;            /* coefficients kept, 1 .. n_bins (dct_type 1 needs n_bins >= 2); 20 */
+    double mfcc_lifter;        /* >= 0; 0 = none; else row k times 1 + (L/2) sin(pi (k+1) / L) */
+    double pcen_gain;          /* >= 0; 0.98 */
+    double pcen_bias;          /* >= 0; 2 */
+    double pcen_power;         /* >= 0 (0 is log1p compression); 0.5 */
+    double pcen_time_constant; /* seconds, > 0; 0.4 */
+    double pcen_eps;           /* > 0; 1e-6 */
+    double pcen_b;             /* smoothing coefficient in [0, 1]; negative (-1, the default) =
+                                  librosa's b from time_constant, sample_rate and hop_length */
+    int64_t pcen_max_size;     /* >= 1: the reference is a maximum over max_size bins of each
+                                  frame (scipy.ndimage.maximum_filter1d over frequency); 1 */
 } melspec_config;
 
 /* Fills *config with librosa's defaults and sets struct_size. NULL is ignored. */

@@ -17,7 +17,8 @@
  * commit as any change to one of them (a field added, removed, reordered or retyped, an entry's
  * meaning changed); a plugin of another number is then refused at load with a message instead
  * of misreading a plan. */
-#define MELSPEC_BACKEND_ABI 2u /* 2: the stream ring ops, melspec_config.mel_product */
+#define MELSPEC_BACKEND_ABI 3u /* 2: the stream ring ops, melspec_config.mel_product; 3: the
+                                   feature stage (stages, config, mfcc_basis) */
 
 /* The mel filterbank stored as one contiguous run of nonzero weights per row, which is what
  * both backends multiply with (a triangle touches a handful of FFT bins). */
@@ -128,6 +129,7 @@ struct melspec_plan {
     double *window;               /* n_fft, zero-padded centred */
     double *filterbank;           /* n_mels x n_freq dense, double (NULL unless MEL) */
     melspec_sparse_rows mel_rows; /* the same matrix, float, sparse rows */
+    double *mfcc_basis;           /* feature MFCC: n_mfcc x spectrum_bins (src/dsp/mfcc.h) */
 
     /* Constant-Q plans (melspec_cqt_plan_create). */
     melspec_cqt_config cqt_config;   /* every default resolved */

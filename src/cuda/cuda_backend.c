@@ -292,6 +292,11 @@ static void cuda_destroy(melspec_plan *plan)
 
 static melspec_status cuda_create(melspec_plan *plan)
 {
+    /* issue 15: the feature stage (MFCC, PCEN) is on the CPU backend only so far */
+    if (plan->stages.feature != MELSPEC_FEATURE_NONE)
+        return melspec_fail(plan, MELSPEC_ERROR_UNSUPPORTED,
+                            "feature = %d (MFCC/PCEN) is not on the CUDA backend yet: use backend "
+                            "CPU or AUTO", (int)plan->stages.feature);
     cuda_state *s = calloc(1, sizeof *s);
     if (s == NULL) return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "CUDA plan state");
     plan->backend_state = s;
