@@ -180,6 +180,31 @@ typedef enum melspec_mel_product {
 
 /* ---- features computed after the scaling (issue 15) ----------------------------------------- */
 
+/*
+ * config.feature adds one stage after the scaling, decided once at plan creation and applied to
+ * each frame in time order, offline and in streams alike (a stream's frames equal execute's bit
+ * for bit):
+ *
+ *   MFCC: librosa.feature.mfcc(y=...) is transform MEL, scaling POWER_TO_DB (ref 1, amin 1e-10,
+ *   top_db 80: the defaults) and feature MFCC. Each frame's n_mels values x the n_mfcc x n_mels
+ *   matrix of scipy.fft.dct (mfcc_dct_type, mfcc_norm) with the lifter folded in, summed in
+ *   double. The output has n_mfcc rows (melspec_plan_output_shape's n_bins). Any scaling and
+ *   LINEAR are accepted too (the DCT runs over whatever rows the plan has). Streams need
+ *   top_db = INFINITY, as every dB plan.
+ *
+ *   PCEN: librosa.pcen(S) of the plan's unscaled (scaling NONE) mel or linear values S: per bin
+ *   M[t] = b ref[t] + (1 - b) M[t-1] from librosa's initial state (zi=None), in double, then
+ *   (S / (eps + M)^gain + bias)^power - bias^power. b is librosa's from pcen_time_constant,
+ *   sample_rate and hop_length unless pcen_b is set (melspec_plan_config returns it resolved);
+ *   pcen_max_size > 1 takes ref as the maximum over that many neighbouring bins of the frame.
+ *   Each signal of a batch and each stream (after melspec_stream_reset too) starts from the
+ *   initial state; a stream carries the state across pushes.
+ *
+ * The CUDA backend has no feature stage yet: AUTO runs feature plans on the CPU, CUDA is
+ * UNSUPPORTED (or BACKEND_UNAVAILABLE without a device). Bad feature fields are
+ * INVALID_ARGUMENT naming the field (librosa's ParameterError conditions).
+ */
+
 /* config.feature: what the plan computes from its mel (or linear) values after the scaling. */
 typedef enum melspec_feature {
     MELSPEC_FEATURE_NONE = 0, /* the values themselves */
@@ -292,7 +317,7 @@ MELSPEC_API melspec_backend melspec_plan_backend(const melspec_plan *plan);
 
 /*
  * Output shape for one signal of n_samples samples: n_bins (n_mels, or 1 + n_fft/2 for LINEAR and
- * STFT) and n_frames = 1 + (n_samples + 2 (n_fft/2) - n_fft) / hop centred (1 + n_samples/hop
+ * STFT; n_mfcc with feature MFCC) and n_frames = 1 + (n_samples + 2 (n_fft/2) - n_fft) / hop centred (1 + n_samples/hop
  * for an even n_fft), 1 + (n_samples - n_fft)/hop otherwise, as librosa.stft. One
  * signal's output has n_bins * n_frames values; with STFT each value is two floats.
  * Errors: n_samples < 1 (INVALID_ARGUMENT), center off and n_samples < n_fft (INPUT_TOO_SHORT).

@@ -57,7 +57,9 @@ typedef struct melspec_backend_ops {
      * into raw_frames, at most max_frames at a time; stream_compute turns the first n_frames of
      * them into their scaled values, frame after frame in the output dtype, in values (both
      * host memory the backend owns), synchronously. stream_prepare makes them (at
-     * melspec_stream_create; again returns the same). */
+     * melspec_stream_create; again returns the same). With a feature stage (stages.feature)
+     * the values are the scaled float32 values before it, stages.stream_frame_bytes per frame:
+     * src/stream.c applies the stage with each stream's state. */
     melspec_status (*stream_prepare)(melspec_plan *plan, float **raw_frames, const void **values,
                                      int64_t *max_frames);
     melspec_status (*stream_compute)(melspec_plan *plan, int64_t n_frames);
