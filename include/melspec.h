@@ -200,9 +200,9 @@ typedef enum melspec_mel_product {
  *   Each signal of a batch and each stream (after melspec_stream_reset too) starts from the
  *   initial state; a stream carries the state across pushes.
  *
- * The CUDA backend has no feature stage yet: AUTO runs feature plans on the CPU, CUDA is
- * UNSUPPORTED (or BACKEND_UNAVAILABLE without a device). Bad feature fields are
- * INVALID_ARGUMENT naming the field (librosa's ParameterError conditions).
+ * Both backends have the stage (the CUDA backend as kernels after the scaling; its streams apply
+ * the stage on the host like the CPU's). Bad feature fields are INVALID_ARGUMENT naming the
+ * field (librosa's ParameterError conditions).
  */
 
 /* config.feature: what the plan computes from its mel (or linear) values after the scaling. */

@@ -25,12 +25,12 @@ static inline void melspec_feature_frame(const melspec_stages *stages, const dou
     const int64_t n_in = stages->spectrum_bins;
     if (stages->feature == MELSPEC_FEATURE_MFCC) {
         for (int64_t k = 0; k < stages->n_bins; k++)
-            out[k] = melspec_mfcc_value(mfcc_basis + k * n_in, values, n_in);
+            out[k] = melspec_mfcc_value(mfcc_basis + k * n_in, values, 1, n_in);
         return;
     }
     for (int64_t i = 0; i < n_in; i++)
         out[i] = melspec_pcen_value(&stages->pcen, values[i],
-                                    melspec_pcen_reference(&stages->pcen, values, n_in, i),
+                                    melspec_pcen_reference(&stages->pcen, values, 1, n_in, i),
                                     &pcen_state[i]);
 }
 

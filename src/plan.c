@@ -138,13 +138,7 @@ melspec_status melspec_plan_create(melspec_plan **plan_out, const melspec_config
     plan->n_freq = 1 + resolved.n_fft / 2;
     melspec_stages_from_config(&resolved, &plan->stages);
 
-    /* Feature plans run on the CPU until the CUDA backend has the feature stage: AUTO picks the
-     * CPU for them, and CUDA says so (its create refuses them). */
-    const melspec_backend wanted = resolved.feature != MELSPEC_FEATURE_NONE &&
-                                           resolved.backend == MELSPEC_BACKEND_AUTO
-                                       ? MELSPEC_BACKEND_CPU
-                                       : (melspec_backend)resolved.backend;
-    status = melspec_select_backend(wanted, resolved.device_ordinal,
+    status = melspec_select_backend((melspec_backend)resolved.backend, resolved.device_ordinal,
                                     &plan->backend, &plan->ops, message, capacity);
     if (status != MELSPEC_OK) goto fail;
     plan->config.backend = plan->backend;

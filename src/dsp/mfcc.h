@@ -15,14 +15,15 @@
 int melspec_dsp_mfcc_basis(int dct_type, int ortho, int64_t n_bins, int64_t n_mfcc,
                            double lifter, double *basis);
 
-/* One coefficient: row (n_bins doubles of the basis) times one frame's n_bins values, summed in
- * double in bin order. */
+/* One coefficient: row (n_bins doubles of the basis) times one frame's n_bins values (value m at
+ * values[m * stride]: 1 frame-major, n_frames in a bins-major clip), summed in double in bin
+ * order. */
 static inline MELSPEC_HOST_DEVICE float melspec_mfcc_value(const double *row, const float *values,
-                                                           int64_t n_bins)
+                                                           int64_t stride, int64_t n_bins)
 {
     double sum = 0.0;
     for (int64_t m = 0; m < n_bins; m++)
-        sum = melspec_add_rn(sum, melspec_mul_rn(row[m], (double)values[m]));
+        sum = melspec_add_rn(sum, melspec_mul_rn(row[m], (double)values[m * stride]));
     return (float)sum;
 }
 

@@ -48,19 +48,24 @@ static inline MELSPEC_HOST_DEVICE double melspec_pcen_initial_state(double b)
     return (0.0 - a1 * b) / (1.0 + a1);
 }
 
-/* The reference of bin i of a frame of n_bins values: the value itself, or the maximum over
- * bins i - max_size/2 .. i + (max_size - 1)/2 (scipy's window for its default origin; the
- * reflected bins past the edges repeat values already inside that window, so it is clipped). */
+/* The reference of bin i of a frame of n_bins values (value j at values[j * stride]): the value
+ * itself, or the maximum over bins i - max_size/2 .. i + (max_size - 1)/2 (scipy's window for
+ * its default origin; the reflected bins past the edges repeat values already inside that
+ * window, so it is clipped). */
 static inline MELSPEC_HOST_DEVICE float melspec_pcen_reference(const melspec_pcen_stage *s,
                                                                const float *values,
-                                                               int64_t n_bins, int64_t i)
+                                                               int64_t stride, int64_t n_bins,
+                                                               int64_t i)
 {
-    if (s->max_size <= 1) return values[i];
+    if (s->max_size <= 1) return values[i * stride];
     int64_t first = i - s->max_size / 2, last = i + (s->max_size - 1) / 2;
     if (first < 0) first = 0;
     if (last > n_bins - 1) last = n_bins - 1;
-    float m = values[first];
-    for (int64_t j = first + 1; j <= last; j++) m = values[j] > m ? values[j] : m;
+    float m = values[first * stride];
+    for (int64_t j = first + 1; j <= last; j++) {
+        const float v = values[j * stride];
+        m = v > m ? v : m;
+    }
     return m;
 }
 
