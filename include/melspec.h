@@ -178,6 +178,49 @@ typedef enum melspec_mel_product {
                                        float filterbank (TF32 off: full float32) */
 } melspec_mel_product;
 
+/* ---- features computed after the scaling (issue 15) ----------------------------------------- */
+
+/*
+ * config.feature adds one stage after the scaling, decided once at plan creation and applied to
+ * each frame in time order, offline and in streams alike (a stream's frames equal execute's bit
+ * for bit):
+ *
+ *   MFCC: librosa.feature.mfcc(y=...) is transform MEL, scaling POWER_TO_DB (ref 1, amin 1e-10,
+ *   top_db 80: the defaults) and feature MFCC. Each frame's n_mels values x the n_mfcc x n_mels
+ *   matrix of scipy.fft.dct (mfcc_dct_type, mfcc_norm) with the lifter folded in, summed in
+ *   double. The output has n_mfcc rows (melspec_plan_output_shape's n_bins). Any scaling and
+ *   LINEAR are accepted too (the DCT runs over whatever rows the plan has). Streams need
+ *   top_db = INFINITY, as every dB plan.
+ *
+ *   PCEN: librosa.pcen(S) of the plan's unscaled (scaling NONE) mel or linear values S: per bin
+ *   M[t] = b ref[t] + (1 - b) M[t-1] from librosa's initial state (zi=None), in double, then
+ *   (S / (eps + M)^gain + bias)^power - bias^power. b is librosa's from pcen_time_constant,
+ *   sample_rate and hop_length unless pcen_b is set (melspec_plan_config returns it resolved);
+ *   pcen_max_size > 1 takes ref as the maximum over that many neighbouring bins of the frame.
+ *   Each signal of a batch and each stream (after melspec_stream_reset too) starts from the
+ *   initial state; a stream carries the state across pushes.
+ *
+ * Both backends have the stage (the CUDA backend as kernels after the scaling; its streams apply
+ * the stage on the host like the CPU's). Bad feature fields are INVALID_ARGUMENT naming the
+ * field (librosa's ParameterError conditions).
+ */
+
+/* config.feature: what the plan computes from its mel (or linear) values after the scaling. */
+typedef enum melspec_feature {
+    MELSPEC_FEATURE_NONE = 0, /* the values themselves */
+    MELSPEC_FEATURE_MFCC = 1, /* librosa.feature.mfcc: a DCT over the bins of each frame (after
+                                 the scaling; librosa's is POWER_TO_DB with top_db 80), n_mfcc
+                                 rows out, then the lifter */
+    MELSPEC_FEATURE_PCEN = 2  /* librosa.pcen on the (unscaled: SCALING_NONE) values: an IIR
+                                 smoother over time per bin, carried across a stream's frames */
+} melspec_feature;
+
+/* config.mfcc_norm: scipy.fft.dct's norm. */
+typedef enum melspec_dct_norm {
+    MELSPEC_DCT_NORM_ORTHO = 0, /* norm="ortho", librosa's default */
+    MELSPEC_DCT_NORM_NONE = 1   /* norm=None */
+} melspec_dct_norm;
+
 /* ---- configuration --------------------------------------------------------------------------- */
 
 /*
@@ -220,6 +263,24 @@ typedef struct melspec_config {
     int64_t max_samples;       /* samples per signal the plan is sized for at creation;
                                   0 = 60 s of audio */
     int32_t mel_product;       /* melspec_mel_product (MEL only; others ignore it); AUTO */
+
+    /* Features (issue 15): read only when `feature` selects them, so the zeros of an older
+     * caller's struct (feature NONE) mean what they always did; melspec_config_init sets
+     * librosa's defaults. The output then has n_mfcc rows (MFCC) or n_bins rows (PCEN). */
+    int32_t feature;           /* melspec_feature; NONE */
+    int32_t mfcc_dct_type;     /* 1, 2 or 3 (scipy.fft.dct type); 2 */
+    int32_t mfcc_norm;         /* melspec_dct_norm; ORTHO */
+    int64_t n_mfcc;            /* coefficients kept, 1 .. n_bins (dct_type 1 needs n_bins >= 2); 20 */
+    double mfcc_lifter;        /* >= 0; 0 = none; else row k times 1 + (L/2) sin(pi (k+1) / L) */
+    double pcen_gain;          /* >= 0; 0.98 */
+    double pcen_bias;          /* >= 0; 2 */
+    double pcen_power;         /* >= 0 (0 is log1p compression); 0.5 */
+    double pcen_time_constant; /* seconds, > 0; 0.4 */
+    double pcen_eps;           /* > 0; 1e-6 */
+    double pcen_b;             /* smoothing coefficient in [0, 1]; negative (-1, the default) =
+                                  librosa's b from time_constant, sample_rate and hop_length */
+    int64_t pcen_max_size;     /* >= 1: the reference is a maximum over max_size bins of each
+                                  frame (scipy.ndimage.maximum_filter1d over frequency); 1 */
 } melspec_config;
 
 /* Fills *config with librosa's defaults and sets struct_size. NULL is ignored. */
@@ -256,7 +317,7 @@ MELSPEC_API melspec_backend melspec_plan_backend(const melspec_plan *plan);
 
 /*
  * Output shape for one signal of n_samples samples: n_bins (n_mels, or 1 + n_fft/2 for LINEAR and
- * STFT) and n_frames = 1 + (n_samples + 2 (n_fft/2) - n_fft) / hop centred (1 + n_samples/hop
+ * STFT; n_mfcc with feature MFCC) and n_frames = 1 + (n_samples + 2 (n_fft/2) - n_fft) / hop centred (1 + n_samples/hop
  * for an even n_fft), 1 + (n_samples - n_fft)/hop otherwise, as librosa.stft. One
  * signal's output has n_bins * n_frames values; with STFT each value is two floats.
  * Errors: n_samples < 1 (INVALID_ARGUMENT), center off and n_samples < n_fft (INPUT_TOO_SHORT).

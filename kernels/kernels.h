@@ -17,6 +17,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include "dsp/pcen.h"
 #include "dsp/scaling.h"
 #include "melspec.h"
 
@@ -133,6 +134,24 @@ void melspec_k_clip_reference(const float *partial, int64_t n_clips, int64_t n_c
 void melspec_k_scale_store(const float *values, int64_t n_clips, int64_t clip_values,
                            melspec_k_scaling scaling, int32_t dtype, void *output,
                            cudaStream_t stream);
+
+/* ---- the feature stage (issue 15, kernels/features.cu) ------------------------------------- */
+
+/* n_clips clips of n_frames frames: n_in scaled values per frame in, n_out features out. */
+typedef struct melspec_k_feature_shape {
+    int64_t n_clips;
+    int64_t n_frames;
+    int64_t n_in;  /* stages.spectrum_bins */
+    int64_t n_out; /* stages.n_bins */
+} melspec_k_feature_shape;
+
+/* MFCC: output (k, t) = basis row k (n_in doubles, device) times frame t, both in `layout`. */
+void melspec_k_mfcc(const float *values, melspec_k_feature_shape shape, const double *basis,
+                    int32_t layout, int32_t dtype, void *output, cudaStream_t stream);
+
+/* PCEN of each clip from librosa's initial state (n_out = n_in), in `layout`. */
+void melspec_k_pcen(const float *values, melspec_k_feature_shape shape, melspec_pcen_stage stage,
+                    int32_t layout, int32_t dtype, void *output, cudaStream_t stream);
 
 /*
  * librosa.resample(x, orig_sr=factor, target_sr=1, res_type="soxr_hq") of each clip (n_input

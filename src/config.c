@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "dsp/pcen.h"
 #include "plan.h"
 #include "stages.h"
 
@@ -41,6 +42,19 @@ void melspec_config_init(melspec_config *config)
     config->max_batch = 0;
     config->max_samples = 0;
     config->mel_product = MELSPEC_MEL_PRODUCT_AUTO;
+    /* features (issue 15): librosa.feature.mfcc's and librosa.pcen's defaults */
+    config->feature = MELSPEC_FEATURE_NONE;
+    config->mfcc_dct_type = 2;
+    config->mfcc_norm = MELSPEC_DCT_NORM_ORTHO;
+    config->n_mfcc = 20;
+    config->mfcc_lifter = 0.0;
+    config->pcen_gain = 0.98;
+    config->pcen_bias = 2.0;
+    config->pcen_power = 0.5;
+    config->pcen_time_constant = 0.4;
+    config->pcen_eps = 1e-6;
+    config->pcen_b = -1.0;
+    config->pcen_max_size = 1;
 }
 
 size_t melspec_config_size(void) { return sizeof(melspec_config); }
@@ -241,6 +255,83 @@ static melspec_status check_output(melspec_config *c, char *message, size_t capa
     return melspec_check_execution(&execution, message, capacity);
 }
 
+/* ---- the feature stage (issue 15): librosa.feature.mfcc's and librosa.pcen's conditions ---- */
+
+static melspec_status check_mfcc(melspec_config *c, int64_t n_bins, char *message,
+                                 size_t capacity)
+{
+    if (c->mfcc_dct_type < 1 || c->mfcc_dct_type > 3)
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "mfcc_dct_type = %d must be 1, 2 or 3",
+             (int)c->mfcc_dct_type);
+    CHECK_ENUM(mfcc_norm, MELSPEC_DCT_NORM_NONE);
+    if (c->mfcc_dct_type == 1 && n_bins < 2)
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+             "mfcc_dct_type = 1 needs at least 2 bins to transform (the plan has %lld)",
+             (long long)n_bins);
+    if (c->n_mfcc < 1 || c->n_mfcc > n_bins)
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+             "n_mfcc = %lld must be between 1 and the %lld bins it is computed from", 
+             (long long)c->n_mfcc, (long long)n_bins);
+    if (!(isfinite(c->mfcc_lifter) && c->mfcc_lifter >= 0.0))
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+             "mfcc_lifter = %g must be a non-negative finite number (0: no liftering)",
+             c->mfcc_lifter);
+    return MELSPEC_OK;
+}
+
+static melspec_status check_pcen(melspec_config *c, char *message, size_t capacity)
+{
+    if (c->scaling != MELSPEC_SCALING_NONE)
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+             "feature PCEN normalizes the unscaled values: scaling = %d must be SCALING_NONE",
+             (int)c->scaling);
+    if (!(isfinite(c->pcen_gain) && c->pcen_gain >= 0.0))
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "pcen_gain = %g must be finite and >= 0",
+             c->pcen_gain);
+    if (!(isfinite(c->pcen_bias) && c->pcen_bias >= 0.0))
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "pcen_bias = %g must be finite and >= 0",
+             c->pcen_bias);
+    if (!(isfinite(c->pcen_power) && c->pcen_power >= 0.0))
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "pcen_power = %g must be finite and >= 0",
+             c->pcen_power);
+    if (!is_finite_positive(c->pcen_eps))
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "pcen_eps = %g must be a positive finite number",
+             c->pcen_eps);
+    if (c->pcen_max_size < 1)
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "pcen_max_size = %lld must be >= 1",
+             (long long)c->pcen_max_size);
+    if (isnan(c->pcen_b) || c->pcen_b > 1.0)
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+             "pcen_b = %g must be in [0, 1] (or negative: from pcen_time_constant)", c->pcen_b);
+    if (c->pcen_b < 0.0) {
+        if (!is_finite_positive(c->pcen_time_constant))
+            FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+                 "pcen_time_constant = %g s must be a positive finite number",
+                 c->pcen_time_constant);
+        c->pcen_b = melspec_dsp_pcen_b(c->pcen_time_constant, c->sample_rate, c->hop_length);
+        if (!(c->pcen_b >= 0.0 && c->pcen_b <= 1.0))
+            FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+                 "pcen_time_constant = %g s at sample_rate = %g and hop_length = %lld gives "
+                 "b = %g, outside [0, 1]",
+                 c->pcen_time_constant, c->sample_rate, (long long)c->hop_length, c->pcen_b);
+    }
+    return MELSPEC_OK;
+}
+
+static melspec_status check_feature(melspec_config *c, char *message, size_t capacity)
+{
+    CHECK_ENUM(feature, MELSPEC_FEATURE_PCEN);
+    if (c->feature == MELSPEC_FEATURE_NONE) return MELSPEC_OK;
+    if (c->transform == MELSPEC_TRANSFORM_STFT)
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+             "feature = %d needs real values: transform MEL or LINEAR, not the complex STFT",
+             (int)c->feature);
+    if (c->feature == MELSPEC_FEATURE_MFCC)
+        return check_mfcc(c, c->transform == MELSPEC_TRANSFORM_MEL ? c->n_mels : 1 + c->n_fft / 2,
+                          message, capacity);
+    return check_pcen(c, message, capacity);
+}
+
 melspec_status melspec_config_resolve(const melspec_config *config, melspec_config *resolved,
                                       char *message, size_t capacity)
 {
@@ -252,5 +343,6 @@ melspec_status melspec_config_resolve(const melspec_config *config, melspec_conf
     CHECK_ENUM(transform, MELSPEC_TRANSFORM_STFT);
     if ((status = check_spectrum(c, message, capacity)) != MELSPEC_OK) return status;
     if ((status = check_power_and_mel(c, message, capacity)) != MELSPEC_OK) return status;
-    return check_output(c, message, capacity);
+    if ((status = check_output(c, message, capacity)) != MELSPEC_OK) return status;
+    return check_feature(c, message, capacity);
 }

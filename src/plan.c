@@ -7,6 +7,7 @@
 #include "config.h"
 #include "dsp/cqt.h"
 #include "dsp/mel.h"
+#include "dsp/mfcc.h"
 #include "dsp/window.h"
 #include "plan.h"
 #include "stages.h"
@@ -48,6 +49,23 @@ static int build_sparse_rows(const double *dense, int64_t n_rows, int64_t n_colu
             rows->weights[rows->row_offset[r] + k] =
                 (float)dense[r * n_columns + rows->first_column[r] + k];
     return 0;
+}
+
+/* The feature stage's matrix (issue 15): MFCC's DCT with its lifter, n_mfcc x spectrum_bins. */
+static melspec_status design_feature(melspec_plan *plan, char *message, size_t capacity)
+{
+    const melspec_config *c = &plan->config;
+    if (c->feature != MELSPEC_FEATURE_MFCC) return MELSPEC_OK;
+    const int64_t n_bins = plan->stages.spectrum_bins;
+    plan->mfcc_basis = malloc((size_t)(c->n_mfcc * n_bins) * sizeof *plan->mfcc_basis);
+    if (plan->mfcc_basis == NULL)
+        return melspec_fail_message(message, capacity, MELSPEC_ERROR_OUT_OF_MEMORY,
+                                    "MFCC basis of %lld x %lld doubles", (long long)c->n_mfcc,
+                                    (long long)n_bins);
+    if (melspec_dsp_mfcc_basis(c->mfcc_dct_type, c->mfcc_norm == MELSPEC_DCT_NORM_ORTHO, n_bins,
+                               c->n_mfcc, c->mfcc_lifter, plan->mfcc_basis) != 0)
+        return melspec_fail_message(message, capacity, MELSPEC_ERROR_INTERNAL, "MFCC basis");
+    return MELSPEC_OK;
 }
 
 /* Window and filterbank, in double, for both backends. */
@@ -125,6 +143,7 @@ melspec_status melspec_plan_create(melspec_plan **plan_out, const melspec_config
     if (status != MELSPEC_OK) goto fail;
     plan->config.backend = plan->backend;
     status = design(plan, message, capacity);
+    if (status == MELSPEC_OK) status = design_feature(plan, message, capacity);
     if (status != MELSPEC_OK) goto fail;
     return melspec_plan_finish_create(plan, plan_out, message, capacity);
 
@@ -156,6 +175,7 @@ void melspec_plan_destroy(melspec_plan *plan)
     if (plan->ops != NULL && plan->ops->destroy != NULL) plan->ops->destroy(plan);
     free(plan->window);
     free(plan->filterbank);
+    free(plan->mfcc_basis);
     free_sparse_rows(&plan->mel_rows);
     melspec_dsp_cqt_design_destroy(plan->cqt);
     free(plan);

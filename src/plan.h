@@ -17,7 +17,8 @@
  * commit as any change to one of them (a field added, removed, reordered or retyped, an entry's
  * meaning changed); a plugin of another number is then refused at load with a message instead
  * of misreading a plan. */
-#define MELSPEC_BACKEND_ABI 2u /* 2: the stream ring ops, melspec_config.mel_product */
+#define MELSPEC_BACKEND_ABI 3u /* 2: the stream ring ops, melspec_config.mel_product; 3: the
+                                   feature stage (stages, config, mfcc_basis) */
 
 /* The mel filterbank stored as one contiguous run of nonzero weights per row, which is what
  * both backends multiply with (a triangle touches a handful of FFT bins). */
@@ -56,7 +57,9 @@ typedef struct melspec_backend_ops {
      * into raw_frames, at most max_frames at a time; stream_compute turns the first n_frames of
      * them into their scaled values, frame after frame in the output dtype, in values (both
      * host memory the backend owns), synchronously. stream_prepare makes them (at
-     * melspec_stream_create; again returns the same). */
+     * melspec_stream_create; again returns the same). With a feature stage (stages.feature)
+     * the values are the scaled float32 values before it, stages.stream_frame_bytes per frame:
+     * src/stream.c applies the stage with each stream's state. */
     melspec_status (*stream_prepare)(melspec_plan *plan, float **raw_frames, const void **values,
                                      int64_t *max_frames);
     melspec_status (*stream_compute)(melspec_plan *plan, int64_t n_frames);
@@ -128,6 +131,7 @@ struct melspec_plan {
     double *window;               /* n_fft, zero-padded centred */
     double *filterbank;           /* n_mels x n_freq dense, double (NULL unless MEL) */
     melspec_sparse_rows mel_rows; /* the same matrix, float, sparse rows */
+    double *mfcc_basis;           /* feature MFCC: n_mfcc x spectrum_bins (src/dsp/mfcc.h) */
 
     /* Constant-Q plans (melspec_cqt_plan_create). */
     melspec_cqt_config cqt_config;   /* every default resolved */

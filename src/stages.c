@@ -36,6 +36,20 @@ static void common_stages(melspec_stages *s, int32_t scaling, int32_t ref_mode, 
     s->needs_clip_max = melspec_scale_needs_clip_max(scale);
 }
 
+/* The feature stage (issue 15), after the rest: it renames the rows the spectrum produces. */
+static void feature_stage(const melspec_config *c, melspec_stages *s)
+{
+    s->feature = c->feature;
+    s->spectrum_bins = s->n_bins;
+    s->stream_frame_bytes = (size_t)s->n_bins * s->value_bytes;
+    if (c->feature == MELSPEC_FEATURE_NONE) return;
+    if (c->feature == MELSPEC_FEATURE_MFCC) s->n_bins = c->n_mfcc;
+    if (c->feature == MELSPEC_FEATURE_PCEN)
+        melspec_dsp_pcen_stage(c->pcen_b, c->pcen_gain, c->pcen_bias, c->pcen_power, c->pcen_eps,
+                               c->pcen_max_size, &s->pcen);
+    s->stream_frame_bytes = (size_t)s->spectrum_bins * sizeof(float);
+}
+
 void melspec_stages_from_config(const melspec_config *c, melspec_stages *s)
 {
     memset(s, 0, sizeof *s);
@@ -57,6 +71,7 @@ void melspec_stages_from_config(const melspec_config *c, melspec_stages *s)
     s->frames.pad_mode = c->pad_mode;
     common_stages(s, c->scaling, c->ref_mode, c->ref, c->amin, c->top_db, c->log_offset,
                   c->layout, c->device_ordinal, c->max_batch, c->max_samples, c->fixed_memory);
+    feature_stage(c, s);
 }
 
 void melspec_stages_from_cqt_config(const melspec_cqt_config *c, melspec_stages *s)
@@ -72,6 +87,8 @@ void melspec_stages_from_cqt_config(const melspec_cqt_config *c, melspec_stages 
     s->frames.pad_mode = c->pad_mode;
     common_stages(s, c->scaling, c->ref_mode, c->ref, c->amin, c->top_db, c->log_offset,
                   c->layout, c->device_ordinal, c->max_batch, c->max_samples, c->fixed_memory);
+    s->spectrum_bins = s->n_bins;
+    s->stream_frame_bytes = (size_t)s->n_bins * s->value_bytes;
 }
 
 int64_t melspec_stages_frame_count(const melspec_stages *s, int64_t n_samples)

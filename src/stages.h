@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "dsp/framing.h"
+#include "dsp/pcen.h"
 #include "dsp/scaling.h"
 #include "melspec.h"
 
@@ -44,6 +45,17 @@ typedef struct melspec_stages {
     int64_t max_batch;
     int64_t max_samples;
     int32_t fixed_memory; /* execute never grows: EXCEEDS_PLAN past max_batch x max_samples */
+
+    /* The feature stage after the scaling (issue 15; spectrum plans). It reads spectrum_bins
+     * float values per frame (the mel or linear rows, scaled) and writes n_bins: n_mfcc for MFCC
+     * (the plan's mfcc_basis), the same rows for PCEN (state carried frame to frame). Streams
+     * apply it themselves (src/stream.c keeps each stream's PCEN state): a backend's
+     * stream_compute then writes the scaled float32 values before it, stream_frame_bytes per
+     * frame, instead of output frames. */
+    int32_t feature;          /* melspec_feature */
+    int64_t spectrum_bins;    /* rows before the feature stage (n_bins when there is none) */
+    size_t stream_frame_bytes; /* what stream_compute writes per frame */
+    melspec_pcen_stage pcen;  /* PCEN */
 } melspec_stages;
 
 /* From a resolved spectrum config (src/config.c) / a resolved CQT config (src/cqt_plan.c). */

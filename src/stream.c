@@ -37,6 +37,8 @@
 
 #include "config.h"
 #include "dsp/framing.h"
+#include "dsp/float16.h"
+#include "feature_stage.h"
 #include "plan.h"
 
 struct melspec_stream {
@@ -61,12 +63,18 @@ struct melspec_stream {
     void *ring;
     int ring_valid;
     int64_t ring_first, ring_received;
+    /* The feature stage (issue 15), applied here to the backend's scaled frames in time order
+     * (NULL without one): the PCEN smoother's state carries from frame to frame as offline. */
+    double *pcen_state;             /* spectrum_bins */
+    float *feature_values;          /* n_bins: one frame's features */
+    unsigned char *feature_frame;   /* ... in the output dtype */
 };
 
 /* Where the frames of one call go: the call's i-th stream writes counts[i] frames to frames[i],
  * in the order the streams are listed, so one cursor tells where the next frame goes. Gathered
  * frames wait in the backend's staging until max_batch of them are there or the call ends. */
 typedef struct frame_sink {
+    melspec_stream *const *streams; /* the call's streams: frames[i] is streams[i]'s */
     void *const *frames;
     const int64_t *counts;
     int64_t stream_index, column; /* where the next frame goes */
@@ -159,12 +167,25 @@ static void store_frame(const melspec_stream *s, const unsigned char *values, vo
 #undef MELSPEC_SCATTER_
 }
 
-static void sink_store(const melspec_stream *s, frame_sink *sink, const unsigned char *values)
+/* The feature stage on the stream's next frame: the backend's scaled values in, the frame to
+ * store out. */
+static const unsigned char *apply_feature(melspec_stream *s, const unsigned char *values)
+{
+    const melspec_stages *stages = &s->plan->stages;
+    melspec_feature_frame(stages, s->plan->mfcc_basis, s->pcen_state, (const float *)values,
+                          s->feature_values);
+    melspec_store_dtype(s->feature_values, stages->n_bins, stages->dtype, s->feature_frame);
+    return s->feature_frame;
+}
+
+static void sink_store(frame_sink *sink, const unsigned char *values)
 {
     while (sink->column == sink->counts[sink->stream_index]) {
         sink->stream_index++;
         sink->column = 0;
     }
+    melspec_stream *s = sink->streams[sink->stream_index];
+    if (s->feature_frame != NULL) values = apply_feature(s, values);
     store_frame(s, values, sink->frames[sink->stream_index], sink->column,
                 sink->counts[sink->stream_index]);
     sink->column++;
@@ -177,7 +198,7 @@ static melspec_status sink_compute(const melspec_stream *s, frame_sink *sink)
     const melspec_status status = s->plan->ops->stream_compute(s->plan, sink->n_staged);
     if (status != MELSPEC_OK) return status;
     for (int64_t q = 0; q < sink->n_staged; q++)
-        sink_store(s, sink, s->staged_values + q * s->frame_bytes);
+        sink_store(sink, s->staged_values + q * (int64_t)s->plan->stages.stream_frame_bytes);
     sink->n_staged = 0;
     return MELSPEC_OK;
 }
@@ -362,13 +383,13 @@ static melspec_status ring_call(melspec_plan *plan, melspec_stream *const *strea
             return status;
         }
     }
-    frame_sink sink = {frames, n_frames, 0, 0, 0};
+    frame_sink sink = {streams, frames, n_frames, 0, 0, 0};
     const unsigned char *next = values;
     for (int64_t i = 0; i < n_streams; i++) {
         melspec_stream *s = streams[i];
         make_step(s, chunks[i], chunk_lengths[i], n_frames[i], &step);
-        for (int64_t q = 0; q < step.n_frames; q++, next += s->frame_bytes)
-            sink_store(s, &sink, next);
+        for (int64_t q = 0; q < step.n_frames; q++, next += plan->stages.stream_frame_bytes)
+            sink_store(&sink, next);
         commit_step(s, &step, step.n_frames > 0);
     }
     return MELSPEC_OK;
@@ -380,7 +401,7 @@ static melspec_status frame_call(melspec_stream *const *streams, int64_t n_strea
                                  const float *const *chunks, const int64_t *chunk_lengths,
                                  const int64_t *n_frames, void *const *frames, int flushing)
 {
-    frame_sink sink = {frames, n_frames, 0, 0, 0};
+    frame_sink sink = {streams, frames, n_frames, 0, 0, 0};
     for (int64_t i = 0; i < n_streams; i++) {
         melspec_stream *s = streams[i];
         s->ring_valid = 0;
@@ -420,6 +441,9 @@ void melspec_stream_destroy(melspec_stream *stream)
     if (stream == NULL) return;
     if (stream->ring != NULL) stream->plan->ops->stream_ring_destroy(stream->plan, stream->ring);
     free(stream->buffer);
+    free(stream->pcen_state);
+    free(stream->feature_values);
+    free(stream->feature_frame);
     free(stream);
 }
 
@@ -456,6 +480,16 @@ static melspec_status stream_create(melspec_stream **stream_out, melspec_plan *p
         status = melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "stream buffer of %lld floats",
                               (long long)s->capacity);
         goto fail;
+    }
+    if (stages->feature != MELSPEC_FEATURE_NONE) {
+        s->pcen_state = malloc((size_t)stages->spectrum_bins * sizeof *s->pcen_state);
+        s->feature_values = malloc((size_t)stages->n_bins * sizeof *s->feature_values);
+        s->feature_frame = malloc((size_t)s->frame_bytes);
+        if (s->pcen_state == NULL || s->feature_values == NULL || s->feature_frame == NULL) {
+            status = melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "stream feature state");
+            goto fail;
+        }
+        melspec_feature_reset(stages, s->pcen_state);
     }
     const void *values = NULL;
     status = plan->ops->stream_prepare(plan, &s->staging, &values, &s->max_batch);
@@ -494,6 +528,7 @@ melspec_status melspec_stream_reset(melspec_stream *stream)
     stream->emitted = 0;
     stream->flushed = 0;
     stream->ring_valid = 0;
+    if (stream->pcen_state != NULL) melspec_feature_reset(&stream->plan->stages, stream->pcen_state);
     return melspec_plan_leave(stream->plan, MELSPEC_OK);
 }
 

@@ -26,6 +26,7 @@ from ._errors import (BackendUnavailableError, DeviceError, InvalidArgumentError
 from ._functions import melspectrogram, stft
 from ._library import lib as _lib
 from ._plan import STFT, MelSpectrogram, Spectrogram
+from .feature import pcen  # librosa.pcen (issue 15)
 
 __version__ = "0.2.0"
 library_version = _lib.version_string().decode()
@@ -78,4 +79,5 @@ __all__ = [
     "OutOfMemoryError", "LibraryMismatchError", "PlanBusyError", "Status",
     "cuda_device_count", "cuda_compiled", "backend_available", "library_version", "library_path",
     "info", "load", "presets", "whisper",
+    "pcen",  # issue 15
 ]

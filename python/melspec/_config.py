@@ -151,3 +151,41 @@ def build(transform, *, sr=22050.0, n_fft=2048, hop_length=None, win_length=None
     if max_samples is not None:
         config.max_samples = _integer("max_samples", max_samples, positive=True)
     return config
+
+
+# ---- the feature stage (issue 15): librosa.feature.mfcc's and librosa.pcen's arguments -----------
+
+_DCT_NORMS = {"ortho": L.DCT_NORM_ORTHO, None: L.DCT_NORM_NONE, "backward": L.DCT_NORM_NONE}
+
+
+def mfcc(config, *, n_mfcc=20, dct_type=2, norm="ortho", lifter=0.0):
+    """Adds librosa.feature.mfcc's DCT stage to a config made by build()."""
+    config.feature = L.FEATURE_MFCC
+    config.n_mfcc = _integer("n_mfcc", n_mfcc, positive=True)
+    config.mfcc_dct_type = _integer("dct_type", dct_type)
+    if config.mfcc_dct_type not in (1, 2, 3):
+        _fail(f"dct_type = {dct_type!r} must be 1, 2 or 3")
+    if not (norm is None or isinstance(norm, str)) or norm not in _DCT_NORMS:
+        _fail(f"norm = {norm!r} is not supported for the DCT (melspec implements 'ortho' and None)")
+    config.mfcc_norm = _DCT_NORMS[norm]
+    config.mfcc_lifter = _real("lifter", lifter)
+    if not config.mfcc_lifter >= 0.0:
+        _fail(f"MFCC lifter={lifter} must be a non-negative number")
+    return config
+
+
+def pcen(config, *, gain=0.98, bias=2.0, power=0.5, time_constant=0.4, eps=1e-6, b=None,
+         max_size=1):
+    """Adds librosa.pcen's stage to a config made by build() (b None: from time_constant)."""
+    config.feature = L.FEATURE_PCEN
+    config.pcen_gain = _real("gain", gain)
+    config.pcen_bias = _real("bias", bias)
+    config.pcen_power = _real("power", power)
+    config.pcen_time_constant = _real("time_constant", time_constant)
+    config.pcen_eps = _real("eps", eps)
+    if b is not None:
+        config.pcen_b = _real("b", b)
+        if not 0.0 <= config.pcen_b <= 1.0:
+            _fail(f"b={b} must be between 0 and 1")
+    config.pcen_max_size = _integer("max_size", max_size, positive=True)
+    return config

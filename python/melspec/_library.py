@@ -101,6 +101,19 @@ class Config(ctypes.Structure):
         ("max_batch", ctypes.c_int64),
         ("max_samples", ctypes.c_int64),
         ("mel_product", ctypes.c_int32),
+        # the feature stage (issue 15)
+        ("feature", ctypes.c_int32),
+        ("mfcc_dct_type", ctypes.c_int32),
+        ("mfcc_norm", ctypes.c_int32),
+        ("n_mfcc", ctypes.c_int64),
+        ("mfcc_lifter", ctypes.c_double),
+        ("pcen_gain", ctypes.c_double),
+        ("pcen_bias", ctypes.c_double),
+        ("pcen_power", ctypes.c_double),
+        ("pcen_time_constant", ctypes.c_double),
+        ("pcen_eps", ctypes.c_double),
+        ("pcen_b", ctypes.c_double),
+        ("pcen_max_size", ctypes.c_int64),
     ]
 
     def as_dict(self):
@@ -121,6 +134,8 @@ LAYOUT_BINS_MAJOR, LAYOUT_FRAMES_MAJOR = 0, 1
 BACKEND_AUTO, BACKEND_CPU, BACKEND_CUDA = 0, 1, 2
 DTYPE_FLOAT32, DTYPE_FLOAT16, DTYPE_BFLOAT16 = 0, 1, 2
 MEL_PRODUCT_AUTO, MEL_PRODUCT_SPARSE, MEL_PRODUCT_GEMM = 0, 1, 2
+FEATURE_NONE, FEATURE_MFCC, FEATURE_PCEN = 0, 1, 2
+DCT_NORM_ORTHO, DCT_NORM_NONE = 0, 1
 
 # ---- function declarations ---------------------------------------------------------------------
 

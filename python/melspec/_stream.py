@@ -51,6 +51,8 @@ class Stream:
         self._frames_major = config.layout == L.LAYOUT_FRAMES_MAJOR
         self._n_bins = (config.n_mels if config.transform == L.TRANSFORM_MEL
                         else 1 + config.n_fft // 2)
+        if getattr(config, "feature", 0) == L.FEATURE_MFCC:  # issue 15: MFCC rows
+            self._n_bins = config.n_mfcc
         self._hop = config.hop_length
         self._dtype = plan._dtype  # float32, float16 (CUDA plans) or complex64
         self._handles = []

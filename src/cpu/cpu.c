@@ -23,6 +23,7 @@ typedef struct cpu_state {
     int64_t clip_floats; /* ... its size */
     float *stream_frames;          /* CPU_STREAM_BATCH raw frames of n_fft (streams) */
     unsigned char *stream_values;  /* ... their values in the output dtype */
+    melspec_cpu_features *features; /* the feature stage's (features.c); NULL without one */
 } cpu_state;
 
 /* Floats of one frame's values: n_bins, or n_bins complex pairs. */
@@ -110,6 +111,7 @@ static melspec_status spectrum_execute(melspec_plan *plan, const float *input, i
     const int64_t n_frames = melspec_stages_frame_count(stages, n_samples);
     const int64_t clip_floats = values_per_frame(plan) * n_frames;
     const int float32 = stages->dtype == MELSPEC_DTYPE_FLOAT32;
+    float *const feature_input = melspec_cpu_features_input(s->features);
     if (!float32 && clip_floats > s->clip_floats)
         return melspec_fail(plan, MELSPEC_ERROR_INTERNAL,
                             "clip of %lld values past the reserved %lld", (long long)clip_floats,
@@ -117,6 +119,8 @@ static melspec_status spectrum_execute(melspec_plan *plan, const float *input, i
     for (int64_t b = 0; b < n_signals; b++) {
         const float *signal = input + b * n_samples;
         float *clip = float32 ? (float *)output + b * clip_floats : s->clip;
+        /* with a feature stage the scaled values wait in its input, frame after frame */
+        float *scaled = feature_input != NULL ? feature_input : clip;
         for (int64_t t = 0; t < n_frames; t++) {
             /* frames inside the signal are read in place; the others are gathered with padding */
             const float *frame = signal + (t * stages->frames.hop - stages->frames.pad);
@@ -125,9 +129,18 @@ static melspec_status spectrum_execute(melspec_plan *plan, const float *input, i
                 frame = s->frame;
             }
             frame_values(plan, frame, s->values);
-            store_frame(plan, s->values, t, n_frames, clip);
+            if (feature_input != NULL)
+                memcpy(scaled + t * stages->spectrum_bins, s->values,
+                       (size_t)stages->spectrum_bins * sizeof *scaled);
+            else
+                store_frame(plan, s->values, t, n_frames, clip);
         }
-        melspec_cpu_scale_clip(stages, clip, clip_floats);
+        if (feature_input == NULL) {
+            melspec_cpu_scale_clip(stages, clip, clip_floats);
+        } else {
+            melspec_cpu_scale_clip(stages, scaled, n_frames * stages->spectrum_bins);
+            melspec_cpu_features_clip(plan, s->features, scaled, n_frames, clip);
+        }
         if (!float32)
             melspec_store_dtype(clip, clip_floats, stages->dtype,
                                 (uint16_t *)output + b * clip_floats);
@@ -140,6 +153,10 @@ static melspec_status spectrum_reserve(melspec_plan *plan, int64_t n_signals, in
 {
     (void)n_signals;
     cpu_state *s = plan->backend_state;
+    const melspec_status features =
+        melspec_cpu_features_reserve(plan, s->features,
+                                     melspec_stages_frame_count(&plan->stages, n_samples));
+    if (features != MELSPEC_OK) return features;
     if (plan->stages.dtype == MELSPEC_DTYPE_FLOAT32) return MELSPEC_OK;
     const int64_t floats = values_per_frame(plan) * melspec_stages_frame_count(&plan->stages,
                                                                                n_samples);
@@ -166,6 +183,7 @@ static void spectrum_destroy(melspec_plan *plan)
     free(s->clip);
     free(s->stream_frames);
     free(s->stream_values);
+    melspec_cpu_features_destroy(s->features);
     free(s);
     plan->backend_state = NULL;
 }
@@ -180,7 +198,12 @@ static melspec_status spectrum_create(melspec_plan *plan)
     s->window = malloc((size_t)n_fft * sizeof *s->window);
     s->frame = malloc((size_t)n_fft * sizeof *s->frame);
     s->power = malloc((size_t)plan->n_freq * sizeof *s->power);
-    s->values = malloc((size_t)(2 * plan->n_freq + plan->stages.n_bins) * sizeof *s->values);
+    s->values = malloc((size_t)(2 * plan->n_freq + plan->stages.spectrum_bins) * sizeof *s->values);
+    const melspec_status features = melspec_cpu_features_create(plan, &s->features);
+    if (features != MELSPEC_OK) {
+        spectrum_destroy(plan);
+        return features;
+    }
     if (!s->fft || !s->window || !s->frame || !s->power || !s->values) {
         spectrum_destroy(plan);
         return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY,
@@ -201,7 +224,7 @@ static melspec_status cpu_stream_prepare(melspec_plan *plan, float **raw_frames,
 {
     cpu_state *s = plan->backend_state;
     if (s->stream_frames == NULL) {
-        const size_t frame_bytes = (size_t)plan->stages.n_bins * plan->stages.value_bytes;
+        const size_t frame_bytes = plan->stages.stream_frame_bytes;
         float *frames = malloc((size_t)(CPU_STREAM_BATCH * plan->stages.frames.n_fft) *
                                sizeof *frames);
         unsigned char *stored = malloc(CPU_STREAM_BATCH * frame_bytes);
@@ -223,14 +246,18 @@ static melspec_status cpu_stream_prepare(melspec_plan *plan, float **raw_frames,
 static melspec_status cpu_stream_compute(melspec_plan *plan, int64_t n_frames)
 {
     cpu_state *s = plan->backend_state;
-    const int64_t n_values = values_per_frame(plan);
-    const size_t frame_bytes = (size_t)plan->stages.n_bins * plan->stages.value_bytes;
+    const melspec_stages *stages = &plan->stages;
+    /* with a feature stage the stream applies it: the scaled float32 values go there */
+    const int64_t n_values = stages->spectrum_bins * (stages->complex_values ? 2 : 1);
+    const int32_t dtype = stages->complex_values || stages->feature != MELSPEC_FEATURE_NONE
+                              ? MELSPEC_DTYPE_FLOAT32
+                              : stages->dtype;
+    const size_t frame_bytes = stages->stream_frame_bytes;
     for (int64_t q = 0; q < n_frames; q++) {
-        frame_values(plan, s->stream_frames + q * plan->stages.frames.n_fft, s->values);
+        frame_values(plan, s->stream_frames + q * stages->frames.n_fft, s->values);
         /* streams never need the clip's maximum, so one frame scales as the whole clip would */
-        melspec_cpu_scale_clip(&plan->stages, s->values, n_values);
-        melspec_store_dtype(s->values, n_values, plan->stages.complex_values ? 0 : plan->stages.dtype,
-                            s->stream_values + (size_t)q * frame_bytes);
+        melspec_cpu_scale_clip(stages, s->values, n_values);
+        melspec_store_dtype(s->values, n_values, dtype, s->stream_values + (size_t)q * frame_bytes);
     }
     return MELSPEC_OK;
 }

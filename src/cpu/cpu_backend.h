@@ -8,6 +8,19 @@
 /* The scaling stage over one clip's n_values values (any layout), in place. */
 void melspec_cpu_scale_clip(const melspec_stages *stages, float *values, int64_t n_values);
 
+/* The feature stage (features.c, issue 15): scratch made at create (NULL without a feature),
+ * and one clip: values holds n_frames frames of spectrum_bins scaled values, frame after frame;
+ * clip receives the n_bins x n_frames features in the plan's layout, float32. */
+typedef struct melspec_cpu_features melspec_cpu_features;
+melspec_status melspec_cpu_features_create(melspec_plan *plan, melspec_cpu_features **features);
+void melspec_cpu_features_destroy(melspec_cpu_features *features);
+/* Grows the input to hold n_frames frames (one clip); its buffer, or NULL without a feature. */
+melspec_status melspec_cpu_features_reserve(melspec_plan *plan, melspec_cpu_features *features,
+                                            int64_t n_frames);
+float *melspec_cpu_features_input(melspec_cpu_features *features);
+void melspec_cpu_features_clip(melspec_plan *plan, melspec_cpu_features *features,
+                               const float *values, int64_t n_frames, float *clip);
+
 /* The constant-Q transform (cqt.c), behind the backend's one ops table. */
 melspec_status melspec_cpu_cqt_create(melspec_plan *plan);
 void melspec_cpu_cqt_destroy(melspec_plan *plan);

@@ -145,7 +145,7 @@ static melspec_status upload(melspec_plan *plan, void **device, const void *host
 static melspec_status gemm_create(melspec_plan *plan)
 {
     cuda_state *s = plan->backend_state;
-    const size_t count = (size_t)(plan->stages.n_bins * plan->n_freq);
+    const size_t count = (size_t)(plan->stages.spectrum_bins * plan->n_freq);
     float *dense = malloc(count * sizeof *dense);
     if (dense == NULL)
         return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "dense filterbank of %zu floats",
@@ -187,6 +187,13 @@ static melspec_status spectrum_create(melspec_plan *plan)
                                          n_fft * sizeof *window, "cudaMalloc for the window");
     free(window);
     FORWARD_IF_ERROR(status);
+    if (plan->stages.feature == MELSPEC_FEATURE_MFCC) {
+        void *basis = NULL;
+        const size_t count = (size_t)(plan->stages.n_bins * plan->stages.spectrum_bins);
+        FORWARD_IF_ERROR(upload(plan, &basis, plan->mfcc_basis, count * sizeof(double),
+                                "cudaMalloc for the MFCC basis"));
+        s->d_mfcc_basis = basis;
+    }
     if (!plan->stages.mel) return MELSPEC_OK;
 
     const melspec_sparse_rows *rows = &plan->mel_rows;
@@ -231,10 +238,11 @@ static int64_t spectrum_level_floats(const melspec_plan *plan, int64_t batch, in
 }
 
 /* unscaled values first only when the scaling reads each clip's maximum, or cuBLAS computes the
- * mel product (it writes values, our scaling kernel the caller's output) */
+ * mel product (it writes values, our scaling kernel the caller's output), or a feature stage
+ * reads the scaled values */
 static int spectrum_needs_values(const melspec_plan *plan)
 {
-    return plan->stages.needs_clip_max ||
+    return plan->stages.needs_clip_max || plan->stages.feature != MELSPEC_FEATURE_NONE ||
            (plan->stages.mel && plan->stages.mel_product == MELSPEC_MEL_PRODUCT_GEMM);
 }
 
@@ -282,6 +290,7 @@ static void cuda_destroy(melspec_plan *plan)
     if (s->cublas != NULL) cublasDestroy(s->cublas);
     cudaFree(s->d_cublas_work);
     cudaFree(s->d_filterbank);
+    cudaFree(s->d_mfcc_basis);
     melspec_cuda_cqt_destroy(s);
     if (s->done != NULL) cudaEventDestroy(s->done);
     if (s->capture_stream != NULL) cudaStreamDestroy(s->capture_stream);

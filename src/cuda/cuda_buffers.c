@@ -195,8 +195,18 @@ static melspec_status create_buffers(melspec_plan *plan, int64_t batch, int64_t 
         product(&ok, total_frames, (size_t)s->frame_stride, sizeof(float));
     const size_t spectrum_bytes =
         product(&ok, total_frames, (size_t)plan->n_freq, 2 * sizeof(float));
-    const size_t values_bytes = product(&ok, total_frames, (size_t)stages->n_bins, sizeof(float));
-    b->output_bytes = product(&ok, total_frames, (size_t)stages->n_bins, stages->value_bytes);
+    /* values before the feature stage (issue 15) have spectrum_bins rows, and a feature plan
+     * keeps its scaled values in a second half (cuda_pipeline.c); a stream's frames of a feature
+     * plan are those values, stream_frame_bytes each */
+    const size_t values_bytes =
+        product(&ok, total_frames, (size_t)stages->spectrum_bins,
+                sizeof(float) * (stages->feature != MELSPEC_FEATURE_NONE ? 2 : 1));
+    const size_t output_frame_bytes = (size_t)stages->n_bins * stages->value_bytes;
+    b->output_bytes = product(&ok, total_frames,
+                              output_frame_bytes > stages->stream_frame_bytes
+                                  ? output_frame_bytes
+                                  : stages->stream_frame_bytes,
+                              1);
     const size_t partial_bytes =
         product(&ok, (size_t)batch, MELSPEC_K_MAX_CHUNKS, sizeof(float));
     if (!ok || total_frames > (size_t)INT64_MAX / 2 || input_bytes > (size_t)INT64_MAX / 2 ||

@@ -105,6 +105,7 @@ typedef struct cuda_state {
     /* MELSPEC_MEL_PRODUCT_GEMM (cuda_pipeline.c): the dense filterbank as float, n_mels rows of
      * n_freq (column-major n_freq x n_mels for cuBLAS), a cuBLAS handle and its workspace. */
     float *d_filterbank;
+    double *d_mfcc_basis; /* feature MFCC (issue 15): plan->mfcc_basis, n_mfcc x spectrum_bins */
     cublasHandle_t cublas;
     void *d_cublas_work;
     size_t cublas_work_bytes;

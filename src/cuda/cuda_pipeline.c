@@ -75,6 +75,66 @@ static melspec_status enqueue_mel_gemm(melspec_plan *plan, const cuda_buffers *b
     return MELSPEC_OK;
 }
 
+static melspec_status scale_values_as(melspec_plan *plan, const cuda_buffers *buffers,
+                                      cudaStream_t stream, int64_t n_signals, int64_t clip_values,
+                                      int32_t dtype, void *output);
+
+/* The feature stage (issue 15): the scaled float32 values of every clip (spectrum_bins rows in
+ * the plan's layout) -> the caller's output. */
+static melspec_status enqueue_feature(melspec_plan *plan, cudaStream_t stream,
+                                      const float *scaled, int64_t n_signals, int64_t n_frames,
+                                      void *output)
+{
+    const cuda_state *s = plan->backend_state;
+    const melspec_stages *stages = &plan->stages;
+    const melspec_k_feature_shape shape = {n_signals, n_frames, stages->spectrum_bins,
+                                           stages->n_bins};
+    if (stages->feature == MELSPEC_FEATURE_MFCC) {
+        melspec_k_mfcc(scaled, shape, s->d_mfcc_basis, stages->layout, stages->dtype, output,
+                       stream);
+        LAUNCH_CHECK("melspec_k_mfcc");
+    } else {
+        melspec_k_pcen(scaled, shape, stages->pcen, stages->layout, stages->dtype, output,
+                       stream);
+        LAUNCH_CHECK("melspec_k_pcen");
+    }
+    return MELSPEC_OK;
+}
+
+/* Feature plans: the values, scaled, in float32 (in d_values, or in its second half when the
+ * scaling is a pass of its own), then the feature stage. */
+static melspec_status enqueue_with_feature(melspec_plan *plan, const cuda_buffers *buffers,
+                                           cudaStream_t stream, melspec_k_shape shape,
+                                           void *output)
+{
+    const cuda_state *s = plan->backend_state;
+    const melspec_stages *stages = &plan->stages;
+    const int64_t clip_values = shape.n_frames * shape.n_bins;
+    float *const second_half = buffers->d_values + buffers->total_frames * shape.n_bins;
+    const float *scaled = buffers->d_values;
+    if (stages->mel && stages->mel_product == MELSPEC_MEL_PRODUCT_GEMM) {
+        FORWARD_IF_ERROR(enqueue_mel_gemm(plan, buffers, stream, shape, stages->layout));
+        if (s->scale.mode != MELSPEC_SCALE_NONE) {
+            FORWARD_IF_ERROR(scale_values_as(plan, buffers, stream, shape.n_clips, clip_values,
+                                             MELSPEC_DTYPE_FLOAT32, second_half));
+            scaled = second_half;
+        }
+    } else {
+        const melspec_k_mel *mel = stages->mel ? &s->mel : NULL;
+        melspec_k_scaling scaling = {s->scale, NULL, NULL};
+        if (s->needs_clip_max) memset(&scaling, 0, sizeof scaling); /* MELSPEC_SCALE_NONE */
+        melspec_k_power_spectrum(buffers->d_spectrum, shape, s->power, mel, stages->layout,
+                                 scaling, MELSPEC_DTYPE_FLOAT32, buffers->d_values, stream);
+        LAUNCH_CHECK("melspec_k_power_spectrum");
+        if (s->needs_clip_max) {
+            FORWARD_IF_ERROR(scale_values_as(plan, buffers, stream, shape.n_clips, clip_values,
+                                             MELSPEC_DTYPE_FLOAT32, second_half));
+            scaled = second_half;
+        }
+    }
+    return enqueue_feature(plan, stream, scaled, shape.n_clips, shape.n_frames, output);
+}
+
 melspec_status melspec_cuda_enqueue(melspec_plan *plan, const cuda_buffers *buffers,
                                     cudaStream_t stream, const float *input, int64_t n_signals,
                                     int64_t n_samples, void *output)
@@ -111,7 +171,10 @@ melspec_status melspec_cuda_spectrum_enqueue(melspec_plan *plan, const cuda_buff
     FORWARD_IF_ERROR(enqueue_fft(plan, buffers, stream, total_frames));
     const float *spectrum = buffers->d_spectrum;
 
-    const melspec_k_shape shape = {n_signals, n_frames, stages->n_bins, plan->n_freq};
+    /* the rows the spectrum has (n_bins but for MFCC, whose stage comes after) */
+    const melspec_k_shape shape = {n_signals, n_frames, stages->spectrum_bins, plan->n_freq};
+    if (stages->feature != MELSPEC_FEATURE_NONE)
+        return enqueue_with_feature(plan, buffers, stream, shape, output);
     if (stages->complex_values) {
         /* a kernel, not cuFFT, writes the caller's output (the rule in cuda_internal.h) */
         if (stages->layout == MELSPEC_LAYOUT_FRAMES_MAJOR) {
@@ -150,8 +213,16 @@ melspec_status melspec_cuda_scale_values(melspec_plan *plan, const cuda_buffers 
                                          cudaStream_t stream, int64_t n_signals,
                                          int64_t clip_values, void *output)
 {
+    return scale_values_as(plan, buffers, stream, n_signals, clip_values, plan->stages.dtype,
+                           output);
+}
+
+/* The scaling of buffers->d_values into output as dtype. */
+static melspec_status scale_values_as(melspec_plan *plan, const cuda_buffers *buffers,
+                                      cudaStream_t stream, int64_t n_signals, int64_t clip_values,
+                                      int32_t dtype, void *output)
+{
     const cuda_state *s = plan->backend_state;
-    const int32_t dtype = plan->stages.dtype;
     melspec_k_scaling scaling = {s->scale, NULL, NULL};
     if (!s->needs_clip_max) {
         melspec_k_scale_store(buffers->d_values, n_signals, clip_values, scaling, dtype,
@@ -197,7 +268,11 @@ melspec_status melspec_cuda_enqueue_frames(melspec_plan *plan, const cuda_buffer
 
     FORWARD_IF_ERROR(enqueue_fft(plan, buffers, stream, n_frames));
     const float *spectrum = buffers->d_spectrum;
-    const melspec_k_shape shape = {1, n_frames, stages->n_bins, plan->n_freq};
+    /* a feature plan's stream frames are its scaled float32 values: src/stream.c applies the
+     * feature stage with each stream's state */
+    const melspec_k_shape shape = {1, n_frames, stages->spectrum_bins, plan->n_freq};
+    const int32_t dtype =
+        stages->feature != MELSPEC_FEATURE_NONE ? MELSPEC_DTYPE_FLOAT32 : stages->dtype;
     if (stages->complex_values) {
         melspec_k_stft_frames_major(spectrum, shape, (float *)output, stream);
         LAUNCH_CHECK("melspec_k_stft_frames_major");
@@ -206,14 +281,13 @@ melspec_status melspec_cuda_enqueue_frames(melspec_plan *plan, const cuda_buffer
     if (stages->mel && stages->mel_product == MELSPEC_MEL_PRODUCT_GEMM) {
         FORWARD_IF_ERROR(
             enqueue_mel_gemm(plan, buffers, stream, shape, MELSPEC_LAYOUT_FRAMES_MAJOR));
-        return melspec_cuda_scale_values(plan, buffers, stream, 1, n_frames * stages->n_bins,
-                                         output);
+        return scale_values_as(plan, buffers, stream, 1, n_frames * shape.n_bins, dtype, output);
     }
 
     const melspec_k_mel *mel = stages->mel ? &s->mel : NULL;
     const melspec_k_scaling constant = {s->scale, NULL, NULL};
     melspec_k_power_spectrum(spectrum, shape, s->power, mel, MELSPEC_LAYOUT_FRAMES_MAJOR,
-                             constant, stages->dtype, output, stream);
+                             constant, dtype, output, stream);
     LAUNCH_CHECK("melspec_k_power_spectrum");
     return MELSPEC_OK;
 }

@@ -83,7 +83,7 @@ melspec_status melspec_cuda_stream_compute(melspec_plan *plan, int64_t n_frames)
                             (long long)n_frames, (long long)b->batch);
     FORWARD_IF_ERROR(refuse_capture(plan, s->stream));
     const size_t raw_bytes = (size_t)(n_frames * plan->stages.frames.n_fft) * sizeof(float);
-    const size_t value_bytes = (size_t)(n_frames * plan->stages.n_bins) * plan->stages.value_bytes;
+    const size_t value_bytes = (size_t)n_frames * plan->stages.stream_frame_bytes;
     FORWARD_IF_ERROR(wait_for_previous_call(plan, s->stream));
     /* On the plan's stream, after whatever the caller queued there for this plan. */
     CUDA_TRY(cudaMemcpyAsync(b->d_input, b->h_input, raw_bytes, cudaMemcpyHostToDevice,
@@ -296,8 +296,7 @@ static melspec_status enqueue_step(melspec_plan *plan, cuda_stream_steps *t, cud
     LAUNCH_CHECK("melspec_k_stream_frames");
     FORWARD_IF_ERROR(melspec_cuda_enqueue_frames(plan, &t->frames, stream, t->frames.d_input,
                                                  size->n_frames, t->frames.d_output));
-    const size_t value_bytes =
-        (size_t)(size->n_frames * stages->n_bins) * stages->value_bytes;
+    const size_t value_bytes = (size_t)size->n_frames * stages->stream_frame_bytes;
     CUDA_TRY(cudaMemcpyAsync(t->frames.h_output, t->frames.d_output, value_bytes,
                              cudaMemcpyDeviceToHost, stream));
     return MELSPEC_OK;

@@ -47,6 +47,27 @@ static void fill_config(fuzz_input *in, melspec_config *c)
     c->max_samples = fuzz_u16(in) % 4096; /* 0 would size the plan for 60 s: slow to fuzz */
     if (c->max_samples == 0) c->max_samples = 1;
     c->mel_product = fuzz_pick(in, 4);
+    /* the feature stage (issue 15), last so that older corpus inputs (which end before) keep
+     * meaning what they did: feature NONE */
+    static const double lifters[] = {0.0, 22.0, 3.5};
+    static const double gains[] = {0.98, 0.0, 0.5};
+    static const double biases[] = {2.0, 0.0, 10.0};
+    static const double pcen_powers[] = {0.5, 0.0, 0.25};
+    static const double time_constants[] = {0.4, 0.06, 1e-3};
+    static const double epsilons[] = {1e-6, 1e-3, 1e-10};
+    static const double bs[] = {-1.0, 0.3, 1.0};
+    c->feature = fuzz_pick(in, 4);
+    c->mfcc_dct_type = fuzz_pick(in, 5);
+    c->mfcc_norm = fuzz_pick(in, 3);
+    c->n_mfcc = fuzz_u8(in) % 140;
+    c->mfcc_lifter = fuzz_double(in, lifters, 3);
+    c->pcen_gain = fuzz_double(in, gains, 3);
+    c->pcen_bias = fuzz_double(in, biases, 3);
+    c->pcen_power = fuzz_double(in, pcen_powers, 3);
+    c->pcen_time_constant = fuzz_double(in, time_constants, 3);
+    c->pcen_eps = fuzz_double(in, epsilons, 3);
+    c->pcen_b = fuzz_double(in, bs, 3);
+    c->pcen_max_size = 1 + fuzz_pick(in, 6);
 }
 
 /* What the transform guarantees for finite input in [-1, 1): finite float32 values, unless the
@@ -56,6 +77,11 @@ static void fill_config(fuzz_input *in, melspec_config *c)
  * once multiplied; a power above 2: |X|^power beyond float32). */
 static int expects_finite(const melspec_config *c)
 {
+    /* features: PCEN's gain (eps + M)^-gain and a huge lifter can leave float32 as librosa's
+     * would; MFCC of finite values with a physical lifter stays finite */
+    if (c->feature == MELSPEC_FEATURE_PCEN ||
+        (c->feature == MELSPEC_FEATURE_MFCC && !(c->mfcc_lifter <= 1e3)))
+        return 0;
     return c->output_dtype == MELSPEC_DTYPE_FLOAT32 && c->sample_rate >= 1.0 && c->power <= 2.0 &&
            !(c->scaling == MELSPEC_SCALING_LOG && (float)c->log_offset == 0.0f);
 }

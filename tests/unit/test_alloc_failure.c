@@ -242,6 +242,26 @@ static void test_plans(void **state)
     }
 }
 
+/* The feature stage (issue 15): MFCC's basis and PCEN's state in plans and in streams. */
+static void test_feature_plans_and_streams(void **state)
+{
+    (void)state;
+    const int32_t features[] = {MELSPEC_FEATURE_MFCC, MELSPEC_FEATURE_PCEN};
+    for (int f = 0; f < 2; f++) {
+        melspec_config c = small_mel_config(MELSPEC_BACKEND_CPU);
+        c.feature = features[f];
+        c.n_mfcc = 8;
+        c.layout = MELSPEC_LAYOUT_FRAMES_MAJOR;
+        const sweep_result plans = sweep("melspec_plan_create", create_plan, destroy_plan, &c);
+        const sweep_result streams =
+            sweep("melspec_stream_create", create_stream, destroy_stream, &c);
+        printf("feature %d: plan %ld, stream %ld allocation sites failed and survived\n",
+               (int)features[f], plans.sites, streams.sites);
+        assert_true(plans.sites >= 4); /* ... and the feature stage's scratch */
+        assert_true(streams.sites >= 2); /* ... and the stream's feature state */
+    }
+}
+
 static void test_cqt_plans(void **state)
 {
     (void)state;
@@ -287,6 +307,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plans),
         cmocka_unit_test(test_cqt_plans),
+        cmocka_unit_test(test_feature_plans_and_streams),
         cmocka_unit_test(test_streams),
         cmocka_unit_test(test_reserve),
     };
