@@ -10,6 +10,9 @@
  * (their temporaries removed) and the run ends with a summary and status 130/143. */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h> /* mallopt */
+#endif
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
@@ -56,7 +59,8 @@ typedef struct shared_run {
     FILE *messages;    /* the command's stderr (see main: libsndfile's MP3 decoder is muted) */
     FILE *stats;       /* stdout, or messages when stdout carries a result */
     int print_stats;
-    size_t claim_size; /* inputs per claim */
+    size_t n_workers;
+    size_t max_claim;  /* inputs per claim at most (--batch) */
     pthread_mutex_t lock;
     job_outcome *outcomes;
     size_t next_claim, next_report;
@@ -64,7 +68,15 @@ typedef struct shared_run {
     double audio_seconds;
     cli_progress progress;
     FILE *failures;
+    double start_seconds;
 } shared_run;
+
+/* Where one worker's time went (printed with MELSPEC_CLI_TIMING=1, see print_timing). */
+typedef struct worker_timing {
+    double load, compute, write; /* seconds in decoding, in the library, in writing outputs */
+    double finished;             /* when it found no work left, from the start of the run */
+    size_t files;
+} worker_timing;
 
 /* One worker thread: its own plan and buffers. */
 typedef struct worker {
@@ -78,6 +90,7 @@ typedef struct worker {
     size_t output_capacity;
     float *batch_input;
     size_t batch_input_capacity;
+    worker_timing timing;
 } worker;
 
 /* One file waiting in a batch. */
@@ -396,12 +409,15 @@ static void finish_file(worker *w, pending_file *file, float *data, int64_t n_bi
         drop_last_frame(&r);
         if (c->scaling == MELSPEC_SCALING_POWER_TO_DB) whisper_log_mel(&r, c->top_db);
     }
+    const double write_start = cli_now_seconds();
     for (size_t t = 0; t < job->n_targets; t++) {
         if (write_target(w, &job->targets[t], job->input, &file->audio, &r, why) != 0) {
             fail_job(w, file->index, why);
+            w->timing.write += cli_now_seconds() - write_start;
             return;
         }
     }
+    w->timing.write += cli_now_seconds() - write_start;
     if (w->run->print_stats) stats_line(&r, &file->audio, job->input, &outcome->stats);
 }
 
@@ -444,8 +460,10 @@ static void run_batch(worker *w, pending_file *files, size_t n)
         fail_all(w, files, n, "out of memory");
         return;
     }
+    const double compute_start = cli_now_seconds();
     const melspec_status status =
         melspec_execute(w->plan, input, n_signals, n_samples, w->output, bytes);
+    w->timing.compute += cli_now_seconds() - compute_start;
     if (status != MELSPEC_OK) {
         if (n > 1) {
             /* One bad file (NaN samples, say) fails the call: find it by going one by one. */
@@ -484,7 +502,10 @@ static int all_targets_exist(const cli_job *job)
     return job->n_targets > 0;
 }
 
-/* Claims the next run of inputs: [*begin, *end), empty when none is left or a stop came. */
+/* Claims the next run of inputs: [*begin, *end), empty when none is left or a stop came.
+ * Claims shrink as the inputs run out (a share of what is left, guided scheduling): early ones
+ * are whole batches, the last ones single files, so that no worker is left with a long run
+ * while the others have finished. */
 static void claim(shared_run *run, size_t *begin, size_t *end)
 {
     pthread_mutex_lock(&run->lock);
@@ -492,7 +513,10 @@ static void claim(shared_run *run, size_t *begin, size_t *end)
     *end = *begin;
     if (stop_signal == 0) {
         const size_t left = run->jobs->count - *begin;
-        *end = *begin + (left < run->claim_size ? left : run->claim_size);
+        size_t size = left / (2 * run->n_workers);
+        if (size > run->max_claim) size = run->max_claim;
+        if (size < 1) size = 1;
+        *end = *begin + (left < size ? left : size);
     }
     run->next_claim = *end;
     pthread_mutex_unlock(&run->lock);
@@ -530,7 +554,11 @@ static void *work(void *argument)
             }
             char why[WHY_CAPACITY];
             pending_file file = {.index = i};
-            if (cli_audio_load(job->input, &load, &file.audio, why, sizeof why) != 0) {
+            const double load_start = cli_now_seconds();
+            const int load_result = cli_audio_load(job->input, &load, &file.audio, why, sizeof why);
+            w->timing.load += cli_now_seconds() - load_start;
+            w->timing.files++;
+            if (load_result != 0) {
                 fail_job(w, i, why);
                 complete_job(w, i);
                 continue;
@@ -546,6 +574,7 @@ static void *work(void *argument)
         flush(w, batch, &n_batch);
     }
     free(batch);
+    w->timing.finished = cli_now_seconds() - w->run->start_seconds;
     return NULL;
 }
 
@@ -559,19 +588,66 @@ static void print_versions(void)
 }
 
 
-/* With a fixed rate the whole config can be checked once, before any file is read. */
-static int check_config(const cli_options *o)
+/* With a fixed rate the whole config can be checked once, before any file is read. The plan
+ * made for the check is kept for the first worker (*checked), so that the run does not plan the
+ * same transform twice before its first file. */
+static int check_config(const cli_options *o, melspec_plan **checked)
 {
+    *checked = NULL;
     if (o->native_rate) return 0;
     melspec_config config = plan_config(o, o->config.sample_rate);
     char why[WHY_CAPACITY];
-    melspec_plan *plan = NULL;
-    if (create_plan(o, &config, &plan, why) != MELSPEC_OK) {
+    if (create_plan(o, &config, checked, why) != MELSPEC_OK) {
         fprintf(stderr, "melspec: %s\n", why);
         return -1;
     }
-    melspec_plan_destroy(plan);
     return 0;
+}
+
+/* Gives w a plan made for audio at sample_rate (it owns it from now on). */
+static void adopt_plan(worker *w, melspec_plan *plan, double sample_rate)
+{
+    melspec_config resolved;
+    melspec_config_init(&resolved);
+    if (plan == NULL || melspec_plan_config(plan, &resolved) != MELSPEC_OK) {
+        melspec_plan_destroy(plan);
+        return;
+    }
+    w->plan = plan;
+    w->plan_rate = sample_rate;
+    w->reserved_signals = resolved.max_batch;
+    w->reserved_samples = resolved.max_samples;
+}
+
+/* ---- MELSPEC_CLI_TIMING=1: where the time went, for finding what does not run in parallel --- */
+
+typedef struct phase_times {
+    double main_entered, config_checked, inputs_found, outputs_checked, run_started, run_ended;
+} phase_times;
+
+static phase_times phases; /* written by the main thread only, before and after the workers */
+
+static void print_timing(FILE *stream, const worker *workers, size_t n_workers)
+{
+    if (getenv("MELSPEC_CLI_TIMING") == NULL) return;
+    const double ms = 1e3;
+    fprintf(stream,
+            "melspec: timing: before the run %.2f ms (config and plan %.2f, inputs %.2f, "
+            "outputs %.2f), run %.2f ms, %zu worker(s)\n",
+            (phases.run_started - phases.main_entered) * ms,
+            (phases.config_checked - phases.main_entered) * ms,
+            (phases.inputs_found - phases.config_checked) * ms,
+            (phases.outputs_checked - phases.inputs_found) * ms,
+            (phases.run_ended - phases.run_started) * ms, n_workers);
+    for (size_t i = 0; i < n_workers; i++) {
+        const worker_timing *t = &workers[i].timing;
+        const double busy = t->load + t->compute + t->write;
+        fprintf(stream,
+                "melspec: timing: worker %zu: %zu file(s), load %.2f ms, library %.2f ms, "
+                "write %.2f ms, other %.2f ms, idle at the end %.2f ms\n",
+                i, t->files, t->load * ms, t->compute * ms, t->write * ms,
+                (t->finished - busy) * ms, (phases.run_ended - phases.run_started - t->finished) * ms);
+    }
 }
 
 /* ---- planning: where every result goes ---------------------------------------------------- */
@@ -718,8 +794,10 @@ static void install_signal_handlers(void)
     sigaction(SIGTERM, &action, NULL);
 }
 
-/* Runs every job on the workers; returns the exit status. */
-static int run_jobs(const cli_options *o, const cli_job_list *jobs, int to_stdout)
+/* Runs every job on the workers; returns the exit status. *checked_plan (the plan check_config
+ * made, or NULL) goes to the first worker; it is NULL on return. */
+static int run_jobs(const cli_options *o, const cli_job_list *jobs, int to_stdout,
+                    melspec_plan **checked_plan)
 {
     shared_run run;
     memset(&run, 0, sizeof run);
@@ -737,6 +815,8 @@ static int run_jobs(const cli_options *o, const cli_job_list *jobs, int to_stdou
     if (n_workers > jobs->count) n_workers = jobs->count;
     worker *workers = calloc(n_workers, sizeof *workers);
     if (run.outcomes == NULL || workers == NULL) {
+        melspec_plan_destroy(*checked_plan);
+        *checked_plan = NULL;
         fprintf(run.messages, "melspec: out of memory\n");
         free(run.outcomes);
         free(workers);
@@ -750,23 +830,26 @@ static int run_jobs(const cli_options *o, const cli_job_list *jobs, int to_stdou
                     strerror(errno));
     }
     /* Claims small enough that every worker gets a share, at most a batch each. */
-    run.claim_size = jobs->count / (4 * n_workers);
-    if (run.claim_size < 1) run.claim_size = 1;
-    if (run.claim_size > (size_t)o->batch_files) run.claim_size = (size_t)o->batch_files;
+    run.n_workers = n_workers;
+    run.max_claim = (size_t)o->batch_files;
     pthread_mutex_init(&run.lock, NULL);
     install_signal_handlers();
     cli_progress_start(&run.progress, run.messages, !o->quiet, jobs->count);
     const double start = cli_now_seconds();
+    run.start_seconds = phases.run_started = start;
 
     size_t started = 0;
     for (size_t i = 0; i < n_workers; i++) {
         workers[i] = (worker){.run = &run, .options = o};
+        if (i == 0) adopt_plan(&workers[0], *checked_plan, o->config.sample_rate);
         if (i == 0 || pthread_create(&workers[i].thread, NULL, work, &workers[i]) == 0) started++;
         else break;
     }
+    *checked_plan = NULL;
     /* Worker 0 runs on this thread: --jobs 1 is the plain loop, with no thread at all. */
     work(&workers[0]);
     for (size_t i = 1; i < started; i++) pthread_join(workers[i].thread, NULL);
+    phases.run_ended = cli_now_seconds();
 
     pthread_mutex_lock(&run.lock);
     report_ready(&run, 1);
@@ -797,6 +880,7 @@ static int run_jobs(const cli_options *o, const cli_job_list *jobs, int to_stdou
         fprintf(run.messages, "melspec: --failures %s: %s\n", o->failures_path, strerror(errno));
         status = status ? status : 1;
     }
+    print_timing(run.messages, workers, started);
     for (size_t i = 0; i < n_workers; i++) {
         melspec_plan_destroy(workers[i].plan);
         free(workers[i].output);
@@ -814,6 +898,15 @@ static int run_jobs(const cli_options *o, const cli_job_list *jobs, int to_stdou
 
 int main(int argc, char **argv)
 {
+    phases.main_entered = cli_now_seconds();
+#ifdef __GLIBC__
+    /* Each file's samples are allocated and freed again. With glibc's defaults, blocks above
+     * 128 KiB come from mmap and go back to the kernel when freed, so every file faulted its
+     * pages in afresh and each munmap interrupted the other workers to flush their TLBs:
+     * freed memory now stays in the heap, where the next file reuses it. */
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
     cli_options options;
     switch (cli_parse_options(argc, argv, &options)) {
     case CLI_PARSE_RUN: break;
@@ -827,6 +920,7 @@ int main(int argc, char **argv)
     int exit_code = 0;
     char why[WHY_CAPACITY];
     cli_job_list jobs = {0};
+    melspec_plan *checked_plan = NULL;
 
     if (options.generate_example != NULL) {
         if (cli_generate_example(options.generate_example, why, sizeof why) != 0) {
@@ -837,10 +931,11 @@ int main(int argc, char **argv)
         }
         goto done;
     }
-    if (check_config(&options) != 0) {
+    if (check_config(&options, &checked_plan) != 0) {
         exit_code = 2;
         goto done;
     }
+    phases.config_checked = cli_now_seconds();
     for (size_t i = 0; i < options.n_inputs; i++) {
         if (cli_collect(options.inputs[i], &jobs, why, sizeof why) != 0) {
             fprintf(stderr, "melspec: %s\n", why);
@@ -852,15 +947,18 @@ int main(int argc, char **argv)
         exit_code = 1;
         goto done;
     }
+    phases.inputs_found = cli_now_seconds();
     int to_stdout;
     if (plan_targets(&options, &jobs, &to_stdout) != 0 || check_targets(&options, &jobs) != 0) {
         exit_code = 2;
         goto done;
     }
-    const int run_status = run_jobs(&options, &jobs, to_stdout);
+    phases.outputs_checked = cli_now_seconds();
+    const int run_status = run_jobs(&options, &jobs, to_stdout, &checked_plan);
     if (run_status != 0) exit_code = run_status;
 
 done:
+    melspec_plan_destroy(checked_plan);
     cli_job_list_free(&jobs);
     cli_options_free(&options);
     return exit_code;
