@@ -79,3 +79,7 @@ __all__ = [
     "cuda_device_count", "cuda_compiled", "backend_available", "library_version", "library_path",
     "info", "load", "presets", "whisper",
 ]
+
+# ---- batches on every core, one plan per worker thread (issue 18; docs/python.md) ----
+from ._batch import BatchError, batch, melspectrogram_batch  # noqa: E402
+__all__ += ["BatchError", "batch", "melspectrogram_batch"]
