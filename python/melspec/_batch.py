@@ -9,6 +9,7 @@ decode) at the same time; only the Python glue between calls holds the GIL.
     C = melspec.batch(paths, lambda: melspec.CQT(sr=22050), jobs=4)
 """
 import functools
+import numbers
 import os
 import threading
 
@@ -48,7 +49,11 @@ def _size(item):
             return os.path.getsize(item)
         except OSError:
             return 0  # it fails when loaded, and is reported then
-    return getattr(item, "size", 0)
+    size = getattr(item, "size", 0)
+    if callable(size):  # a torch.Tensor: size() is its shape, numel() its count
+        numel = getattr(item, "numel", None)
+        return numel() if callable(numel) else 0
+    return size if isinstance(size, numbers.Integral) else 0
 
 
 def _default_jobs():
