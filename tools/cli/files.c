@@ -45,7 +45,7 @@ static char *join(const char *a, const char *b)
     return path;
 }
 
-static int push(cli_job_list *list, char *input, char *relative)
+static int push(cli_job_list *list, char *input, char *relative, long long bytes)
 {
     if (input == NULL || relative == NULL) goto fail;
     if (list->count == list->capacity) {
@@ -58,6 +58,7 @@ static int push(cli_job_list *list, char *input, char *relative)
     memset(&list->jobs[list->count], 0, sizeof list->jobs[list->count]);
     list->jobs[list->count].input = input;
     list->jobs[list->count].relative = relative;
+    list->jobs[list->count].bytes = bytes;
     list->count++;
     return 0;
 fail:
@@ -93,7 +94,8 @@ static int walk(const char *directory, const char *prefix, cli_job_list *list, c
             /* lstat: a symbolic link to a directory is not followed (no cycles). */
             result = walk(path, relative, list, why, why_capacity);
         } else if (cli_is_audio_name(name)) {
-            if (push(list, path, relative) != 0) {
+            const long long bytes = S_ISREG(status.st_mode) ? (long long)status.st_size : 0;
+            if (push(list, path, relative, bytes) != 0) {
                 snprintf(why, why_capacity, "out of memory while listing %s", directory);
                 result = -1;
             }
@@ -111,7 +113,10 @@ int cli_collect(const char *input, cli_job_list *list, char *why, size_t why_cap
 {
     if (cli_is_directory(input)) return walk(input, "", list, why, why_capacity);
     const char *slash = strrchr(input, '/');
-    if (push(list, strdup(input), strdup(slash ? slash + 1 : input)) != 0) {
+    struct stat status;
+    const long long bytes =
+        stat(input, &status) == 0 && S_ISREG(status.st_mode) ? (long long)status.st_size : 0;
+    if (push(list, strdup(input), strdup(slash ? slash + 1 : input), bytes) != 0) {
         snprintf(why, why_capacity, "out of memory");
         return -1;
     }

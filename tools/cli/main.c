@@ -63,9 +63,12 @@ typedef struct shared_run {
     size_t max_claim;  /* inputs per claim at most (--batch) */
     pthread_mutex_t lock;
     job_outcome *outcomes;
+    size_t *order;     /* the inputs in the order they are claimed (see claim_order) */
     size_t next_claim, next_report;
     size_t files_processed, files_failed, files_skipped;
     double audio_seconds;
+    size_t files_finished;  /* in any order, for the progress bar */
+    double audio_finished;
     cli_progress progress;
     FILE *failures;
     double start_seconds;
@@ -154,13 +157,15 @@ static void report_ready(shared_run *run, int flush_all)
         run->next_report++;
     }
     fflush(run->stats);
-    cli_progress_update(&run->progress, run->next_report, run->audio_seconds);
+    cli_progress_update(&run->progress, run->files_finished, run->audio_finished);
 }
 
 static void complete_job(worker *w, size_t index)
 {
     pthread_mutex_lock(&w->run->lock);
     w->run->outcomes[index].done = 1;
+    w->run->files_finished++;
+    w->run->audio_finished += w->run->outcomes[index].audio_seconds;
     report_ready(w->run, 0);
     pthread_mutex_unlock(&w->run->lock);
 }
@@ -536,7 +541,7 @@ static int all_targets_exist(const cli_job *job)
     return job->n_targets > 0;
 }
 
-/* Claims the next run of inputs: [*begin, *end), empty when none is left or a stop came.
+/* Claims the next run of run->order: [*begin, *end), empty when none is left or a stop came.
  * Claims shrink as the inputs run out (a share of what is left, guided scheduling): early ones
  * are whole batches, the last ones single files, so that no worker is left with a long run
  * while the others have finished. */
@@ -583,7 +588,8 @@ static void *work(void *argument)
         claim(w->run, &begin, &end);
         if (begin == end) break;
         size_t n_batch = 0;
-        for (size_t i = begin; i < end && stop_signal == 0; i++) {
+        for (size_t k = begin; k < end && stop_signal == 0; k++) {
+            const size_t i = w->run->order[k];
             const cli_job *job = &w->run->jobs->jobs[i];
             job_outcome *outcome = &w->run->outcomes[i];
             if (batch == NULL) {
@@ -823,6 +829,34 @@ static void install_signal_handlers(void)
     sigaction(SIGTERM, &action, NULL);
 }
 
+/* The order in which inputs are claimed. Largest files first (with a fixed rate), so that the
+ * run does not end with one worker alone on a long file: the size stands for the duration, and
+ * files of one size, likely of one length, come next to each other and share library calls.
+ * With --sr native the input order is kept, so that files of one rate stay together and each
+ * worker's plan is made again only where the rate changes. Reports keep the input order. */
+static const cli_job_list *sort_jobs; /* qsort has no context argument */
+
+static int larger_first(const void *a, const void *b)
+{
+    const size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    const long long bx = sort_jobs->jobs[x].bytes, by = sort_jobs->jobs[y].bytes;
+    if (bx != by) return bx > by ? -1 : 1;
+    return (x > y) - (x < y); /* equal sizes: input order */
+}
+
+static size_t *claim_order(const cli_options *o, const cli_job_list *jobs)
+{
+    size_t *order = malloc(jobs->count * sizeof *order);
+    if (order == NULL) return NULL;
+    for (size_t i = 0; i < jobs->count; i++) order[i] = i;
+    if (!o->native_rate) {
+        sort_jobs = jobs;
+        qsort(order, jobs->count, sizeof *order, larger_first);
+        sort_jobs = NULL;
+    }
+    return order;
+}
+
 /* Runs every job on the workers; returns the exit status. *checked_plan (the plan check_config
  * made, or NULL) goes to the first worker; it is NULL on return. */
 static int run_jobs(const cli_options *o, const cli_job_list *jobs, int to_stdout,
@@ -843,11 +877,13 @@ static int run_jobs(const cli_options *o, const cli_job_list *jobs, int to_stdou
     size_t n_workers = o->jobs > 0 ? (size_t)o->jobs : available_cores();
     if (n_workers > jobs->count) n_workers = jobs->count;
     worker *workers = calloc(n_workers, sizeof *workers);
-    if (run.outcomes == NULL || workers == NULL) {
+    run.order = claim_order(o, jobs);
+    if (run.outcomes == NULL || workers == NULL || run.order == NULL) {
         melspec_plan_destroy(*checked_plan);
         *checked_plan = NULL;
         fprintf(run.messages, "melspec: out of memory\n");
         free(run.outcomes);
+        free(run.order);
         free(workers);
         if (run.messages != stderr) fclose(run.messages);
         return 1;
@@ -917,6 +953,7 @@ static int run_jobs(const cli_options *o, const cli_job_list *jobs, int to_stdou
     }
     free(workers);
     free(run.outcomes);
+    free(run.order);
     pthread_mutex_destroy(&run.lock);
     fflush(stdout);
     if (run.messages != stderr) fclose(run.messages);
