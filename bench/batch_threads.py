@@ -9,11 +9,14 @@ Usage: python3 bench/batch_threads.py [--build build] [--jobs 2] [--repeats 7]
        taskset -c 0,1 python3 bench/batch_threads.py ...
 
 Every pair runs interleaved (1, N, 1, N, ...) after a warm-up; the medians, the best and the
-worst are printed, and the speed-up of the medians. On a shared machine only the medians of
-many repeats mean anything, and the spread says how much.
+worst are printed, the speed-up of the medians, and the CPU time of all threads (N threads
+against one: 1.00x means splitting the work cost nothing, whatever the machine's other load
+does to the wall clock). On a shared machine only the medians of many repeats mean anything,
+and the spread says how much.
 """
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -59,23 +62,34 @@ def signals():
     return out
 
 
+def cpu_seconds():
+    """CPU seconds of this process (every thread) and of its finished children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def interleaved(run_one, run_many):
     run_one(), run_many()  # warm-up
-    one, many = [], []
+    one, many, cpu_one, cpu_many = [], [], [], []
     for _ in range(args.repeats):
-        for f, times in ((run_one, one), (run_many, many)):
+        for f, times, cpu in ((run_one, one, cpu_one), (run_many, many, cpu_many)):
+            cpu_start = cpu_seconds()
             start = time.perf_counter()
             f()
             times.append(time.perf_counter() - start)
-    return one, many
+            cpu.append(cpu_seconds() - cpu_start)
+    return one, many, cpu_one, cpu_many
 
 
-def report(name, one, many, audio_seconds):
+def report(name, one, many, cpu_one, cpu_many, audio_seconds):
     m1, mn = statistics.median(one), statistics.median(many)
+    c1, cn = statistics.median(cpu_one), statistics.median(cpu_many)
     print(f"{name:>13}: 1 thread median {1e3 * m1:7.1f} ms (best {1e3 * min(one):.1f}, worst "
           f"{1e3 * max(one):.1f}); {args.jobs} threads median {1e3 * mn:7.1f} ms (best "
           f"{1e3 * min(many):.1f}, worst {1e3 * max(many):.1f}); {audio_seconds / mn:.0f} "
-          f"audio-s/s; speed-up {m1 / mn:.2f}x")
+          f"audio-s/s; speed-up {m1 / mn:.2f}x; CPU time {1e3 * c1:.0f} ms vs "
+          f"{1e3 * cn:.0f} ms ({cn / c1:.2f}x)")
 
 
 ys = signals()

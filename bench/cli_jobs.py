@@ -10,10 +10,14 @@ quieter during the run affects them alike; it prints the median and the best of 
 each, and the speed-ups of both. The "two processes" line is the ceiling the machine itself
 sets: the same clips as two halves, each given to its own `--jobs 1` process, both at once (no
 shared memory, no lock, nothing in common but the machine); --jobs 2 cannot be expected to beat
-it. MELSPEC_CLI_TIMING=1 melspec ... prints where one run's time went (per phase and worker).
+it. The CPU time of each case (all threads and processes) is printed too: the work done, which a
+busy machine distorts much less than the wall clock (equal CPU time for --jobs 1 and 2: the
+parallel run does no extra work). MELSPEC_CLI_TIMING=1 melspec ... prints where one run's time
+went (per phase and worker).
 """
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -63,16 +67,23 @@ def command(jobs, inputs, out):
     return [args.melspec, "-q", "--jobs", str(jobs), *options, inputs, "-o", out]
 
 
+def children_cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed(commands, out_dirs):
-    """Seconds from starting every command (at once) to the end of the last one."""
+    """Seconds from starting every command (at once) to the end of the last one, and the CPU
+    seconds they used (every thread): a busy machine stretches the first, much less the second."""
     for out in out_dirs:
         shutil.rmtree(out, ignore_errors=True)
+    cpu = children_cpu_seconds()
     start = time.perf_counter()
     processes = [subprocess.Popen(c) for c in commands]
     for p in processes:
         if p.wait() != 0:
             raise SystemExit(f"{' '.join(p.args)} failed with status {p.returncode}")
-    return time.perf_counter() - start
+    return time.perf_counter() - start, children_cpu_seconds() - cpu
 
 
 with tempfile.TemporaryDirectory() as tmp:
@@ -88,18 +99,25 @@ with tempfile.TemporaryDirectory() as tmp:
     for commands, dirs in cases.values():  # warm-up: page cache, dynamic loader
         timed(commands, dirs)
     times = {name: [] for name in cases}
+    cpu = {name: [] for name in cases}
     for _ in range(args.repeats):
         for name, (commands, dirs) in cases.items():
-            times[name].append(timed(commands, dirs))
+            wall, used = timed(commands, dirs)
+            times[name].append(wall)
+            cpu[name].append(used)
     print(f"{args.clips} clips, {audio_seconds:.0f} s of audio, {args.repeats} interleaved "
           f"repeats, cores available: {len(os.sched_getaffinity(0))}")
     for name, values in times.items():
         median, best = statistics.median(values), min(values)
         print(f"{name:>14}: median {median:.3f} s (best {best:.3f}, worst {max(values):.3f}), "
-              f"{args.clips / median:.1f} files/s, {audio_seconds / median:.0f} audio-seconds/s")
+              f"{args.clips / median:.1f} files/s, {audio_seconds / median:.0f} audio-seconds/s, "
+              f"CPU {statistics.median(cpu[name]):.3f} s")
     if "--jobs 1" in times:
         one = times["--jobs 1"]
         for name, values in times.items():
             if name != "--jobs 1":
-                print(f"speed-up {name} over --jobs 1: {statistics.median(one) / statistics.median(values):.2f}x "
-                      f"median, {min(one) / min(values):.2f}x best")
+                print(f"speed-up {name} over --jobs 1: "
+                      f"{statistics.median(one) / statistics.median(values):.2f}x median, "
+                      f"{min(one) / min(values):.2f}x best; CPU time "
+                      f"{statistics.median(cpu[name]) / statistics.median(cpu['--jobs 1']):.2f}x"
+                      " --jobs 1's")

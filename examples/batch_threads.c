@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "melspec.h"
@@ -68,11 +69,22 @@ static double now_seconds(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+/* CPU seconds of every thread of the process so far. */
+static double cpu_seconds(void)
+{
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    return (double)usage.ru_utime.tv_sec + 1e-6 * (double)usage.ru_utime.tv_usec +
+           (double)usage.ru_stime.tv_sec + 1e-6 * (double)usage.ru_stime.tv_usec;
+}
+
 /* One pass over the batch with workers[0..n_threads): the calling thread is worker 0.
- * Returns the seconds it took, or -1 when a call failed (its message printed). */
-static double run(batch *b, worker *workers, int n_threads)
+ * Returns the seconds it took (and the CPU seconds of all threads in *cpu), or -1 when a call
+ * failed (its message printed). */
+static double run(batch *b, worker *workers, int n_threads, double *cpu)
 {
     atomic_store(&b->next_clip, 0);
+    const double cpu_start = cpu_seconds();
     const double start = now_seconds();
     int started = 1;
     for (int i = 1; i < n_threads; i++, started++)
@@ -80,6 +92,7 @@ static double run(batch *b, worker *workers, int n_threads)
     work(&workers[0]);
     for (int i = 1; i < started; i++) pthread_join(workers[i].thread, NULL);
     const double seconds = now_seconds() - start;
+    *cpu = cpu_seconds() - cpu_start;
     for (int i = 0; i < started; i++) {
         if (workers[i].status != MELSPEC_OK) {
             fprintf(stderr, "melspec_execute: %s\n", melspec_plan_last_error(workers[i].plan));
@@ -151,7 +164,11 @@ int main(int argc, char **argv)
     float *out = NULL, *reference = NULL;
     double *times_one = calloc((size_t)repeats, sizeof *times_one);
     double *times_many = calloc((size_t)repeats, sizeof *times_many);
-    if (samples == NULL || times_one == NULL || times_many == NULL) goto done;
+    double *cpu_one = calloc((size_t)repeats, sizeof *cpu_one);
+    double *cpu_many = calloc((size_t)repeats, sizeof *cpu_many);
+    if (samples == NULL || times_one == NULL || times_many == NULL || cpu_one == NULL ||
+        cpu_many == NULL)
+        goto done;
     /* Every clip different: a tone, a sweep and a little noise. */
     uint32_t state = 12345u;
     for (int64_t c = 0; c < n_clips; c++) {
@@ -190,9 +207,9 @@ int main(int argc, char **argv)
     /* Interleaved: one thread, then n_threads, repeats times (medians resist a busy machine). */
     for (int r = 0; r < repeats; r++) {
         b.out = reference;
-        times_one[r] = run(&b, workers, 1);
+        times_one[r] = run(&b, workers, 1, &cpu_one[r]);
         b.out = out;
-        times_many[r] = run(&b, workers, n_threads);
+        times_many[r] = run(&b, workers, n_threads, &cpu_many[r]);
         if (times_one[r] < 0.0 || times_many[r] < 0.0) goto done;
         if (memcmp(out, reference, bytes) != 0) {
             fprintf(stderr, "batch_threads: %d threads gave another output than one thread\n",
@@ -208,6 +225,11 @@ int main(int argc, char **argv)
     printf("%d threads: %.1f ms, %.0f audio-seconds per second\n", n_threads, 1e3 * many,
            audio_seconds / many);
     printf("speed-up: %.2fx; output equal to one thread's: yes\n", one / many);
+    /* What a busy machine distorts least: the CPU time all threads spent, against one thread's
+     * (1.00: splitting the batch cost nothing; the wall clock then depends on free cores). */
+    const double cpu_1 = median(cpu_one, repeats), cpu_n = median(cpu_many, repeats);
+    printf("CPU time: 1 thread %.1f ms, %d threads %.1f ms in all (%.2fx)\n", 1e3 * cpu_1,
+           n_threads, 1e3 * cpu_n, cpu_n / cpu_1);
     exit_code = 0;
 
 done:
@@ -217,5 +239,7 @@ done:
     free(reference);
     free(times_one);
     free(times_many);
+    free(cpu_one);
+    free(cpu_many);
     return exit_code;
 }
