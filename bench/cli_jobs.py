@@ -1,11 +1,25 @@
 """Throughput of `melspec --jobs N` on a directory of clips (issue 16's goal: 200 clips, 300 s
 of 16 kHz audio, mel to .npy, --jobs 2 at least 1.8x --jobs 1 on a 2-core machine).
 
-Usage: python3 bench/cli_jobs.py build/tools/cli/melspec [--jobs 1,2] [--repeats 3]
-Prints files/s and audio-seconds/s per --jobs value (best of the repeats) and the speed-up."""
+Usage: python3 bench/cli_jobs.py build/tools/cli/melspec [--jobs 1,2] [--repeats 5]
+                                 [--clips 200] [--seconds 1.5] [--preset NAME]
+       taskset -c 0,1 python3 bench/cli_jobs.py ...      (the two cores the goal is about)
+
+The --jobs values run interleaved (1, 2, 1, 2, ...), so that a machine that gets busier or
+quieter during the run affects them alike; it prints the median and the best of the repeats for
+each, and the speed-ups of both. The "two processes" line is the ceiling the machine itself
+sets: the same clips as two halves, each given to its own `--jobs 1` process, both at once (no
+shared memory, no lock, nothing in common but the machine); --jobs 2 cannot be expected to beat
+it. The CPU time of each case (all threads and processes) is printed too: the work done, which a
+busy machine distorts much less than the wall clock (equal CPU time for --jobs 1 and 2: the
+parallel run does no extra work). MELSPEC_CLI_TIMING=1 melspec ... prints where one run's time
+went (per phase and worker).
+"""
 import argparse
 import os
+import resource
 import shutil
+import statistics
 import subprocess
 import tempfile
 import time
@@ -16,44 +30,94 @@ import numpy as np
 parser = argparse.ArgumentParser()
 parser.add_argument("melspec")
 parser.add_argument("--jobs", default="1,2")
-parser.add_argument("--repeats", type=int, default=3)
+parser.add_argument("--repeats", type=int, default=5)
 parser.add_argument("--clips", type=int, default=200)
 parser.add_argument("--seconds", type=float, default=1.5)
+parser.add_argument("--preset", default=None, help="e.g. realtime (default: librosa's config "
+                    "at --sr 16000)")
+parser.add_argument("--no-ceiling", action="store_true", help="skip the two-process line")
 args = parser.parse_args()
 
 rate = 16000
-with tempfile.TemporaryDirectory() as tmp:
-    corpus = os.path.join(tmp, "corpus")
-    os.makedirs(corpus)
+
+
+def write_corpus(root):
+    """args.clips speech-like clips in two halves (root/a, root/b), lengths varying a little."""
     rng = np.random.default_rng(0)
+    total_frames = 0
     for i in range(args.clips):
-        # speech-like: a few harmonics with a wandering pitch, plus noise; lengths vary a little
+        half = os.path.join(root, "a" if i < args.clips // 2 else "b")
+        os.makedirs(half, exist_ok=True)
         n = int(args.seconds * rate) + int(rng.integers(-800, 800))
         t = np.arange(n) / rate
         f0 = 120 + 40 * np.sin(2 * np.pi * 0.7 * t + i)
         phase = 2 * np.pi * np.cumsum(f0) / rate
         y = sum(0.2 / k * np.sin(k * phase) for k in range(1, 6)) + 0.02 * rng.standard_normal(n)
-        with wave.open(os.path.join(corpus, f"clip{i:03d}.wav"), "wb") as w:
+        with wave.open(os.path.join(half, f"clip{i:03d}.wav"), "wb") as w:
             w.setnchannels(1)
             w.setsampwidth(2)
             w.setframerate(rate)
             w.writeframes((y * 32767).astype("<i2").tobytes())
-    audio_seconds = sum(os.path.getsize(os.path.join(corpus, f)) - 44
-                        for f in os.listdir(corpus)) / 2 / rate
-    results = {}
-    for jobs in [int(j) for j in args.jobs.split(",")]:
-        best = float("inf")
-        for _ in range(args.repeats):
-            out = os.path.join(tmp, "out")
-            shutil.rmtree(out, ignore_errors=True)
-            start = time.perf_counter()
-            subprocess.run([args.melspec, "-q", "--jobs", str(jobs), "--sr", "16000", corpus,
-                            "-o", out], check=True)
-            best = min(best, time.perf_counter() - start)
-        results[jobs] = best
-        print(f"--jobs {jobs}: {best:.3f} s, {args.clips / best:.1f} files/s, "
-              f"{audio_seconds / best:.0f} audio-seconds/s ({audio_seconds:.0f} s of audio)")
-    if 1 in results:
-        for jobs, seconds in results.items():
-            if jobs != 1:
-                print(f"speed-up --jobs {jobs} over --jobs 1: {results[1] / seconds:.2f}x")
+        total_frames += n
+    return total_frames / rate
+
+
+def command(jobs, inputs, out):
+    options = ["--preset", args.preset] if args.preset else ["--sr", str(rate)]
+    return [args.melspec, "-q", "--jobs", str(jobs), *options, inputs, "-o", out]
+
+
+def children_cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(commands, out_dirs):
+    """Seconds from starting every command (at once) to the end of the last one, and the CPU
+    seconds they used (every thread): a busy machine stretches the first, much less the second."""
+    for out in out_dirs:
+        shutil.rmtree(out, ignore_errors=True)
+    cpu = children_cpu_seconds()
+    start = time.perf_counter()
+    processes = [subprocess.Popen(c) for c in commands]
+    for p in processes:
+        if p.wait() != 0:
+            raise SystemExit(f"{' '.join(p.args)} failed with status {p.returncode}")
+    return time.perf_counter() - start, children_cpu_seconds() - cpu
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    corpus = os.path.join(tmp, "corpus")
+    audio_seconds = write_corpus(corpus)
+    out = os.path.join(tmp, "out")
+    halves = [os.path.join(tmp, "out_a"), os.path.join(tmp, "out_b")]
+    job_values = [int(j) for j in args.jobs.split(",")]
+    cases = {f"--jobs {j}": ([command(j, corpus, out)], [out]) for j in job_values}
+    if not args.no_ceiling:
+        cases["two processes"] = ([command(1, os.path.join(corpus, "a"), halves[0]),
+                                   command(1, os.path.join(corpus, "b"), halves[1])], halves)
+    for commands, dirs in cases.values():  # warm-up: page cache, dynamic loader
+        timed(commands, dirs)
+    times = {name: [] for name in cases}
+    cpu = {name: [] for name in cases}
+    for _ in range(args.repeats):
+        for name, (commands, dirs) in cases.items():
+            wall, used = timed(commands, dirs)
+            times[name].append(wall)
+            cpu[name].append(used)
+    print(f"{args.clips} clips, {audio_seconds:.0f} s of audio, {args.repeats} interleaved "
+          f"repeats, cores available: {len(os.sched_getaffinity(0))}")
+    for name, values in times.items():
+        median, best = statistics.median(values), min(values)
+        print(f"{name:>14}: median {median:.3f} s (best {best:.3f}, worst {max(values):.3f}), "
+              f"{args.clips / median:.1f} files/s, {audio_seconds / median:.0f} audio-seconds/s, "
+              f"CPU {statistics.median(cpu[name]):.3f} s")
+    if "--jobs 1" in times:
+        one = times["--jobs 1"]
+        for name, values in times.items():
+            if name != "--jobs 1":
+                print(f"speed-up {name} over --jobs 1: "
+                      f"{statistics.median(one) / statistics.median(values):.2f}x median, "
+                      f"{min(one) / min(values):.2f}x best; CPU time "
+                      f"{statistics.median(cpu[name]) / statistics.median(cpu['--jobs 1']):.2f}x"
+                      " --jobs 1's")

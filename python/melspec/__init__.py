@@ -81,3 +81,7 @@ __all__ = [
     "info", "load", "presets", "whisper",
     "pcen",  # issue 15
 ]
+
+# ---- batches on every core, one plan per worker thread (issue 18; docs/python.md) ----
+from ._batch import BatchError, batch, melspectrogram_batch  # noqa: E402
+__all__ += ["BatchError", "batch", "melspectrogram_batch"]

@@ -788,6 +788,69 @@ static void test_batches_equal_single_files(void **state)
     }
 }
 
+/* ---- --jobs: any number of workers gives the same files, lines and file modes -------------- */
+
+static void test_jobs_agree(void **state)
+{
+    (void)state;
+    char command[600];
+    snprintf(command, sizeof command, "mkdir -p '%s/many'", work_dir);
+    assert_int_equal(system(command), 0);
+    const int rate = 16000;
+    enum { n_files = 23 };
+    for (unsigned i = 0; i < n_files; i++) {
+        /* runs of equal lengths broken by others, so that batches and claims end anywhere */
+        const int64_t n = i % 5 == 0 ? rate / 2 + 37 * i : rate;
+        float *x = make_signal(n, 1, rate, 40 + i);
+        write_audio(path_in("many/clip%02u.wav", i), SF_FORMAT_WAV | SF_FORMAT_FLOAT, rate, 1,
+                    x, n);
+        free(x);
+    }
+    /* One worker, the default batch: one file per library call on the CPU backend. */
+    setenv("MELSPEC_CLI_TIMING", "1", 1);
+    assert_int_equal(run_cli("--stats --preset realtime --device cpu --jobs 1 '%s/many' -o '%s/j1'",
+                             work_dir, work_dir),
+                     0);
+    static char stats_one_job[sizeof out_text];
+    memcpy(stats_one_job, out_text, sizeof out_text);
+    assert_non_null(strstr(stats_one_job, "clip22.wav: (80, 81) float32"));
+    assert_non_null(strstr(err_text, "worker 0: 23 file(s) in 23 library call(s)"));
+
+    /* Three workers (more than this machine may have cores), --batch 4, a umask. */
+    const mode_t saved_mask = umask(027);
+    const int status = run_cli("--stats --preset realtime --jobs 3 --batch 4 '%s/many' -o '%s/j3'",
+                               work_dir, work_dir);
+    unsetenv("MELSPEC_CLI_TIMING");
+    umask(saved_mask);
+    assert_int_equal(status, 0);
+    assert_string_equal(out_text, stats_one_job); /* every line, in input order */
+    assert_non_null(strstr(err_text, "melspec: 23 file(s) processed"));
+    size_t files = 0, calls = 0;
+    for (unsigned i = 0; i < 3; i++) {
+        char prefix[64];
+        snprintf(prefix, sizeof prefix, "melspec: timing: worker %u: ", i);
+        const char *line = strstr(err_text, prefix);
+        assert_non_null(line);
+        size_t f, c;
+        assert_int_equal(sscanf(line + strlen(prefix), "%zu file(s) in %zu", &f, &c), 2);
+        files += f;
+        calls += c;
+    }
+    assert_int_equal(files, n_files);
+    assert_true(calls < n_files); /* equal lengths next to each other went in one call */
+    for (unsigned i = 0; i < n_files; i++) {
+        npy_array a = read_npy(path_in("j1/clip%02u.npy", i));
+        npy_array b = read_npy(path_in("j3/clip%02u.npy", i));
+        assert_int_equal(a.n_values, b.n_values);
+        assert_close(b.data, a.data, a.n_values, 0.0);
+        free(a.data);
+        free(b.data);
+        struct stat status_of_output;
+        assert_int_equal(stat(path_in("j3/clip%02u.npy", i), &status_of_output), 0);
+        assert_int_equal(status_of_output.st_mode & 0777, 0640); /* 0666 less the umask */
+    }
+}
+
 /* ---- the rest of the interface ------------------------------------------------------------- */
 
 static void test_stats_when_no_output(void **state)
@@ -902,6 +965,7 @@ int main(void)
         cmocka_unit_test(test_png_picture),
         cmocka_unit_test(test_directory_with_broken_files),
         cmocka_unit_test(test_batches_equal_single_files),
+        cmocka_unit_test(test_jobs_agree),
         cmocka_unit_test(test_stats_when_no_output),
         cmocka_unit_test(test_help_version_and_usage_errors),
         cmocka_unit_test(test_cqt),

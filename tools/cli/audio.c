@@ -122,10 +122,11 @@ int cli_audio_load(const char *path, const cli_load_options *options, cli_audio 
         head_length = n_bytes < sizeof head ? n_bytes : sizeof head;
         memcpy(head, bytes, head_length);
     } else {
-        FILE *peek = fopen(path, "rb"); /* when it cannot open, the library says why */
-        if (peek != NULL) {
-            head_length = fread(head, 1, sizeof head, peek);
-            fclose(peek);
+        const int peek = open(path, O_RDONLY); /* when it cannot open, the library says why */
+        if (peek >= 0) {
+            const ssize_t got = read(peek, head, sizeof head); /* 4 bytes, not a stdio buffer */
+            head_length = got > 0 ? (size_t)got : 0;
+            close(peek);
         }
     }
     const int muted = looks_like_mpeg(head, head_length) ? mute_stderr() : 0;

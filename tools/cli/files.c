@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,7 @@ static char *join(const char *a, const char *b)
     return path;
 }
 
-static int push(cli_job_list *list, char *input, char *relative)
+static int push(cli_job_list *list, char *input, char *relative, long long bytes)
 {
     if (input == NULL || relative == NULL) goto fail;
     if (list->count == list->capacity) {
@@ -57,6 +58,7 @@ static int push(cli_job_list *list, char *input, char *relative)
     memset(&list->jobs[list->count], 0, sizeof list->jobs[list->count]);
     list->jobs[list->count].input = input;
     list->jobs[list->count].relative = relative;
+    list->jobs[list->count].bytes = bytes;
     list->count++;
     return 0;
 fail:
@@ -92,7 +94,8 @@ static int walk(const char *directory, const char *prefix, cli_job_list *list, c
             /* lstat: a symbolic link to a directory is not followed (no cycles). */
             result = walk(path, relative, list, why, why_capacity);
         } else if (cli_is_audio_name(name)) {
-            if (push(list, path, relative) != 0) {
+            const long long bytes = S_ISREG(status.st_mode) ? (long long)status.st_size : 0;
+            if (push(list, path, relative, bytes) != 0) {
                 snprintf(why, why_capacity, "out of memory while listing %s", directory);
                 result = -1;
             }
@@ -110,7 +113,10 @@ int cli_collect(const char *input, cli_job_list *list, char *why, size_t why_cap
 {
     if (cli_is_directory(input)) return walk(input, "", list, why, why_capacity);
     const char *slash = strrchr(input, '/');
-    if (push(list, strdup(input), strdup(slash ? slash + 1 : input)) != 0) {
+    struct stat status;
+    const long long bytes =
+        stat(input, &status) == 0 && S_ISREG(status.st_mode) ? (long long)status.st_size : 0;
+    if (push(list, strdup(input), strdup(slash ? slash + 1 : input), bytes) != 0) {
         snprintf(why, why_capacity, "out of memory");
         return -1;
     }
@@ -344,6 +350,17 @@ int cli_check_output_directory(const char *directory, char *why, size_t why_capa
     return result;
 }
 
+/* The process's umask, read once: umask() can only be read by setting it, and setting it while
+ * other workers create files would give their files the wrong mode. */
+static pthread_once_t umask_once = PTHREAD_ONCE_INIT;
+static mode_t process_umask;
+
+static void read_umask(void)
+{
+    process_umask = umask(0);
+    umask(process_umask);
+}
+
 int cli_atomic_open(cli_atomic_file *file, const char *target, char *why, size_t why_capacity)
 {
     memset(file, 0, sizeof *file);
@@ -352,7 +369,7 @@ int cli_atomic_open(cli_atomic_file *file, const char *target, char *why, size_t
         file->stream = stdout;
         return 0;
     }
-    if (cli_make_parent_directories(target, why, why_capacity) != 0) return -1;
+    pthread_once(&umask_once, read_umask);
     /* Hidden, in the same directory (rename cannot cross filesystems), unique per writer. */
     char *parent = cli_parent_directory(target);
     const char *slash = strrchr(target, '/');
@@ -367,7 +384,18 @@ int cli_atomic_open(cli_atomic_file *file, const char *target, char *why, size_t
     }
     snprintf(file->temporary, length, "%s/.%s.part-XXXXXX", parent, name);
     free(parent);
-    const int descriptor = mkstemp(file->temporary);
+    /* The planning made the directories; they are made again only when one has gone since (a
+     * mkdir per file would take each parent's lock once per output, from every worker). */
+    int descriptor = mkstemp(file->temporary);
+    if (descriptor < 0 && errno == ENOENT) {
+        if (cli_make_parent_directories(target, why, why_capacity) != 0) {
+            free(file->temporary);
+            file->temporary = NULL;
+            return -1;
+        }
+        memcpy(file->temporary + strlen(file->temporary) - 6, "XXXXXX", 6);
+        descriptor = mkstemp(file->temporary);
+    }
     if (descriptor < 0) {
         snprintf(why, why_capacity, "cannot create %s: %s", file->temporary, strerror(errno));
         free(file->temporary);
@@ -375,9 +403,7 @@ int cli_atomic_open(cli_atomic_file *file, const char *target, char *why, size_t
         return -1;
     }
     /* mkstemp makes 0600; outputs get the usual 0666 less the umask. */
-    const mode_t mask = umask(0);
-    umask(mask);
-    (void)fchmod(descriptor, 0666 & ~mask);
+    (void)fchmod(descriptor, 0666 & ~process_umask);
     file->stream = fdopen(descriptor, "wb");
     if (file->stream == NULL) {
         snprintf(why, why_capacity, "cannot write %s: %s", file->temporary, strerror(errno));

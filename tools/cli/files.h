@@ -15,6 +15,7 @@ typedef struct cli_target {
 typedef struct cli_job {
     char *input;    /* the path to read ("-": stdin) */
     char *relative; /* its path under the input directory it came from, or its file name */
+    long long bytes; /* its size when listed (0 when unknown: stdin, a pipe), for scheduling */
     cli_target *targets;
     size_t n_targets;
 } cli_job;

@@ -10,6 +10,9 @@
  * (their temporaries removed) and the run ends with a summary and status 130/143. */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h> /* mallopt */
+#endif
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
@@ -56,15 +59,27 @@ typedef struct shared_run {
     FILE *messages;    /* the command's stderr (see main: libsndfile's MP3 decoder is muted) */
     FILE *stats;       /* stdout, or messages when stdout carries a result */
     int print_stats;
-    size_t claim_size; /* inputs per claim */
+    size_t n_workers;
+    size_t max_claim;  /* inputs per claim at most (--batch) */
     pthread_mutex_t lock;
     job_outcome *outcomes;
+    size_t *order;     /* the inputs in the order they are claimed (see claim_order) */
     size_t next_claim, next_report;
     size_t files_processed, files_failed, files_skipped;
     double audio_seconds;
+    size_t files_finished;  /* in any order, for the progress bar */
+    double audio_finished;
     cli_progress progress;
     FILE *failures;
+    double start_seconds;
 } shared_run;
+
+/* Where one worker's time went (printed with MELSPEC_CLI_TIMING=1, see print_timing). */
+typedef struct worker_timing {
+    double load, compute, write; /* seconds in decoding, in the library, in writing outputs */
+    double finished;             /* when it found no work left, from the start of the run */
+    size_t files, calls;         /* files decoded, library calls made */
+} worker_timing;
 
 /* One worker thread: its own plan and buffers. */
 typedef struct worker {
@@ -78,6 +93,7 @@ typedef struct worker {
     size_t output_capacity;
     float *batch_input;
     size_t batch_input_capacity;
+    worker_timing timing;
 } worker;
 
 /* One file waiting in a batch. */
@@ -141,13 +157,15 @@ static void report_ready(shared_run *run, int flush_all)
         run->next_report++;
     }
     fflush(run->stats);
-    cli_progress_update(&run->progress, run->next_report, run->audio_seconds);
+    cli_progress_update(&run->progress, run->files_finished, run->audio_finished);
 }
 
 static void complete_job(worker *w, size_t index)
 {
     pthread_mutex_lock(&w->run->lock);
     w->run->outcomes[index].done = 1;
+    w->run->files_finished++;
+    w->run->audio_finished += w->run->outcomes[index].audio_seconds;
     report_ready(w->run, 0);
     pthread_mutex_unlock(&w->run->lock);
 }
@@ -172,6 +190,21 @@ static melspec_status create_plan(const cli_options *o, const melspec_config *co
 {
     if (o->transform_cqt) return cli_cqt_plan_create(plan, config, &o->cqt, why, WHY_CAPACITY);
     return melspec_plan_create(plan, config, why, WHY_CAPACITY);
+}
+
+/* Gives w a plan made for audio at sample_rate (it owns it from now on). */
+static void adopt_plan(worker *w, melspec_plan *plan, double sample_rate)
+{
+    melspec_config resolved;
+    melspec_config_init(&resolved);
+    if (plan == NULL || melspec_plan_config(plan, &resolved) != MELSPEC_OK) {
+        melspec_plan_destroy(plan);
+        return;
+    }
+    w->plan = plan;
+    w->plan_rate = sample_rate;
+    w->reserved_signals = resolved.max_batch;
+    w->reserved_samples = resolved.max_samples;
 }
 
 static int prepare_plan(worker *s, double sample_rate, int64_t n_signals, int64_t n_samples,
@@ -396,12 +429,15 @@ static void finish_file(worker *w, pending_file *file, float *data, int64_t n_bi
         drop_last_frame(&r);
         if (c->scaling == MELSPEC_SCALING_POWER_TO_DB) whisper_log_mel(&r, c->top_db);
     }
+    const double write_start = cli_now_seconds();
     for (size_t t = 0; t < job->n_targets; t++) {
         if (write_target(w, &job->targets[t], job->input, &file->audio, &r, why) != 0) {
             fail_job(w, file->index, why);
+            w->timing.write += cli_now_seconds() - write_start;
             return;
         }
     }
+    w->timing.write += cli_now_seconds() - write_start;
     if (w->run->print_stats) stats_line(&r, &file->audio, job->input, &outcome->stats);
 }
 
@@ -444,8 +480,11 @@ static void run_batch(worker *w, pending_file *files, size_t n)
         fail_all(w, files, n, "out of memory");
         return;
     }
+    const double compute_start = cli_now_seconds();
     const melspec_status status =
         melspec_execute(w->plan, input, n_signals, n_samples, w->output, bytes);
+    w->timing.compute += cli_now_seconds() - compute_start;
+    w->timing.calls++;
     if (status != MELSPEC_OK) {
         if (n > 1) {
             /* One bad file (NaN samples, say) fails the call: find it by going one by one. */
@@ -458,6 +497,24 @@ static void run_batch(worker *w, pending_file *files, size_t n)
     const size_t file_floats = bytes / sizeof(float) / n;
     for (size_t i = 0; i < n; i++)
         finish_file(w, &files[i], w->output + i * file_floats, n_bins, n_frames);
+}
+
+/* Files per library call: --batch when given; else a batch on a GPU (one transfer and one
+ * launch for all) and one file on the CPU, where a call costs the same per signal whatever the
+ * batch and batching only adds a copy and a working set beyond the caches (64 clips of 10 s,
+ * real-time preset: 16% more CPU time with 16 files per call than with 1, perf stat). */
+#define GPU_FILES_PER_CALL 16
+
+static size_t files_per_call(const worker *w)
+{
+    if (w->options->batch_files > 0) return (size_t)w->options->batch_files;
+    if (w->plan != NULL && melspec_plan_backend(w->plan) == MELSPEC_BACKEND_CPU) return 1;
+    return GPU_FILES_PER_CALL;
+}
+
+static size_t max_files_per_call(const cli_options *o)
+{
+    return o->batch_files > 0 ? (size_t)o->batch_files : GPU_FILES_PER_CALL;
 }
 
 static int same_shape(const cli_audio *a, const cli_audio *b)
@@ -484,7 +541,10 @@ static int all_targets_exist(const cli_job *job)
     return job->n_targets > 0;
 }
 
-/* Claims the next run of inputs: [*begin, *end), empty when none is left or a stop came. */
+/* Claims the next run of run->order: [*begin, *end), empty when none is left or a stop came.
+ * Claims shrink as the inputs run out (a share of what is left, guided scheduling): early ones
+ * are whole batches, the last ones single files, so that no worker is left with a long run
+ * while the others have finished. */
 static void claim(shared_run *run, size_t *begin, size_t *end)
 {
     pthread_mutex_lock(&run->lock);
@@ -492,7 +552,10 @@ static void claim(shared_run *run, size_t *begin, size_t *end)
     *end = *begin;
     if (stop_signal == 0) {
         const size_t left = run->jobs->count - *begin;
-        *end = *begin + (left < run->claim_size ? left : run->claim_size);
+        size_t size = left / (2 * run->n_workers);
+        if (size > run->max_claim) size = run->max_claim;
+        if (size < 1) size = 1;
+        *end = *begin + (left < size ? left : size);
     }
     run->next_claim = *end;
     pthread_mutex_unlock(&run->lock);
@@ -502,7 +565,7 @@ static void *work(void *argument)
 {
     worker *w = argument;
     const cli_options *o = w->options;
-    pending_file *batch = calloc((size_t)o->batch_files, sizeof *batch);
+    pending_file *batch = calloc(max_files_per_call(o), sizeof *batch);
     const cli_load_options load = {
         .mono = o->mono,
         .target_rate = o->native_rate ? 0.0 : o->config.sample_rate,
@@ -510,12 +573,23 @@ static void *work(void *argument)
         .duration = o->duration,
         .strict = o->strict,
     };
+    /* With a fixed rate the plan is made before the first file (here, in parallel with the
+     * other workers), so that files_per_call knows the backend from the first file on; a
+     * failure is reported with the first file. */
+    if (w->plan == NULL && !o->native_rate) {
+        melspec_config config = plan_config(o, o->config.sample_rate);
+        char why[WHY_CAPACITY];
+        melspec_plan *plan = NULL;
+        if (create_plan(o, &config, &plan, why) == MELSPEC_OK)
+            adopt_plan(w, plan, o->config.sample_rate);
+    }
     for (;;) {
         size_t begin, end;
         claim(w->run, &begin, &end);
         if (begin == end) break;
         size_t n_batch = 0;
-        for (size_t i = begin; i < end && stop_signal == 0; i++) {
+        for (size_t k = begin; k < end && stop_signal == 0; k++) {
+            const size_t i = w->run->order[k];
             const cli_job *job = &w->run->jobs->jobs[i];
             job_outcome *outcome = &w->run->outcomes[i];
             if (batch == NULL) {
@@ -530,7 +604,11 @@ static void *work(void *argument)
             }
             char why[WHY_CAPACITY];
             pending_file file = {.index = i};
-            if (cli_audio_load(job->input, &load, &file.audio, why, sizeof why) != 0) {
+            const double load_start = cli_now_seconds();
+            const int load_result = cli_audio_load(job->input, &load, &file.audio, why, sizeof why);
+            w->timing.load += cli_now_seconds() - load_start;
+            w->timing.files++;
+            if (load_result != 0) {
                 fail_job(w, i, why);
                 complete_job(w, i);
                 continue;
@@ -541,11 +619,12 @@ static void *work(void *argument)
             if (n_batch > 0 && !same_shape(&batch[0].audio, &file.audio))
                 flush(w, batch, &n_batch);
             batch[n_batch++] = file;
-            if (n_batch == (size_t)o->batch_files) flush(w, batch, &n_batch);
+            if (n_batch >= files_per_call(w)) flush(w, batch, &n_batch);
         }
         flush(w, batch, &n_batch);
     }
     free(batch);
+    w->timing.finished = cli_now_seconds() - w->run->start_seconds;
     return NULL;
 }
 
@@ -559,19 +638,51 @@ static void print_versions(void)
 }
 
 
-/* With a fixed rate the whole config can be checked once, before any file is read. */
-static int check_config(const cli_options *o)
+/* With a fixed rate the whole config can be checked once, before any file is read. The plan
+ * made for the check is kept for the first worker (*checked), so that the run does not plan the
+ * same transform twice before its first file. */
+static int check_config(const cli_options *o, melspec_plan **checked)
 {
+    *checked = NULL;
     if (o->native_rate) return 0;
     melspec_config config = plan_config(o, o->config.sample_rate);
     char why[WHY_CAPACITY];
-    melspec_plan *plan = NULL;
-    if (create_plan(o, &config, &plan, why) != MELSPEC_OK) {
+    if (create_plan(o, &config, checked, why) != MELSPEC_OK) {
         fprintf(stderr, "melspec: %s\n", why);
         return -1;
     }
-    melspec_plan_destroy(plan);
     return 0;
+}
+
+/* ---- MELSPEC_CLI_TIMING=1: where the time went, for finding what does not run in parallel --- */
+
+typedef struct phase_times {
+    double main_entered, config_checked, inputs_found, outputs_checked, run_started, run_ended;
+} phase_times;
+
+static phase_times phases; /* written by the main thread only, before and after the workers */
+
+static void print_timing(FILE *stream, const worker *workers, size_t n_workers)
+{
+    if (getenv("MELSPEC_CLI_TIMING") == NULL) return;
+    const double ms = 1e3;
+    fprintf(stream,
+            "melspec: timing: before the run %.2f ms (config and plan %.2f, inputs %.2f, "
+            "outputs %.2f), run %.2f ms, %zu worker(s)\n",
+            (phases.run_started - phases.main_entered) * ms,
+            (phases.config_checked - phases.main_entered) * ms,
+            (phases.inputs_found - phases.config_checked) * ms,
+            (phases.outputs_checked - phases.inputs_found) * ms,
+            (phases.run_ended - phases.run_started) * ms, n_workers);
+    for (size_t i = 0; i < n_workers; i++) {
+        const worker_timing *t = &workers[i].timing;
+        const double busy = t->load + t->compute + t->write;
+        fprintf(stream,
+                "melspec: timing: worker %zu: %zu file(s) in %zu library call(s), load %.2f ms, "
+                "library %.2f ms, write %.2f ms, other %.2f ms, idle at the end %.2f ms\n",
+                i, t->files, t->calls, t->load * ms, t->compute * ms, t->write * ms,
+                (t->finished - busy) * ms, (phases.run_ended - phases.run_started - t->finished) * ms);
+    }
 }
 
 /* ---- planning: where every result goes ---------------------------------------------------- */
@@ -718,8 +829,38 @@ static void install_signal_handlers(void)
     sigaction(SIGTERM, &action, NULL);
 }
 
-/* Runs every job on the workers; returns the exit status. */
-static int run_jobs(const cli_options *o, const cli_job_list *jobs, int to_stdout)
+/* The order in which inputs are claimed. Largest files first (with a fixed rate), so that the
+ * run does not end with one worker alone on a long file: the size stands for the duration, and
+ * files of one size, likely of one length, come next to each other and share library calls.
+ * With --sr native the input order is kept, so that files of one rate stay together and each
+ * worker's plan is made again only where the rate changes. Reports keep the input order. */
+static const cli_job_list *sort_jobs; /* qsort has no context argument */
+
+static int larger_first(const void *a, const void *b)
+{
+    const size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    const long long bx = sort_jobs->jobs[x].bytes, by = sort_jobs->jobs[y].bytes;
+    if (bx != by) return bx > by ? -1 : 1;
+    return (x > y) - (x < y); /* equal sizes: input order */
+}
+
+static size_t *claim_order(const cli_options *o, const cli_job_list *jobs)
+{
+    size_t *order = malloc(jobs->count * sizeof *order);
+    if (order == NULL) return NULL;
+    for (size_t i = 0; i < jobs->count; i++) order[i] = i;
+    if (!o->native_rate) {
+        sort_jobs = jobs;
+        qsort(order, jobs->count, sizeof *order, larger_first);
+        sort_jobs = NULL;
+    }
+    return order;
+}
+
+/* Runs every job on the workers; returns the exit status. *checked_plan (the plan check_config
+ * made, or NULL) goes to the first worker; it is NULL on return. */
+static int run_jobs(const cli_options *o, const cli_job_list *jobs, int to_stdout,
+                    melspec_plan **checked_plan)
 {
     shared_run run;
     memset(&run, 0, sizeof run);
@@ -736,9 +877,13 @@ static int run_jobs(const cli_options *o, const cli_job_list *jobs, int to_stdou
     size_t n_workers = o->jobs > 0 ? (size_t)o->jobs : available_cores();
     if (n_workers > jobs->count) n_workers = jobs->count;
     worker *workers = calloc(n_workers, sizeof *workers);
-    if (run.outcomes == NULL || workers == NULL) {
+    run.order = claim_order(o, jobs);
+    if (run.outcomes == NULL || workers == NULL || run.order == NULL) {
+        melspec_plan_destroy(*checked_plan);
+        *checked_plan = NULL;
         fprintf(run.messages, "melspec: out of memory\n");
         free(run.outcomes);
+        free(run.order);
         free(workers);
         if (run.messages != stderr) fclose(run.messages);
         return 1;
@@ -750,23 +895,26 @@ static int run_jobs(const cli_options *o, const cli_job_list *jobs, int to_stdou
                     strerror(errno));
     }
     /* Claims small enough that every worker gets a share, at most a batch each. */
-    run.claim_size = jobs->count / (4 * n_workers);
-    if (run.claim_size < 1) run.claim_size = 1;
-    if (run.claim_size > (size_t)o->batch_files) run.claim_size = (size_t)o->batch_files;
+    run.n_workers = n_workers;
+    run.max_claim = max_files_per_call(o);
     pthread_mutex_init(&run.lock, NULL);
     install_signal_handlers();
     cli_progress_start(&run.progress, run.messages, !o->quiet, jobs->count);
     const double start = cli_now_seconds();
+    run.start_seconds = phases.run_started = start;
 
     size_t started = 0;
     for (size_t i = 0; i < n_workers; i++) {
         workers[i] = (worker){.run = &run, .options = o};
+        if (i == 0) adopt_plan(&workers[0], *checked_plan, o->config.sample_rate);
         if (i == 0 || pthread_create(&workers[i].thread, NULL, work, &workers[i]) == 0) started++;
         else break;
     }
+    *checked_plan = NULL;
     /* Worker 0 runs on this thread: --jobs 1 is the plain loop, with no thread at all. */
     work(&workers[0]);
     for (size_t i = 1; i < started; i++) pthread_join(workers[i].thread, NULL);
+    phases.run_ended = cli_now_seconds();
 
     pthread_mutex_lock(&run.lock);
     report_ready(&run, 1);
@@ -797,6 +945,7 @@ static int run_jobs(const cli_options *o, const cli_job_list *jobs, int to_stdou
         fprintf(run.messages, "melspec: --failures %s: %s\n", o->failures_path, strerror(errno));
         status = status ? status : 1;
     }
+    print_timing(run.messages, workers, started);
     for (size_t i = 0; i < n_workers; i++) {
         melspec_plan_destroy(workers[i].plan);
         free(workers[i].output);
@@ -804,6 +953,7 @@ static int run_jobs(const cli_options *o, const cli_job_list *jobs, int to_stdou
     }
     free(workers);
     free(run.outcomes);
+    free(run.order);
     pthread_mutex_destroy(&run.lock);
     fflush(stdout);
     if (run.messages != stderr) fclose(run.messages);
@@ -814,6 +964,15 @@ static int run_jobs(const cli_options *o, const cli_job_list *jobs, int to_stdou
 
 int main(int argc, char **argv)
 {
+    phases.main_entered = cli_now_seconds();
+#ifdef __GLIBC__
+    /* Each file's samples are allocated and freed again. With glibc's defaults, blocks above
+     * 128 KiB come from mmap and go back to the kernel when freed, so every file faulted its
+     * pages in afresh and each munmap interrupted the other workers to flush their TLBs:
+     * freed memory now stays in the heap, where the next file reuses it. */
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
     cli_options options;
     switch (cli_parse_options(argc, argv, &options)) {
     case CLI_PARSE_RUN: break;
@@ -827,6 +986,7 @@ int main(int argc, char **argv)
     int exit_code = 0;
     char why[WHY_CAPACITY];
     cli_job_list jobs = {0};
+    melspec_plan *checked_plan = NULL;
 
     if (options.generate_example != NULL) {
         if (cli_generate_example(options.generate_example, why, sizeof why) != 0) {
@@ -837,10 +997,11 @@ int main(int argc, char **argv)
         }
         goto done;
     }
-    if (check_config(&options) != 0) {
+    if (check_config(&options, &checked_plan) != 0) {
         exit_code = 2;
         goto done;
     }
+    phases.config_checked = cli_now_seconds();
     for (size_t i = 0; i < options.n_inputs; i++) {
         if (cli_collect(options.inputs[i], &jobs, why, sizeof why) != 0) {
             fprintf(stderr, "melspec: %s\n", why);
@@ -852,15 +1013,18 @@ int main(int argc, char **argv)
         exit_code = 1;
         goto done;
     }
+    phases.inputs_found = cli_now_seconds();
     int to_stdout;
     if (plan_targets(&options, &jobs, &to_stdout) != 0 || check_targets(&options, &jobs) != 0) {
         exit_code = 2;
         goto done;
     }
-    const int run_status = run_jobs(&options, &jobs, to_stdout);
+    phases.outputs_checked = cli_now_seconds();
+    const int run_status = run_jobs(&options, &jobs, to_stdout, &checked_plan);
     if (run_status != 0) exit_code = run_status;
 
 done:
+    melspec_plan_destroy(checked_plan);
     cli_job_list_free(&jobs);
     cli_options_free(&options);
     return exit_code;

@@ -98,7 +98,7 @@ static const cli_option option_table[] = {
      "print shape, min, max and mean of each result (the default when no -o is given)"},
     {OPT_QUIET, "quiet", 'q', NULL, "no progress bar and no summaries; errors only"},
     {OPT_BATCH, "batch", 0, "N",
-     "files per library call when their lengths agree (default 16)"},
+     "files per library call when their lengths agree (default 16 on a GPU, 1 on the CPU)"},
     {OPT_DEVICE, "device", 0, "DEV",
      "auto (CUDA when present, default), cpu, cuda, cuda:N"},
 
@@ -752,7 +752,7 @@ cli_parse_result cli_parse_options(int argc, char **argv, cli_options *o)
     cli_cqt_options_init(&o->cqt);
     o->mono = 1;
     o->duration = -1.0;
-    o->batch_files = 16;
+    o->batch_files = 0; /* by backend: see files_per_call in main.c */
 
     /* First pass: --help, --version and the preset, which must apply before the rest. */
     int only_positional = 0;

@@ -64,7 +64,7 @@ typedef struct cli_options {
     unsigned formats;     /* CLI_FORMAT_* from --format; 0 = from the output's extension */
     int stats;
     int quiet;
-    int64_t batch_files;  /* files per execute when their shapes agree */
+    int64_t batch_files;  /* files per execute when their shapes agree (0: by backend) */
     const char *generate_example; /* --generate-example PATH */
 
     /* Batch jobs. */
