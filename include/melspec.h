@@ -116,10 +116,32 @@ typedef enum melspec_transform {
     MELSPEC_TRANSFORM_STFT = 2    /* complex STFT -> interleaved re,im float pairs (complex64) */
 } melspec_transform;
 
+/* Periodic windows, as scipy.signal.get_window(name or (name, params...), N, fftbins=True); the
+ * parameters, where a window has any, are config.window_params in scipy's order. */
 typedef enum melspec_window {
-    MELSPEC_WINDOW_HANN = 0,       /* periodic (scipy.signal.get_window("hann", N, fftbins=True)) */
-    MELSPEC_WINDOW_HAMMING = 1,    /* periodic */
-    MELSPEC_WINDOW_RECTANGULAR = 2 /* "boxcar", "ones" */
+    MELSPEC_WINDOW_HANN = 0,           /* periodic (scipy.signal.get_window("hann", N, fftbins=True)) */
+    MELSPEC_WINDOW_HAMMING = 1,        /* periodic */
+    MELSPEC_WINDOW_RECTANGULAR = 2,    /* "boxcar", "ones" */
+    MELSPEC_WINDOW_BLACKMAN = 3,
+    MELSPEC_WINDOW_BLACKMANHARRIS = 4,
+    MELSPEC_WINDOW_NUTTALL = 5,
+    MELSPEC_WINDOW_FLATTOP = 6,
+    MELSPEC_WINDOW_BARTLETT = 7,
+    MELSPEC_WINDOW_TRIANG = 8,
+    MELSPEC_WINDOW_BARTHANN = 9,
+    MELSPEC_WINDOW_BOHMAN = 10,
+    MELSPEC_WINDOW_COSINE = 11,
+    MELSPEC_WINDOW_PARZEN = 12,
+    MELSPEC_WINDOW_LANCZOS = 13,
+    MELSPEC_WINDOW_EXPONENTIAL = 14,     /* centre (N-1)/2 of the symmetric window, tau 1 */
+    MELSPEC_WINDOW_KAISER = 15,          /* params: beta */
+    MELSPEC_WINDOW_GAUSSIAN = 16,        /* params: std (> 0) */
+    MELSPEC_WINDOW_GENERAL_HAMMING = 17, /* params: alpha */
+    MELSPEC_WINDOW_TUKEY = 18,           /* params: alpha (scipy's default 0.5 is not implied) */
+    MELSPEC_WINDOW_GENERAL_GAUSSIAN = 19, /* params: p, sig (> 0) */
+    MELSPEC_WINDOW_TAYLOR = 20,          /* params: nbar (integer >= 1), sll (dB >= 0), norm (0/1);
+                                            scipy's defaults are 4, 30, 1 */
+    MELSPEC_WINDOW_CUSTOM = 21 /* the caller's samples: melspec_plan_create_with_window */
 } melspec_window;
 
 /* Padding of the signal's ends when center is on (numpy.pad modes). */
@@ -136,7 +158,11 @@ typedef enum melspec_mel_scale {
 
 typedef enum melspec_mel_norm {
     MELSPEC_MEL_NORM_SLANEY = 0, /* each triangle divided by its width in Hz / 2 (area norm) */
-    MELSPEC_MEL_NORM_NONE = 1    /* peak 1 */
+    MELSPEC_MEL_NORM_NONE = 1,   /* peak 1 */
+    MELSPEC_MEL_NORM_P = 2       /* librosa's numeric norm: each row divided by its p-norm
+                                    (librosa.util.normalize, p = config.mel_norm_p: > 0, INFINITY
+                                    (max), -INFINITY (min magnitude) or 0 (nonzero count)); a row
+                                    whose norm is below the smallest normal float is kept as is */
 } melspec_mel_norm;
 
 typedef enum melspec_scaling {
@@ -220,6 +246,10 @@ typedef struct melspec_config {
     int64_t max_samples;       /* samples per signal the plan is sized for at creation;
                                   0 = 60 s of audio */
     int32_t mel_product;       /* melspec_mel_product (MEL only; others ignore it); AUTO */
+
+    /* -- librosa's parameter space (issue 15) -- */
+    double window_params[3];   /* the window's parameters (see melspec_window); 0 */
+    double mel_norm_p;         /* p of MELSPEC_MEL_NORM_P; 0 */
 } melspec_config;
 
 /* Fills *config with librosa's defaults and sets struct_size. NULL is ignored. */
@@ -310,6 +340,38 @@ MELSPEC_API melspec_status melspec_plan_mel_filterbank(const melspec_plan *plan,
  * n_fft), into window (capacity_bytes bytes). UNSUPPORTED for constant-Q plans. */
 MELSPEC_API melspec_status melspec_plan_window(const melspec_plan *plan, float *window,
                                                size_t capacity_bytes);
+
+/* ---- librosa's parameter space (issue 15): a caller's window, the float64 filterbank, empty
+ * mel bands ---------------------------------------------------------------------------------- */
+
+/*
+ * melspec_plan_create with the caller's window samples (librosa's window=array, or a callable's
+ * result): config->window must be MELSPEC_WINDOW_CUSTOM and window_length equal to win_length
+ * (librosa's "window size mismatch" otherwise); the samples must be finite. They are copied (and
+ * zero-padded centred to n_fft like every window): the plan keeps no pointer to them.
+ * melspec_plan_create with MELSPEC_WINDOW_CUSTOM is INVALID_ARGUMENT.
+ */
+MELSPEC_API melspec_status melspec_plan_create_with_window(melspec_plan **plan,
+                                                           const melspec_config *config,
+                                                           const double *window,
+                                                           int64_t window_length, char *message,
+                                                           size_t message_capacity);
+
+/* The mel filterbank as designed, in double (librosa.filters.mel(..., dtype=np.float64)):
+ * n_mels x (1 + n_fft/2) doubles. Same rules as melspec_plan_mel_filterbank. */
+MELSPEC_API melspec_status melspec_plan_mel_filterbank_f64(const melspec_plan *plan,
+                                                           double *filterbank,
+                                                           size_t capacity_bytes);
+
+/*
+ * The mel bands with no nonzero weight (more mels than the FFT bins can separate): they are
+ * computed, as zero rows, where librosa warns "Empty filters detected in mel frequency basis".
+ * *n_empty receives their number, and the first capacity_bytes / 8 band indices (increasing) are
+ * written to bands (NULL with capacity 0 just counts). As librosa, the band whose lower edge is
+ * 0 Hz (band 0 with fmin = 0) is not counted. UNSUPPORTED for plans without a filterbank.
+ */
+MELSPEC_API melspec_status melspec_plan_empty_mel_bands(const melspec_plan *plan, int64_t *bands,
+                                                        size_t capacity_bytes, int64_t *n_empty);
 
 /* ---- streaming ------------------------------------------------------------------------------ */
 

@@ -15,14 +15,14 @@ See docs/python.md.
 """
 import ctypes
 
-from . import feature, filters, presets, whisper
+from . import feature, filters, presets, util, whisper
 from ._audio import load
 from ._cqt import CQT, cqt, vqt
 from ._db import amplitude_to_db, power_to_db
 from ._device import DeviceArray
 from ._errors import (BackendUnavailableError, DeviceError, InvalidArgumentError,
-                      LibraryMismatchError, MelspecError, OutOfMemoryError, PlanBusyError,
-                      Status)
+                      LibraryMismatchError, MelspecError, OutOfMemoryError, ParameterError,
+                      PlanBusyError, Status)
 from ._functions import melspectrogram, stft
 from ._library import lib as _lib
 from ._plan import STFT, MelSpectrogram, Spectrogram
@@ -78,4 +78,6 @@ __all__ = [
     "OutOfMemoryError", "LibraryMismatchError", "PlanBusyError", "Status",
     "cuda_device_count", "cuda_compiled", "backend_available", "library_version", "library_path",
     "info", "load", "presets", "whisper",
+    # -- librosa's parameter space (issue 15) --
+    "ParameterError", "util",
 ]

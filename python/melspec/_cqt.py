@@ -73,6 +73,17 @@ _FUNCTIONS = {
 }
 
 
+def _cqt_window(window):
+    """The wavelets' window: the three kinds librosa's bandwidth table and the library's basis
+    design know (other windows would need their bandwidth measured as librosa does)."""
+    if isinstance(window, str):
+        kind, params = _config.resolve_window(window, 4)[:2]
+        if kind in (L.WINDOW_HANN, L.WINDOW_HAMMING, L.WINDOW_RECTANGULAR) and not params:
+            return kind
+    raise InvalidArgumentError(f"window = {window!r} is not supported by cqt/vqt (melspec takes "
+                               "'hann', 'hamming' and 'boxcar' there)")
+
+
 def _bind(cdll):
     """The CQT functions of the loaded library, or None when it predates them."""
     functions = {}
@@ -153,7 +164,7 @@ def build(*, sr=22050, hop_length=512, fmin=None, n_bins=84, bins_per_octave=12,
             raise InvalidArgumentError(f"gamma = {gamma!r} must be non-negative")
     config.norm = _norm(norm)
     config.sparsity = _config._real("sparsity", sparsity)
-    config.window = _config._choice("window", window, _config._WINDOWS)
+    config.window = _cqt_window(window)
     config.scale = 1 if scale else 0
     config.pad_mode = _config._choice("pad_mode", pad_mode, _config._PAD_MODES)
     if res_type not in ("soxr_hq", None):

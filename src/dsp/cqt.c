@@ -16,6 +16,7 @@ double melspec_dsp_cqt_window_bandwidth(melspec_window window)
     case MELSPEC_WINDOW_HANN: return 1.50018310546875;
     case MELSPEC_WINDOW_HAMMING: return 1.3629455320350348;
     case MELSPEC_WINDOW_RECTANGULAR: return 1.0;
+    default: break; /* constant-Q plans take the three above only (src/cqt_plan.c) */
     }
     return 1.50018310546875;
 }
