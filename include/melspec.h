@@ -478,8 +478,8 @@ MELSPEC_API melspec_status melspec_stream_push_many(melspec_stream *const *strea
  * The algorithm is librosa's (vqt with gamma 0; other gammas give librosa.vqt): alpha-based Q, Hann-windowed complex wavelets of
  * length Q sr / f, normalized, an FFT-domain basis per octave sparsified at `sparsity` of each
  * row's mass, octaves computed from the top with a soxr_hq halving of the signal between them
- * (libsoxr's SOXR_HQ, as librosa's default res_type), early downsampling when the filters allow
- * it, and the result trimmed to the shortest octave. Like librosa 0.10 and later, any hop_length
+ * (libsoxr's SOXR_HQ, as librosa's default res_type; config.res_type picks librosa's others),
+ * early downsampling when the filters allow it, and the result trimmed to the shortest octave. Like librosa 0.10 and later, any hop_length
  * is accepted: the signal is halved only while the hop stays even, lower octaves then run at the
  * last rate with longer filters.
  *
@@ -523,6 +523,18 @@ typedef enum melspec_vqt_gamma {
                                     a constant fraction of the equivalent rectangular bandwidth */
 } melspec_vqt_gamma;
 
+/* librosa's res_type: how the signal is halved between octaves (and early-downsampled). Every
+ * value is reproduced, none is replaced by another resampler. */
+typedef enum melspec_cqt_res_type {
+    MELSPEC_CQT_RES_SOXR_HQ = 0,   /* "soxr_hq", librosa's default: libsoxr SOXR_HQ */
+    MELSPEC_CQT_RES_SOXR_VHQ = 1,  /* "soxr_vhq": SOXR_VHQ */
+    MELSPEC_CQT_RES_SOXR_MQ = 2,   /* "soxr_mq": SOXR_MQ */
+    MELSPEC_CQT_RES_SOXR_LQ = 3,   /* "soxr_lq": SOXR_LQ */
+    MELSPEC_CQT_RES_SOXR_QQ = 4,   /* "soxr_qq": SOXR_QQ (cubic, not band-limited) */
+    MELSPEC_CQT_RES_POLYPHASE = 5  /* "polyphase": scipy.signal.resample_poly(x, 1, M), a
+                                      Kaiser (beta 5) windowed-sinc FIR of 20 M + 1 taps */
+} melspec_cqt_res_type;
+
 /* Same ABI rules as melspec_config. Fields documented "0 = X" take zero as librosa's default X. */
 typedef struct melspec_cqt_config {
     uint32_t struct_size;     /* sizeof(melspec_cqt_config), set by melspec_cqt_config_init */
@@ -553,6 +565,9 @@ typedef struct melspec_cqt_config {
     int32_t fixed_memory;     /* as melspec_config.fixed_memory; 0 */
     int64_t max_batch;        /* 0 = 1 */
     int64_t max_samples;      /* 0 = 60 s of audio */
+
+    /* -- librosa's parameter space (issue 15) -- */
+    int32_t res_type;         /* melspec_cqt_res_type; SOXR_HQ */
 } melspec_cqt_config;
 
 /* Fills *config with librosa.cqt's defaults and sets struct_size. NULL is ignored. */
@@ -576,6 +591,20 @@ MELSPEC_API melspec_status melspec_cqt_plan_create(melspec_plan **plan,
  * and everything else are one family). */
 MELSPEC_API melspec_status melspec_cqt_plan_config(const melspec_plan *plan,
                                                    melspec_cqt_config *config);
+
+/*
+ * librosa.vqt(intervals=array) (issue 15): melspec_cqt_plan_create with the bins' frequency
+ * ratios within an octave instead of equal temperament. n_intervals must equal
+ * config->bins_per_octave (librosa's bins_per_octave = len(intervals)); the ratios, positive and
+ * finite, are copied. The bins are librosa.interval_frequencies': the ratios times 2^octave, the
+ * first n_bins of them sorted, times fmin * 2^(tuning / n_intervals); they must be distinct.
+ */
+MELSPEC_API melspec_status melspec_cqt_plan_create_with_intervals(melspec_plan **plan,
+                                                                  const melspec_cqt_config *config,
+                                                                  const double *intervals,
+                                                                  int64_t n_intervals,
+                                                                  char *message,
+                                                                  size_t message_capacity);
 
 /* The centre frequency of every bin in Hz (librosa.cqt_frequencies with tuning applied), n_bins
  * doubles, into frequencies (capacity_bytes bytes). */

@@ -24,6 +24,7 @@ from ._errors import (BackendUnavailableError, DeviceError, InvalidArgumentError
                       LibraryMismatchError, MelspecError, OutOfMemoryError, ParameterError,
                       PlanBusyError, Status)
 from ._functions import melspectrogram, stft
+from ._pitch import estimate_tuning, pitch_tuning, piptrack
 from ._library import lib as _lib
 from ._plan import STFT, MelSpectrogram, Spectrogram
 
@@ -79,5 +80,5 @@ __all__ = [
     "cuda_device_count", "cuda_compiled", "backend_available", "library_version", "library_path",
     "info", "load", "presets", "whisper",
     # -- librosa's parameter space (issue 15) --
-    "ParameterError", "util",
+    "ParameterError", "util", "estimate_tuning", "pitch_tuning", "piptrack",
 ]

@@ -35,19 +35,16 @@ def _plan(cls, kwargs):
     return plan, True, False
 
 
-def _warn_long_n_fft(y, n_fft, center):
-    # librosa.stft's warning: centred frames of a signal shorter than n_fft are mostly padding
-    if center and isinstance(y, np.ndarray) and y.ndim >= 1 and isinstance(n_fft, int) \
-            and n_fft > y.shape[-1]:
-        warnings.warn(f"n_fft={n_fft} is too large for input signal of length={y.shape[-1]}",
-                      stacklevel=4)
-
-
 def _run(cls, y, out, kwargs):
-    _warn_long_n_fft(y, kwargs.get("n_fft"), kwargs.get("center"))
+    # librosa.stft's warning: centred frames of a signal shorter than n_fft are mostly padding
+    n_fft = kwargs.get("n_fft")
+    if type(y) is np.ndarray and y.ndim and type(n_fft) is int and n_fft > y.shape[-1] \
+            and kwargs.get("center"):
+        warnings.warn(f"n_fft={n_fft} is too large for input signal of length={y.shape[-1]}",
+                      stacklevel=3)
     plan, cached, hit = _plan(cls, kwargs)
     try:
-        if hit and len(getattr(plan, "_empty_bands", ())):
+        if hit and plan.warns_empty_bands:
             warnings.warn(EMPTY_FILTERS_WARNING, UserWarning, stacklevel=3)
         return plan(y, out=out)
     finally:
@@ -81,7 +78,7 @@ def melspectrogram(y=None, *, sr=22050, S=None, n_fft=2048, hop_length=512, win_
         return np.einsum("...ft,mf->...mt", S, basis, optimize=True)
     if y is None:
         raise InvalidArgumentError("Input signal must be provided to compute a spectrogram")
-    if np.dtype(dtype) != np.float32:
+    if dtype is not np.float32 and np.dtype(dtype) != np.float32:
         raise InvalidArgumentError(f"dtype = {dtype!r}: melspectrogram of y computes float32 "
                                    "(the filterbank dtype applies with S=)")
     return _run(MelSpectrogram, y, None, dict(

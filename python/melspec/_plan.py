@@ -62,6 +62,7 @@ class _Plan:
 
     _transform = None
     _handle = None  # until created, and after close()
+    warns_empty_bands = False  # a MelSpectrogram with empty mel bands (librosa warns each call)
 
     def _create(self, config):
         message = ctypes.create_string_buffer(_MESSAGE_CAPACITY)
@@ -359,8 +360,8 @@ class MelSpectrogram(_Plan):
             fmin=fmin, fmax=fmax, htk=htk, norm=norm, scaling=scaling, ref=ref, amin=amin,
             top_db=top_db, log_offset=log_offset, layout=layout, dtype=dtype, device=device,
             max_batch=max_batch, max_samples=max_samples))
-        self._empty_bands = self.empty_bands()
-        if len(self._empty_bands):
+        if len(self.empty_bands()):
+            self.warns_empty_bands = True
             warnings.warn(EMPTY_FILTERS_WARNING, UserWarning, stacklevel=2)
 
     def filterbank(self, dtype=np.float32):

@@ -303,7 +303,36 @@ void melspec_dsp_cqt_design_destroy(melspec_cqt_design *d)
     free(d);
 }
 
+int melspec_dsp_cqt_interval_frequencies(double fmin, double tuning, int64_t n_bins,
+                                         const double *intervals, int64_t n_intervals,
+                                         double *out)
+{
+    if (n_intervals < 1) return -1;
+    const double tuned = fmin * pow(2.0, tuning / (double)n_intervals);
+    for (int64_t b = 0; b < n_bins; b++)
+        out[b] = pow(2.0, (double)(b / n_intervals)) * intervals[b % n_intervals];
+    qsort(out, (size_t)n_bins, sizeof *out, compare_doubles);
+    for (int64_t b = 0; b < n_bins; b++) out[b] *= tuned;
+    return 0;
+}
+
+int melspec_dsp_cqt_bin_frequencies(const melspec_cqt_config *c, const double *intervals,
+                                    double *out)
+{
+    if (intervals != NULL)
+        return melspec_dsp_cqt_interval_frequencies(c->fmin, c->tuning, c->n_bins, intervals,
+                                                    c->bins_per_octave, out);
+    melspec_dsp_cqt_frequencies(c->fmin, c->tuning, c->n_bins, c->bins_per_octave, out);
+    return 0;
+}
+
 melspec_cqt_design *melspec_dsp_cqt_design_create(const melspec_cqt_config *c)
+{
+    return melspec_dsp_cqt_design_create_with_intervals(c, NULL);
+}
+
+melspec_cqt_design *melspec_dsp_cqt_design_create_with_intervals(const melspec_cqt_config *c,
+                                                                 const double *intervals)
 {
     melspec_cqt_design *d = calloc(1, sizeof *d);
     if (d == NULL) return NULL;
@@ -317,7 +346,7 @@ melspec_cqt_design *melspec_dsp_cqt_design_create(const melspec_cqt_config *c)
     d->octaves = calloc((size_t)d->n_octaves, sizeof *d->octaves);
     if (!d->frequencies || !d->alpha || !d->lengths || !d->octaves) goto fail;
 
-    melspec_dsp_cqt_frequencies(c->fmin, c->tuning, n_bins, bpo, d->frequencies);
+    melspec_dsp_cqt_bin_frequencies(c, intervals, d->frequencies);
     melspec_dsp_cqt_alpha(d->frequencies, n_bins, bpo, d->alpha);
     d->filter_cutoff = melspec_dsp_cqt_wavelet_lengths(c, d->frequencies, d->alpha, n_bins,
                                                        c->sample_rate, NULL);

@@ -222,3 +222,15 @@ int melspec_dsp_window(melspec_window kind, int64_t win_length, int64_t n_fft, d
 {
     return melspec_dsp_window_with_params(kind, NULL, win_length, n_fft, out);
 }
+
+int melspec_dsp_symmetric_kaiser(double beta, int64_t length, double *out)
+{
+    if (out == NULL || length < 1 || !isfinite(beta)) return -1;
+    if (length == 1) {
+        out[0] = 1.0;
+        return 0;
+    }
+    const double p[3] = {beta, 0.0, 0.0};
+    for (int64_t n = 0; n < length; n++) out[n] = symmetric_sample(MELSPEC_WINDOW_KAISER, p, n, length);
+    return 0;
+}

@@ -22,4 +22,7 @@ int melspec_dsp_window(melspec_window kind, int64_t win_length, int64_t n_fft, d
 /* How many of window_params a kind reads (0 to 3), or -1 for a value that is not a designed kind. */
 int melspec_dsp_window_param_count(melspec_window kind);
 
+/* scipy.signal.windows.kaiser(length, beta, sym=True), for filter design (firwin). */
+int melspec_dsp_symmetric_kaiser(double beta, int64_t length, double *out);
+
 #endif

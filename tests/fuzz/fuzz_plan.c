@@ -47,6 +47,17 @@ static void fill_config(fuzz_input *in, melspec_config *c)
     c->max_samples = fuzz_u16(in) % 4096; /* 0 would size the plan for 60 s: slow to fuzz */
     if (c->max_samples == 0) c->max_samples = 1;
     c->mel_product = fuzz_pick(in, 4);
+    /* issue 15: every window kind (and one past) with fuzzed parameters, numeric mel norms */
+    static const double window_params[] = {0.0, 0.5, 8.0, 4.0, 30.0, 1.0};
+    static const double norm_ps[] = {1.0, 2.0, INFINITY, -INFINITY, 0.0};
+    if (fuzz_pick(in, 2)) {
+        c->window = fuzz_pick(in, 23);
+        for (int i = 0; i < 3; i++) c->window_params[i] = fuzz_double(in, window_params, 6);
+    }
+    if (fuzz_pick(in, 2)) {
+        c->mel_norm = MELSPEC_MEL_NORM_P;
+        c->mel_norm_p = fuzz_double(in, norm_ps, 5);
+    }
 }
 
 /* What the transform guarantees for finite input in [-1, 1): finite float32 values, unless the

@@ -175,3 +175,105 @@ def test_melspectrogram_of_a_precomputed_spectrogram(n_fft):
     ours = melspec.melspectrogram(S=S, sr=16000, n_fft=n_fft, n_mels=40, norm=2)
     assert ours.shape == reference.shape and ours.dtype == reference.dtype
     assert normalized_error(ours, reference) <= SPECTROGRAM_TOLERANCE
+
+
+# ---- constant-Q: res_type, tuning=None, intervals, dtype -------------------------------------
+
+CQT_TOLERANCE = 1e-5
+
+
+def _cqt_signal(sr=22050, seconds=0.6, seed=11):
+    return make_signal(int(sr * seconds), sr, seed=seed).astype(np.float32)
+
+
+@pytest.mark.parametrize("res_type", ["soxr_hq", "soxr_vhq", "soxr_mq", "soxr_lq", "soxr_qq",
+                                      "polyphase"])
+def test_cqt_res_types_match_librosa(res_type):
+    y = _cqt_signal()
+    reference = librosa.cqt(y, sr=22050, n_bins=72, res_type=res_type)
+    ours = melspec.cqt(y, sr=22050, n_bins=72, res_type=res_type, device="cpu")
+    assert normalized_error(ours, reference) <= CQT_TOLERANCE
+    # early downsampling (by 4 here) goes through the same resampler
+    y = _cqt_signal(44100, 0.5)
+    kwargs = dict(sr=44100, hop_length=2048, n_bins=36, fmin=55.0, res_type=res_type)
+    assert normalized_error(melspec.cqt(y, device="cpu", **kwargs),
+                            librosa.cqt(y, **kwargs)) <= CQT_TOLERANCE
+
+
+@pytest.mark.parametrize("res_type", ["fft", "scipy", "kaiser_best", "linear", "sinc_best", 3])
+def test_unreproduced_res_types_are_refused_by_name(res_type):
+    with pytest.raises(melspec.ParameterError, match="res_type") as raised:
+        melspec.cqt(_cqt_signal(), res_type=res_type, device="cpu")
+    assert "polyphase" in str(raised.value) and "soxr_vhq" in str(raised.value)
+
+
+def test_res_type_none_warns_like_librosa():
+    y = _cqt_signal()
+    with pytest.warns(FutureWarning, match="res_type=None is deprecated") as caught:
+        ours = melspec.vqt(y, res_type=None, n_bins=48, device="cpu")
+    assert caught[0].filename == __file__
+    with pytest.warns(FutureWarning):
+        reference = librosa.vqt(y, res_type=None, n_bins=48)
+    assert normalized_error(ours, reference) <= CQT_TOLERANCE
+
+
+@pytest.mark.parametrize("seed,bins_per_octave", [(1, 12), (2, 24), (3, 36), (4, 12)])
+def test_tuning_none_estimates_like_librosa(seed, bins_per_octave):
+    y = _cqt_signal(seconds=1.0, seed=seed)
+    t = np.arange(len(y)) / 22050
+    y = (y + 0.5 * np.sin(2 * np.pi * 440 * 2 ** (0.23 / 12) * t)).astype(np.float32)  # detuned
+    expected = librosa.estimate_tuning(y=y, sr=22050, bins_per_octave=bins_per_octave)
+    assert melspec.estimate_tuning(y=y, sr=22050, bins_per_octave=bins_per_octave) == expected
+    assert expected != 0
+    n_bins = 7 * bins_per_octave
+    reference = librosa.cqt(y, sr=22050, tuning=None, n_bins=n_bins,
+                            bins_per_octave=bins_per_octave)
+    ours = melspec.cqt(y, sr=22050, tuning=None, n_bins=n_bins, bins_per_octave=bins_per_octave,
+                       device="cpu")
+    assert normalized_error(ours, reference) <= CQT_TOLERANCE
+    pitches, mags = librosa.piptrack(y=y, sr=22050)
+    our_pitches, our_mags = melspec.piptrack(y=y, sr=22050)
+    assert normalized_error(our_pitches, pitches) <= 1e-5
+    assert normalized_error(our_mags, mags) <= 1e-5
+
+
+def test_tuning_none_needs_the_functions():
+    with pytest.raises(melspec.ParameterError, match="tuning"):
+        melspec.CQT(tuning=None, device="cpu")
+    with pytest.warns(UserWarning, match="empty frequency set"):
+        assert melspec.pitch_tuning([]) == 0.0
+
+
+@pytest.mark.parametrize("intervals,n_bins", [
+    ([1.0, 1.2, 1.25, 1.5, 1.8], 30), ("pythagorean", 60),
+    (np.array([1.0, 9 / 8, 5 / 4, 4 / 3, 3 / 2, 5 / 3, 15 / 8]), 49),
+    ((1.0, 1.5, 1.1), 20),  # unsorted ratios spanning more than one octave's order
+])
+def test_vqt_intervals_match_librosa(intervals, n_bins):
+    y = _cqt_signal()
+    kwargs = dict(sr=22050, n_bins=n_bins, intervals=intervals, gamma=0)
+    reference = librosa.vqt(y, **kwargs)
+    ours = melspec.vqt(y, device="cpu", **kwargs)
+    assert normalized_error(ours, reference) <= CQT_TOLERANCE
+    kwargs["gamma"] = None
+    assert normalized_error(melspec.vqt(y, device="cpu", **kwargs),
+                            librosa.vqt(y, **kwargs)) <= CQT_TOLERANCE
+
+
+@pytest.mark.parametrize("intervals,needle", [
+    ("ji5", "not supported"), ([1.0, -2.0], "positive"), ([1.0, 2.0], "twice"),
+    (np.ones((2, 2)), "1-d"),
+])
+def test_bad_intervals_are_refused(intervals, needle):
+    with pytest.raises(melspec.ParameterError, match=needle):
+        melspec.vqt(_cqt_signal(), intervals=intervals, n_bins=12, device="cpu")
+
+
+def test_cqt_complex128_like_librosa():
+    y = _cqt_signal()
+    reference = librosa.cqt(y.astype(np.float64), n_bins=48, dtype=np.complex128)
+    ours = melspec.cqt(y, n_bins=48, dtype=np.complex128, device="cpu")
+    assert ours.dtype == np.complex128
+    assert normalized_error(ours, reference) <= CQT_TOLERANCE
+    with pytest.raises(melspec.ParameterError, match="complex"):
+        melspec.CQT(dtype=np.complex128, device="cpu")

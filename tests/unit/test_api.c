@@ -69,7 +69,7 @@ static void test_bad_configs_are_refused_with_reasons(void **state)
     BAD(c.power = 0, MELSPEC_ERROR_INVALID_ARGUMENT, "power");
     BAD(c.power = -2, MELSPEC_ERROR_INVALID_ARGUMENT, "power");
     BAD(c.power = NAN, MELSPEC_ERROR_INVALID_ARGUMENT, "power");
-    BAD(c.window = 7, MELSPEC_ERROR_INVALID_ARGUMENT, "window");
+    BAD(c.window = 99, MELSPEC_ERROR_INVALID_ARGUMENT, "window");
     BAD(c.pad_mode = 3, MELSPEC_ERROR_INVALID_ARGUMENT, "pad_mode");
     BAD(c.pad_mode = -1, MELSPEC_ERROR_INVALID_ARGUMENT, "pad_mode");
     BAD(c.transform = 9, MELSPEC_ERROR_INVALID_ARGUMENT, "transform");
@@ -95,7 +95,7 @@ static void test_bad_configs_are_refused_with_reasons(void **state)
     BAD(c.fixed_memory = 2, MELSPEC_ERROR_INVALID_ARGUMENT, "fixed_memory");
     BAD(c.max_batch = -1, MELSPEC_ERROR_INVALID_ARGUMENT, "max_batch");
     BAD(c.max_samples = -1, MELSPEC_ERROR_INVALID_ARGUMENT, "max_samples");
-    /* empty mel bands are computed now (issue 15): tests/unit/test_librosa_params.c */
+    /* empty mel bands are computed now (issue 15): tests/golden/test_librosa_params.c */
     BAD(c.window = 22, MELSPEC_ERROR_INVALID_ARGUMENT, "window");
     BAD(c.window_params[0] = 8.0, MELSPEC_ERROR_INVALID_ARGUMENT, "window_params[0]");
     BAD((c.window = MELSPEC_WINDOW_GAUSSIAN, c.window_params[0] = 0.0),
