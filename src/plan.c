@@ -95,13 +95,17 @@ static melspec_status design(melspec_plan *plan, const double *custom_window,
                                     "window samples given but window = %d is not "
                                     "MELSPEC_WINDOW_CUSTOM",
                                     (int)c->window);
-    } else if (melspec_dsp_window_with_params((melspec_window)c->window, c->window_params,
-                                              c->win_length, c->n_fft, plan->window) != 0) {
-        return melspec_fail_message(
-            message, capacity, MELSPEC_ERROR_INVALID_ARGUMENT,
-            "window = %d with window_params = {%g, %g, %g} gives samples that are not finite "
-            "(or its coefficients could not be allocated)",
-            (int)c->window, c->window_params[0], c->window_params[1], c->window_params[2]);
+    } else {
+        const int designed = melspec_dsp_window_with_params(
+            (melspec_window)c->window, c->window_params, c->win_length, c->n_fft, plan->window);
+        if (designed == -2)
+            return melspec_fail_message(message, capacity, MELSPEC_ERROR_OUT_OF_MEMORY,
+                                        "window coefficients");
+        if (designed != 0)
+            return melspec_fail_message(
+                message, capacity, MELSPEC_ERROR_INVALID_ARGUMENT,
+                "window = %d with window_params = {%g, %g, %g} gives samples that are not finite",
+                (int)c->window, c->window_params[0], c->window_params[1], c->window_params[2]);
     }
     if (c->transform != MELSPEC_TRANSFORM_MEL) return MELSPEC_OK;
 

@@ -106,16 +106,3 @@ int64_t melspec_dsp_empty_bands(const double *filterbank, int64_t n_mels, int64_
     }
     return n_empty;
 }
-
-int64_t melspec_dsp_first_empty_band(const double *filterbank, int64_t n_mels, int64_t n_freq,
-                                     double fmin)
-{
-    for (int64_t m = 0; m < n_mels; m++) {
-        /* only band 0 can start at 0 Hz (the edges increase), and only when fmin is 0 */
-        if (m == 0 && fmin == 0.0) continue;
-        int64_t k = 0;
-        while (k < n_freq && filterbank[m * n_freq + k] == 0.0) k++;
-        if (k == n_freq) return m;
-    }
-    return -1;
-}

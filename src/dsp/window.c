@@ -199,7 +199,7 @@ int melspec_dsp_window_with_params(melspec_window kind, const double *params, in
     if (kind == MELSPEC_WINDOW_TAYLOR) {
         const int64_t nbar = (int64_t)p[0];
         double *fm = taylor_coefficients(nbar, p[1]);
-        if (fm == NULL) return -1;
+        if (fm == NULL) return -2;
         const double scale = p[2] != 0.0 ? 1.0 / taylor_sum(fm, nbar, (double)(L - 1) / 2.0, L) : 1.0;
         for (int64_t n = 0; n < win_length; n++) w[n] = taylor_sum(fm, nbar, (double)n, L) * scale;
         free(fm);
