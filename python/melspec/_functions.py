@@ -65,6 +65,7 @@ def melspectrogram(y=None, *, sr=22050, S=None, n_fft=2048, hop_length=512, win_
     S: a precomputed spectrogram (..., 1 + n_fft // 2, t) instead of y, as librosa: n_fft is
     inferred from its shape when it does not match, and the result is librosa's product of S
     with filters.mel(..., dtype=dtype) (numpy; in S's dtype promoted with the filterbank's).
+    dtype (librosa's filterbank dtype) float64 with y casts the float32 result.
     """
     if S is not None:
         from . import filters
@@ -78,13 +79,17 @@ def melspectrogram(y=None, *, sr=22050, S=None, n_fft=2048, hop_length=512, win_
         return np.einsum("...ft,mf->...mt", S, basis, optimize=True)
     if y is None:
         raise InvalidArgumentError("Input signal must be provided to compute a spectrogram")
-    if dtype is not np.float32 and np.dtype(dtype) != np.float32:
-        raise InvalidArgumentError(f"dtype = {dtype!r}: melspectrogram of y computes float32 "
-                                   "(the filterbank dtype applies with S=)")
-    return _run(MelSpectrogram, y, None, dict(
+    cast = None
+    if dtype is not np.float32:
+        cast = np.dtype(dtype)
+        if cast not in (np.float32, np.float64):
+            raise InvalidArgumentError(f"dtype = {dtype!r}: the filterbank is float32 or float64")
+    result = _run(MelSpectrogram, y, None, dict(
         sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window,
         center=center, pad_mode=pad_mode, power=power, n_mels=n_mels, fmin=fmin, fmax=fmax,
         htk=htk, norm=norm, device=device))
+    # float64: a cast of the float32 result (within the parity tolerance of librosa's float64)
+    return result if cast is None or cast == np.float32 else result.astype(cast)
 
 
 def stft(y, *, n_fft=2048, hop_length=None, win_length=None, window="hann", center=True,

@@ -73,6 +73,10 @@ def test_melspectrogram_with_numeric_norm_matches_librosa(norm):
     reference = librosa.feature.melspectrogram(y=y.astype(np.float64), **kwargs)
     assert normalized_error(melspec.melspectrogram(y, device="cpu", **kwargs),
                             reference) <= SPECTROGRAM_TOLERANCE
+    ours = melspec.melspectrogram(y, device="cpu", dtype=np.float64, **kwargs)
+    assert ours.dtype == np.float64 and normalized_error(ours, reference) <= SPECTROGRAM_TOLERANCE
+    with pytest.raises(melspec.ParameterError, match="dtype"):
+        melspec.melspectrogram(y, device="cpu", dtype=np.float16, **kwargs)
 
 
 @pytest.mark.parametrize("norm", ["l2", True, -1, "max"])
