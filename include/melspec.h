@@ -549,7 +549,7 @@ typedef struct melspec_cqt_config {
     double gamma;             /* librosa.vqt's bandwidth offset in Hz, >= 0; 0 = constant Q (cqt) */
     int32_t gamma_mode;       /* melspec_vqt_gamma; FIXED (the gamma field) */
     int32_t norm;             /* melspec_cqt_norm; L1 */
-    int32_t window;           /* melspec_window of the wavelets; HANN */
+    int32_t window;           /* melspec_window of the wavelets, a kind without parameters; HANN */
     int32_t scale;            /* 1: divide each bin by sqrt(its filter length) (scale=True); 1 */
     double sparsity;          /* share of each basis row's mass dropped, [0, 1); 0.01 (0: none) */
     int32_t pad_mode;         /* melspec_pad_mode of the frames; CONSTANT */

@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "dsp/cqt.h"
+#include "dsp/window.h"
 #include "plan.h"
 
 /* Bins and bins per octave far beyond any use, small enough for every product formed. */
@@ -93,7 +94,11 @@ static melspec_status check_transform(melspec_cqt_config *c, char *message, size
              c->gamma);
     CHECK_ENUM(gamma_mode, MELSPEC_VQT_GAMMA_ERB);
     CHECK_ENUM(norm, MELSPEC_CQT_NORM_NONE);
-    CHECK_ENUM(window, MELSPEC_WINDOW_RECTANGULAR);
+    /* issue 15: every designed window without parameters (the CQT config has none) */
+    if (c->window < 0 || melspec_dsp_window_param_count((melspec_window)c->window) != 0)
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+             "window = %d: constant-Q plans take the windows without parameters (0..%d)",
+             (int)c->window, (int)MELSPEC_WINDOW_EXPONENTIAL);
     if (!(c->sparsity >= 0.0 && c->sparsity < 1.0))
         FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
              "sparsity = %g must be in [0, 1): the fraction of each basis row's mass dropped",

@@ -158,12 +158,14 @@ def _cast(result, dtype):
 def _cqt_window(window):
     """The wavelets' window: the three kinds librosa's bandwidth table and the library's basis
     design know (other windows would need their bandwidth measured as librosa does)."""
-    if isinstance(window, str):
-        kind, params = _config.resolve_window(window, 4)[:2]
-        if kind in (L.WINDOW_HANN, L.WINDOW_HAMMING, L.WINDOW_RECTANGULAR) and not params:
+    if isinstance(window, str) and window.lower() not in ("tukey", "tuk", "taylor", "taylorwin"):
+        kind, params, samples = _config.resolve_window(window, 4)
+        if samples is None and not params:
             return kind
     raise InvalidArgumentError(f"window = {window!r} is not supported by cqt/vqt (melspec takes "
-                               "'hann', 'hamming' and 'boxcar' there)")
+                               "the scipy windows without parameters there: hann, hamming, "
+                               "boxcar, blackman, blackmanharris, nuttall, flattop, bartlett, "
+                               "triang, barthann, bohman, cosine, parzen, lanczos, exponential)")
 
 
 def _bind(cdll):

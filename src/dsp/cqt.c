@@ -16,9 +16,28 @@ double melspec_dsp_cqt_window_bandwidth(melspec_window window)
     case MELSPEC_WINDOW_HANN: return 1.50018310546875;
     case MELSPEC_WINDOW_HAMMING: return 1.3629455320350348;
     case MELSPEC_WINDOW_RECTANGULAR: return 1.0;
-    default: break; /* constant-Q plans take the three above only (src/cqt_plan.c) */
+    /* -- librosa's parameter space (issue 15): the rest of librosa's table -- */
+    case MELSPEC_WINDOW_BLACKMAN: return 1.7269681554262326;
+    case MELSPEC_WINDOW_BLACKMANHARRIS: return 2.0045975283585014;
+    case MELSPEC_WINDOW_NUTTALL: return 1.9763500280946082;
+    case MELSPEC_WINDOW_FLATTOP: return 2.7762255046484143;
+    case MELSPEC_WINDOW_BARTLETT: return 1.3334961334912805;
+    case MELSPEC_WINDOW_TRIANG: return 1.333170652355585;
+    case MELSPEC_WINDOW_BARTHANN: return 1.4560255965133932;
+    case MELSPEC_WINDOW_BOHMAN: return 1.7859588613860062;
+    case MELSPEC_WINDOW_COSINE: return 1.2337005350199792;
+    case MELSPEC_WINDOW_PARZEN: return 1.917460317460319;
+    default: break;
     }
-    return 1.50018310546875;
+    /* windows outside the table: librosa measures n sum(w^2) / (sum w)^2 on 1000 samples */
+    enum { N = 1000 };
+    double w[N], squares = 0.0, sum = 0.0;
+    if (melspec_dsp_window(window, N, N, w) != 0) return 1.50018310546875;
+    for (int i = 0; i < N; i++) {
+        squares += w[i] * w[i];
+        sum += w[i];
+    }
+    return (double)N * squares / (sum * sum);
 }
 
 void melspec_dsp_cqt_frequencies(double fmin, double tuning, int64_t n_bins,

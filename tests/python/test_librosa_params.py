@@ -281,3 +281,20 @@ def test_cqt_complex128_like_librosa():
     assert normalized_error(ours, reference) <= CQT_TOLERANCE
     with pytest.raises(melspec.ParameterError, match="complex"):
         melspec.CQT(dtype=np.complex128, device="cpu")
+
+
+@pytest.mark.parametrize("window", ["blackman", "blackmanharris", "nuttall", "flattop", "bartlett",
+                                    "triang", "barthann", "bohman", "cosine", "parzen", "lanczos",
+                                    "exponential"])
+def test_cqt_windows_match_librosa(window):
+    # librosa's bandwidth table, or its measurement on 1000 samples for lanczos and exponential
+    y = _cqt_signal()
+    reference = librosa.cqt(y, n_bins=60, window=window)
+    assert normalized_error(melspec.cqt(y, n_bins=60, window=window, device="cpu"),
+                            reference) <= CQT_TOLERANCE
+
+
+@pytest.mark.parametrize("window", ["tukey", ("kaiser", 8.0), np.hanning(64), "chebwin"])
+def test_cqt_windows_with_parameters_are_refused(window):
+    with pytest.raises(melspec.ParameterError, match="window"):
+        melspec.cqt(_cqt_signal(), n_bins=60, window=window, device="cpu")
