@@ -116,10 +116,32 @@ typedef enum melspec_transform {
     MELSPEC_TRANSFORM_STFT = 2    /* complex STFT -> interleaved re,im float pairs (complex64) */
 } melspec_transform;
 
+/* Periodic windows, as scipy.signal.get_window(name or (name, params...), N, fftbins=True); the
+ * parameters, where a window has any, are config.window_params in scipy's order. */
 typedef enum melspec_window {
-    MELSPEC_WINDOW_HANN = 0,       /* periodic (scipy.signal.get_window("hann", N, fftbins=True)) */
-    MELSPEC_WINDOW_HAMMING = 1,    /* periodic */
-    MELSPEC_WINDOW_RECTANGULAR = 2 /* "boxcar", "ones" */
+    MELSPEC_WINDOW_HANN = 0,           /* periodic (scipy.signal.get_window("hann", N, fftbins=True)) */
+    MELSPEC_WINDOW_HAMMING = 1,        /* periodic */
+    MELSPEC_WINDOW_RECTANGULAR = 2,    /* "boxcar", "ones" */
+    MELSPEC_WINDOW_BLACKMAN = 3,
+    MELSPEC_WINDOW_BLACKMANHARRIS = 4,
+    MELSPEC_WINDOW_NUTTALL = 5,
+    MELSPEC_WINDOW_FLATTOP = 6,
+    MELSPEC_WINDOW_BARTLETT = 7,
+    MELSPEC_WINDOW_TRIANG = 8,
+    MELSPEC_WINDOW_BARTHANN = 9,
+    MELSPEC_WINDOW_BOHMAN = 10,
+    MELSPEC_WINDOW_COSINE = 11,
+    MELSPEC_WINDOW_PARZEN = 12,
+    MELSPEC_WINDOW_LANCZOS = 13,
+    MELSPEC_WINDOW_EXPONENTIAL = 14,     /* centre (N-1)/2 of the symmetric window, tau 1 */
+    MELSPEC_WINDOW_KAISER = 15,          /* params: beta */
+    MELSPEC_WINDOW_GAUSSIAN = 16,        /* params: std (> 0) */
+    MELSPEC_WINDOW_GENERAL_HAMMING = 17, /* params: alpha */
+    MELSPEC_WINDOW_TUKEY = 18,           /* params: alpha (scipy's default 0.5 is not implied) */
+    MELSPEC_WINDOW_GENERAL_GAUSSIAN = 19, /* params: p, sig (> 0) */
+    MELSPEC_WINDOW_TAYLOR = 20,          /* params: nbar (integer >= 1), sll (dB >= 0), norm (0/1);
+                                            scipy's defaults are 4, 30, 1 */
+    MELSPEC_WINDOW_CUSTOM = 21 /* the caller's samples: melspec_plan_create_with_window */
 } melspec_window;
 
 /* Padding of the signal's ends when center is on (numpy.pad modes). */
@@ -136,7 +158,11 @@ typedef enum melspec_mel_scale {
 
 typedef enum melspec_mel_norm {
     MELSPEC_MEL_NORM_SLANEY = 0, /* each triangle divided by its width in Hz / 2 (area norm) */
-    MELSPEC_MEL_NORM_NONE = 1    /* peak 1 */
+    MELSPEC_MEL_NORM_NONE = 1,   /* peak 1 */
+    MELSPEC_MEL_NORM_P = 2       /* librosa's numeric norm: each row divided by its p-norm
+                                    (librosa.util.normalize, p = config.mel_norm_p: > 0, INFINITY
+                                    (max), -INFINITY (min magnitude) or 0 (nonzero count)); a row
+                                    whose norm is below the smallest normal float is kept as is */
 } melspec_mel_norm;
 
 typedef enum melspec_scaling {
@@ -281,6 +307,9 @@ typedef struct melspec_config {
                                   librosa's b from time_constant, sample_rate and hop_length */
     int64_t pcen_max_size;     /* >= 1: the reference is a maximum over max_size bins of each
                                   frame (scipy.ndimage.maximum_filter1d over frequency); 1 */
+    /* -- librosa's parameter space (issue 15) -- */
+    double window_params[3];   /* the window's parameters (see melspec_window); 0 */
+    double mel_norm_p;         /* p of MELSPEC_MEL_NORM_P; 0 */
 } melspec_config;
 
 /* Fills *config with librosa's defaults and sets struct_size. NULL is ignored. */
@@ -371,6 +400,38 @@ MELSPEC_API melspec_status melspec_plan_mel_filterbank(const melspec_plan *plan,
  * n_fft), into window (capacity_bytes bytes). UNSUPPORTED for constant-Q plans. */
 MELSPEC_API melspec_status melspec_plan_window(const melspec_plan *plan, float *window,
                                                size_t capacity_bytes);
+
+/* ---- librosa's parameter space (issue 15): a caller's window, the float64 filterbank, empty
+ * mel bands ---------------------------------------------------------------------------------- */
+
+/*
+ * melspec_plan_create with the caller's window samples (librosa's window=array, or a callable's
+ * result): config->window must be MELSPEC_WINDOW_CUSTOM and window_length equal to win_length
+ * (librosa's "window size mismatch" otherwise); the samples must be finite. They are copied (and
+ * zero-padded centred to n_fft like every window): the plan keeps no pointer to them.
+ * melspec_plan_create with MELSPEC_WINDOW_CUSTOM is INVALID_ARGUMENT.
+ */
+MELSPEC_API melspec_status melspec_plan_create_with_window(melspec_plan **plan,
+                                                           const melspec_config *config,
+                                                           const double *window,
+                                                           int64_t window_length, char *message,
+                                                           size_t message_capacity);
+
+/* The mel filterbank as designed, in double (librosa.filters.mel(..., dtype=np.float64)):
+ * n_mels x (1 + n_fft/2) doubles. Same rules as melspec_plan_mel_filterbank. */
+MELSPEC_API melspec_status melspec_plan_mel_filterbank_f64(const melspec_plan *plan,
+                                                           double *filterbank,
+                                                           size_t capacity_bytes);
+
+/*
+ * The mel bands with no nonzero weight (more mels than the FFT bins can separate): they are
+ * computed, as zero rows, where librosa warns "Empty filters detected in mel frequency basis".
+ * *n_empty receives their number, and the first capacity_bytes / 8 band indices (increasing) are
+ * written to bands (NULL with capacity 0 just counts). As librosa, the band whose lower edge is
+ * 0 Hz (band 0 with fmin = 0) is not counted. UNSUPPORTED for plans without a filterbank.
+ */
+MELSPEC_API melspec_status melspec_plan_empty_mel_bands(const melspec_plan *plan, int64_t *bands,
+                                                        size_t capacity_bytes, int64_t *n_empty);
 
 /* ---- streaming ------------------------------------------------------------------------------ */
 
@@ -477,8 +538,8 @@ MELSPEC_API melspec_status melspec_stream_push_many(melspec_stream *const *strea
  * The algorithm is librosa's (vqt with gamma 0; other gammas give librosa.vqt): alpha-based Q, Hann-windowed complex wavelets of
  * length Q sr / f, normalized, an FFT-domain basis per octave sparsified at `sparsity` of each
  * row's mass, octaves computed from the top with a soxr_hq halving of the signal between them
- * (libsoxr's SOXR_HQ, as librosa's default res_type), early downsampling when the filters allow
- * it, and the result trimmed to the shortest octave. Like librosa 0.10 and later, any hop_length
+ * (libsoxr's SOXR_HQ, as librosa's default res_type; config.res_type picks librosa's others),
+ * early downsampling when the filters allow it, and the result trimmed to the shortest octave. Like librosa 0.10 and later, any hop_length
  * is accepted: the signal is halved only while the hop stays even, lower octaves then run at the
  * last rate with longer filters.
  *
@@ -522,6 +583,18 @@ typedef enum melspec_vqt_gamma {
                                     a constant fraction of the equivalent rectangular bandwidth */
 } melspec_vqt_gamma;
 
+/* librosa's res_type: how the signal is halved between octaves (and early-downsampled). Every
+ * value is reproduced, none is replaced by another resampler. */
+typedef enum melspec_cqt_res_type {
+    MELSPEC_CQT_RES_SOXR_HQ = 0,   /* "soxr_hq", librosa's default: libsoxr SOXR_HQ */
+    MELSPEC_CQT_RES_SOXR_VHQ = 1,  /* "soxr_vhq": SOXR_VHQ */
+    MELSPEC_CQT_RES_SOXR_MQ = 2,   /* "soxr_mq": SOXR_MQ */
+    MELSPEC_CQT_RES_SOXR_LQ = 3,   /* "soxr_lq": SOXR_LQ */
+    MELSPEC_CQT_RES_SOXR_QQ = 4,   /* "soxr_qq": SOXR_QQ (cubic, not band-limited) */
+    MELSPEC_CQT_RES_POLYPHASE = 5  /* "polyphase": scipy.signal.resample_poly(x, 1, M), a
+                                      Kaiser (beta 5) windowed-sinc FIR of 20 M + 1 taps */
+} melspec_cqt_res_type;
+
 /* Same ABI rules as melspec_config. Fields documented "0 = X" take zero as librosa's default X. */
 typedef struct melspec_cqt_config {
     uint32_t struct_size;     /* sizeof(melspec_cqt_config), set by melspec_cqt_config_init */
@@ -536,7 +609,7 @@ typedef struct melspec_cqt_config {
     double gamma;             /* librosa.vqt's bandwidth offset in Hz, >= 0; 0 = constant Q (cqt) */
     int32_t gamma_mode;       /* melspec_vqt_gamma; FIXED (the gamma field) */
     int32_t norm;             /* melspec_cqt_norm; L1 */
-    int32_t window;           /* melspec_window of the wavelets; HANN */
+    int32_t window;           /* melspec_window of the wavelets, a kind without parameters; HANN */
     int32_t scale;            /* 1: divide each bin by sqrt(its filter length) (scale=True); 1 */
     double sparsity;          /* share of each basis row's mass dropped, [0, 1); 0.01 (0: none) */
     int32_t pad_mode;         /* melspec_pad_mode of the frames; CONSTANT */
@@ -552,6 +625,9 @@ typedef struct melspec_cqt_config {
     int32_t fixed_memory;     /* as melspec_config.fixed_memory; 0 */
     int64_t max_batch;        /* 0 = 1 */
     int64_t max_samples;      /* 0 = 60 s of audio */
+
+    /* -- librosa's parameter space (issue 15) -- */
+    int32_t res_type;         /* melspec_cqt_res_type; SOXR_HQ */
 } melspec_cqt_config;
 
 /* Fills *config with librosa.cqt's defaults and sets struct_size. NULL is ignored. */
@@ -575,6 +651,20 @@ MELSPEC_API melspec_status melspec_cqt_plan_create(melspec_plan **plan,
  * and everything else are one family). */
 MELSPEC_API melspec_status melspec_cqt_plan_config(const melspec_plan *plan,
                                                    melspec_cqt_config *config);
+
+/*
+ * librosa.vqt(intervals=array) (issue 15): melspec_cqt_plan_create with the bins' frequency
+ * ratios within an octave instead of equal temperament. n_intervals must equal
+ * config->bins_per_octave (librosa's bins_per_octave = len(intervals)); the ratios, positive and
+ * finite, are copied. The bins are librosa.interval_frequencies': the ratios times 2^octave, the
+ * first n_bins of them sorted, times fmin * 2^(tuning / n_intervals); they must be distinct.
+ */
+MELSPEC_API melspec_status melspec_cqt_plan_create_with_intervals(melspec_plan **plan,
+                                                                  const melspec_cqt_config *config,
+                                                                  const double *intervals,
+                                                                  int64_t n_intervals,
+                                                                  char *message,
+                                                                  size_t message_capacity);
 
 /* The centre frequency of every bin in Hz (librosa.cqt_frequencies with tuning applied), n_bins
  * doubles, into frequencies (capacity_bytes bytes). */

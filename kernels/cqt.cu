@@ -61,7 +61,8 @@ __global__ void decimate_kernel(const float *__restrict__ input, int64_t input_s
     __shared__ float taps[kPhaseChunk];
     const int thread = (int)threadIdx.x;
     const int64_t factor = fir.factor;
-    const int64_t produced = (2 * n_input + factor) / (2 * factor);
+    const int64_t produced = fir.full_length ? (n_input + factor - 1) / factor
+                                             : (2 * n_input + factor) / (2 * factor);
     for (int64_t tile = blockIdx.x; tile < n_tiles; tile += gridDim.x) {
         const int64_t clip = tile / tiles_per_clip;
         const int64_t m0 = (tile - clip * tiles_per_clip) * kDecimateOutputs;

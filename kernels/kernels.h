@@ -72,6 +72,7 @@ typedef struct melspec_k_decimator {
     int64_t correction_rows;
     int64_t correction_columns;
     const float *correction; /* correction_rows x correction_columns, or NULL */
+    int64_t full_length;     /* 1: all ceil(n/M) outputs (polyphase); 0: soxr's floor(n/M + 1/2) */
 } melspec_k_decimator;
 
 /* Kernel rows of a CQT octave come in multiples of this (zero rows pad them). */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dsp/pcen.h"
+#include "dsp/window.h"
 #include "plan.h"
 #include "stages.h"
 
@@ -99,8 +100,73 @@ static melspec_status copy_config(const melspec_config *config, melspec_config *
 
 static int is_finite_positive(double x) { return isfinite(x) && x > 0.0; }
 
+/* -- librosa's parameter space (issue 15): window parameters and numeric mel norms -- */
+
+/* The window kind, and each of its parameters as scipy.signal.windows takes them; parameters a
+ * kind does not read must be zero (a value there is a caller's mistake, not a default). */
+static melspec_status check_window(const melspec_config *c, char *message, size_t capacity)
+{
+    CHECK_ENUM(window, MELSPEC_WINDOW_CUSTOM);
+    const double *p = c->window_params;
+    const int n_params =
+        c->window == MELSPEC_WINDOW_CUSTOM ? 0 : melspec_dsp_window_param_count(c->window);
+    for (int i = 0; i < 3; i++) {
+        if (!isfinite(p[i]))
+            FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "window_params[%d] = %g must be finite", i, p[i]);
+        if (i >= n_params && p[i] != 0.0)
+            FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+                 "window_params[%d] = %g: window %d takes %d parameter(s); the rest must be 0", i,
+                 p[i], (int)c->window, n_params);
+    }
+    switch (c->window) {
+    case MELSPEC_WINDOW_GAUSSIAN:
+        if (!(p[0] > 0.0))
+            FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+                 "window_params[0] = %g: the gaussian window's std must be > 0", p[0]);
+        break;
+    case MELSPEC_WINDOW_GENERAL_GAUSSIAN:
+        if (!(p[1] > 0.0))
+            FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+                 "window_params[1] = %g: the general_gaussian window's sig must be > 0", p[1]);
+        break;
+    case MELSPEC_WINDOW_TAYLOR:
+        if (!(p[0] >= 1.0 && p[0] <= 4096.0 && p[0] == floor(p[0])))
+            FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+                 "window_params[0] = %g: the taylor window's nbar must be an integer in 1..4096",
+                 p[0]);
+        if (!(p[1] >= 0.0 && p[1] <= 1000.0))
+            FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+                 "window_params[1] = %g: the taylor window's sll must be in 0..1000 dB", p[1]);
+        if (p[2] != 0.0 && p[2] != 1.0)
+            FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+                 "window_params[2] = %g: the taylor window's norm must be 0 or 1", p[2]);
+        break;
+    default: break;
+    }
+    return MELSPEC_OK;
+}
+
+static melspec_status check_mel_norm(const melspec_config *c, char *message, size_t capacity)
+{
+    CHECK_ENUM(mel_norm, MELSPEC_MEL_NORM_P);
+    const double p = c->mel_norm_p;
+    if (c->mel_norm != MELSPEC_MEL_NORM_P) {
+        if (p != 0.0)
+            FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+                 "mel_norm_p = %g is read only with mel_norm = MELSPEC_MEL_NORM_P", p);
+        return MELSPEC_OK;
+    }
+    if (isnan(p) || (isfinite(p) && p < 0.0))
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+             "mel_norm_p = %g: librosa.util.normalize takes p > 0, INFINITY, -INFINITY or 0", p);
+    return MELSPEC_OK;
+}
+
+/* -- end of issue 15's checks -- */
+
 static melspec_status check_spectrum(melspec_config *c, char *message, size_t capacity)
 {
+    melspec_status status;
     if (!is_finite_positive(c->sample_rate))
         FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "sample_rate = %g must be a positive finite number",
              c->sample_rate);
@@ -129,7 +195,7 @@ static melspec_status check_spectrum(melspec_config *c, char *message, size_t ca
                  "hop_length defaults to win_length/4, which is 0 for win_length = %lld: set it",
                  (long long)c->win_length);
     }
-    CHECK_ENUM(window, MELSPEC_WINDOW_RECTANGULAR);
+    if ((status = check_window(c, message, capacity)) != MELSPEC_OK) return status;
     if (c->center != 0 && c->center != 1)
         FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "center = %d must be 0 or 1", (int)c->center);
     CHECK_ENUM(pad_mode, MELSPEC_PAD_EDGE);
@@ -150,7 +216,8 @@ static melspec_status check_power_and_mel(melspec_config *c, char *message, size
         FAIL(MELSPEC_ERROR_SIZE_OVERFLOW, "n_mels = %lld exceeds the largest supported %lld",
              (long long)c->n_mels, (long long)MELSPEC_MAX_N_MELS);
     CHECK_ENUM(mel_scale, MELSPEC_MEL_SCALE_HTK);
-    CHECK_ENUM(mel_norm, MELSPEC_MEL_NORM_NONE);
+    const melspec_status status = check_mel_norm(c, message, capacity);
+    if (status != MELSPEC_OK) return status;
     const double nyquist = c->sample_rate / 2.0;
     if (!isfinite(c->fmin) || c->fmin < 0.0)
         FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "fmin = %g Hz must be finite and >= 0", c->fmin);

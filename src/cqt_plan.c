@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "dsp/cqt.h"
+#include "dsp/window.h"
 #include "plan.h"
 
 /* Bins and bins per octave far beyond any use, small enough for every product formed. */
@@ -43,6 +44,7 @@ void melspec_cqt_config_init(melspec_cqt_config *config)
     config->device_ordinal = 0;
     config->max_batch = 0;
     config->max_samples = 0;
+    config->res_type = MELSPEC_CQT_RES_SOXR_HQ;
 }
 
 size_t melspec_cqt_config_size(void) { return sizeof(melspec_cqt_config); }
@@ -92,7 +94,11 @@ static melspec_status check_transform(melspec_cqt_config *c, char *message, size
              c->gamma);
     CHECK_ENUM(gamma_mode, MELSPEC_VQT_GAMMA_ERB);
     CHECK_ENUM(norm, MELSPEC_CQT_NORM_NONE);
-    CHECK_ENUM(window, MELSPEC_WINDOW_RECTANGULAR);
+    /* issue 15: every designed window without parameters (the CQT config has none) */
+    if (c->window < 0 || melspec_dsp_window_param_count((melspec_window)c->window) != 0)
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+             "window = %d: constant-Q plans take the windows without parameters (0..%d)",
+             (int)c->window, (int)MELSPEC_WINDOW_EXPONENTIAL);
     if (!(c->sparsity >= 0.0 && c->sparsity < 1.0))
         FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
              "sparsity = %g must be in [0, 1): the fraction of each basis row's mass dropped",
@@ -100,18 +106,33 @@ static melspec_status check_transform(melspec_cqt_config *c, char *message, size
     if (c->scale != 0 && c->scale != 1)
         FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "scale = %d must be 0 or 1", (int)c->scale);
     CHECK_ENUM(pad_mode, MELSPEC_PAD_EDGE);
+    CHECK_ENUM(res_type, MELSPEC_CQT_RES_POLYPHASE); /* issue 15 */
     return MELSPEC_OK;
 }
 
 /* librosa refuses a basis whose top filter reaches above Nyquist; we also refuse filters too long
  * to plan for. */
-static melspec_status check_basis(const melspec_cqt_config *c, char *message, size_t capacity)
+static melspec_status check_basis(const melspec_cqt_config *c, const double *intervals,
+                                  char *message, size_t capacity)
 {
     double *frequencies = malloc((size_t)(2 * c->n_bins) * sizeof *frequencies);
     if (frequencies == NULL)
         FAIL(MELSPEC_ERROR_OUT_OF_MEMORY, "%lld bin frequencies", (long long)c->n_bins);
     double *alpha = frequencies + c->n_bins;
-    melspec_dsp_cqt_frequencies(c->fmin, c->tuning, c->n_bins, c->bins_per_octave, frequencies);
+    if (melspec_dsp_cqt_bin_frequencies(c, intervals, frequencies) != 0) {
+        free(frequencies);
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "intervals: bins_per_octave must be >= 1");
+    }
+    /* intervals may repeat a frequency; librosa's bandwidths then divide by zero */
+    for (int64_t b = 1; intervals != NULL && b < c->n_bins; b++)
+        if (!(frequencies[b] > frequencies[b - 1])) {
+            const double f = frequencies[b];
+            free(frequencies);
+            FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+                 "intervals give the frequency %g Hz twice (bins %lld and %lld): the bins' "
+                 "bandwidths need distinct frequencies",
+                 f, (long long)(b - 1), (long long)b);
+        }
     melspec_dsp_cqt_alpha(frequencies, c->n_bins, c->bins_per_octave, alpha);
     const double cutoff = melspec_dsp_cqt_wavelet_lengths(c, frequencies, alpha, c->n_bins,
                                                           c->sample_rate, NULL);
@@ -134,8 +155,8 @@ static melspec_status check_basis(const melspec_cqt_config *c, char *message, si
     return MELSPEC_OK;
 }
 
-static melspec_status resolve(const melspec_cqt_config *config, melspec_cqt_config *c,
-                              char *message, size_t capacity)
+static melspec_status resolve(const melspec_cqt_config *config, const double *intervals,
+                              melspec_cqt_config *c, char *message, size_t capacity)
 {
     if (config == NULL) FAIL(MELSPEC_ERROR_NULL_POINTER, "config is NULL");
     const size_t smallest = offsetof(melspec_cqt_config, output) + sizeof config->output;
@@ -154,18 +175,18 @@ static melspec_status resolve(const melspec_cqt_config *config, melspec_cqt_conf
         &c->max_batch, &c->max_samples, c->sample_rate};
     if ((status = melspec_check_execution(&execution, message, capacity)) != MELSPEC_OK)
         return status;
-    return check_basis(c, message, capacity);
+    return check_basis(c, intervals, message, capacity);
 }
 
-melspec_status melspec_cqt_plan_create(melspec_plan **plan_out, const melspec_cqt_config *config,
-                                       char *message, size_t capacity)
+static melspec_status create_cqt_plan(melspec_plan **plan_out, const melspec_cqt_config *config,
+                                      const double *intervals, char *message, size_t capacity)
 {
     if (message != NULL && capacity > 0) message[0] = '\0';
     if (plan_out == NULL)
         FAIL(MELSPEC_ERROR_NULL_POINTER, "plan (the out-parameter) is NULL");
     *plan_out = NULL;
     melspec_cqt_config resolved;
-    melspec_status status = resolve(config, &resolved, message, capacity);
+    melspec_status status = resolve(config, intervals, &resolved, message, capacity);
     if (status != MELSPEC_OK) return status;
 
     melspec_plan *plan = calloc(1, sizeof *plan);
@@ -176,7 +197,7 @@ melspec_status melspec_cqt_plan_create(melspec_plan **plan_out, const melspec_cq
                                     &plan->backend, &plan->ops, message, capacity);
     if (status != MELSPEC_OK) goto fail;
     plan->cqt_config.backend = plan->backend;
-    plan->cqt = melspec_dsp_cqt_design_create(&plan->cqt_config);
+    plan->cqt = melspec_dsp_cqt_design_create_with_intervals(&plan->cqt_config, intervals);
     if (plan->cqt == NULL) {
         status = melspec_fail_message(message, capacity, MELSPEC_ERROR_OUT_OF_MEMORY,
                                       "CQT basis of %lld bins", (long long)resolved.n_bins);
@@ -189,6 +210,35 @@ fail:
     return status;
 }
 
+melspec_status melspec_cqt_plan_create(melspec_plan **plan_out, const melspec_cqt_config *config,
+                                       char *message, size_t capacity)
+{
+    return create_cqt_plan(plan_out, config, NULL, message, capacity);
+}
+
+/* -- librosa's parameter space (issue 15): vqt(intervals=array) -- */
+melspec_status melspec_cqt_plan_create_with_intervals(melspec_plan **plan_out,
+                                                      const melspec_cqt_config *config,
+                                                      const double *intervals,
+                                                      int64_t n_intervals, char *message,
+                                                      size_t capacity)
+{
+    if (message != NULL && capacity > 0) message[0] = '\0';
+    if (plan_out != NULL) *plan_out = NULL;
+    if (intervals == NULL) FAIL(MELSPEC_ERROR_NULL_POINTER, "intervals is NULL");
+    if (config == NULL) FAIL(MELSPEC_ERROR_NULL_POINTER, "config is NULL");
+    if (n_intervals < 1 || n_intervals != config->bins_per_octave)
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+             "n_intervals = %lld must be >= 1 and equal bins_per_octave = %lld (librosa sets "
+             "bins_per_octave = len(intervals))",
+             (long long)n_intervals, (long long)config->bins_per_octave);
+    for (int64_t i = 0; i < n_intervals; i++)
+        if (!(isfinite(intervals[i]) && intervals[i] > 0.0))
+            FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+                 "intervals[%lld] = %g must be a positive finite frequency ratio", (long long)i,
+                 intervals[i]);
+    return create_cqt_plan(plan_out, config, intervals, message, capacity);
+}
 
 melspec_status melspec_cqt_plan_config(const melspec_plan *plan, melspec_cqt_config *config)
 {

@@ -68,16 +68,63 @@ static melspec_status design_feature(melspec_plan *plan, char *message, size_t c
     return MELSPEC_OK;
 }
 
+/* A caller's window (MELSPEC_WINDOW_CUSTOM), copied centred into n_fft samples as librosa's
+ * pad_center does with an array window. */
+static melspec_status copy_custom_window(melspec_plan *plan, const double *samples,
+                                         int64_t n_samples, char *message, size_t capacity)
+{
+    const melspec_config *c = &plan->config;
+    if (samples == NULL)
+        return melspec_fail_message(
+            message, capacity, MELSPEC_ERROR_INVALID_ARGUMENT,
+            "window = MELSPEC_WINDOW_CUSTOM takes the caller's samples: use "
+            "melspec_plan_create_with_window");
+    if (n_samples != c->win_length)
+        return melspec_fail_message(message, capacity, MELSPEC_ERROR_INVALID_ARGUMENT,
+                                    "window size mismatch: %lld samples given, win_length = %lld",
+                                    (long long)n_samples, (long long)c->win_length);
+    const int64_t left = (c->n_fft - c->win_length) / 2;
+    for (int64_t i = 0; i < c->n_fft; i++) plan->window[i] = 0.0;
+    for (int64_t i = 0; i < n_samples; i++) {
+        if (!isfinite(samples[i]))
+            return melspec_fail_message(message, capacity, MELSPEC_ERROR_INVALID_ARGUMENT,
+                                        "window sample %lld is %g: samples must be finite",
+                                        (long long)i, samples[i]);
+        plan->window[left + i] = samples[i];
+    }
+    return MELSPEC_OK;
+}
+
 /* Window and filterbank, in double, for both backends. */
-static melspec_status design(melspec_plan *plan, char *message, size_t capacity)
+static melspec_status design(melspec_plan *plan, const double *custom_window,
+                             int64_t custom_length, char *message, size_t capacity)
 {
     const melspec_config *c = &plan->config;
     plan->window = malloc((size_t)c->n_fft * sizeof *plan->window);
     if (plan->window == NULL)
         return melspec_fail_message(message, capacity, MELSPEC_ERROR_OUT_OF_MEMORY,
                                     "window of n_fft = %lld doubles", (long long)c->n_fft);
-    if (melspec_dsp_window((melspec_window)c->window, c->win_length, c->n_fft, plan->window) != 0)
-        return melspec_fail_message(message, capacity, MELSPEC_ERROR_INTERNAL, "window design");
+    if (c->window == MELSPEC_WINDOW_CUSTOM) {
+        const melspec_status status =
+            copy_custom_window(plan, custom_window, custom_length, message, capacity);
+        if (status != MELSPEC_OK) return status;
+    } else if (custom_window != NULL) {
+        return melspec_fail_message(message, capacity, MELSPEC_ERROR_INVALID_ARGUMENT,
+                                    "window samples given but window = %d is not "
+                                    "MELSPEC_WINDOW_CUSTOM",
+                                    (int)c->window);
+    } else {
+        const int designed = melspec_dsp_window_with_params(
+            (melspec_window)c->window, c->window_params, c->win_length, c->n_fft, plan->window);
+        if (designed == -2)
+            return melspec_fail_message(message, capacity, MELSPEC_ERROR_OUT_OF_MEMORY,
+                                        "window coefficients");
+        if (designed != 0)
+            return melspec_fail_message(
+                message, capacity, MELSPEC_ERROR_INVALID_ARGUMENT,
+                "window = %d with window_params = {%g, %g, %g} gives samples that are not finite",
+                (int)c->window, c->window_params[0], c->window_params[1], c->window_params[2]);
+    }
     if (c->transform != MELSPEC_TRANSFORM_MEL) return MELSPEC_OK;
 
     size_t n_values;
@@ -94,6 +141,9 @@ static melspec_status design(melspec_plan *plan, char *message, size_t capacity)
                                    (melspec_mel_norm)c->mel_norm, plan->filterbank) != 0)
         return melspec_fail_message(message, capacity, MELSPEC_ERROR_OUT_OF_MEMORY,
                                     "mel filterbank design");
+    if (c->mel_norm == MELSPEC_MEL_NORM_P)
+        melspec_dsp_normalize_rows(plan->filterbank, c->n_mels, plan->n_freq, c->mel_norm_p,
+                                   FLT_MIN);
     /* Found by fuzzing (issue 17): a tiny sample_rate (1e-246, denormals) passes the field
      * check, but the Slaney norm 2/(f[i+2]-f[i]) of its narrow bands overflows float32 (the
      * backends' type) or double, and the output becomes inf or NaN. */
@@ -104,23 +154,17 @@ static melspec_status design(melspec_plan *plan, char *message, size_t capacity)
                 "sample_rate = %g Hz, fmin = %g Hz, fmax = %g Hz give mel filterbank weights "
                 "that are not finite (the bands are too narrow for double precision)",
                 c->sample_rate, c->fmin, c->fmax);
-    const int64_t empty =
-        melspec_dsp_first_empty_band(plan->filterbank, c->n_mels, plan->n_freq, c->fmin);
-    if (empty >= 0)
-        return melspec_fail_message(
-            message, capacity, MELSPEC_ERROR_INVALID_ARGUMENT,
-            "mel band %lld of n_mels = %lld contains no FFT bin (bins are %g Hz apart with n_fft "
-            "= %lld): lower n_mels, raise n_fft, or widen fmin..fmax",
-            (long long)empty, (long long)c->n_mels, c->sample_rate / (double)c->n_fft,
-            (long long)c->n_fft);
+    /* Empty bands are computed (zero rows), as librosa does with a warning; callers learn of
+     * them through melspec_plan_empty_mel_bands (issue 15). */
     if (build_sparse_rows(plan->filterbank, c->n_mels, plan->n_freq, &plan->mel_rows) != 0)
         return melspec_fail_message(message, capacity, MELSPEC_ERROR_OUT_OF_MEMORY,
                                     "sparse mel filterbank");
     return MELSPEC_OK;
 }
 
-melspec_status melspec_plan_create(melspec_plan **plan_out, const melspec_config *config,
-                                   char *message, size_t capacity)
+static melspec_status create_plan(melspec_plan **plan_out, const melspec_config *config,
+                                  const double *custom_window, int64_t custom_length,
+                                  char *message, size_t capacity)
 {
     if (message != NULL && capacity > 0) message[0] = '\0';
     if (plan_out == NULL)
@@ -142,7 +186,7 @@ melspec_status melspec_plan_create(melspec_plan **plan_out, const melspec_config
                                     &plan->backend, &plan->ops, message, capacity);
     if (status != MELSPEC_OK) goto fail;
     plan->config.backend = plan->backend;
-    status = design(plan, message, capacity);
+    status = design(plan, custom_window, custom_length, message, capacity);
     if (status == MELSPEC_OK) status = design_feature(plan, message, capacity);
     if (status != MELSPEC_OK) goto fail;
     return melspec_plan_finish_create(plan, plan_out, message, capacity);
@@ -150,6 +194,26 @@ melspec_status melspec_plan_create(melspec_plan **plan_out, const melspec_config
 fail:
     melspec_plan_destroy(plan);
     return status;
+}
+
+melspec_status melspec_plan_create(melspec_plan **plan_out, const melspec_config *config,
+                                   char *message, size_t capacity)
+{
+    return create_plan(plan_out, config, NULL, 0, message, capacity);
+}
+
+melspec_status melspec_plan_create_with_window(melspec_plan **plan_out,
+                                               const melspec_config *config, const double *window,
+                                               int64_t window_length, char *message,
+                                               size_t capacity)
+{
+    if (window == NULL) {
+        if (message != NULL && capacity > 0) message[0] = '\0';
+        if (plan_out != NULL) *plan_out = NULL;
+        return melspec_fail_message(message, capacity, MELSPEC_ERROR_NULL_POINTER,
+                                    "window (the samples) is NULL");
+    }
+    return create_plan(plan_out, config, window, window_length, message, capacity);
 }
 
 melspec_status melspec_plan_finish_create(melspec_plan *plan, melspec_plan **plan_out,
@@ -416,6 +480,30 @@ melspec_status melspec_plan_mel_filterbank(const melspec_plan *plan, float *filt
     const size_t n_values = (size_t)(plan->config.n_mels * plan->n_freq);
     if (capacity_bytes / sizeof *filterbank < n_values) return MELSPEC_ERROR_BUFFER_TOO_SMALL;
     for (size_t i = 0; i < n_values; i++) filterbank[i] = (float)plan->filterbank[i];
+    return MELSPEC_OK;
+}
+
+melspec_status melspec_plan_mel_filterbank_f64(const melspec_plan *plan, double *filterbank,
+                                               size_t capacity_bytes)
+{
+    if (plan == NULL || filterbank == NULL) return MELSPEC_ERROR_NULL_POINTER;
+    if (plan->filterbank == NULL) return MELSPEC_ERROR_UNSUPPORTED;
+    const size_t n_values = (size_t)plan->config.n_mels * (size_t)plan->n_freq;
+    if (capacity_bytes / sizeof *filterbank < n_values) return MELSPEC_ERROR_BUFFER_TOO_SMALL;
+    memcpy(filterbank, plan->filterbank, n_values * sizeof *filterbank);
+    return MELSPEC_OK;
+}
+
+melspec_status melspec_plan_empty_mel_bands(const melspec_plan *plan, int64_t *bands,
+                                            size_t capacity_bytes, int64_t *n_empty)
+{
+    if (plan == NULL || n_empty == NULL || (bands == NULL && capacity_bytes > 0))
+        return MELSPEC_ERROR_NULL_POINTER;
+    if (plan->filterbank == NULL) return MELSPEC_ERROR_UNSUPPORTED;
+    const size_t room = capacity_bytes / sizeof *bands;
+    const int64_t capacity = room > (size_t)INT64_MAX ? INT64_MAX : (int64_t)room;
+    *n_empty = melspec_dsp_empty_bands(plan->filterbank, plan->config.n_mels, plan->n_freq,
+                                       plan->config.fmin, bands, capacity);
     return MELSPEC_OK;
 }
 

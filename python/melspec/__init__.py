@@ -15,15 +15,16 @@ See docs/python.md.
 """
 import ctypes
 
-from . import feature, filters, presets, whisper
+from . import feature, filters, presets, util, whisper
 from ._audio import load
 from ._cqt import CQT, cqt, vqt
 from ._db import amplitude_to_db, power_to_db
 from ._device import DeviceArray
 from ._errors import (BackendUnavailableError, DeviceError, InvalidArgumentError,
-                      LibraryMismatchError, MelspecError, OutOfMemoryError, PlanBusyError,
-                      Status)
+                      LibraryMismatchError, MelspecError, OutOfMemoryError, ParameterError,
+                      PlanBusyError, Status)
 from ._functions import melspectrogram, stft
+from ._pitch import estimate_tuning, pitch_tuning, piptrack
 from ._library import lib as _lib
 from ._plan import STFT, MelSpectrogram, Spectrogram
 from .feature import pcen  # librosa.pcen (issue 15)
@@ -80,6 +81,8 @@ __all__ = [
     "cuda_device_count", "cuda_compiled", "backend_available", "library_version", "library_path",
     "info", "load", "presets", "whisper",
     "pcen",  # issue 15
+    # -- librosa's parameter space (issue 15) --
+    "ParameterError", "util", "estimate_tuning", "pitch_tuning", "piptrack",
 ]
 
 # ---- batches on every core, one plan per worker thread (issue 18; docs/python.md) ----

@@ -12,12 +12,37 @@ import numpy as np
 from . import _library as L
 from ._errors import InvalidArgumentError
 
-_WINDOWS = {
-    "hann": L.WINDOW_HANN, "hanning": L.WINDOW_HANN,
-    "hamming": L.WINDOW_HAMMING, "hamm": L.WINDOW_HAMMING,
-    "boxcar": L.WINDOW_RECTANGULAR, "box": L.WINDOW_RECTANGULAR, "ones": L.WINDOW_RECTANGULAR,
-    "rect": L.WINDOW_RECTANGULAR, "rectangular": L.WINDOW_RECTANGULAR,
-}
+# scipy.signal.get_window's names (and aliases) of the windows the library designs in C, with how
+# many parameters each takes and scipy's defaults for the optional ones (None: required).
+_WINDOWS = {}
+for _names, _kind, _defaults in (
+        (("hann", "han"), L.WINDOW_HANN, ()),
+        (("hamming", "hamm", "ham"), L.WINDOW_HAMMING, ()),
+        (("boxcar", "box", "ones", "rect", "rectangular"), L.WINDOW_RECTANGULAR, ()),
+        (("blackman", "black", "blk"), L.WINDOW_BLACKMAN, ()),
+        (("blackmanharris", "blackharr", "bkh"), L.WINDOW_BLACKMANHARRIS, ()),
+        (("nuttall", "nutl", "nut"), L.WINDOW_NUTTALL, ()),
+        (("flattop", "flat", "flt"), L.WINDOW_FLATTOP, ()),
+        (("bartlett", "bart", "brt"), L.WINDOW_BARTLETT, ()),
+        (("triangle", "triang", "tri"), L.WINDOW_TRIANG, ()),
+        (("barthann", "brthan", "bth"), L.WINDOW_BARTHANN, ()),
+        (("bohman", "bman", "bmn"), L.WINDOW_BOHMAN, ()),
+        (("cosine", "halfcosine"), L.WINDOW_COSINE, ()),
+        (("parzen", "parz", "par"), L.WINDOW_PARZEN, ()),
+        (("lanczos", "sinc"), L.WINDOW_LANCZOS, ()),
+        (("exponential", "poisson"), L.WINDOW_EXPONENTIAL, ()),
+        (("kaiser", "ksr"), L.WINDOW_KAISER, (None,)),
+        (("gaussian", "gauss", "gss"), L.WINDOW_GAUSSIAN, (None,)),
+        (("general hamming", "general_hamming"), L.WINDOW_GENERAL_HAMMING, (None,)),
+        (("tukey", "tuk"), L.WINDOW_TUKEY, (0.5,)),
+        (("general gaussian", "general_gaussian", "general gauss", "general_gauss", "ggs"),
+         L.WINDOW_GENERAL_GAUSSIAN, (None, None)),
+        (("taylor", "taylorwin"), L.WINDOW_TAYLOR, (4, 30, True)),
+):
+    for _name in _names:
+        _WINDOWS[_name] = (_kind, _defaults)
+# "hanning" is numpy's name, kept for callers of melspec 0.1.
+_WINDOWS["hanning"] = _WINDOWS["hann"]
 _PAD_MODES = {"constant": L.PAD_CONSTANT, "reflect": L.PAD_REFLECT, "edge": L.PAD_EDGE}
 _SCALINGS = {
     None: L.SCALING_NONE, "none": L.SCALING_NONE,
@@ -100,6 +125,92 @@ def _dtype(dtype):
     return _DTYPES[name]
 
 
+# -- librosa's parameter space (issue 15): window specifications and numeric mel norms --
+
+def _scipy_window(window, win_length, error):
+    """A window scipy.signal.get_window knows but the library does not design (chebwin, dpss,
+    general_cosine, ...): scipy's own samples, when scipy is installed (librosa needs it)."""
+    try:
+        import scipy.signal
+    except ImportError:
+        raise error from None
+    try:
+        return scipy.signal.get_window(window, win_length, fftbins=True)
+    except ValueError as scipy_error:
+        raise InvalidArgumentError(f"window = {window!r}: {scipy_error}") from None
+
+
+def resolve_window(window, win_length):
+    """librosa.filters.get_window's reading of a window spec: (kind, params, samples or None).
+
+    Strings and (name, *params) tuples of scipy.signal.get_window, a number (a kaiser beta), a
+    callable (called with win_length, as librosa does) or an array of win_length samples."""
+    if callable(window):
+        return L.WINDOW_CUSTOM, (), _window_samples(window(win_length), win_length, window)
+    if isinstance(window, (np.ndarray, list)):
+        return L.WINDOW_CUSTOM, (), _window_samples(window, win_length, window)
+    if isinstance(window, (str, tuple)):
+        name = window if isinstance(window, str) else window[0] if window else None
+        args = () if isinstance(window, str) else tuple(window[1:])
+        if not isinstance(name, str):
+            _fail(f"window = {window!r}: the first entry of a window tuple is its name")
+        key = name.lower()
+        if key.endswith("_periodic"):
+            key = key[:-len("_periodic")]
+        known = _WINDOWS.get(key)
+        refusal = InvalidArgumentError(
+            f"window = {window!r} is not supported (melspec designs "
+            f"{', '.join(sorted(n for n in _WINDOWS if ' ' not in n))}, takes arrays and "
+            "callables, and other scipy.signal.get_window specs when scipy is installed)")
+        if known is None or key.endswith("_symmetric"):
+            return L.WINDOW_CUSTOM, (), _window_samples(
+                _scipy_window(window, win_length, refusal), win_length, window)
+        kind, defaults = known
+        if len(args) > len(defaults):
+            _fail(f"window = {window!r}: '{name}' takes {len(defaults)} parameter(s)")
+        params = []
+        for i, default in enumerate(defaults):
+            value = args[i] if i < len(args) else default
+            if value is None:
+                _fail(f"window = {window!r}: '{name}' must have parameters, e.g. ('{name}', "
+                      f"{', '.join('x' for d in defaults if d is None)})")
+            if isinstance(value, (bool, np.bool_)):  # taylor's norm
+                value = float(value)
+            params.append(_real(f"window = {window!r}: parameter {i + 1}", value))
+        return kind, tuple(params), None
+    if np.isscalar(window) and not isinstance(window, (bytes, bool)):
+        return L.WINDOW_KAISER, (_real("window (a kaiser beta)", window),), None
+    _fail(f"Invalid window specification: {window!r}")
+
+
+def _window_samples(samples, win_length, window):
+    samples = np.asarray(samples)
+    if samples.ndim != 1 or not np.issubdtype(samples.dtype, np.number) \
+            or np.iscomplexobj(samples):
+        _fail(f"window: an array window must be one-dimensional and real, got shape "
+              f"{samples.shape} and dtype {samples.dtype}")
+    if len(samples) != win_length:
+        _fail(f"Window size mismatch: {len(samples):d} != {win_length:d}")
+    return np.ascontiguousarray(samples, dtype=np.float64)
+
+
+def mel_norm(norm):
+    """(melspec_mel_norm, p) for librosa.filters.mel's norm: None, "slaney" or a number."""
+    if norm is None:
+        return L.MEL_NORM_NONE, 0.0
+    if isinstance(norm, str):
+        if norm == "slaney":
+            return L.MEL_NORM_SLANEY, 0.0
+        _fail(f"Unsupported norm={norm}")
+    # librosa.util.normalize: a positive number, 0, or +-inf
+    if isinstance(norm, (bool, np.bool_)) or not np.issubdtype(type(norm), np.number):
+        _fail(f"Unsupported norm: {norm!r}")
+    p = float(norm)
+    if math.isnan(p) or (math.isfinite(p) and p < 0):
+        _fail(f"Unsupported norm: {norm!r}")
+    return L.MEL_NORM_P, p
+
+
 def build(transform, *, sr=22050.0, n_fft=2048, hop_length=None, win_length=None, window="hann",
           center=True, pad_mode="constant", power=2.0, n_mels=128, fmin=0.0, fmax=None,
           htk=False, norm="slaney", scaling=None, ref=1.0, amin=None, top_db=80.0,
@@ -115,7 +226,15 @@ def build(transform, *, sr=22050.0, n_fft=2048, hop_length=None, win_length=None
         config.hop_length = _integer("hop_length", hop_length, positive=True)
     if win_length is not None:
         config.win_length = _integer("win_length", win_length, positive=True)
-    config.window = _choice("window", window, _WINDOWS)
+    length = config.win_length if config.win_length else config.n_fft
+    # an n_fft the library refuses is reported by it; the window cannot be sized then
+    kind, params, samples = resolve_window(window, length) if length > 0 else (L.WINDOW_HANN, (),
+                                                                               None)
+    config.window = kind
+    for i, value in enumerate(params):
+        config.window_params[i] = value
+    if samples is not None:
+        config._window_samples = samples  # for melspec_plan_create_with_window (_plan.py)
     config.center = 1 if center else 0
     config.pad_mode = _choice("pad_mode", pad_mode, _PAD_MODES)
     if transform != L.TRANSFORM_STFT:
@@ -128,12 +247,7 @@ def build(transform, *, sr=22050.0, n_fft=2048, hop_length=None, win_length=None
             if not config.fmax > 0.0:
                 _fail(f"fmax = {fmax!r} Hz must be positive (None means sr / 2)")
         config.mel_scale = L.MEL_SCALE_HTK if htk else L.MEL_SCALE_SLANEY
-        if norm is None:
-            config.mel_norm = L.MEL_NORM_NONE
-        elif isinstance(norm, str) and norm == "slaney":
-            config.mel_norm = L.MEL_NORM_SLANEY
-        else:
-            _fail(f"norm = {norm!r} is not supported (melspec implements 'slaney' and None)")
+        config.mel_norm, config.mel_norm_p = mel_norm(norm)
     config.scaling = _choice("scaling", scaling, _SCALINGS)
     config.ref_mode, config.ref = _ref(ref)
     if amin is not None:

@@ -7,6 +7,7 @@ how it is created and described. The config mirror is checked against the librar
 melspec_cqt_config_size() at import, like melspec_config's.
 """
 import ctypes
+import warnings
 import weakref
 
 import numpy as np
@@ -50,6 +51,8 @@ class CqtConfig(ctypes.Structure):
         ("fixed_memory", ctypes.c_int32),
         ("max_batch", ctypes.c_int64),
         ("max_samples", ctypes.c_int64),
+        # -- librosa's parameter space (issue 15) --
+        ("res_type", ctypes.c_int32),
     ]
 
     def as_dict(self):
@@ -69,8 +72,100 @@ _FUNCTIONS = {
     "melspec_cqt_plan_create": (ctypes.c_int, [ctypes.POINTER(_p), ctypes.POINTER(CqtConfig),
                                                ctypes.c_char_p, ctypes.c_size_t]),
     "melspec_cqt_plan_config": (ctypes.c_int, [_p, ctypes.POINTER(CqtConfig)]),
+    "melspec_cqt_plan_create_with_intervals": (ctypes.c_int, [
+        ctypes.POINTER(_p), ctypes.POINTER(CqtConfig), _p, ctypes.c_int64, ctypes.c_char_p,
+        ctypes.c_size_t]),
     "melspec_cqt_plan_frequencies": (ctypes.c_int, [_p, _p, ctypes.c_size_t]),
 }
+
+
+# -- librosa's parameter space (issue 15): the resamplers melspec reproduces --
+RES_TYPES = {"soxr_hq": 0, "soxr_vhq": 1, "soxr_mq": 2, "soxr_lq": 3, "soxr_qq": 4,
+             "polyphase": 5}
+
+
+def _res_type(res_type):
+    if res_type is None:  # librosa 0.10: deprecated, means soxr_hq (cqt/vqt warn)
+        return RES_TYPES["soxr_hq"]
+    if isinstance(res_type, str) and res_type in RES_TYPES:
+        return RES_TYPES[res_type]
+    raise InvalidArgumentError(
+        f"res_type = {res_type!r} is not supported: melspec reproduces "
+        f"{', '.join(repr(k) for k in RES_TYPES)} (libsoxr, and scipy's resample_poly); "
+        "'fft'/'scipy' (scipy.signal.resample), resampy's and samplerate's are not implemented")
+
+
+def _estimated_tuning(y, sr, bins_per_octave):
+    """librosa's tuning=None: estimate_tuning over the signal (every channel together)."""
+    from ._pitch import estimate_tuning  # _pitch imports the plans
+    if not isinstance(y, np.ndarray):
+        raise InvalidArgumentError("tuning = None estimates the tuning from y on the host: pass y "
+                                   "as a numpy array, or a tuning number")
+    return estimate_tuning(y=y, sr=sr, bins_per_octave=bins_per_octave)
+
+
+def _warn_res_type_none(res_type):
+    if res_type is None:
+        warnings.warn("Support for VQT with res_type=None is deprecated in librosa 0.10\n"
+                      "and will be removed in version 1.0.", category=FutureWarning,
+                      stacklevel=3)
+
+
+def _pythagorean_intervals(bins_per_octave):
+    """librosa.pythagorean_intervals(bins_per_octave, sort=True): powers of 3 folded into one
+    octave, sorted."""
+    log_ratios, _ = np.modf(np.arange(bins_per_octave) * np.log2(3))
+    log_ratios[log_ratios < 0] += 1
+    return np.power(2, np.sort(log_ratios))
+
+
+def resolve_intervals(intervals, bins_per_octave):
+    """(ratios or None for equal temperament, bins_per_octave) for librosa.vqt's intervals."""
+    if isinstance(intervals, str):
+        if intervals == "equal":
+            return None, bins_per_octave
+        if intervals == "pythagorean":
+            bpo = _config._integer("bins_per_octave", bins_per_octave, positive=True)
+            return _pythagorean_intervals(bpo), bpo
+        raise InvalidArgumentError(
+            f"intervals = {intervals!r} is not supported (melspec takes 'equal', 'pythagorean' "
+            "and arrays of ratios; for just intonation pass librosa.plimit_intervals(...) as the "
+            "array)")
+    ratios = np.asarray(intervals, dtype=np.float64)
+    if ratios.ndim != 1 or len(ratios) == 0:
+        raise InvalidArgumentError(f"intervals must be a 1-d sequence of frequency ratios, got "
+                                   f"shape {ratios.shape}")
+    return np.ascontiguousarray(ratios), len(ratios)
+
+
+def _complex_dtype(dtype):
+    """None, complex64 or complex128: the functions compute complex64 and cast to the latter."""
+    if dtype is None:
+        return None
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise InvalidArgumentError(f"dtype = {dtype!r} is not a dtype") from None
+    if dtype not in (np.complex64, np.complex128):
+        raise InvalidArgumentError(f"dtype = {dtype}: cqt/vqt return complex64 or complex128")
+    return dtype
+
+
+def _cast(result, dtype):
+    return result if dtype is None or result.dtype == dtype else result.astype(dtype)
+
+
+def _cqt_window(window):
+    """The wavelets' window: the three kinds librosa's bandwidth table and the library's basis
+    design know (other windows would need their bandwidth measured as librosa does)."""
+    if isinstance(window, str) and window.lower() not in ("tukey", "tuk", "taylor", "taylorwin"):
+        kind, params, samples = _config.resolve_window(window, 4)
+        if samples is None and not params:
+            return kind
+    raise InvalidArgumentError(f"window = {window!r} is not supported by cqt/vqt (melspec takes "
+                               "the scipy windows without parameters there: hann, hamming, "
+                               "boxcar, blackman, blackmanharris, nuttall, flattop, bartlett, "
+                               "triang, barthann, bohman, cosine, parzen, lanczos, exponential)")
 
 
 def _bind(cdll):
@@ -138,9 +233,9 @@ def build(*, sr=22050, hop_length=512, fmin=None, n_bins=84, bins_per_octave=12,
     config.n_bins = _config._integer("n_bins", n_bins, positive=True)
     config.bins_per_octave = _config._integer("bins_per_octave", bins_per_octave, positive=True)
     if tuning is None:
-        raise InvalidArgumentError("tuning = None (librosa's estimate from the signal) is not "
-                                   "supported: pass the tuning in fractions of a bin, e.g. "
-                                   "librosa.estimate_tuning(y=y, sr=sr)")
+        raise InvalidArgumentError("tuning = None: a CQT plan is made for one tuning; the "
+                                   "functions cqt/vqt estimate it from y (as librosa), or pass "
+                                   "melspec.estimate_tuning(y=y, sr=sr, bins_per_octave=...)")
     config.tuning = _config._real("tuning", tuning)
     config.filter_scale = _config._real("filter_scale", filter_scale)
     if not config.filter_scale > 0.0:
@@ -153,14 +248,13 @@ def build(*, sr=22050, hop_length=512, fmin=None, n_bins=84, bins_per_octave=12,
             raise InvalidArgumentError(f"gamma = {gamma!r} must be non-negative")
     config.norm = _norm(norm)
     config.sparsity = _config._real("sparsity", sparsity)
-    config.window = _config._choice("window", window, _config._WINDOWS)
+    config.window = _cqt_window(window)
     config.scale = 1 if scale else 0
     config.pad_mode = _config._choice("pad_mode", pad_mode, _config._PAD_MODES)
-    if res_type not in ("soxr_hq", None):
-        raise InvalidArgumentError(f"res_type = {res_type!r} is not supported: melspec resamples "
-                                   "with libsoxr's HQ recipe, librosa's default 'soxr_hq'")
+    config.res_type = _res_type(res_type)
     if dtype is not None and np.dtype(dtype) != np.complex64:
-        raise InvalidArgumentError(f"dtype = {dtype!r}: melspec computes the CQT in complex64")
+        raise InvalidArgumentError(f"dtype = {dtype!r}: a CQT plan computes complex64 (the "
+                                   "functions cqt/vqt cast to dtype=np.complex128)")
     config.scaling = _config._choice("scaling", scaling, _config._SCALINGS)
     config.ref_mode, config.ref = _config._ref(ref)
     if amin is not None:
@@ -183,7 +277,8 @@ class CQT(_Plan):
     """A reusable constant-Q transform plan: ``plan = CQT(sr=22050, ...)``, then ``plan(y)`` as
     many times as needed, with librosa.cqt's numbers: complex64 (..., n_bins, t).
 
-    Keyword arguments are librosa.cqt's (tuning must be a number; res_type "soxr_hq"), plus:
+    Keyword arguments are librosa.cqt's (tuning must be a number: the functions cqt/vqt estimate
+    it for None; res_type one of RES_TYPES), intervals (librosa.vqt's), plus:
     gamma (0 for the CQT; a number of Hz or None, librosa's ERB rule, for librosa.vqt),
     output ("complex", or "magnitude" for float32 np.abs(C)), the scaling stage for magnitudes
     (scaling None / "amplitude_to_db" / "power_to_db" / "log", ref a number or np.max per clip,
@@ -197,8 +292,9 @@ class CQT(_Plan):
                  scale=True, pad_mode="constant", res_type="soxr_hq", dtype=None,
                  output="complex", scaling=None, ref=1.0, amin=None, top_db=80.0,
                  log_offset=1e-6, layout="bins_major", device="auto", max_batch=None,
-                 max_samples=None):
-        self._create(build(
+                 max_samples=None, intervals="equal"):
+        ratios, bins_per_octave = resolve_intervals(intervals, bins_per_octave)
+        self._create(ratios, build(
             sr=sr, hop_length=hop_length, fmin=fmin, n_bins=n_bins,
             bins_per_octave=bins_per_octave, tuning=tuning, filter_scale=filter_scale,
             gamma=gamma, norm=norm,
@@ -207,11 +303,16 @@ class CQT(_Plan):
             log_offset=log_offset, layout=layout, device=device, max_batch=max_batch,
             max_samples=max_samples))
 
-    def _create(self, config):
+    def _create(self, ratios, config):
         message = ctypes.create_string_buffer(_MESSAGE_CAPACITY)
         handle = ctypes.c_void_p()
-        status = _cqt["cqt_plan_create"](ctypes.byref(handle), ctypes.byref(config), message,
-                                         _MESSAGE_CAPACITY)
+        if ratios is None:
+            status = _cqt["cqt_plan_create"](ctypes.byref(handle), ctypes.byref(config),
+                                             message, _MESSAGE_CAPACITY)
+        else:
+            status = _cqt["cqt_plan_create_with_intervals"](
+                ctypes.byref(handle), ctypes.byref(config), ratios.ctypes.data, len(ratios),
+                message, _MESSAGE_CAPACITY)
         if status != Status.OK:
             detail = message.value.decode(errors="replace") or L.lib.status_string(status)
             raise error_for_status(status, detail)
@@ -260,22 +361,33 @@ def cqt(y, *, sr=22050, hop_length=512, fmin=None, n_bins=84, bins_per_octave=12
     in float64). tuning must be a number (librosa's None estimates it from y: call
     librosa.estimate_tuning and pass the result). device: "auto", "cpu", "cuda" or "cuda:N".
     """
-    return _run(CQT, y, None, dict(
+    dtype = _complex_dtype(dtype)
+    _warn_res_type_none(res_type)
+    if tuning is None:
+        tuning = _estimated_tuning(y, sr, bins_per_octave)
+    return _cast(_run(CQT, y, None, dict(
         sr=sr, hop_length=hop_length, fmin=fmin, n_bins=n_bins, bins_per_octave=bins_per_octave,
         tuning=tuning, filter_scale=filter_scale, norm=norm, sparsity=sparsity, window=window,
-        scale=scale, pad_mode=pad_mode, res_type=res_type, dtype=dtype, device=device))
+        scale=scale, pad_mode=pad_mode, res_type=res_type, device=device)), dtype)
 
 
 def vqt(y, *, sr=22050, hop_length=512, fmin=None, n_bins=84, intervals="equal", gamma=None,
         bins_per_octave=12, tuning=0.0, filter_scale=1, norm=1, sparsity=0.01, window="hann",
         scale=True, pad_mode="constant", res_type="soxr_hq", dtype=None, device="auto"):
-    """librosa.vqt(y, ...): complex64 (..., n_bins, t). gamma None is librosa's default (filter
-    bandwidths a constant fraction of the ERB); 0 gives the CQT. intervals must be "equal"."""
-    if not (isinstance(intervals, str) and intervals == "equal"):
-        raise InvalidArgumentError(f"intervals = {intervals!r} is not supported (melspec "
-                                   "implements 'equal', equal temperament)")
-    return _run(CQT, y, None, dict(
+    """librosa.vqt(y, ...): complex64 (..., n_bins, t) (dtype=np.complex128 casts). gamma None
+    is librosa's default (filter bandwidths a constant fraction of the ERB); 0 gives the CQT.
+    intervals: "equal", "pythagorean" or an array of frequency ratios within an octave (then
+    bins_per_octave = len(intervals), as librosa). tuning None estimates it from y."""
+    if not isinstance(intervals, str):  # hashable, so that the plan cache keeps the plan
+        intervals = tuple(float(r) for r in np.asarray(intervals, dtype=np.float64).ravel()) \
+            if np.ndim(intervals) == 1 else intervals
+    _, bins_per_octave = resolve_intervals(intervals, bins_per_octave)
+    dtype = _complex_dtype(dtype)
+    _warn_res_type_none(res_type)
+    if tuning is None:
+        tuning = _estimated_tuning(y, sr, bins_per_octave)
+    return _cast(_run(CQT, y, None, dict(
         sr=sr, hop_length=hop_length, fmin=fmin, n_bins=n_bins, bins_per_octave=bins_per_octave,
         tuning=tuning, filter_scale=filter_scale, gamma=gamma, norm=norm, sparsity=sparsity,
-        window=window, scale=scale, pad_mode=pad_mode, res_type=res_type, dtype=dtype,
-        device=device))
+        window=window, scale=scale, pad_mode=pad_mode, res_type=res_type, device=device,
+        intervals=intervals)), dtype)

@@ -50,7 +50,13 @@ class MelspecError(Exception):
         return type(self), (self.detail, int(self.status))
 
 
-class InvalidArgumentError(MelspecError, ValueError):
+class ParameterError(ValueError):
+    """librosa.util.exceptions.ParameterError's counterpart: raised where librosa raises it, and
+    the base of every InvalidArgumentError, so ``except librosa.util.exceptions.ParameterError``
+    code catches melspec's refusals once it names melspec.ParameterError."""
+
+
+class InvalidArgumentError(MelspecError, ParameterError):
     """A parameter or an input the library refuses (bad config field, NaN sample, too short...)."""
 
 

@@ -114,10 +114,14 @@ class Config(ctypes.Structure):
         ("pcen_eps", ctypes.c_double),
         ("pcen_b", ctypes.c_double),
         ("pcen_max_size", ctypes.c_int64),
+        # -- librosa's parameter space (issue 15) --
+        ("window_params", ctypes.c_double * 3),
+        ("mel_norm_p", ctypes.c_double),
     ]
 
     def as_dict(self):
-        return {name: getattr(self, name) for name, _ in self._fields_}
+        values = {name: getattr(self, name) for name, _ in self._fields_}
+        return {name: list(v) if isinstance(v, ctypes.Array) else v for name, v in values.items()}
 
 
 CONFIG_SIZE = ctypes.sizeof(Config)
@@ -125,6 +129,12 @@ CONFIG_SIZE = ctypes.sizeof(Config)
 # Enum values of include/melspec.h.
 TRANSFORM_MEL, TRANSFORM_LINEAR, TRANSFORM_STFT = 0, 1, 2
 WINDOW_HANN, WINDOW_HAMMING, WINDOW_RECTANGULAR = 0, 1, 2
+# -- librosa's parameter space (issue 15): the other scipy windows, numeric mel norms --
+(WINDOW_BLACKMAN, WINDOW_BLACKMANHARRIS, WINDOW_NUTTALL, WINDOW_FLATTOP, WINDOW_BARTLETT,
+ WINDOW_TRIANG, WINDOW_BARTHANN, WINDOW_BOHMAN, WINDOW_COSINE, WINDOW_PARZEN, WINDOW_LANCZOS,
+ WINDOW_EXPONENTIAL, WINDOW_KAISER, WINDOW_GAUSSIAN, WINDOW_GENERAL_HAMMING, WINDOW_TUKEY,
+ WINDOW_GENERAL_GAUSSIAN, WINDOW_TAYLOR, WINDOW_CUSTOM) = range(3, 22)
+MEL_NORM_P = 2
 PAD_CONSTANT, PAD_REFLECT, PAD_EDGE = 0, 1, 2
 MEL_SCALE_SLANEY, MEL_SCALE_HTK = 0, 1
 MEL_NORM_SLANEY, MEL_NORM_NONE = 0, 1
@@ -178,6 +188,11 @@ _REQUIRED = {
     "melspec_stream_frame_bytes": (_status, [_p, ctypes.POINTER(_size)]),
     "melspec_stream_push_many": (_status, [ctypes.POINTER(_p), _i64, ctypes.POINTER(_p), _i64p,
                                            ctypes.POINTER(_p), ctypes.POINTER(_size), _i64p]),
+    # -- librosa's parameter space (issue 15) --
+    "melspec_plan_create_with_window": (_status, [ctypes.POINTER(_p), ctypes.POINTER(Config),
+                                                  _p, _i64, ctypes.c_char_p, _size]),
+    "melspec_plan_mel_filterbank_f64": (_status, [_p, _p, _size]),
+    "melspec_plan_empty_mel_bands": (_status, [_p, _p, _size, _i64p]),
     "melspec_plan_set_cuda_stream": (_status, [_p, _p]),
     "melspec_execute_device": (_status, [_p, _p, _i64, _i64, _p, _size]),
 }

@@ -7,6 +7,7 @@ methods.
 """
 import ctypes
 import math
+import warnings
 import weakref
 
 import numpy as np
@@ -24,6 +25,10 @@ _from_buffer = ctypes.c_char.from_buffer
 _FLOAT32 = np.dtype(np.float32)
 _NUMPY_DTYPES = {L.DTYPE_FLOAT32: np.dtype(np.float32), L.DTYPE_FLOAT16: np.dtype(np.float16)}
 _MESSAGE_CAPACITY = 512
+# librosa.filters.mel's warning, word for word (melspec computes the empty bands as zero rows)
+EMPTY_FILTERS_WARNING = ("Empty filters detected in mel frequency basis. Some channels will "
+                         "produce empty responses. Try increasing your sampling rate (and fmax) "
+                         "or reducing n_mels.")
 
 
 def _address(array):
@@ -57,12 +62,19 @@ class _Plan:
 
     _transform = None
     _handle = None  # until created, and after close()
+    warns_empty_bands = False  # a MelSpectrogram with empty mel bands (librosa warns each call)
 
     def _create(self, config):
         message = ctypes.create_string_buffer(_MESSAGE_CAPACITY)
         handle = ctypes.c_void_p()
-        status = _lib.plan_create(ctypes.byref(handle), ctypes.byref(config), message,
-                                  _MESSAGE_CAPACITY)
+        samples = getattr(config, "_window_samples", None)  # an array or callable window
+        if samples is None:
+            status = _lib.plan_create(ctypes.byref(handle), ctypes.byref(config), message,
+                                      _MESSAGE_CAPACITY)
+        else:
+            status = _lib.plan_create_with_window(ctypes.byref(handle), ctypes.byref(config),
+                                                  samples.ctypes.data, len(samples), message,
+                                                  _MESSAGE_CAPACITY)
         if status != Status.OK:
             detail = message.value.decode(errors="replace") or _lib.status_string(status)
             raise error_for_status(status, detail)
@@ -362,14 +374,34 @@ class MelSpectrogram(_Plan):
             fmin=fmin, fmax=fmax, htk=htk, norm=norm, scaling=scaling, ref=ref, amin=amin,
             top_db=top_db, log_offset=log_offset, layout=layout, dtype=dtype, device=device,
             max_batch=max_batch, max_samples=max_samples))
+        if len(self.empty_bands()):
+            self.warns_empty_bands = True
+            warnings.warn(EMPTY_FILTERS_WARNING, UserWarning, stacklevel=2)
 
-    def filterbank(self):
-        """The plan's mel filterbank, float32 (n_mels, 1 + n_fft // 2): librosa.filters.mel's."""
+    def filterbank(self, dtype=np.float32):
+        """The plan's mel filterbank (n_mels, 1 + n_fft // 2): librosa.filters.mel's, float32
+        or float64 (designed in double either way)."""
         handle = self._live_handle()
         c = self._config
-        bank = np.empty((c.n_mels, 1 + c.n_fft // 2), np.float32)
-        self._check(_lib.plan_mel_filterbank(handle, bank.ctypes.data, bank.nbytes))
+        dtype = np.dtype(dtype)
+        if dtype not in (np.float32, np.float64):
+            raise InvalidArgumentError(f"dtype = {dtype}: the filterbank is float32 or float64")
+        bank = np.empty((c.n_mels, 1 + c.n_fft // 2), dtype)
+        query = _lib.plan_mel_filterbank if dtype == np.float32 else _lib.plan_mel_filterbank_f64
+        self._check(query(handle, bank.ctypes.data, bank.nbytes))
         return bank
+
+    def empty_bands(self):
+        """Indices of the mel bands with no nonzero weight (computed as zero rows), where
+        librosa warns "Empty filters detected in mel frequency basis"."""
+        handle = self._live_handle()
+        count = ctypes.c_int64()
+        self._check(_lib.plan_empty_mel_bands(handle, None, 0, ctypes.byref(count)))
+        bands = np.zeros(count.value, np.int64)
+        if count.value:
+            self._check(_lib.plan_empty_mel_bands(handle, bands.ctypes.data, bands.nbytes,
+                                                  ctypes.byref(count)))
+        return bands
 
 
 class Spectrogram(_Plan):

@@ -42,8 +42,8 @@ def _device_of(y):
 def _plan(cls, kwargs, device="cpu"):
     # kwargs are built by _mel_kwargs & co. in one fixed order: their values are the key
     key = (cls, device, tuple(kwargs.values()))
-    plan, _ = _functions._plan(cls, dict(kwargs, device=device), slot=_PLAN_CACHE,
-                               size=_PLAN_CACHE_SIZE, key=key)
+    plan, _, _ = _functions._plan(cls, dict(kwargs, device=device), slot=_PLAN_CACHE,
+                                  size=_PLAN_CACHE_SIZE, key=key)
     return plan
 
 
@@ -246,9 +246,13 @@ def traced_call(cls, y, out, kwargs):
         result = stft(y, **kwargs)
     elif cls is _CQTPlan:
         res_type, dtype = kwargs.pop("res_type", None), kwargs.pop("dtype", None)
-        if res_type not in ("soxr_hq", None) or dtype not in (None, torch.complex64, "complex64"):
-            raise InvalidArgumentError(f"res_type = {res_type!r}, dtype = {dtype!r}: melspec "
-                                       "computes the CQT with soxr_hq resampling in complex64")
+        intervals = kwargs.pop("intervals", "equal")
+        if res_type not in ("soxr_hq", None) or dtype not in (None, torch.complex64, "complex64") \
+                or not (isinstance(intervals, str) and intervals == "equal"):
+            raise InvalidArgumentError(
+                f"res_type = {res_type!r}, dtype = {dtype!r}, intervals = {intervals!r}: inside "
+                "torch.compile melspec's CQT operator takes soxr_hq resampling, complex64 and "
+                "equal temperament (call it outside the compiled function for the others)")
         result = cqt(y, **kwargs)
     else:
         raise InvalidArgumentError(f"{cls.__name__} has no torch operator: call it outside "

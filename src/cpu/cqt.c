@@ -135,13 +135,23 @@ fail:
                         "CQT signal buffers for %lld samples", (long long)n_samples);
 }
 
+/* libsoxr at the config's quality, or, for res_type "polyphase", scipy's FIR (no libsoxr). */
 static melspec_status decimator_create(melspec_plan *plan, decimator *dec, int64_t factor)
 {
     dec->factor = factor;
     if (factor == 1) return MELSPEC_OK;
+    const int32_t res_type = plan->cqt_config.res_type;
+    const long recipe = melspec_decimator_soxr_quality(res_type);
+    if (recipe < 0) {
+        if (melspec_decimator_fir_measure(factor, res_type, &dec->fir) != 0)
+            return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY,
+                                "the 1/%lld resampler of res_type %d", (long long)factor,
+                                (int)res_type);
+        return MELSPEC_OK;
+    }
     soxr_error_t error = NULL;
     const soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
-    const soxr_quality_spec_t quality = soxr_quality_spec(SOXR_HQ, 0);
+    const soxr_quality_spec_t quality = soxr_quality_spec((unsigned long)recipe, 0);
     const soxr_runtime_spec_t runtime = soxr_runtime_spec(1);
     dec->soxr = soxr_create((double)factor, 1.0, 1, &error, &io, &quality, &runtime);
     if (dec->soxr == NULL || error != NULL)
@@ -171,7 +181,7 @@ static melspec_status decimate(melspec_plan *plan, decimator *dec, const float *
     /* librosa divides by sqrt(1/factor) in double; multiplying by sqrt(factor) rounds the same
      * but for a last-place difference now and then, and is several times faster */
     const double gain = sqrt((double)factor);
-    if (use_fir) {
+    if (use_fir || dec->soxr == NULL) {
         melspec_decimator_fir_apply(&dec->fir, in, n, scratch);
         for (int64_t m = 0; m < length; m++) out[m] = (float)(scratch[m] * gain);
         return MELSPEC_OK;
@@ -505,7 +515,8 @@ melspec_status melspec_cpu_cqt_use_fir(melspec_plan *plan, int use_fir)
         decimator *steps[2] = {&s->early, &s->halve};
         for (int i = 0; i < 2; i++) {
             if (steps[i]->soxr == NULL || steps[i]->fir.taps != NULL) continue;
-            if (melspec_decimator_fir_measure(steps[i]->factor, &steps[i]->fir) != 0)
+            if (melspec_decimator_fir_measure(steps[i]->factor, plan->cqt_config.res_type,
+                                              &steps[i]->fir) != 0)
                 return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY,
                                     "measuring the 1/%lld resampler", (long long)steps[i]->factor);
         }

@@ -80,11 +80,12 @@ static melspec_status upload_floats(melspec_plan *plan, const float *host, size_
     return MELSPEC_OK;
 }
 
-/* Measures libsoxr's 1/factor resampler and uploads its taps and start-up correction. */
+/* Measures libsoxr's 1/factor resampler (or designs resample_poly's, for res_type polyphase)
+ * and uploads its taps and start-up correction. */
 static melspec_status upload_decimator(melspec_plan *plan, int64_t factor, cuda_decimator *out)
 {
     melspec_decimator_fir fir;
-    if (melspec_decimator_fir_measure(factor, &fir) != 0)
+    if (melspec_decimator_fir_measure(factor, plan->cqt_config.res_type, &fir) != 0)
         return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY,
                             "measuring libsoxr's 1/%lld resampler", (long long)factor);
     const size_t n_correction = (size_t)(fir.correction_rows * fir.correction_columns);
@@ -101,6 +102,7 @@ static melspec_status upload_decimator(melspec_plan *plan, int64_t factor, cuda_
         out->fir.n_taps = fir.n_taps;
         out->fir.correction_rows = fir.correction_rows;
         out->fir.correction_columns = fir.correction_columns;
+        out->fir.full_length = fir.full_length;
         float *taps = NULL, *correction = NULL;
         status = upload_floats(plan, host, (size_t)fir.n_taps, &taps, "cudaMalloc for FIR taps");
         out->fir.taps = taps;

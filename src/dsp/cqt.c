@@ -16,8 +16,28 @@ double melspec_dsp_cqt_window_bandwidth(melspec_window window)
     case MELSPEC_WINDOW_HANN: return 1.50018310546875;
     case MELSPEC_WINDOW_HAMMING: return 1.3629455320350348;
     case MELSPEC_WINDOW_RECTANGULAR: return 1.0;
+    /* -- librosa's parameter space (issue 15): the rest of librosa's table -- */
+    case MELSPEC_WINDOW_BLACKMAN: return 1.7269681554262326;
+    case MELSPEC_WINDOW_BLACKMANHARRIS: return 2.0045975283585014;
+    case MELSPEC_WINDOW_NUTTALL: return 1.9763500280946082;
+    case MELSPEC_WINDOW_FLATTOP: return 2.7762255046484143;
+    case MELSPEC_WINDOW_BARTLETT: return 1.3334961334912805;
+    case MELSPEC_WINDOW_TRIANG: return 1.333170652355585;
+    case MELSPEC_WINDOW_BARTHANN: return 1.4560255965133932;
+    case MELSPEC_WINDOW_BOHMAN: return 1.7859588613860062;
+    case MELSPEC_WINDOW_COSINE: return 1.2337005350199792;
+    case MELSPEC_WINDOW_PARZEN: return 1.917460317460319;
+    default: break;
     }
-    return 1.50018310546875;
+    /* windows outside the table: librosa measures n sum(w^2) / (sum w)^2 on 1000 samples */
+    enum { N = 1000 };
+    double w[N], squares = 0.0, sum = 0.0;
+    if (melspec_dsp_window(window, N, N, w) != 0) return 1.50018310546875;
+    for (int i = 0; i < N; i++) {
+        squares += w[i] * w[i];
+        sum += w[i];
+    }
+    return (double)N * squares / (sum * sum);
 }
 
 void melspec_dsp_cqt_frequencies(double fmin, double tuning, int64_t n_bins,
@@ -302,7 +322,36 @@ void melspec_dsp_cqt_design_destroy(melspec_cqt_design *d)
     free(d);
 }
 
+int melspec_dsp_cqt_interval_frequencies(double fmin, double tuning, int64_t n_bins,
+                                         const double *intervals, int64_t n_intervals,
+                                         double *out)
+{
+    if (n_intervals < 1) return -1;
+    const double tuned = fmin * pow(2.0, tuning / (double)n_intervals);
+    for (int64_t b = 0; b < n_bins; b++)
+        out[b] = pow(2.0, (double)(b / n_intervals)) * intervals[b % n_intervals];
+    qsort(out, (size_t)n_bins, sizeof *out, compare_doubles);
+    for (int64_t b = 0; b < n_bins; b++) out[b] *= tuned;
+    return 0;
+}
+
+int melspec_dsp_cqt_bin_frequencies(const melspec_cqt_config *c, const double *intervals,
+                                    double *out)
+{
+    if (intervals != NULL)
+        return melspec_dsp_cqt_interval_frequencies(c->fmin, c->tuning, c->n_bins, intervals,
+                                                    c->bins_per_octave, out);
+    melspec_dsp_cqt_frequencies(c->fmin, c->tuning, c->n_bins, c->bins_per_octave, out);
+    return 0;
+}
+
 melspec_cqt_design *melspec_dsp_cqt_design_create(const melspec_cqt_config *c)
+{
+    return melspec_dsp_cqt_design_create_with_intervals(c, NULL);
+}
+
+melspec_cqt_design *melspec_dsp_cqt_design_create_with_intervals(const melspec_cqt_config *c,
+                                                                 const double *intervals)
 {
     melspec_cqt_design *d = calloc(1, sizeof *d);
     if (d == NULL) return NULL;
@@ -316,7 +365,7 @@ melspec_cqt_design *melspec_dsp_cqt_design_create(const melspec_cqt_config *c)
     d->octaves = calloc((size_t)d->n_octaves, sizeof *d->octaves);
     if (!d->frequencies || !d->alpha || !d->lengths || !d->octaves) goto fail;
 
-    melspec_dsp_cqt_frequencies(c->fmin, c->tuning, n_bins, bpo, d->frequencies);
+    melspec_dsp_cqt_bin_frequencies(c, intervals, d->frequencies);
     melspec_dsp_cqt_alpha(d->frequencies, n_bins, bpo, d->alpha);
     d->filter_cutoff = melspec_dsp_cqt_wavelet_lengths(c, d->frequencies, d->alpha, n_bins,
                                                        c->sample_rate, NULL);

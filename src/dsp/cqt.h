@@ -77,6 +77,23 @@ int64_t melspec_dsp_cqt_early_downsample_count(double nyquist, double filter_cut
 /* Designs everything for a config whose fields are resolved and validated (see cqt_plan.c).
  * NULL when out of memory. */
 melspec_cqt_design *melspec_dsp_cqt_design_create(const melspec_cqt_config *config);
+
+/* -- librosa's parameter space (issue 15): vqt(intervals=array) -- */
+
+/* librosa.interval_frequencies(n_bins, fmin * 2^(tuning / n_intervals), intervals, sort=True):
+ * the octave's ratios (n_intervals of them) times 2^octave, the first n_bins sorted, times the
+ * tuned fmin. Returns -1 when out of memory. */
+int melspec_dsp_cqt_interval_frequencies(double fmin, double tuning, int64_t n_bins,
+                                         const double *intervals, int64_t n_intervals,
+                                         double *out);
+
+/* The bins' frequencies of a config: equal temperament, or the intervals when not NULL. */
+int melspec_dsp_cqt_bin_frequencies(const melspec_cqt_config *config, const double *intervals,
+                                    double *out);
+
+/* design_create with intervals (bins_per_octave of them; NULL: equal temperament). */
+melspec_cqt_design *melspec_dsp_cqt_design_create_with_intervals(const melspec_cqt_config *config,
+                                                                 const double *intervals);
 void melspec_dsp_cqt_design_destroy(melspec_cqt_design *design);
 
 /* Length of the analysed signal (after early downsampling) for n_samples of input, and of octave

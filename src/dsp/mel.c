@@ -71,15 +71,38 @@ int melspec_dsp_mel_filterbank(double sample_rate, int64_t n_fft, int64_t n_mels
     return 0;
 }
 
-int64_t melspec_dsp_first_empty_band(const double *filterbank, int64_t n_mels, int64_t n_freq,
-                                     double fmin)
+void melspec_dsp_normalize_rows(double *filterbank, int64_t n_rows, int64_t n_columns, double p,
+                                double threshold)
 {
+    for (int64_t r = 0; r < n_rows; r++) {
+        double *row = filterbank + r * n_columns;
+        double length = 0.0;
+        if (isinf(p)) {
+            length = fabs(row[0]);
+            for (int64_t k = 1; k < n_columns; k++)
+                length = p > 0 ? fmax(length, fabs(row[k])) : fmin(length, fabs(row[k]));
+        } else if (p == 0.0) {
+            for (int64_t k = 0; k < n_columns; k++) length += fabs(row[k]) > 0.0 ? 1.0 : 0.0;
+        } else {
+            for (int64_t k = 0; k < n_columns; k++) length += pow(fabs(row[k]), p);
+            length = pow(length, 1.0 / p);
+        }
+        if (length < threshold) continue;
+        for (int64_t k = 0; k < n_columns; k++) row[k] /= length;
+    }
+}
+
+int64_t melspec_dsp_empty_bands(const double *filterbank, int64_t n_mels, int64_t n_freq,
+                                double fmin, int64_t *bands, int64_t capacity)
+{
+    int64_t n_empty = 0;
     for (int64_t m = 0; m < n_mels; m++) {
-        /* only band 0 can start at 0 Hz (the edges increase), and only when fmin is 0 */
         if (m == 0 && fmin == 0.0) continue;
         int64_t k = 0;
         while (k < n_freq && filterbank[m * n_freq + k] == 0.0) k++;
-        if (k == n_freq) return m;
+        if (k < n_freq) continue;
+        if (n_empty < capacity) bands[n_empty] = m;
+        n_empty++;
     }
-    return -1;
+    return n_empty;
 }

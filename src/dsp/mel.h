@@ -18,14 +18,22 @@ void melspec_dsp_mel_frequencies(int64_t n, double fmin, double fmax, melspec_me
 double melspec_dsp_fft_bin_frequency(int64_t k, int64_t n_fft, double sample_rate);
 
 /* librosa.filters.mel in double: out is (n_mels, 1 + n_fft/2) row-major. Returns 0 on success,
- * -1 on bad arguments. Bands may come out empty (librosa only warns): see first_empty_band. */
+ * -1 on bad arguments. Bands may come out empty (librosa only warns): see empty_bands. */
 int melspec_dsp_mel_filterbank(double sample_rate, int64_t n_fft, int64_t n_mels, double fmin,
                                double fmax, melspec_mel_scale scale, melspec_mel_norm norm,
                                double *out);
 
-/* The first band of a filterbank with no nonzero weight, or -1 when none is. Like librosa, a
- * band whose lower edge is 0 Hz is not counted (librosa neither warns about it nor fails). */
-int64_t melspec_dsp_first_empty_band(const double *filterbank, int64_t n_mels, int64_t n_freq,
-                                     double fmin);
+/* librosa.util.normalize(filterbank, norm=p, axis=-1) in place: each row divided by its p-norm
+ * (p > 0: (sum |w|^p)^(1/p); INFINITY: max |w|; -INFINITY: min |w|; 0: the count of nonzero
+ * weights). A row whose norm is below threshold (librosa's: the smallest normal value of the
+ * output type) is left as it is, so an empty band stays zero. */
+void melspec_dsp_normalize_rows(double *filterbank, int64_t n_rows, int64_t n_columns, double p,
+                                double threshold);
+
+/* How many bands have no nonzero weight, by librosa's rule: a band whose lower edge is 0 Hz (band
+ * 0 when fmin is 0) is not counted, as librosa neither warns about it nor fails. Writes the first
+ * `capacity` of their indices into bands (may be NULL when capacity is 0). */
+int64_t melspec_dsp_empty_bands(const double *filterbank, int64_t n_mels, int64_t n_freq,
+                                double fmin, int64_t *bands, int64_t capacity);
 
 #endif

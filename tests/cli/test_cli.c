@@ -369,6 +369,42 @@ static void test_offset_duration_and_frames_layout(void **state)
     free(x);
 }
 
+/* -- librosa's parameter space (issue 15): --window NAME:PARAMS is the library's window -- */
+static void test_window_with_parameters(void **state)
+{
+    (void)state;
+    const int rate = 16000;
+    const int64_t n = rate;
+    float *x = make_signal(n, 1, rate, 5);
+    const char *audio = path_in("window.wav");
+    write_audio(audio, SF_FORMAT_WAV | SF_FORMAT_FLOAT, rate, 1, x, n);
+    const char *npy = path_in("window.npy");
+    assert_int_equal(run_cli("-q --sr native --n-fft 512 --window kaiser:8 '%s' -o '%s'", audio,
+                             npy),
+                     0);
+    melspec_config config;
+    melspec_config_init(&config);
+    config.sample_rate = rate;
+    config.n_fft = 512;
+    config.window = MELSPEC_WINDOW_KAISER;
+    config.window_params[0] = 8.0;
+    int64_t n_bins, n_frames;
+    float *want = library_result(&config, x, 1, n, &n_bins, &n_frames);
+    npy_array got = read_npy(npy);
+    assert_int_equal(got.n_values, n_bins * n_frames);
+    assert_close(got.data, want, got.n_values, 0.0);
+    free(got.data);
+    free(want);
+    free(x);
+
+    assert_int_equal(run_cli("--window kaiser '%s'", audio), 2); /* beta is required */
+    assert_non_null(strstr(err_text, "--window"));
+    assert_int_equal(run_cli("--window hann:3 '%s'", audio), 2);
+    assert_int_equal(run_cli("--window tukey:x '%s'", audio), 2);
+    assert_int_equal(run_cli("--window nope '%s'", audio), 2);
+    assert_non_null(strstr(err_text, "blackmanharris"));
+}
+
 static void test_stft_is_complex64(void **state)
 {
     (void)state;
@@ -958,6 +994,7 @@ int main(void)
         cmocka_unit_test(test_ogg_equals_library),
         cmocka_unit_test(test_keep_channels),
         cmocka_unit_test(test_offset_duration_and_frames_layout),
+        cmocka_unit_test(test_window_with_parameters),
         cmocka_unit_test(test_stft_is_complex64),
         cmocka_unit_test(test_resampling_is_soxr_hq),
         cmocka_unit_test(test_whisper_preset),

@@ -43,6 +43,7 @@ static void fill_config(fuzz_input *in, melspec_cqt_config *c)
     c->fixed_memory = fuzz_pick(in, 2);
     c->max_batch = fuzz_pick(in, 3);
     c->max_samples = 1 + fuzz_u16(in) % 8192;
+    c->res_type = fuzz_pick(in, 8) == 7 ? fuzz_pick(in, 7) : 0; /* issue 15, and one past */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -68,6 +68,17 @@ static void fill_config(fuzz_input *in, melspec_config *c)
     c->pcen_eps = fuzz_double(in, epsilons, 3);
     c->pcen_b = fuzz_double(in, bs, 3);
     c->pcen_max_size = 1 + fuzz_pick(in, 6);
+    /* issue 15: every window kind (and one past) with fuzzed parameters, numeric mel norms */
+    static const double window_params[] = {0.0, 0.5, 8.0, 4.0, 30.0, 1.0};
+    static const double norm_ps[] = {1.0, 2.0, INFINITY, -INFINITY, 0.0};
+    if (fuzz_pick(in, 2)) {
+        c->window = fuzz_pick(in, 23);
+        for (int i = 0; i < 3; i++) c->window_params[i] = fuzz_double(in, window_params, 6);
+    }
+    if (fuzz_pick(in, 2)) {
+        c->mel_norm = MELSPEC_MEL_NORM_P;
+        c->mel_norm_p = fuzz_double(in, norm_ps, 5);
+    }
 }
 
 /* What the transform guarantees for finite input in [-1, 1): finite float32 values, unless the

@@ -1232,6 +1232,98 @@ static void test_mel_product_gemm_matches_cpu(void **state)
     expect_no_errors_over();
 }
 
+/* -- librosa's parameter space (issue 15): the GPU uses the core's window and filterbank --
+ * Designed windows with parameters, numeric mel norms, empty mel bands (zero rows of the sparse
+ * filterbank) and a caller's window, against the CPU backend; the caller's window gives the
+ * same bits as the kind it was copied from. */
+static void test_windows_norms_and_empty_bands_match_cpu(void **state)
+{
+    (void)state;
+    const size_t max_input = (size_t)MAX_BATCH * MAX_SAMPLES;
+    float *input = malloc(max_input * sizeof *input);
+    float *d_input = NULL;
+    assert_non_null(input);
+    CUDA_CHECK(cudaMalloc((void **)&d_input, max_input * sizeof *d_input));
+    melspec_config configs[3];
+    for (int i = 0; i < 3; i++) {
+        melspec_config_init(&configs[i]);
+        configs[i].backend = MELSPEC_BACKEND_CUDA;
+        configs[i].max_batch = MAX_BATCH;
+        configs[i].max_samples = MAX_SAMPLES;
+    }
+    configs[0].sample_rate = 16000; /* kaiser, a shorter window, the L2 norm */
+    configs[0].n_fft = 512;
+    configs[0].win_length = 400;
+    configs[0].hop_length = 160;
+    configs[0].n_mels = 64;
+    configs[0].window = MELSPEC_WINDOW_KAISER;
+    configs[0].window_params[0] = 8.0;
+    configs[0].mel_norm = MELSPEC_MEL_NORM_P;
+    configs[0].mel_norm_p = 2.0;
+    configs[1].sample_rate = 44100; /* 128 mels over 129 bins: empty bands */
+    configs[1].n_fft = 256;
+    configs[1].hop_length = 64;
+    configs[1].n_mels = 128;
+    configs[1].window = MELSPEC_WINDOW_BLACKMANHARRIS;
+    configs[2].sample_rate = 22050; /* tukey, max norm, magnitude, frames major */
+    configs[2].n_fft = 1024;
+    configs[2].hop_length = 256;
+    configs[2].n_mels = 80;
+    configs[2].power = 1.0;
+    configs[2].window = MELSPEC_WINDOW_TUKEY;
+    configs[2].window_params[0] = 0.25;
+    configs[2].mel_norm = MELSPEC_MEL_NORM_P;
+    configs[2].mel_norm_p = INFINITY;
+    configs[2].layout = MELSPEC_LAYOUT_FRAMES_MAJOR;
+    for (int i = 0; i < 3; i++) {
+        melspec_plan *plan = make_plan(&configs[i]);
+        void *d_output = guarded_device(output_bytes(plan, MAX_BATCH, MAX_SAMPLES));
+        char label[160];
+        describe(&configs[i], label, sizeof label);
+        call_and_check(plan, &configs[i], 0, 1, MAX_SAMPLES, input, d_input, d_output, label);
+        call_and_check(plan, &configs[i], 1, MAX_BATCH, 5000, input, d_input, d_output, label);
+        cudaFree(d_output);
+        melspec_plan_destroy(plan);
+    }
+    int64_t n_empty = 0;
+    {
+        melspec_plan *plan = make_plan(&configs[1]);
+        assert_int_equal(melspec_plan_empty_mel_bands(plan, NULL, 0, &n_empty), MELSPEC_OK);
+        melspec_plan_destroy(plan);
+    }
+    assert_true(n_empty > 0);
+
+    /* the caller's copy of the kaiser window: the same bits as the designed one */
+    double window[400];
+    float designed_window[512];
+    melspec_plan *designed = make_plan(&configs[0]);
+    PLAN_OK(designed, melspec_plan_window(designed, designed_window, sizeof designed_window));
+    for (int i = 0; i < 400; i++) window[i] = (double)designed_window[56 + i];
+    melspec_config custom = configs[0];
+    custom.window = MELSPEC_WINDOW_CUSTOM;
+    custom.window_params[0] = 0.0;
+    melspec_plan *given = NULL;
+    char message[256];
+    if (melspec_plan_create_with_window(&given, &custom, window, 400, message, sizeof message) !=
+        MELSPEC_OK)
+        fail_msg("melspec_plan_create_with_window: %s", message);
+    random_signals(input, 2, 5000, 16000);
+    const size_t bytes = output_bytes(designed, 2, 5000);
+    float *a = malloc(bytes), *b = malloc(bytes);
+    assert_non_null(a);
+    assert_non_null(b);
+    PLAN_OK(designed, melspec_execute(designed, input, 2, 5000, a, bytes));
+    PLAN_OK(given, melspec_execute(given, input, 2, 5000, b, bytes));
+    assert_memory_equal(a, b, bytes);
+    free(a);
+    free(b);
+    melspec_plan_destroy(designed);
+    melspec_plan_destroy(given);
+    cudaFree(d_input);
+    free(input);
+    expect_no_errors_over();
+}
+
 int main(void)
 {
     if (melspec_cuda_device_count() == 0) return gpu_test_without_device("test_cuda");
@@ -1255,6 +1347,7 @@ int main(void)
         cmocka_unit_test(test_one_fft_execution_per_call),
         cmocka_unit_test(test_many_fft_batches),
         cmocka_unit_test(test_mel_product_gemm_matches_cpu),
+        cmocka_unit_test(test_windows_norms_and_empty_bands_match_cpu),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -256,6 +256,28 @@ static void test_parameter_space_matches_cpu(void **state)
     assert_int_equal(failures, 0);
 }
 
+/* -- librosa's parameter space (issue 15): every res_type on the GPU (the FIR measured from
+ * libsoxr at that quality, or resample_poly's designed filter) against both CPU references,
+ * with halvings and with early downsampling. */
+static void test_res_types_match_cpu(void **state)
+{
+    (void)state;
+    int failures = 0;
+    const size_t picks[] = {2, 4}; /* early 1/16; hop 100: two halvings */
+    for (int32_t res_type = MELSPEC_CQT_RES_SOXR_HQ; res_type <= MELSPEC_CQT_RES_POLYPHASE;
+         res_type++) {
+        for (size_t p = 0; p < sizeof picks / sizeof picks[0]; p++) {
+            cqt_case k = cases[picks[p]];
+            k.n_signals = 1;
+            melspec_cqt_config c = config_for(&k);
+            c.res_type = res_type;
+            printf("  res_type %d:", (int)res_type);
+            failures += check_against_cpu(&k, &c, c.max_samples, 300 + (uint64_t)res_type);
+        }
+    }
+    assert_int_equal(failures, 0);
+}
+
 /* ---- the kernels' tiling edges ---------------------------------------------------------------- */
 
 /* The decimator tiles 1024 outputs per block and one launch covers up to
@@ -400,6 +422,7 @@ int main(void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parameter_space_matches_cpu),
+        cmocka_unit_test(test_res_types_match_cpu),
         cmocka_unit_test(test_tiling_edges_match_cpu),
         cmocka_unit_test(test_device_pointers_and_replay),
         cmocka_unit_test(test_capacity_and_reserve),

@@ -4,8 +4,14 @@ import subprocess
 import sys
 import textwrap
 
-import numpy as np
-import pytest
+# numba (librosa's piptrack, localmax) keeps compiled code beside librosa's sources; a cache
+# written by another machine or build crashes the interpreter (seen in the shared venv with
+# librosa.estimate_tuning). A cache of this test run's own avoids it; set before librosa loads.
+os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(
+    os.environ.get("TMPDIR", "/tmp"), f"melspec-numba-cache-{os.getuid()}"))
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PACKAGE_ROOT = os.path.join(REPO, "python")

@@ -140,11 +140,11 @@ def test_magnitude_db_and_frames_major():
     (dict(filter_scale=0), "filter_scale"),
     (dict(sparsity=1.0), "sparsity"),
     (dict(norm=3), "norm"),
-    (dict(tuning=None), "tuning"),
     (dict(res_type="kaiser_best"), "res_type"),
-    (dict(window="blackman"), "window"),
+    (dict(res_type="fft"), "res_type"),
+    (dict(window="tukey"), "window"),
     (dict(bins_per_octave=0), "bins_per_octave"),
-    (dict(dtype=np.complex128), "complex64"),
+    (dict(dtype=np.float32), "complex"),
 ])
 def test_errors(kwargs, mentions):
     y = np.ones(4096, np.float32)

@@ -413,8 +413,9 @@ def test_compiled_calls_do_not_recreate_plans(monkeypatch):
 # ---- the modules against librosa ---------------------------------------------------------------
 
 @pytest.mark.parametrize("arguments,librosa_kwargs", [
-    # torchaudio's defaults but n_mels (128 mels over 201 bins leave empty bands, which melspec
-    # refuses where torchaudio and librosa warn)
+    # torchaudio's defaults: 128 mels over 201 bins leave empty bands, computed as zero rows
+    # (librosa and torchaudio warn)
+    (dict(), dict(n_fft=400, hop_length=200, n_mels=128, htk=True, norm=None, pad_mode="reflect")),
     (dict(n_mels=64), dict(n_fft=400, hop_length=200, n_mels=64, htk=True, norm=None,
                            pad_mode="reflect")),
     (dict(n_fft=1024, hop_length=256, n_mels=64, f_min=30.0, f_max=7000.0, norm="slaney",

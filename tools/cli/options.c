@@ -54,7 +54,9 @@ static const cli_option option_table[] = {
     {OPT_N_FFT, "n-fft", 0, "N", "FFT size (default 2048)"},
     {OPT_HOP_LENGTH, "hop-length", 0, "N", "samples between frames (default win-length/4)"},
     {OPT_WIN_LENGTH, "win-length", 0, "N", "window length, zero-padded to n-fft (default n-fft)"},
-    {OPT_WINDOW, "window", 0, "NAME", "hann (default), hamming, rectangular (boxcar, ones)"},
+    {OPT_WINDOW, "window", 0, "NAME", "hann (default), hamming, rectangular (boxcar, ones), "
+                                      "scipy's other windows; NAME:P1,P2 gives parameters "
+                                      "(kaiser:8, tukey:0.25)"},
     {OPT_CENTER, "center", 0, NULL, "pad n-fft/2 on both sides, frames centred (default)"},
     {OPT_NO_CENTER, "no-center", 0, NULL, "frames start at 0, no padding"},
     {OPT_PAD_MODE, "pad-mode", 0, "MODE", "constant (zeros, default), reflect, edge"},
@@ -235,10 +237,78 @@ static int parse_choice(const char *option, const char *text, const name_value *
 static const name_value transform_names[] = {
     {"mel", MELSPEC_TRANSFORM_MEL}, {"linear", MELSPEC_TRANSFORM_LINEAR},
     {"stft", MELSPEC_TRANSFORM_STFT}, {"cqt", -1}};
-static const name_value window_names[] = {
-    {"hann", MELSPEC_WINDOW_HANN}, {"hamming", MELSPEC_WINDOW_HAMMING},
-    {"rectangular", MELSPEC_WINDOW_RECTANGULAR}, {"boxcar", MELSPEC_WINDOW_RECTANGULAR},
-    {"ones", MELSPEC_WINDOW_RECTANGULAR}};
+/* -- librosa's parameter space (issue 15): scipy's window names, NAME:P1,P2 for parameters -- */
+typedef struct window_name {
+    const char *name;
+    int kind;
+    int n_required;      /* parameters that must be given */
+    int n_params;        /* parameters it takes */
+    double defaults[3];  /* scipy's defaults of the optional ones */
+} window_name;
+
+static const window_name window_names[] = {
+    {"hann", MELSPEC_WINDOW_HANN, 0, 0, {0}},
+    {"hamming", MELSPEC_WINDOW_HAMMING, 0, 0, {0}},
+    {"rectangular", MELSPEC_WINDOW_RECTANGULAR, 0, 0, {0}},
+    {"boxcar", MELSPEC_WINDOW_RECTANGULAR, 0, 0, {0}},
+    {"ones", MELSPEC_WINDOW_RECTANGULAR, 0, 0, {0}},
+    {"blackman", MELSPEC_WINDOW_BLACKMAN, 0, 0, {0}},
+    {"blackmanharris", MELSPEC_WINDOW_BLACKMANHARRIS, 0, 0, {0}},
+    {"nuttall", MELSPEC_WINDOW_NUTTALL, 0, 0, {0}},
+    {"flattop", MELSPEC_WINDOW_FLATTOP, 0, 0, {0}},
+    {"bartlett", MELSPEC_WINDOW_BARTLETT, 0, 0, {0}},
+    {"triang", MELSPEC_WINDOW_TRIANG, 0, 0, {0}},
+    {"barthann", MELSPEC_WINDOW_BARTHANN, 0, 0, {0}},
+    {"bohman", MELSPEC_WINDOW_BOHMAN, 0, 0, {0}},
+    {"cosine", MELSPEC_WINDOW_COSINE, 0, 0, {0}},
+    {"parzen", MELSPEC_WINDOW_PARZEN, 0, 0, {0}},
+    {"lanczos", MELSPEC_WINDOW_LANCZOS, 0, 0, {0}},
+    {"exponential", MELSPEC_WINDOW_EXPONENTIAL, 0, 0, {0}},
+    {"kaiser", MELSPEC_WINDOW_KAISER, 1, 1, {0}},
+    {"gaussian", MELSPEC_WINDOW_GAUSSIAN, 1, 1, {0}},
+    {"general_hamming", MELSPEC_WINDOW_GENERAL_HAMMING, 1, 1, {0}},
+    {"tukey", MELSPEC_WINDOW_TUKEY, 0, 1, {0.5}},
+    {"general_gaussian", MELSPEC_WINDOW_GENERAL_GAUSSIAN, 2, 2, {0}},
+    {"taylor", MELSPEC_WINDOW_TAYLOR, 0, 3, {4.0, 30.0, 1.0}}};
+
+/* --window NAME or NAME:P1[,P2[,P3]] (kaiser:8, tukey:0.25, general_gaussian:1.5,9). */
+static int parse_window(const char *option, const char *text, melspec_config *c)
+{
+    const char *colon = strchr(text, ':');
+    const size_t name_length = colon != NULL ? (size_t)(colon - text) : strlen(text);
+    const window_name *w = NULL;
+    for (size_t i = 0; i < sizeof window_names / sizeof window_names[0]; i++)
+        if (strlen(window_names[i].name) == name_length &&
+            strncasecmp(text, window_names[i].name, name_length) == 0)
+            w = &window_names[i];
+    if (w == NULL) {
+        fprintf(stderr, "melspec: --%s: '%s' is not one of", option, text);
+        for (size_t i = 0; i < sizeof window_names / sizeof window_names[0]; i++)
+            fprintf(stderr, "%s %s", i ? "," : "", window_names[i].name);
+        fprintf(stderr, " (parameters as NAME:P1,P2, e.g. kaiser:8)\nTry 'melspec --help'.\n");
+        return -1;
+    }
+    double params[3] = {w->defaults[0], w->defaults[1], w->defaults[2]};
+    int n_given = 0;
+    for (const char *at = colon; at != NULL && n_given <= w->n_params;) {
+        char *end = NULL;
+        errno = 0;
+        const double value = strtod(at + 1, &end);
+        if (end == at + 1 || errno != 0 || !isfinite(value) || (*end != ',' && *end != '\0'))
+            return usage_error("--%s: '%s' has a parameter that is not a finite number", option,
+                               text);
+        if (n_given < 3) params[n_given] = value;
+        n_given++;
+        at = *end == ',' ? end : NULL;
+    }
+    if (n_given < w->n_required || n_given > w->n_params)
+        return usage_error(w->n_params == 0 ? "--%s: '%s': this window takes no parameter"
+                                            : "--%s: '%s': wrong number of window parameters",
+                           option, text);
+    c->window = w->kind;
+    for (int i = 0; i < 3; i++) c->window_params[i] = i < w->n_params ? params[i] : 0.0;
+    return 0;
+}
 static const name_value pad_mode_names[] = {
     {"constant", MELSPEC_PAD_CONSTANT}, {"reflect", MELSPEC_PAD_REFLECT},
     {"edge", MELSPEC_PAD_EDGE}};
@@ -529,9 +599,7 @@ static int apply_option(cli_options *o, const cli_option *option, const char *va
     case OPT_HOP_LENGTH: return parse_positive(name, value, &c->hop_length);
     case OPT_WIN_LENGTH: return parse_positive(name, value, &c->win_length);
     case OPT_WINDOW:
-        if (parse_choice(name, value, CHOICES(window_names), &choice) != 0) return -1;
-        c->window = choice;
-        return 0;
+        return parse_window(name, value, c);
     case OPT_CENTER: c->center = 1; return 0;
     case OPT_NO_CENTER: c->center = 0; return 0;
     case OPT_PAD_MODE:
