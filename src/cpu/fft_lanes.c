@@ -1,0 +1,160 @@
+/* The lane-parallel real FFT's plan (fft_lanes.h): factorisation, twiddles in double, buffers,
+ * and the choice of kernel, made once at creation. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fft_lanes.h"
+
+struct melspec_lanes_fft {
+    melspec_lanes_plan plan;
+    void (*execute)(const melspec_lanes_plan *plan, const float *const *frames,
+                    const float *window);
+    const char *kernel_name;
+    float *tables; /* every stage's twiddles and roots, then the half rotation */
+    float *zeros;
+};
+
+/* The kernels load and store whole vectors: buffers aligned to a cache line. */
+static float *aligned_floats(int64_t count)
+{
+    size_t bytes = (size_t)(count > 0 ? count : 1) * sizeof(float);
+    bytes = (bytes + 63) / 64 * 64;
+    float *p = aligned_alloc(64, bytes);
+    if (p != NULL) memset(p, 0, bytes);
+    return p;
+}
+
+/* Radices of m, largest butterflies first (4, then 2, 3, 5, then odd primes); 0 stages when
+ * m == 1. Returns -1 when a prime factor exceeds the generic radix's limit. */
+static int factor(int64_t m, int64_t radices[MELSPEC_FFT_LANES_MAX_STAGES])
+{
+    int count = 0;
+    while (m % 4 == 0) radices[count++] = 4, m /= 4;
+    if (m % 2 == 0) radices[count++] = 2, m /= 2;
+    for (int64_t p = 3; m > 1; p += 2) {
+        if (p > MELSPEC_FFT_LANES_MAX_RADIX) return -1;
+        while (m % p == 0) {
+            if (count == MELSPEC_FFT_LANES_MAX_STAGES) return -1;
+            radices[count++] = p;
+            m /= p;
+        }
+    }
+    return count;
+}
+
+static const double two_pi = 6.28318530717958647692528676655900577;
+
+/* exp(-2 pi i num / den) with num reduced first, so that large products stay exact. */
+static void unit_root(int64_t num, int64_t den, float *out)
+{
+    const double angle = -two_pi * (double)(num % den) / (double)den;
+    out[0] = (float)cos(angle);
+    out[1] = (float)sin(angle);
+}
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+static int cpu_has_avx2_fma(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+#endif
+
+melspec_lanes_fft *melspec_lanes_fft_create(int64_t n, melspec_lanes_kernel kernel)
+{
+    if (n < 1 || n > MELSPEC_FFT_LANES_MAX_N) return NULL;
+    const int even = n % 2 == 0;
+    const int64_t m = even ? n / 2 : n;
+    int64_t radices[MELSPEC_FFT_LANES_MAX_STAGES];
+    const int n_stages = factor(m, radices);
+    if (n_stages < 0) return NULL;
+
+    melspec_lanes_fft *fft = calloc(1, sizeof *fft);
+    if (fft == NULL) return NULL;
+    melspec_lanes_plan *plan = &fft->plan;
+    plan->n = n;
+    plan->m = m;
+    plan->even = even;
+    plan->n_stages = n_stages;
+
+    /* table sizes: m (radix - 1) twiddles per stage (a product over stages is < m radix),
+     * radix roots for each generic stage, m + 1 half rotations */
+    int64_t table_floats = 2 * (m + 1);
+    {
+        int64_t length = m;
+        for (int s = 0; s < n_stages; s++) {
+            table_floats += 2 * (length / radices[s]) * (radices[s] - 1) + 2 * radices[s];
+            length /= radices[s];
+        }
+    }
+    fft->tables = aligned_floats(table_floats);
+    fft->zeros = aligned_floats(n);
+    plan->work[0] = aligned_floats(2 * m * MELSPEC_FFT_LANES);
+    plan->work[1] = aligned_floats(2 * m * MELSPEC_FFT_LANES);
+    plan->output = aligned_floats(2 * (n / 2 + 1) * MELSPEC_FFT_LANES);
+    if (!fft->tables || !fft->zeros || !plan->work[0] || !plan->work[1] || !plan->output) {
+        melspec_lanes_fft_destroy(fft);
+        return NULL;
+    }
+    plan->zeros = fft->zeros;
+
+    float *next = fft->tables;
+    int64_t length = m, stride = 1;
+    for (int s = 0; s < n_stages; s++) {
+        melspec_lanes_stage *stage = &plan->stages[s];
+        const int64_t r = radices[s], sub = length / r;
+        stage->radix = r;
+        stage->m = sub;
+        stage->stride = stride;
+        stage->twiddles = next;
+        for (int64_t p = 0; p < sub; p++)
+            for (int64_t j = 1; j < r; j++, next += 2) unit_root(p * j, length, next);
+        stage->roots = next;
+        for (int64_t t = 0; t < r; t++, next += 2) unit_root(t, r, next);
+        length = sub;
+        stride *= r;
+    }
+    plan->half_rotation = next;
+    for (int64_t k = 0; k <= m; k++, next += 2) {
+        unit_root(k, n, next);
+        next[0] *= 0.5f; /* exact: a power of two */
+        next[1] *= 0.5f;
+    }
+
+    fft->execute = melspec_lanes_execute_portable;
+    fft->kernel_name = "lanes-portable";
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    if (kernel == MELSPEC_LANES_AUTO && cpu_has_avx2_fma()) {
+        fft->execute = melspec_lanes_execute_avx2;
+        fft->kernel_name = "lanes-avx2";
+    }
+#endif
+    return fft;
+}
+
+void melspec_lanes_fft_destroy(melspec_lanes_fft *fft)
+{
+    if (fft == NULL) return;
+    free(fft->tables);
+    free(fft->zeros);
+    free(fft->plan.work[0]);
+    free(fft->plan.work[1]);
+    free(fft->plan.output);
+    free(fft);
+}
+
+const float *melspec_lanes_fft_execute(melspec_lanes_fft *fft, const float *const *frames,
+                                       int64_t n_frames, const float *window)
+{
+    const float *lanes[MELSPEC_FFT_LANES];
+    for (int64_t f = 0; f < MELSPEC_FFT_LANES; f++)
+        lanes[f] = f < n_frames ? frames[f] : fft->plan.zeros;
+    fft->execute(&fft->plan, lanes, window);
+    return fft->plan.output;
+}
+
+const char *melspec_lanes_fft_kernel_name(const melspec_lanes_fft *fft)
+{
+    return fft->kernel_name;
+}
