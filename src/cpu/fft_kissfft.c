@@ -136,11 +136,12 @@ melspec_rfft *melspec_rfft_create_kernel(int64_t n, melspec_lanes_kernel kernel)
     fft->n = n;
     fft->input = calloc((size_t)n, sizeof *fft->input);
     fft->output = calloc((size_t)n + 1, sizeof *fft->output);
+    const int on_lanes = melspec_lanes_fft_takes(n);
     int ready;
-    fft->lanes = melspec_lanes_fft_create(n, kernel);
-    if (fft->lanes != NULL) {
+    if (on_lanes) {
+        fft->lanes = melspec_lanes_fft_create(n, kernel);
         fft->ones = malloc((size_t)n * sizeof *fft->ones);
-        ready = fft->ones != NULL;
+        ready = fft->lanes != NULL && fft->ones != NULL;
         for (int64_t i = 0; ready && i < n; i++) fft->ones[i] = 1.0f;
     } else if (largest_prime_factor(n) > MAX_DIRECT_PRIME) {
         fft->chirp_z = bluestein_create(n);
@@ -153,7 +154,7 @@ melspec_rfft *melspec_rfft_create_kernel(int64_t n, melspec_lanes_kernel kernel)
         fft->complex_input = calloc((size_t)n, sizeof *fft->complex_input);
         ready = fft->complex_plan != NULL && fft->complex_input != NULL;
     }
-    if (fft->lanes == NULL) {
+    if (!on_lanes) {
         fft->lane_output = calloc((size_t)(2 * (n / 2 + 1) * MELSPEC_RFFT_BATCH),
                                   sizeof *fft->lane_output);
         ready = ready && fft->lane_output != NULL;

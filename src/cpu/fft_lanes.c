@@ -2,7 +2,6 @@
  * and the choice of kernel, made once at creation. */
 #include <math.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "fft_lanes.h"
 
@@ -11,19 +10,13 @@ struct melspec_lanes_fft {
     void (*execute)(const melspec_lanes_plan *plan, const float *const *frames,
                     const float *window);
     const char *kernel_name;
+    void *block;   /* one allocation for every buffer below, each aligned to a cache line */
     float *tables; /* every stage's twiddles and roots, then the half rotation */
     float *zeros;
 };
 
-/* The kernels load and store whole vectors: buffers aligned to a cache line. */
-static float *aligned_floats(int64_t count)
-{
-    size_t bytes = (size_t)(count > 0 ? count : 1) * sizeof(float);
-    bytes = (bytes + 63) / 64 * 64;
-    float *p = aligned_alloc(64, bytes);
-    if (p != NULL) memset(p, 0, bytes);
-    return p;
-}
+/* floats rounded up to whole cache lines */
+static int64_t cache_lines(int64_t floats) { return (floats + 15) / 16 * 16; }
 
 /* Radices of m, largest butterflies first (4, then 2, 3, 5, then odd primes); 0 stages when
  * m == 1. Returns -1 when a prime factor exceeds the generic radix's limit. */
@@ -61,14 +54,19 @@ static int cpu_has_avx2_fma(void)
 }
 #endif
 
+int melspec_lanes_fft_takes(int64_t n)
+{
+    int64_t radices[MELSPEC_FFT_LANES_MAX_STAGES];
+    return n >= 1 && n <= MELSPEC_FFT_LANES_MAX_N && factor(n % 2 == 0 ? n / 2 : n, radices) >= 0;
+}
+
 melspec_lanes_fft *melspec_lanes_fft_create(int64_t n, melspec_lanes_kernel kernel)
 {
-    if (n < 1 || n > MELSPEC_FFT_LANES_MAX_N) return NULL;
+    if (!melspec_lanes_fft_takes(n)) return NULL;
     const int even = n % 2 == 0;
     const int64_t m = even ? n / 2 : n;
     int64_t radices[MELSPEC_FFT_LANES_MAX_STAGES];
     const int n_stages = factor(m, radices);
-    if (n_stages < 0) return NULL;
 
     melspec_lanes_fft *fft = calloc(1, sizeof *fft);
     if (fft == NULL) return NULL;
@@ -88,15 +86,23 @@ melspec_lanes_fft *melspec_lanes_fft_create(int64_t n, melspec_lanes_kernel kern
             length /= radices[s];
         }
     }
-    fft->tables = aligned_floats(table_floats);
-    fft->zeros = aligned_floats(n);
-    plan->work[0] = aligned_floats(2 * m * MELSPEC_FFT_LANES);
-    plan->work[1] = aligned_floats(2 * m * MELSPEC_FFT_LANES);
-    plan->output = aligned_floats(2 * (n / 2 + 1) * MELSPEC_FFT_LANES);
-    if (!fft->tables || !fft->zeros || !plan->work[0] || !plan->work[1] || !plan->output) {
-        melspec_lanes_fft_destroy(fft);
+    const int64_t sizes[5] = {cache_lines(table_floats), cache_lines(n),
+                              cache_lines(2 * m * MELSPEC_FFT_LANES),
+                              cache_lines(2 * m * MELSPEC_FFT_LANES),
+                              cache_lines(2 * (n / 2 + 1) * MELSPEC_FFT_LANES)};
+    const int64_t total = sizes[0] + sizes[1] + sizes[2] + sizes[3] + sizes[4];
+    /* calloc: the zeros, and lanes that are never written before being read */
+    fft->block = calloc((size_t)(total + 16), sizeof(float));
+    if (fft->block == NULL) {
+        free(fft);
         return NULL;
     }
+    float *aligned = (float *)(((uintptr_t)fft->block + 63) / 64 * 64);
+    fft->tables = aligned;
+    fft->zeros = fft->tables + sizes[0];
+    plan->work[0] = fft->zeros + sizes[1];
+    plan->work[1] = plan->work[0] + sizes[2];
+    plan->output = plan->work[1] + sizes[3];
     plan->zeros = fft->zeros;
 
     float *next = fft->tables;
@@ -136,11 +142,7 @@ melspec_lanes_fft *melspec_lanes_fft_create(int64_t n, melspec_lanes_kernel kern
 void melspec_lanes_fft_destroy(melspec_lanes_fft *fft)
 {
     if (fft == NULL) return;
-    free(fft->tables);
-    free(fft->zeros);
-    free(fft->plan.work[0]);
-    free(fft->plan.work[1]);
-    free(fft->plan.output);
+    free(fft->block);
     free(fft);
 }
 

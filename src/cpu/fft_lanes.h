@@ -54,8 +54,11 @@ typedef struct melspec_lanes_plan {
 
 typedef struct melspec_lanes_fft melspec_lanes_fft;
 
-/* NULL when n has a prime factor above MELSPEC_FFT_LANES_MAX_RADIX, n is too large, or memory
- * runs out. */
+/* Whether the lane FFT takes n: every prime factor at most MELSPEC_FFT_LANES_MAX_RADIX, n at
+ * most MELSPEC_FFT_LANES_MAX_N. */
+int melspec_lanes_fft_takes(int64_t n);
+
+/* NULL when the lane FFT does not take n or memory runs out. */
 melspec_lanes_fft *melspec_lanes_fft_create(int64_t n, melspec_lanes_kernel kernel);
 void melspec_lanes_fft_destroy(melspec_lanes_fft *fft);
 
