@@ -64,16 +64,21 @@ static void spectrum_power(const float *restrict spectrum, int64_t n_freq,
 #undef SPECTRUM_POWER_LOOP
 
 /* The filterbank on a block, lane layout in and out: each lane sums in the order of the row. */
+typedef float block_vector __attribute__((vector_size(4 * LANES)));
+
 static void sparse_product(const melspec_sparse_rows *rows, const float *restrict x,
                            float *restrict out)
 {
     for (int64_t r = 0; r < rows->n_rows; r++) {
         const float *w = rows->weights + rows->row_offset[r];
         const float *xr = x + rows->first_column[r] * LANES;
-        float sum[LANES] = {0.0f};
-        for (int64_t k = 0; k < rows->row_length[r]; k++)
-            for (int64_t f = 0; f < LANES; f++) sum[f] += w[k] * xr[k * LANES + f];
-        for (int64_t f = 0; f < LANES; f++) out[r * LANES + f] = sum[f];
+        block_vector sum = {0.0f};
+        for (int64_t k = 0; k < rows->row_length[r]; k++) {
+            block_vector column;
+            memcpy(&column, xr + k * LANES, sizeof column);
+            sum += w[k] * column;
+        }
+        memcpy(out + r * LANES, &sum, sizeof sum);
     }
 }
 
