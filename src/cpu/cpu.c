@@ -27,6 +27,8 @@ typedef struct cpu_state {
     float *power;        /* LANES x n_freq, lane layout */
     float *values;       /* LANES x the values of a frame, lane layout */
     float *frame_values; /* one frame's values (streams) */
+    melspec_lanes_rows mel_rows;        /* the plan's filterbank, for mel_product */
+    melspec_lanes_product mel_product;  /* the filterbank on a block (fft_lanes.h) */
     float *clip;         /* 16-bit outputs: one clip's float values before the conversion */
     int64_t clip_floats; /* ... its size */
     float *stream_frames;          /* CPU_STREAM_BATCH raw frames of n_fft (streams) */
@@ -63,25 +65,6 @@ static void spectrum_power(const float *restrict spectrum, int64_t n_freq,
 }
 #undef SPECTRUM_POWER_LOOP
 
-/* The filterbank on a block, lane layout in and out: each lane sums in the order of the row. */
-typedef float block_vector __attribute__((vector_size(4 * LANES)));
-
-static void sparse_product(const melspec_sparse_rows *rows, const float *restrict x,
-                           float *restrict out)
-{
-    for (int64_t r = 0; r < rows->n_rows; r++) {
-        const float *w = rows->weights + rows->row_offset[r];
-        const float *xr = x + rows->first_column[r] * LANES;
-        block_vector sum = {0.0f};
-        for (int64_t k = 0; k < rows->row_length[r]; k++) {
-            block_vector column;
-            memcpy(&column, xr + k * LANES, sizeof column);
-            sum += w[k] * column;
-        }
-        memcpy(out + r * LANES, &sum, sizeof sum);
-    }
-}
-
 /* Window, FFT, |.|^power and filterbank of n_frames (<= LANES) frames of n_fft raw samples,
  * unscaled, in lane layout. */
 static const float *block_values(melspec_plan *plan, const float *const *frames,
@@ -96,7 +79,7 @@ static const float *block_values(melspec_plan *plan, const float *const *frames,
         return s->values;
     }
     spectrum_power(spectrum, plan->n_freq, stages->power, s->power);
-    sparse_product(&plan->mel_rows, s->power, s->values);
+    s->mel_product(&s->mel_rows, s->power, s->values);
     return s->values;
 }
 
@@ -216,6 +199,10 @@ static melspec_status spectrum_create(melspec_plan *plan)
                             melspec_rfft_library());
     }
     for (int64_t i = 0; i < n_fft; i++) s->window[i] = (float)plan->window[i];
+    s->mel_rows = (melspec_lanes_rows){plan->mel_rows.n_rows, plan->mel_rows.weights,
+                                       plan->mel_rows.row_offset, plan->mel_rows.first_column,
+                                       plan->mel_rows.row_length};
+    s->mel_product = melspec_lanes_product_for(MELSPEC_LANES_AUTO);
     const melspec_status status =
         spectrum_reserve(plan, plan->stages.max_batch, plan->stages.max_samples);
     if (status != MELSPEC_OK) spectrum_destroy(plan);

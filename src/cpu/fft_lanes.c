@@ -46,13 +46,28 @@ static void unit_root(int64_t num, int64_t den, float *out)
     out[1] = (float)sin(angle);
 }
 
+/* The AVX2 + FMA kernels exist on x86 only (fft_lanes_avx2.c); elsewhere the portable ones run. */
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-static int cpu_has_avx2_fma(void)
+#define LANES_HAVE_AVX2 1
+static int use_avx2(melspec_lanes_kernel kernel)
 {
+    if (kernel != MELSPEC_LANES_AUTO) return 0;
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
+#else
+#define LANES_HAVE_AVX2 0
 #endif
+
+melspec_lanes_product melspec_lanes_product_for(melspec_lanes_kernel kernel)
+{
+#if LANES_HAVE_AVX2
+    if (use_avx2(kernel)) return melspec_lanes_mel_avx2;
+#else
+    (void)kernel;
+#endif
+    return melspec_lanes_mel_portable;
+}
 
 int melspec_lanes_fft_takes(int64_t n)
 {
@@ -62,6 +77,7 @@ int melspec_lanes_fft_takes(int64_t n)
 
 melspec_lanes_fft *melspec_lanes_fft_create(int64_t n, melspec_lanes_kernel kernel)
 {
+    (void)kernel; /* read below where AVX2 kernels exist */
     if (!melspec_lanes_fft_takes(n)) return NULL;
     const int even = n % 2 == 0;
     const int64_t m = even ? n / 2 : n;
@@ -130,8 +146,8 @@ melspec_lanes_fft *melspec_lanes_fft_create(int64_t n, melspec_lanes_kernel kern
 
     fft->execute = melspec_lanes_execute_portable;
     fft->kernel_name = "lanes-portable";
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-    if (kernel == MELSPEC_LANES_AUTO && cpu_has_avx2_fma()) {
+#if LANES_HAVE_AVX2
+    if (use_avx2(kernel)) {
         fft->execute = melspec_lanes_execute_avx2;
         fft->kernel_name = "lanes-avx2";
     }

@@ -72,10 +72,24 @@ const float *melspec_lanes_fft_execute(melspec_lanes_fft *fft, const float *cons
 /* "lanes-avx2" or "lanes-portable": the kernel this plan runs. */
 const char *melspec_lanes_fft_kernel_name(const melspec_lanes_fft *fft);
 
+/* A sparse matrix by rows (the mel filterbank: src/plan.h's melspec_sparse_rows). */
+typedef struct melspec_lanes_rows {
+    int64_t n_rows;
+    const float *weights;
+    const int64_t *row_offset, *first_column, *row_length;
+} melspec_lanes_rows;
+
+/* The matrix times a block of MELSPEC_FFT_LANES columns in lane layout (x: [column * 8 + f],
+ * out: [row * 8 + f]), with the kernel picked for kernel (each lane sums in row order). */
+typedef void (*melspec_lanes_product)(const melspec_lanes_rows *rows, const float *x, float *out);
+melspec_lanes_product melspec_lanes_product_for(melspec_lanes_kernel kernel);
+
 /* The two kernel builds (fft_lanes_kernel.h). */
 void melspec_lanes_execute_portable(const melspec_lanes_plan *plan, const float *const *frames,
                                     const float *window);
 void melspec_lanes_execute_avx2(const melspec_lanes_plan *plan, const float *const *frames,
                                 const float *window);
+void melspec_lanes_mel_portable(const melspec_lanes_rows *rows, const float *x, float *out);
+void melspec_lanes_mel_avx2(const melspec_lanes_rows *rows, const float *x, float *out);
 
 #endif

@@ -2,6 +2,8 @@
  * -mavx2 -mfma (CMakeLists.txt), and runs only where melspec_lanes_fft_create found both. */
 #if defined(__x86_64__) || defined(__i386__)
 #define LANES_EXECUTE melspec_lanes_execute_avx2
+#define LANES_MEL melspec_lanes_mel_avx2
+#define LANES_WIDTH 8
 #include "fft_lanes_kernel.h"
 #else
 typedef int melspec_lanes_avx2_unused; /* other targets: the portable kernel only */

@@ -1,17 +1,22 @@
 /* The lane-parallel FFT's kernel (fft_lanes.h), written once on GCC/Clang vector extensions and
  * compiled twice: fft_lanes_avx2.c (-mavx2 -mfma) and fft_lanes_portable.c. The includer
- * defines LANES_EXECUTE, the name of the entry point.
+ * defines LANES_EXECUTE and LANES_MEL, the names of the entry points, and LANES_WIDTH, the floats
+ * of one hardware vector: 8 (AVX2), or 4 (SSE2, NEON: the 8 lanes are then computed as two groups
+ * of 4, since compilers lower 8-float vectors on 4-float hardware with stack spills).
  *
  * A complex vector is 16 floats: the real parts of the 8 lanes, then their imaginary parts. Every
  * operation is element-wise on whole vectors, so each lane sees exactly the arithmetic of the
- * scalar algorithm, whatever the other lanes hold. */
+ * scalar algorithm, whatever the other lanes hold or which group it is in. */
 #include <stdint.h>
 #include <string.h>
 
 #include "fft_lanes.h"
 
-typedef float lanes_v __attribute__((vector_size(4 * MELSPEC_FFT_LANES)));
-typedef int32_t lanes_vi __attribute__((vector_size(4 * MELSPEC_FFT_LANES)));
+#if LANES_WIDTH != 8 && LANES_WIDTH != 4
+#error "LANES_WIDTH must be 8 or 4"
+#endif
+typedef float lanes_v __attribute__((vector_size(4 * LANES_WIDTH)));
+typedef int32_t lanes_vi __attribute__((vector_size(4 * LANES_WIDTH)));
 
 #if defined(__clang__)
 #define LANES_SHUFFLE(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
@@ -35,7 +40,7 @@ static inline void v_store(float *p, lanes_v v) { memcpy(p, &v, sizeof v); }
 
 static inline lanes_v v_splat(float x)
 {
-    return (lanes_v){x, x, x, x, x, x, x, x};
+    return (lanes_v){0.0f} + x;
 }
 
 /* complex vector number `index` of a buffer */
@@ -190,9 +195,10 @@ static void pass_odd(const melspec_lanes_stage *st, const float *x, float *y)
 
 /* ---- in: windowed frames into lane layout, an 8 x 8 transpose per 8 samples ---------------- */
 
-/* rows[f] = 8 samples of frame f; afterwards rows[i] = sample i of the 8 frames */
-static inline void transpose_8x8(lanes_v rows[8])
+/* rows[f] = W samples of frame f; afterwards rows[i] = sample i of the W frames */
+static inline void transpose(lanes_v rows[LANES_WIDTH])
 {
+#if LANES_WIDTH == 8
     lanes_v t[8], u[8];
     for (int i = 0; i < 8; i += 2) {
         t[i] = LANES_SHUFFLE(rows[i], rows[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
@@ -208,24 +214,36 @@ static inline void transpose_8x8(lanes_v rows[8])
         rows[i] = LANES_SHUFFLE(u[i], u[i + 4], 0, 1, 2, 3, 8, 9, 10, 11);
         rows[i + 4] = LANES_SHUFFLE(u[i], u[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
     }
+#else
+    const lanes_v t0 = LANES_SHUFFLE(rows[0], rows[1], 0, 4, 1, 5),
+                  t1 = LANES_SHUFFLE(rows[0], rows[1], 2, 6, 3, 7),
+                  t2 = LANES_SHUFFLE(rows[2], rows[3], 0, 4, 1, 5),
+                  t3 = LANES_SHUFFLE(rows[2], rows[3], 2, 6, 3, 7);
+    rows[0] = LANES_SHUFFLE(t0, t2, 0, 1, 4, 5);
+    rows[1] = LANES_SHUFFLE(t0, t2, 2, 3, 6, 7);
+    rows[2] = LANES_SHUFFLE(t1, t3, 0, 1, 4, 5);
+    rows[3] = LANES_SHUFFLE(t1, t3, 2, 3, 6, 7);
+#endif
 }
 
 /* Sample i of lane f goes to float (i * 8 + f) for even n (the pairs 2j, 2j + 1 are then the
- * complex point j), to (2 i * 8 + f) with a zero imaginary part for odd n. */
+ * complex point j), to (2 i * 8 + f) with a zero imaginary part for odd n. frames and out are
+ * those of one group of LANES_WIDTH lanes. */
 static void gather(const melspec_lanes_plan *plan, const float *const *frames, const float *window,
                    float *out)
 {
+    enum { W = LANES_WIDTH };
     const int64_t n = plan->n, spacing = plan->even ? 1 : 2;
-    const int64_t blocks = n / 8;
+    const int64_t blocks = n / W;
     for (int64_t b = 0; b < blocks; b++) {
-        const lanes_v w = v_load(window + 8 * b);
-        lanes_v rows[8];
-        for (int f = 0; f < 8; f++) rows[f] = v_load(frames[f] + 8 * b) * w;
-        transpose_8x8(rows);
-        for (int i = 0; i < 8; i++) v_store(out + (8 * b + i) * spacing * 8, rows[i]);
+        const lanes_v w = v_load(window + W * b);
+        lanes_v rows[W];
+        for (int f = 0; f < W; f++) rows[f] = v_load(frames[f] + W * b) * w;
+        transpose(rows);
+        for (int i = 0; i < W; i++) v_store(out + (W * b + i) * spacing * 8, rows[i]);
     }
-    for (int64_t i = 8 * blocks; i < n; i++)
-        for (int f = 0; f < 8; f++) out[i * spacing * 8 + f] = frames[f][i] * window[i];
+    for (int64_t i = W * blocks; i < n; i++)
+        for (int f = 0; f < W; f++) out[i * spacing * 8 + f] = frames[f][i] * window[i];
     if (!plan->even)
         for (int64_t i = 0; i < n; i++) v_store(out + (2 * i + 1) * 8, v_splat(0.0f));
 }
@@ -248,23 +266,42 @@ static void split_real(const melspec_lanes_plan *plan, const float *z, float *ou
 void LANES_EXECUTE(const melspec_lanes_plan *plan, const float *const *frames,
                    const float *window)
 {
-    float *x = plan->work[0], *y = plan->work[1];
-    gather(plan, frames, window, x);
-    for (int s = 0; s < plan->n_stages; s++) {
-        const melspec_lanes_stage *st = &plan->stages[s];
-        switch (st->radix) {
-        case 2: pass_2(st, x, y); break;
-        case 3: pass_3(st, x, y); break;
-        case 4: pass_4(st, x, y); break;
-        case 5: pass_5(st, x, y); break;
-        default: pass_odd(st, x, y); break;
+    /* each group of LANES_WIDTH lanes on its own: the same buffers, LANES_WIDTH floats further */
+    for (int group = 0; group < MELSPEC_FFT_LANES; group += LANES_WIDTH) {
+        float *x = plan->work[0] + group, *y = plan->work[1] + group;
+        gather(plan, frames + group, window, x);
+        for (int s = 0; s < plan->n_stages; s++) {
+            const melspec_lanes_stage *st = &plan->stages[s];
+            switch (st->radix) {
+            case 2: pass_2(st, x, y); break;
+            case 3: pass_3(st, x, y); break;
+            case 4: pass_4(st, x, y); break;
+            case 5: pass_5(st, x, y); break;
+            default: pass_odd(st, x, y); break;
+            }
+            float *swap = x;
+            x = y;
+            y = swap;
         }
-        float *swap = x;
-        x = y;
-        y = swap;
+        if (plan->even) {
+            split_real(plan, x, plan->output + group);
+        } else {
+            for (int64_t k = 0; k <= plan->n / 2; k++) c_store(plan->output + group, k, c_load(x, k));
+        }
     }
-    if (plan->even)
-        split_real(plan, x, plan->output);
-    else
-        memcpy(plan->output, x, (size_t)(2 * (plan->n / 2 + 1) * 8) * sizeof *x);
+}
+
+/* The sparse filterbank on a block (lane layout in and out): each lane sums in row order. */
+void LANES_MEL(const melspec_lanes_rows *rows, const float *x, float *out)
+{
+    for (int64_t r = 0; r < rows->n_rows; r++) {
+        const float *w = rows->weights + rows->row_offset[r];
+        const float *xr = x + rows->first_column[r] * MELSPEC_FFT_LANES;
+        for (int group = 0; group < MELSPEC_FFT_LANES; group += LANES_WIDTH) {
+            lanes_v sum = v_splat(0.0f);
+            for (int64_t k = 0; k < rows->row_length[r]; k++)
+                sum += v_splat(w[k]) * v_load(xr + k * MELSPEC_FFT_LANES + group);
+            v_store(out + r * MELSPEC_FFT_LANES + group, sum);
+        }
+    }
 }

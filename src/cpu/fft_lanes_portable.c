@@ -1,4 +1,6 @@
-/* The lane-parallel FFT kernel for any CPU (GCC/Clang vector extensions lower the 8-float
- * vectors to what the target has: SSE2 pairs on x86-64, NEON pairs on arm64). */
+/* The lane-parallel FFT kernel for any CPU: 4-float vectors (SSE2 on x86-64, NEON on arm64),
+ * the 8 lanes in two groups. */
 #define LANES_EXECUTE melspec_lanes_execute_portable
+#define LANES_MEL melspec_lanes_mel_portable
+#define LANES_WIDTH 4
 #include "fft_lanes_kernel.h"
