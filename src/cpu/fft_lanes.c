@@ -75,6 +75,16 @@ int melspec_lanes_fft_takes(int64_t n)
     return n >= 1 && n <= MELSPEC_FFT_LANES_MAX_N && factor(n % 2 == 0 ? n / 2 : n, radices) >= 0;
 }
 
+melspec_lanes_gather_fn melspec_lanes_gather_for(melspec_lanes_kernel kernel)
+{
+#if LANES_HAVE_AVX2
+    if (use_avx2(kernel)) return melspec_lanes_gather_avx2;
+#else
+    (void)kernel;
+#endif
+    return melspec_lanes_gather_portable;
+}
+
 melspec_lanes_fft *melspec_lanes_fft_create(int64_t n, melspec_lanes_kernel kernel)
 {
     (void)kernel; /* read below where AVX2 kernels exist */

@@ -84,6 +84,12 @@ typedef struct melspec_lanes_rows {
 typedef void (*melspec_lanes_product)(const melspec_lanes_rows *rows, const float *x, float *out);
 melspec_lanes_product melspec_lanes_product_for(melspec_lanes_kernel kernel);
 
+/* The windowed samples of 8 frames of n samples in lane layout (sample i of frame f at
+ * [i * 8 + f]): what a library that transforms strided vectors of frames reads (FFTW). */
+typedef void (*melspec_lanes_gather_fn)(int64_t n, const float *const *frames, const float *window,
+                                        float *out);
+melspec_lanes_gather_fn melspec_lanes_gather_for(melspec_lanes_kernel kernel);
+
 /* The two kernel builds (fft_lanes_kernel.h). */
 void melspec_lanes_execute_portable(const melspec_lanes_plan *plan, const float *const *frames,
                                     const float *window);
@@ -91,5 +97,9 @@ void melspec_lanes_execute_avx2(const melspec_lanes_plan *plan, const float *con
                                 const float *window);
 void melspec_lanes_mel_portable(const melspec_lanes_rows *rows, const float *x, float *out);
 void melspec_lanes_mel_avx2(const melspec_lanes_rows *rows, const float *x, float *out);
+void melspec_lanes_gather_portable(int64_t n, const float *const *frames, const float *window,
+                                   float *out);
+void melspec_lanes_gather_avx2(int64_t n, const float *const *frames, const float *window,
+                               float *out);
 
 #endif

@@ -3,6 +3,7 @@
 #if defined(__x86_64__) || defined(__i386__)
 #define LANES_EXECUTE melspec_lanes_execute_avx2
 #define LANES_MEL melspec_lanes_mel_avx2
+#define LANES_GATHER melspec_lanes_gather_avx2
 #define LANES_WIDTH 8
 #include "fft_lanes_kernel.h"
 #else

@@ -1,6 +1,6 @@
 /* The lane-parallel FFT's kernel (fft_lanes.h), written once on GCC/Clang vector extensions and
  * compiled twice: fft_lanes_avx2.c (-mavx2 -mfma) and fft_lanes_portable.c. The includer
- * defines LANES_EXECUTE and LANES_MEL, the names of the entry points, and LANES_WIDTH, the floats
+ * defines LANES_EXECUTE, LANES_GATHER and LANES_MEL, the names of the entry points, and LANES_WIDTH, the floats
  * of one hardware vector: 8 (AVX2), or 4 (SSE2, NEON: the 8 lanes are then computed as two groups
  * of 4, since compilers lower 8-float vectors on 4-float hardware with stack spills).
  *
@@ -226,14 +226,12 @@ static inline void transpose(lanes_v rows[LANES_WIDTH])
 #endif
 }
 
-/* Sample i of lane f goes to float (i * 8 + f) for even n (the pairs 2j, 2j + 1 are then the
- * complex point j), to (2 i * 8 + f) with a zero imaginary part for odd n. frames and out are
- * those of one group of LANES_WIDTH lanes. */
-static void gather(const melspec_lanes_plan *plan, const float *const *frames, const float *window,
-                   float *out)
+/* Sample i of lane f (frames and out of one group of LANES_WIDTH lanes) goes to float
+ * (i * spacing * 8 + f), windowed. */
+static void gather_spaced(int64_t n, int64_t spacing, const float *const *frames,
+                          const float *window, float *out)
 {
     enum { W = LANES_WIDTH };
-    const int64_t n = plan->n, spacing = plan->even ? 1 : 2;
     const int64_t blocks = n / W;
     for (int64_t b = 0; b < blocks; b++) {
         const lanes_v w = v_load(window + W * b);
@@ -244,8 +242,22 @@ static void gather(const melspec_lanes_plan *plan, const float *const *frames, c
     }
     for (int64_t i = W * blocks; i < n; i++)
         for (int f = 0; f < W; f++) out[i * spacing * 8 + f] = frames[f][i] * window[i];
+}
+
+/* Even n: sample i at (i * 8 + f), so that the pairs 2j, 2j + 1 are the complex point j; odd n:
+ * at (2 i * 8 + f) with a zero imaginary part. */
+static void gather(const melspec_lanes_plan *plan, const float *const *frames, const float *window,
+                   float *out)
+{
+    gather_spaced(plan->n, plan->even ? 1 : 2, frames, window, out);
     if (!plan->even)
-        for (int64_t i = 0; i < n; i++) v_store(out + (2 * i + 1) * 8, v_splat(0.0f));
+        for (int64_t i = 0; i < plan->n; i++) v_store(out + (2 * i + 1) * 8, v_splat(0.0f));
+}
+
+void LANES_GATHER(int64_t n, const float *const *frames, const float *window, float *out)
+{
+    for (int group = 0; group < MELSPEC_FFT_LANES; group += LANES_WIDTH)
+        gather_spaced(n, 1, frames + group, window, out + group);
 }
 
 /* ---- out: the spectrum of the real input ------------------------------------------------- */
