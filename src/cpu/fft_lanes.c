@@ -51,8 +51,9 @@ static void unit_root(int64_t num, int64_t den, float *out)
 #define LANES_HAVE_AVX2 1
 static int use_avx2(melspec_lanes_kernel kernel)
 {
+    /* no __builtin_cpu_init: libgcc's constructor has run it, and a second call from plans
+     * created on two threads would be a data race */
     if (kernel != MELSPEC_LANES_AUTO) return 0;
-    __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 #else
