@@ -9,6 +9,8 @@ struct melspec_lanes_fft {
     melspec_lanes_plan plan;
     void (*execute)(const melspec_lanes_plan *plan, const float *const *frames,
                     const float *window);
+    void (*execute_one)(const melspec_lanes_plan *plan, const float *const *frames,
+                        const float *window); /* lane 0 only: a frame alone */
     const char *kernel_name;
     void *block;   /* one allocation for every buffer below, each aligned to a cache line */
     float *tables; /* every stage's twiddles and roots, then the half rotation */
@@ -156,10 +158,12 @@ melspec_lanes_fft *melspec_lanes_fft_create(int64_t n, melspec_lanes_kernel kern
     }
 
     fft->execute = melspec_lanes_execute_portable;
+    fft->execute_one = melspec_lanes_execute_one_portable;
     fft->kernel_name = "lanes-portable";
 #if LANES_HAVE_AVX2
     if (use_avx2(kernel)) {
         fft->execute = melspec_lanes_execute_avx2;
+        fft->execute_one = melspec_lanes_execute_one_avx2;
         fft->kernel_name = "lanes-avx2";
     }
 #endif
@@ -176,6 +180,11 @@ void melspec_lanes_fft_destroy(melspec_lanes_fft *fft)
 const float *melspec_lanes_fft_execute(melspec_lanes_fft *fft, const float *const *frames,
                                        int64_t n_frames, const float *window)
 {
+    if (n_frames == 1) {
+        /* streams push one frame at a time: 8 lanes of work for one would cost 8 times */
+        fft->execute_one(&fft->plan, frames, window);
+        return fft->plan.output;
+    }
     const float *lanes[MELSPEC_FFT_LANES];
     for (int64_t f = 0; f < MELSPEC_FFT_LANES; f++)
         lanes[f] = f < n_frames ? frames[f] : fft->plan.zeros;

@@ -64,8 +64,8 @@ void melspec_lanes_fft_destroy(melspec_lanes_fft *fft);
 
 /* The spectra of n_frames (1..MELSPEC_FFT_LANES) frames of n samples, each multiplied by window
  * (n values) on the way in. Result in lane layout: bin k of frame f has its real part at
- * [(2k) * 8 + f] and its imaginary part at [(2k + 1) * 8 + f]; lanes past n_frames hold the
- * transform of zeros. */
+ * [(2k) * 8 + f] and its imaginary part at [(2k + 1) * 8 + f]; lanes past n_frames hold
+ * unspecified values (the transform of zeros, or of an earlier call's frames). */
 const float *melspec_lanes_fft_execute(melspec_lanes_fft *fft, const float *const *frames,
                                        int64_t n_frames, const float *window);
 
@@ -95,6 +95,11 @@ void melspec_lanes_execute_portable(const melspec_lanes_plan *plan, const float 
                                     const float *window);
 void melspec_lanes_execute_avx2(const melspec_lanes_plan *plan, const float *const *frames,
                                 const float *window);
+/* lane 0 alone (one frame), with the bits of the block kernels */
+void melspec_lanes_execute_one_portable(const melspec_lanes_plan *plan, const float *const *frames,
+                                        const float *window);
+void melspec_lanes_execute_one_avx2(const melspec_lanes_plan *plan, const float *const *frames,
+                                    const float *window);
 void melspec_lanes_mel_portable(const melspec_lanes_rows *rows, const float *x, float *out);
 void melspec_lanes_mel_avx2(const melspec_lanes_rows *rows, const float *x, float *out);
 void melspec_lanes_gather_portable(int64_t n, const float *const *frames, const float *window,

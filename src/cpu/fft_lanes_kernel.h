@@ -6,17 +6,27 @@
  *
  * A complex vector is 16 floats: the real parts of the 8 lanes, then their imaginary parts. Every
  * operation is element-wise on whole vectors, so each lane sees exactly the arithmetic of the
- * scalar algorithm, whatever the other lanes hold or which group it is in. */
+ * scalar algorithm, whatever the other lanes hold or which group it is in. The one-frame builds
+ * (LANES_WIDTH 1, LANES_GROUPS 1: lane 0 only, on plain floats) compile the same expressions
+ * with the same flags, so a frame alone gets the bits it gets in a block (test_fft checks it). */
 #include <stdint.h>
 #include <string.h>
 
 #include "fft_lanes.h"
 
-#if LANES_WIDTH != 8 && LANES_WIDTH != 4
-#error "LANES_WIDTH must be 8 or 4"
-#endif
+#if LANES_WIDTH == 1
+/* the one-frame builds (LANES_GROUPS 1): plain floats, the same expressions */
+typedef float lanes_v;
+#elif LANES_WIDTH == 8 || LANES_WIDTH == 4
 typedef float lanes_v __attribute__((vector_size(4 * LANES_WIDTH)));
 typedef int32_t lanes_vi __attribute__((vector_size(4 * LANES_WIDTH)));
+#else
+#error "LANES_WIDTH must be 8, 4 or 1"
+#endif
+/* lanes computed: all of them, or lane 0 alone (the one-frame builds) */
+#ifndef LANES_GROUPS
+#define LANES_GROUPS MELSPEC_FFT_LANES
+#endif
 
 #if defined(__clang__)
 #define LANES_SHUFFLE(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
@@ -40,7 +50,7 @@ static inline void v_store(float *p, lanes_v v) { memcpy(p, &v, sizeof v); }
 
 static inline lanes_v v_splat(float x)
 {
-    return (lanes_v){0.0f} + x;
+    return (lanes_v){0.0f} + x; /* a compound literal of the vector (or float) type */
 }
 
 /* complex vector number `index` of a buffer */
@@ -214,7 +224,7 @@ static inline void transpose(lanes_v rows[LANES_WIDTH])
         rows[i] = LANES_SHUFFLE(u[i], u[i + 4], 0, 1, 2, 3, 8, 9, 10, 11);
         rows[i + 4] = LANES_SHUFFLE(u[i], u[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
     }
-#else
+#elif LANES_WIDTH == 4
     const lanes_v t0 = LANES_SHUFFLE(rows[0], rows[1], 0, 4, 1, 5),
                   t1 = LANES_SHUFFLE(rows[0], rows[1], 2, 6, 3, 7),
                   t2 = LANES_SHUFFLE(rows[2], rows[3], 0, 4, 1, 5),
@@ -223,6 +233,8 @@ static inline void transpose(lanes_v rows[LANES_WIDTH])
     rows[1] = LANES_SHUFFLE(t0, t2, 2, 3, 6, 7);
     rows[2] = LANES_SHUFFLE(t1, t3, 0, 1, 4, 5);
     rows[3] = LANES_SHUFFLE(t1, t3, 2, 3, 6, 7);
+#else
+    (void)rows; /* one sample of one frame: already in place */
 #endif
 }
 
@@ -254,11 +266,13 @@ static void gather(const melspec_lanes_plan *plan, const float *const *frames, c
         for (int64_t i = 0; i < plan->n; i++) v_store(out + (2 * i + 1) * 8, v_splat(0.0f));
 }
 
+#ifdef LANES_GATHER
 void LANES_GATHER(int64_t n, const float *const *frames, const float *window, float *out)
 {
     for (int group = 0; group < MELSPEC_FFT_LANES; group += LANES_WIDTH)
         gather_spaced(n, 1, frames + group, window, out + group);
 }
+#endif
 
 /* ---- out: the spectrum of the real input ------------------------------------------------- */
 
@@ -279,7 +293,7 @@ void LANES_EXECUTE(const melspec_lanes_plan *plan, const float *const *frames,
                    const float *window)
 {
     /* each group of LANES_WIDTH lanes on its own: the same buffers, LANES_WIDTH floats further */
-    for (int group = 0; group < MELSPEC_FFT_LANES; group += LANES_WIDTH) {
+    for (int group = 0; group < LANES_GROUPS; group += LANES_WIDTH) {
         float *x = plan->work[0] + group, *y = plan->work[1] + group;
         gather(plan, frames + group, window, x);
         for (int s = 0; s < plan->n_stages; s++) {
@@ -303,6 +317,7 @@ void LANES_EXECUTE(const melspec_lanes_plan *plan, const float *const *frames,
     }
 }
 
+#ifdef LANES_MEL
 /* The sparse filterbank on a block (lane layout in and out): each lane sums in row order. */
 void LANES_MEL(const melspec_lanes_rows *rows, const float *x, float *out)
 {
@@ -317,3 +332,4 @@ void LANES_MEL(const melspec_lanes_rows *rows, const float *x, float *out)
         }
     }
 }
+#endif
