@@ -163,6 +163,51 @@ static void test_frames_match_direct_dft(void **state)
         check_frames(frame_sizes[s]);
 }
 
+/* The filterbank product on blocks (both kernels) against a float64 sum, each lane its own
+ * column set, rows of every length from 1 on and overlapping runs (as mel triangles). */
+static void test_lane_mel_product_matches_float64(void **state)
+{
+    (void)state;
+    enum { ROWS = 40, COLUMNS = 257 };
+    int64_t first[ROWS], length[ROWS], offset[ROWS], total = 0;
+    for (int64_t r = 0; r < ROWS; r++) {
+        first[r] = (r * 6) % (COLUMNS - 20);
+        length[r] = 1 + (r * 7) % 19;
+        offset[r] = total;
+        total += length[r];
+    }
+    float *weights = malloc((size_t)total * sizeof *weights);
+    float *x = malloc((size_t)(COLUMNS * MELSPEC_RFFT_BATCH) * sizeof *x);
+    float *out = malloc((size_t)(ROWS * MELSPEC_RFFT_BATCH) * sizeof *out);
+    assert_true(weights && x && out);
+    make_test_signal(weights, total, 1000.0, 5);
+    make_test_signal(x, COLUMNS * MELSPEC_RFFT_BATCH, 16000.0, 6);
+    for (int64_t i = 0; i < COLUMNS * MELSPEC_RFFT_BATCH; i++) x[i] = x[i] * x[i]; /* powers */
+    const melspec_lanes_rows rows = {ROWS, weights, offset, first, length};
+    const melspec_lanes_kernel kernels[] = {MELSPEC_LANES_AUTO, MELSPEC_LANES_PORTABLE};
+    for (size_t k = 0; k < 2; k++) {
+        for (int64_t i = 0; i < ROWS * MELSPEC_RFFT_BATCH; i++) out[i] = NAN;
+        melspec_lanes_product_for(kernels[k])(&rows, x, out);
+        double worst = 0.0, peak = 0.0;
+        for (int64_t r = 0; r < ROWS; r++)
+            for (int64_t f = 0; f < MELSPEC_RFFT_BATCH; f++) {
+                double want = 0.0;
+                for (int64_t c = 0; c < length[r]; c++)
+                    want += (double)weights[offset[r] + c] *
+                            (double)x[(first[r] + c) * MELSPEC_RFFT_BATCH + f];
+                const double error = fabs((double)out[r * MELSPEC_RFFT_BATCH + f] - want);
+                worst = error > worst || error != error ? error : worst;
+                peak = fabs(want) > peak ? fabs(want) : peak;
+            }
+        printf("  mel product (%s): normalized max error %.3g\n", k ? "portable" : "auto",
+               worst / peak);
+        if (!(worst <= 1e-6 * peak)) fail_msg("mel product kernel %zu: error %.3g", k, worst / peak);
+    }
+    free(weights);
+    free(x);
+    free(out);
+}
+
 /* The lane FFT takes what it claims: these sizes must not fall back to KissFFT. */
 static void test_lane_fft_takes_its_sizes(void **state)
 {
@@ -254,6 +299,7 @@ int main(void)
         cmocka_unit_test(test_rfft_create_rejects_bad_sizes),
         cmocka_unit_test(test_frames_match_direct_dft),
         cmocka_unit_test(test_lane_fft_takes_its_sizes),
+        cmocka_unit_test(test_lane_mel_product_matches_float64),
         cmocka_unit_test(test_stft_matches_direct_float64_stft),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
