@@ -1,6 +1,12 @@
 /* CPU backend: the reference path, and its one ops table for every kind of plan. The STFT family
- * frame by frame: gather (with centre padding), window, real FFT, |X|^power, sparse mel product,
- * then the scaling stage per clip, the layout and the output dtype. Constant-Q plans: cqt.c. */
+ * on blocks of MELSPEC_RFFT_BATCH frames: gather (frames inside the signal are read in place, the
+ * others gathered with padding), window and real FFT (fft.h: one frame per SIMD lane), |X|^power
+ * and the sparse mel product on the block (lane layout: value v of frame f at [v * 8 + f]), then
+ * the scaling stage per clip, the layout and the output dtype. Constant-Q plans: cqt.c.
+ *
+ * Streams hand over frames in blocks too and run the same block code: a frame's values do not
+ * depend on the block it is in, nor on its place in it, so streams and execute give the same
+ * bits. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +18,17 @@
 
 /* Raw frames a stream hands over per stream_compute: enough to amortise the call. */
 #define CPU_STREAM_BATCH 16
+#define LANES MELSPEC_RFFT_BATCH
 
 typedef struct cpu_state {
     melspec_rfft *fft;
     float *window;       /* n_fft */
-    float *frame;        /* n_fft raw samples of the current frame */
-    float *power;        /* 1 + n_fft/2 */
-    float *values;       /* values of one frame (n_bins, or 2 n_freq for STFT) */
+    float *frames;       /* LANES x n_fft: the block's frames that need padding */
+    float *power;        /* LANES x n_freq, lane layout */
+    float *values;       /* LANES x the values of a frame, lane layout */
+    float *frame_values; /* one frame's values (streams) */
+    melspec_lanes_rows mel_rows;        /* the plan's filterbank, for mel_product */
+    melspec_lanes_product mel_product;  /* the filterbank on a block (fft_lanes.h) */
     float *clip;         /* 16-bit outputs: one clip's float values before the conversion */
     int64_t clip_floats; /* ... its size */
     float *stream_frames;          /* CPU_STREAM_BATCH raw frames of n_fft (streams) */
@@ -26,10 +36,17 @@ typedef struct cpu_state {
     melspec_cpu_features *features; /* the feature stage's (features.c); NULL without one */
 } cpu_state;
 
-/* Floats of one frame's values: n_bins, or n_bins complex pairs. */
+/* Floats of one frame's output values: n_bins, or n_bins complex pairs. */
 static int64_t values_per_frame(const melspec_plan *plan)
 {
     return plan->stages.n_bins * (plan->stages.complex_values ? 2 : 1);
+}
+
+/* Floats of one frame's spectrum values (what block_values computes): the output's unless a
+ * feature stage follows, which takes spectrum_bins values and gives n_bins. */
+static int64_t spectrum_values_per_frame(const melspec_plan *plan)
+{
+    return plan->stages.spectrum_bins * (plan->stages.complex_values ? 2 : 1);
 }
 
 /* One loop per mode, so that the mode is a constant inside each (the rule is
@@ -38,9 +55,13 @@ static int64_t values_per_frame(const melspec_plan *plan)
     do {                                                                                    \
         const melspec_power_stage constant_ = {mode_, power.half_power};                    \
         for (int64_t k = 0; k < n_freq; k++)                                                \
-            out[k] = melspec_power_value(spectrum[2 * k], spectrum[2 * k + 1], constant_);  \
+            for (int64_t f = 0; f < LANES; f++)                                             \
+                out[k * LANES + f] = melspec_power_value(spectrum[2 * k * LANES + f],       \
+                                                         spectrum[(2 * k + 1) * LANES + f], \
+                                                         constant_);                        \
     } while (0)
 
+/* |X|^power of a block's spectra, lane layout in and out. */
 static void spectrum_power(const float *restrict spectrum, int64_t n_freq,
                            melspec_power_stage power, float *restrict out)
 {
@@ -52,55 +73,41 @@ static void spectrum_power(const float *restrict spectrum, int64_t n_freq,
 }
 #undef SPECTRUM_POWER_LOOP
 
-static void sparse_product(const melspec_sparse_rows *rows, const float *x, float *out)
-{
-    for (int64_t r = 0; r < rows->n_rows; r++) {
-        const float *w = rows->weights + rows->row_offset[r];
-        const float *xr = x + rows->first_column[r];
-        float sum = 0.0f;
-        for (int64_t k = 0; k < rows->row_length[r]; k++) sum += w[k] * xr[k];
-        out[r] = sum;
-    }
-}
-
-/* Window, FFT, |.|^power and filterbank of one frame of n_fft raw samples, unscaled. */
-static void frame_values(melspec_plan *plan, const float *frame_samples, float *values)
+/* Window, FFT, |.|^power and filterbank of n_frames (<= LANES) frames of n_fft raw samples,
+ * unscaled, in lane layout. */
+static const float *block_values(melspec_plan *plan, const float *const *frames,
+                                 int64_t n_frames)
 {
     cpu_state *s = plan->backend_state;
     const melspec_stages *stages = &plan->stages;
-    float *restrict in = melspec_rfft_input(s->fft);
-    const float *restrict window = s->window;
-    for (int64_t i = 0; i < stages->frames.n_fft; i++) in[i] = frame_samples[i] * window[i];
-    const float *spectrum = melspec_rfft_execute(s->fft);
-    if (stages->complex_values) {
-        memcpy(values, spectrum, (size_t)(2 * plan->n_freq) * sizeof *values);
-    } else if (stages->mel) {
-        spectrum_power(spectrum, plan->n_freq, stages->power, s->power);
-        sparse_product(&plan->mel_rows, s->power, values);
-    } else {
-        spectrum_power(spectrum, plan->n_freq, stages->power, values);
+    const float *spectrum = melspec_rfft_execute_frames(s->fft, frames, n_frames, s->window);
+    if (stages->complex_values) return spectrum; /* bin k's re, im are values 2k, 2k + 1 */
+    if (!stages->mel) {
+        spectrum_power(spectrum, plan->n_freq, stages->power, s->values);
+        return s->values;
     }
+    spectrum_power(spectrum, plan->n_freq, stages->power, s->power);
+    s->mel_product(&s->mel_rows, s->power, s->values);
+    return s->values;
 }
 
-/* Writes one frame's values into the clip's output in the plan's layout. A complex value
- * (STFT) moves as a pair of floats. */
-static void store_frame(const melspec_plan *plan, const float *values, int64_t frame,
-                        int64_t n_frames, float *clip)
+/* Writes a block's values (lane layout) for frames first .. first + n_frames - 1 into the clip's
+ * output in the plan's layout. A complex value (STFT) moves as a pair of floats. */
+static void store_block(const melspec_plan *plan, const float *lanes, int64_t first,
+                        int64_t n_frames, int64_t clip_frames, float *clip)
 {
-    const int64_t n_bins = plan->stages.n_bins;
-    const int64_t width = plan->stages.complex_values ? 2 : 1;
+    const int64_t n_values = values_per_frame(plan);
     if (plan->stages.layout == MELSPEC_LAYOUT_FRAMES_MAJOR) {
-        memcpy(clip + frame * n_bins * width, values, (size_t)(n_bins * width) * sizeof *clip);
+        for (int64_t f = 0; f < n_frames; f++)
+            for (int64_t v = 0; v < n_values; v++)
+                clip[(first + f) * n_values + v] = lanes[v * LANES + f];
         return;
     }
-    if (width == 1) {
-        for (int64_t b = 0; b < n_bins; b++) clip[b * n_frames + frame] = values[b];
-    } else {
-        for (int64_t b = 0; b < n_bins; b++) {
-            clip[2 * (b * n_frames + frame)] = values[2 * b];
-            clip[2 * (b * n_frames + frame) + 1] = values[2 * b + 1];
-        }
-    }
+    const int64_t width = plan->stages.complex_values ? 2 : 1;
+    for (int64_t b = 0; b < plan->stages.n_bins; b++)
+        for (int64_t f = 0; f < n_frames; f++)
+            for (int64_t c = 0; c < width; c++)
+                clip[width * (b * clip_frames + first + f) + c] = lanes[(width * b + c) * LANES + f];
 }
 
 static melspec_status spectrum_execute(melspec_plan *plan, const float *input, int64_t n_signals,
@@ -108,6 +115,7 @@ static melspec_status spectrum_execute(melspec_plan *plan, const float *input, i
 {
     cpu_state *s = plan->backend_state;
     const melspec_stages *stages = &plan->stages;
+    const int64_t n_fft = stages->frames.n_fft;
     const int64_t n_frames = melspec_stages_frame_count(stages, n_samples);
     const int64_t clip_floats = values_per_frame(plan) * n_frames;
     const int float32 = stages->dtype == MELSPEC_DTYPE_FLOAT32;
@@ -119,27 +127,36 @@ static melspec_status spectrum_execute(melspec_plan *plan, const float *input, i
     for (int64_t b = 0; b < n_signals; b++) {
         const float *signal = input + b * n_samples;
         float *clip = float32 ? (float *)output + b * clip_floats : s->clip;
-        /* with a feature stage the scaled values wait in its input, frame after frame */
-        float *scaled = feature_input != NULL ? feature_input : clip;
-        for (int64_t t = 0; t < n_frames; t++) {
-            /* frames inside the signal are read in place; the others are gathered with padding */
-            const float *frame = signal + (t * stages->frames.hop - stages->frames.pad);
-            if (!melspec_frame_is_inside(&stages->frames, n_samples, t)) {
-                melspec_gather_frame(&stages->frames, signal, 0, n_samples, t, s->frame);
-                frame = s->frame;
+        for (int64_t first = 0; first < n_frames; first += LANES) {
+            const int64_t in_block = n_frames - first < LANES ? n_frames - first : LANES;
+            const float *frames[LANES];
+            for (int64_t f = 0; f < in_block; f++) {
+                const int64_t t = first + f;
+                /* frames inside the signal are read in place; the others are gathered with
+                 * padding */
+                frames[f] = signal + (t * stages->frames.hop - stages->frames.pad);
+                if (!melspec_frame_is_inside(&stages->frames, n_samples, t)) {
+                    melspec_gather_frame(&stages->frames, signal, 0, n_samples, t,
+                                         s->frames + f * n_fft);
+                    frames[f] = s->frames + f * n_fft;
+                }
             }
-            frame_values(plan, frame, s->values);
-            if (feature_input != NULL)
-                memcpy(scaled + t * stages->spectrum_bins, s->values,
-                       (size_t)stages->spectrum_bins * sizeof *scaled);
-            else
-                store_frame(plan, s->values, t, n_frames, clip);
+            const float *lanes = block_values(plan, frames, in_block);
+            if (feature_input == NULL) {
+                store_block(plan, lanes, first, in_block, n_frames, clip);
+                continue;
+            }
+            /* with a feature stage the values wait in its input, frame after frame */
+            const int64_t n_values = stages->spectrum_bins;
+            for (int64_t f = 0; f < in_block; f++)
+                for (int64_t v = 0; v < n_values; v++)
+                    feature_input[(first + f) * n_values + v] = lanes[v * LANES + f];
         }
         if (feature_input == NULL) {
             melspec_cpu_scale_clip(stages, clip, clip_floats);
         } else {
-            melspec_cpu_scale_clip(stages, scaled, n_frames * stages->spectrum_bins);
-            melspec_cpu_features_clip(plan, s->features, scaled, n_frames, clip);
+            melspec_cpu_scale_clip(stages, feature_input, n_frames * stages->spectrum_bins);
+            melspec_cpu_features_clip(plan, s->features, feature_input, n_frames, clip);
         }
         if (!float32)
             melspec_store_dtype(clip, clip_floats, stages->dtype,
@@ -177,9 +194,10 @@ static void spectrum_destroy(melspec_plan *plan)
     if (s == NULL) return;
     melspec_rfft_destroy(s->fft);
     free(s->window);
-    free(s->frame);
+    free(s->frames);
     free(s->power);
     free(s->values);
+    free(s->frame_values);
     free(s->clip);
     free(s->stream_frames);
     free(s->stream_values);
@@ -194,30 +212,36 @@ static melspec_status spectrum_create(melspec_plan *plan)
     cpu_state *s = calloc(1, sizeof *s);
     if (s == NULL) return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "CPU state");
     plan->backend_state = s;
+    const size_t frame_values = (size_t)(2 * plan->n_freq + plan->stages.spectrum_bins);
     s->fft = melspec_rfft_create(n_fft);
     s->window = malloc((size_t)n_fft * sizeof *s->window);
-    s->frame = malloc((size_t)n_fft * sizeof *s->frame);
-    s->power = malloc((size_t)plan->n_freq * sizeof *s->power);
-    s->values = malloc((size_t)(2 * plan->n_freq + plan->stages.spectrum_bins) * sizeof *s->values);
+    s->frames = malloc((size_t)(LANES * n_fft) * sizeof *s->frames);
+    s->power = malloc((size_t)(LANES * plan->n_freq) * sizeof *s->power);
+    s->values = malloc(LANES * frame_values * sizeof *s->values);
+    s->frame_values = malloc(frame_values * sizeof *s->frame_values);
     const melspec_status features = melspec_cpu_features_create(plan, &s->features);
     if (features != MELSPEC_OK) {
         spectrum_destroy(plan);
         return features;
     }
-    if (!s->fft || !s->window || !s->frame || !s->power || !s->values) {
+    if (!s->fft || !s->window || !s->frames || !s->power || !s->values || !s->frame_values) {
         spectrum_destroy(plan);
         return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY,
                             "FFT plan and scratch for n_fft = %lld (%s)", (long long)n_fft,
                             melspec_rfft_library());
     }
     for (int64_t i = 0; i < n_fft; i++) s->window[i] = (float)plan->window[i];
+    s->mel_rows = (melspec_lanes_rows){plan->mel_rows.n_rows, plan->mel_rows.weights,
+                                       plan->mel_rows.row_offset, plan->mel_rows.first_column,
+                                       plan->mel_rows.row_length};
+    s->mel_product = melspec_lanes_product_for(MELSPEC_LANES_AUTO);
     const melspec_status status =
         spectrum_reserve(plan, plan->stages.max_batch, plan->stages.max_samples);
     if (status != MELSPEC_OK) spectrum_destroy(plan);
     return status;
 }
 
-/* ---- streams: frames from src/stream.c, computed one by one with the blocks above ------------ */
+/* ---- streams: frames from src/stream.c, computed in blocks with the code above -------------- */
 
 static melspec_status cpu_stream_prepare(melspec_plan *plan, float **raw_frames,
                                          const void **values, int64_t *max_frames)
@@ -247,17 +271,26 @@ static melspec_status cpu_stream_compute(melspec_plan *plan, int64_t n_frames)
 {
     cpu_state *s = plan->backend_state;
     const melspec_stages *stages = &plan->stages;
+    const int64_t n_fft = stages->frames.n_fft;
     /* with a feature stage the stream applies it: the scaled float32 values go there */
-    const int64_t n_values = stages->spectrum_bins * (stages->complex_values ? 2 : 1);
+    const int64_t n_values = spectrum_values_per_frame(plan);
     const int32_t dtype = stages->complex_values || stages->feature != MELSPEC_FEATURE_NONE
                               ? MELSPEC_DTYPE_FLOAT32
                               : stages->dtype;
     const size_t frame_bytes = stages->stream_frame_bytes;
-    for (int64_t q = 0; q < n_frames; q++) {
-        frame_values(plan, s->stream_frames + q * stages->frames.n_fft, s->values);
-        /* streams never need the clip's maximum, so one frame scales as the whole clip would */
-        melspec_cpu_scale_clip(stages, s->values, n_values);
-        melspec_store_dtype(s->values, n_values, dtype, s->stream_values + (size_t)q * frame_bytes);
+    for (int64_t first = 0; first < n_frames; first += LANES) {
+        const int64_t in_block = n_frames - first < LANES ? n_frames - first : LANES;
+        const float *frames[LANES];
+        for (int64_t f = 0; f < in_block; f++) frames[f] = s->stream_frames + (first + f) * n_fft;
+        const float *lanes = block_values(plan, frames, in_block);
+        for (int64_t f = 0; f < in_block; f++) {
+            for (int64_t v = 0; v < n_values; v++) s->frame_values[v] = lanes[v * LANES + f];
+            /* streams never need the clip's maximum, so one frame scales as the whole clip
+             * would */
+            melspec_cpu_scale_clip(stages, s->frame_values, n_values);
+            melspec_store_dtype(s->frame_values, n_values, dtype,
+                                s->stream_values + (size_t)(first + f) * frame_bytes);
+        }
     }
     return MELSPEC_OK;
 }

@@ -1,23 +1,52 @@
-/* The CPU backend's real FFT, one interface over the packaged FFT libraries (KissFFT by default,
- * FFTW with MELSPEC_FFTW=ON). One object per plan; not thread-safe, like the plan. */
+/* The CPU backend's real FFT, one interface over the FFT implementations: by default ours on 8
+ * frames at once (fft_lanes.h) with KissFFT for sizes it does not take; FFTW with
+ * MELSPEC_FFTW=ON. One object per plan; not thread-safe, like the plan. */
 #ifndef MELSPEC_CPU_FFT_H
 #define MELSPEC_CPU_FFT_H
 
 #include <stdint.h>
 
+#include "fft_lanes.h"
+
 typedef struct melspec_rfft melspec_rfft;
+
+/* Frames one melspec_rfft_execute_frames call transforms at most. */
+#define MELSPEC_RFFT_BATCH MELSPEC_FFT_LANES
 
 /* A forward real FFT of n points, any n >= 1. NULL when out of memory. */
 melspec_rfft *melspec_rfft_create(int64_t n);
+/* The same with a choice of lane kernel (MELSPEC_LANES_PORTABLE: tests of the portable path on
+ * machines with AVX2); builds without the lane FFT ignore it. */
+melspec_rfft *melspec_rfft_create_kernel(int64_t n, melspec_lanes_kernel kernel);
 void melspec_rfft_destroy(melspec_rfft *fft);
 
-/* Where to write the n real input samples before melspec_rfft_execute. */
+/* One frame: where to write the n real input samples before melspec_rfft_execute. */
 float *melspec_rfft_input(melspec_rfft *fft);
 
 /* Transforms the input buffer; the result is 1 + n/2 complex values, interleaved re, im. */
 const float *melspec_rfft_execute(melspec_rfft *fft);
 
-/* "kissfft" or "fftw3f": which library this build uses. */
+/* The spectra of n_frames (1 .. MELSPEC_RFFT_BATCH) frames of n samples, each times window (n
+ * values), in lane layout: bin k of frame f at [(2k) * 8 + f] (real) and [(2k + 1) * 8 + f]
+ * (imaginary). Frames are only read. A frame's spectrum does not depend on the other frames of
+ * the call, nor on its place among them (streams rely on it). */
+const float *melspec_rfft_execute_frames(melspec_rfft *fft, const float *const *frames,
+                                         int64_t n_frames, const float *window);
+
+/* "kissfft" or "fftw3f": which library this build uses; melspec_rfft_path: what this plan runs
+ * ("lanes-avx2", "lanes-portable", "kissfft", "bluestein", "fftw3f"). */
 const char *melspec_rfft_library(void);
+const char *melspec_rfft_path(const melspec_rfft *fft);
+
+/* For the implementations that transform one frame at a time: frame f's interleaved spectrum
+ * (n_bins complex values) into lane f of the lane layout. */
+static inline void melspec_rfft_spectrum_to_lane(const float *spectrum, int64_t n_bins,
+                                                 int64_t lane, float *lanes)
+{
+    for (int64_t k = 0; k < n_bins; k++) {
+        lanes[(2 * k) * MELSPEC_RFFT_BATCH + lane] = spectrum[2 * k];
+        lanes[(2 * k + 1) * MELSPEC_RFFT_BATCH + lane] = spectrum[2 * k + 1];
+    }
+}
 
 #endif

@@ -1,4 +1,5 @@
-/* melspec_rfft on KissFFT (BSD).
+/* melspec_rfft of the default build: our lane-parallel FFT (fft_lanes.h) for every n whose prime
+ * factors it takes, KissFFT (BSD) for the others.
  *
  * KissFFT factors n into radices 2, 3, 4 and 5 and handles any other prime factor p with an
  * O(p^2) butterfly summed in float, whose error grows with p (a prime n_fft such as 1103 lands
@@ -29,6 +30,9 @@ typedef struct bluestein {
 
 struct melspec_rfft {
     int64_t n;
+    melspec_lanes_fft *lanes;    /* the lane FFT, when it takes n (then nothing below but ones) */
+    float *ones;                 /* n: the window of the one-frame entry on the lane FFT */
+    float *lane_output;          /* KissFFT paths: execute_frames' result in lane layout */
     kiss_fftr_cfg real_plan;     /* even n, small prime factors */
     kiss_fft_cfg complex_plan;   /* odd n, small prime factors */
     bluestein *chirp_z;          /* n with a large prime factor */
@@ -121,14 +125,25 @@ static void bluestein_execute(bluestein *b, int64_t n, const float *x, kiss_fft_
 
 melspec_rfft *melspec_rfft_create(int64_t n)
 {
+    return melspec_rfft_create_kernel(n, MELSPEC_LANES_AUTO);
+}
+
+melspec_rfft *melspec_rfft_create_kernel(int64_t n, melspec_lanes_kernel kernel)
+{
     if (n < 1 || n > INT32_MAX / 4) return NULL;
     melspec_rfft *fft = calloc(1, sizeof *fft);
     if (fft == NULL) return NULL;
     fft->n = n;
     fft->input = calloc((size_t)n, sizeof *fft->input);
-    fft->output = calloc((size_t)n, sizeof *fft->output);
+    fft->output = calloc((size_t)n + 1, sizeof *fft->output);
+    const int on_lanes = melspec_lanes_fft_takes(n);
     int ready;
-    if (largest_prime_factor(n) > MAX_DIRECT_PRIME) {
+    if (on_lanes) {
+        fft->lanes = melspec_lanes_fft_create(n, kernel);
+        fft->ones = malloc((size_t)n * sizeof *fft->ones);
+        ready = fft->lanes != NULL && fft->ones != NULL;
+        for (int64_t i = 0; ready && i < n; i++) fft->ones[i] = 1.0f;
+    } else if (largest_prime_factor(n) > MAX_DIRECT_PRIME) {
         fft->chirp_z = bluestein_create(n);
         ready = fft->chirp_z != NULL;
     } else if (n % 2 == 0) {
@@ -138,6 +153,11 @@ melspec_rfft *melspec_rfft_create(int64_t n)
         fft->complex_plan = kiss_fft_alloc((int)n, 0, NULL, NULL);
         fft->complex_input = calloc((size_t)n, sizeof *fft->complex_input);
         ready = fft->complex_plan != NULL && fft->complex_input != NULL;
+    }
+    if (!on_lanes) {
+        fft->lane_output = calloc((size_t)(2 * (n / 2 + 1) * MELSPEC_RFFT_BATCH),
+                                  sizeof *fft->lane_output);
+        ready = ready && fft->lane_output != NULL;
     }
     if (!ready || !fft->input || !fft->output) {
         melspec_rfft_destroy(fft);
@@ -149,6 +169,9 @@ melspec_rfft *melspec_rfft_create(int64_t n)
 void melspec_rfft_destroy(melspec_rfft *fft)
 {
     if (fft == NULL) return;
+    melspec_lanes_fft_destroy(fft->lanes);
+    free(fft->ones);
+    free(fft->lane_output);
     kiss_fftr_free(fft->real_plan);
     kiss_fft_free(fft->complex_plan);
     bluestein_free(fft->chirp_z);
@@ -160,7 +183,8 @@ void melspec_rfft_destroy(melspec_rfft *fft)
 
 float *melspec_rfft_input(melspec_rfft *fft) { return fft->input; }
 
-const float *melspec_rfft_execute(melspec_rfft *fft)
+/* One frame on the KissFFT paths. */
+static const float *kiss_execute(melspec_rfft *fft)
 {
     if (fft->chirp_z != NULL) {
         bluestein_execute(fft->chirp_z, fft->n, fft->input, fft->output);
@@ -176,4 +200,34 @@ const float *melspec_rfft_execute(melspec_rfft *fft)
     return (const float *)fft->output;
 }
 
+const float *melspec_rfft_execute(melspec_rfft *fft)
+{
+    if (fft->lanes == NULL) return kiss_execute(fft);
+    const float *frame = fft->input;
+    const float *lanes = melspec_lanes_fft_execute(fft->lanes, &frame, 1, fft->ones);
+    float *out = (float *)fft->output;
+    for (int64_t k = 0; k <= fft->n / 2; k++) {
+        out[2 * k] = lanes[(2 * k) * MELSPEC_RFFT_BATCH];
+        out[2 * k + 1] = lanes[(2 * k + 1) * MELSPEC_RFFT_BATCH];
+    }
+    return out;
+}
+
+const float *melspec_rfft_execute_frames(melspec_rfft *fft, const float *const *frames,
+                                         int64_t n_frames, const float *window)
+{
+    if (fft->lanes != NULL) return melspec_lanes_fft_execute(fft->lanes, frames, n_frames, window);
+    for (int64_t f = 0; f < n_frames; f++) {
+        for (int64_t i = 0; i < fft->n; i++) fft->input[i] = frames[f][i] * window[i];
+        melspec_rfft_spectrum_to_lane(kiss_execute(fft), fft->n / 2 + 1, f, fft->lane_output);
+    }
+    return fft->lane_output;
+}
+
 const char *melspec_rfft_library(void) { return "kissfft"; }
+
+const char *melspec_rfft_path(const melspec_rfft *fft)
+{
+    if (fft->lanes != NULL) return melspec_lanes_fft_kernel_name(fft->lanes);
+    return fft->chirp_z != NULL ? "bluestein" : "kissfft";
+}

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -42,7 +43,7 @@ static void test_rfft_matches_direct_dft(void **state)
         const float *actual = melspec_rfft_execute(fft);
         const double error = error_against(actual, expected, 2 * (n / 2 + 1));
         printf("  n = %5lld (%s): normalized max error %.3g\n", (long long)n,
-               melspec_rfft_library(), error);
+               melspec_rfft_path(fft), error);
         if (!(error <= FFT_TOLERANCE)) fail_msg("n = %lld: error %.3g", (long long)n, error);
         /* the transform does not consume its input: running it again gives the same bits */
         const float last = actual[2 * (n / 2)];
@@ -58,6 +59,171 @@ static void test_rfft_create_rejects_bad_sizes(void **state)
     assert_null(melspec_rfft_create(0));
     assert_null(melspec_rfft_create(-5));
     melspec_rfft_destroy(NULL);
+}
+
+/* ---- many frames at once (melspec_rfft_execute_frames; the lane FFT of the default build) ---- */
+
+enum { MANY_FRAMES = 9 }; /* one more than a batch: every remainder 1 .. 9 */
+
+/* Above this size frames repeat 3 signals: the float64 oracle is O(n^2) per signal, and the
+ * whole test also runs under valgrind (scripts/check-memory.sh). */
+#define DISTINCT_FRAMES_UP_TO 2310
+
+/* Every size class of the lane FFT (radices 4, 2, 3, 5, generic odd ones up to 61, odd n as a
+ * complex transform, n % 8 tails) and of the paths it leaves to KissFFT/Bluestein (a prime
+ * factor above 61: 1103, 134 = 2 x 67, 4099, 8193 = 3 x 2731), on both lane kernels: every
+ * frame of every batch size 1 .. 9 against the float64 direct DFT, and bit for bit against the
+ * same frame transformed alone (a frame's result may not depend on its lane or its batch). */
+static void check_frames(int64_t n)
+{
+    const int64_t n_bins = n / 2 + 1;
+    const int64_t distinct = n <= DISTINCT_FRAMES_UP_TO ? MANY_FRAMES : 3;
+    float *frames = malloc((size_t)(MANY_FRAMES * n) * sizeof *frames);
+    float *window = malloc((size_t)n * sizeof *window);
+    double *expected = malloc((size_t)(distinct * 2 * n_bins) * sizeof *expected);
+    float *alone = malloc((size_t)(MANY_FRAMES * 2 * n_bins) * sizeof *alone);
+    float *got = malloc((size_t)(2 * n_bins) * sizeof *got);
+    double *windowed = malloc((size_t)n * sizeof *windowed);
+    assert_true(frames && window && expected && alone && got && windowed);
+    make_test_signal(window, n, 1000.0, 7 + (uint64_t)n);
+    for (int64_t i = 0; i < n; i++) window[i] = 0.75f + 0.25f * window[i]; /* never zero */
+    for (int64_t f = 0; f < MANY_FRAMES; f++) {
+        float *x = frames + f * n;
+        if (f >= distinct) {
+            memcpy(x, frames + (f % distinct) * n, (size_t)n * sizeof *x);
+            continue;
+        }
+        make_test_signal(x, n, 16000.0, (uint64_t)(n * 31 + f));
+        x[f % n] += 0.5f; /* an impulse at a different place in each frame */
+        for (int64_t i = 0; i < n; i++) windowed[i] = (double)(x[i] * window[i]);
+        assert_int_equal(reference_rdft(windowed, n, expected + f * 2 * n_bins), 0);
+    }
+    const melspec_lanes_kernel kernels[] = {MELSPEC_LANES_AUTO, MELSPEC_LANES_PORTABLE};
+    for (size_t kernel = 0; kernel < sizeof kernels / sizeof kernels[0]; kernel++) {
+        melspec_rfft *fft = melspec_rfft_create_kernel(n, kernels[kernel]);
+        assert_non_null(fft);
+        for (int64_t f = 0; f < MANY_FRAMES; f++) {
+            const float *one[1] = {frames + f * n};
+            const float *lanes = melspec_rfft_execute_frames(fft, one, 1, window);
+            for (int64_t k = 0; k < 2 * n_bins; k++)
+                alone[f * 2 * n_bins + k] = lanes[k * MELSPEC_RFFT_BATCH];
+        }
+        double worst = 0.0;
+        for (int64_t count = 1; count <= MANY_FRAMES; count++) {
+            for (int64_t first = 0; first < count; first += MELSPEC_RFFT_BATCH) {
+                const int64_t in_call = count - first < MELSPEC_RFFT_BATCH ? count - first
+                                                                           : MELSPEC_RFFT_BATCH;
+                const float *pointers[MELSPEC_RFFT_BATCH];
+                /* the frames in reverse order, so that each lands in another lane than alone */
+                for (int64_t f = 0; f < in_call; f++)
+                    pointers[f] = frames + (first + in_call - 1 - f) * n;
+                const float *lanes = melspec_rfft_execute_frames(fft, pointers, in_call, window);
+                for (int64_t f = 0; f < in_call; f++) {
+                    const int64_t frame = first + in_call - 1 - f;
+                    for (int64_t k = 0; k < 2 * n_bins; k++)
+                        got[k] = lanes[k * MELSPEC_RFFT_BATCH + f];
+                    const double error =
+                        error_against(got, expected + (frame % distinct) * 2 * n_bins, 2 * n_bins);
+                    worst = error > worst ? error : worst;
+                    if (!(error <= FFT_TOLERANCE))
+                        fail_msg("n = %lld (%s), %lld frames, frame %lld: error %.3g",
+                                 (long long)n, melspec_rfft_path(fft), (long long)count,
+                                 (long long)frame, error);
+                    for (int64_t k = 0; k < 2 * n_bins; k++)
+                        if (memcmp(&got[k], &alone[frame * 2 * n_bins + k], sizeof got[k]) != 0)
+                            fail_msg("n = %lld (%s): frame %lld in lane %lld of %lld differs "
+                                     "from the frame alone at value %lld", (long long)n,
+                                     melspec_rfft_path(fft), (long long)frame, (long long)f,
+                                     (long long)in_call, (long long)k);
+                }
+            }
+        }
+        printf("  n = %5lld (%s): frames 1..%d, normalized max error %.3g\n", (long long)n,
+               melspec_rfft_path(fft), MANY_FRAMES, worst);
+        melspec_rfft_destroy(fft);
+    }
+    free(frames);
+    free(window);
+    free(expected);
+    free(alone);
+    free(got);
+    free(windowed);
+}
+
+static const int64_t frame_sizes[] = {1,    2,    3,    4,    5,    6,    7,    8,    9,   10,
+                                      12,   15,   16,   25,   30,   49,   64,   122,  134,  243,
+                                      400,  512,  625,  800,  1001, 1102, 1103, 1536, 2048, 2205,
+                                      2310, 3375, 4096, 4099, 6000, 7938, 8192, 8193};
+
+/* both kernels: the one this CPU gets (AVX2 + FMA on most x86) and the portable one */
+static void test_frames_match_direct_dft(void **state)
+{
+    (void)state;
+    for (size_t s = 0; s < sizeof frame_sizes / sizeof frame_sizes[0]; s++)
+        check_frames(frame_sizes[s]);
+}
+
+/* The filterbank product on blocks (both kernels) against a float64 sum, each lane its own
+ * column set, rows of every length from 1 on and overlapping runs (as mel triangles). */
+static void test_lane_mel_product_matches_float64(void **state)
+{
+    (void)state;
+    enum { ROWS = 40, COLUMNS = 257 };
+    int64_t first[ROWS], length[ROWS], offset[ROWS], total = 0;
+    for (int64_t r = 0; r < ROWS; r++) {
+        first[r] = (r * 6) % (COLUMNS - 20);
+        length[r] = 1 + (r * 7) % 19;
+        offset[r] = total;
+        total += length[r];
+    }
+    float *weights = malloc((size_t)total * sizeof *weights);
+    float *x = malloc((size_t)(COLUMNS * MELSPEC_RFFT_BATCH) * sizeof *x);
+    float *out = malloc((size_t)(ROWS * MELSPEC_RFFT_BATCH) * sizeof *out);
+    assert_true(weights && x && out);
+    make_test_signal(weights, total, 1000.0, 5);
+    make_test_signal(x, COLUMNS * MELSPEC_RFFT_BATCH, 16000.0, 6);
+    for (int64_t i = 0; i < COLUMNS * MELSPEC_RFFT_BATCH; i++) x[i] = x[i] * x[i]; /* powers */
+    const melspec_lanes_rows rows = {ROWS, weights, offset, first, length};
+    const melspec_lanes_kernel kernels[] = {MELSPEC_LANES_AUTO, MELSPEC_LANES_PORTABLE};
+    for (size_t k = 0; k < 2; k++) {
+        for (int64_t i = 0; i < ROWS * MELSPEC_RFFT_BATCH; i++) out[i] = NAN;
+        melspec_lanes_product_for(kernels[k])(&rows, x, out);
+        double worst = 0.0, peak = 0.0;
+        for (int64_t r = 0; r < ROWS; r++)
+            for (int64_t f = 0; f < MELSPEC_RFFT_BATCH; f++) {
+                double want = 0.0;
+                for (int64_t c = 0; c < length[r]; c++)
+                    want += (double)weights[offset[r] + c] *
+                            (double)x[(first[r] + c) * MELSPEC_RFFT_BATCH + f];
+                const double error = fabs((double)out[r * MELSPEC_RFFT_BATCH + f] - want);
+                worst = error > worst || error != error ? error : worst;
+                peak = fabs(want) > peak ? fabs(want) : peak;
+            }
+        printf("  mel product (%s): normalized max error %.3g\n", k ? "portable" : "auto",
+               worst / peak);
+        if (!(worst <= 1e-6 * peak)) fail_msg("mel product kernel %zu: error %.3g", k, worst / peak);
+    }
+    free(weights);
+    free(x);
+    free(out);
+}
+
+/* The lane FFT takes what it claims: these sizes must not fall back to KissFFT. */
+static void test_lane_fft_takes_its_sizes(void **state)
+{
+    (void)state;
+    if (strcmp(melspec_rfft_library(), "kissfft") != 0) skip();
+    const int64_t lane_sizes[] = {1, 2, 3, 400, 800, 1102, 2048, 2205, 7938, 8192};
+    for (size_t s = 0; s < sizeof lane_sizes / sizeof lane_sizes[0]; s++) {
+        melspec_rfft *fft = melspec_rfft_create_kernel(lane_sizes[s], MELSPEC_LANES_PORTABLE);
+        assert_non_null(fft);
+        assert_string_equal(melspec_rfft_path(fft), "lanes-portable");
+        melspec_rfft_destroy(fft);
+    }
+    melspec_rfft *fft = melspec_rfft_create(1103);
+    assert_non_null(fft);
+    assert_string_equal(melspec_rfft_path(fft), "bluestein");
+    melspec_rfft_destroy(fft);
 }
 
 /* The complete STFT path (padding, window, FFT, layout) against a float64 direct STFT. */
@@ -131,6 +297,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rfft_matches_direct_dft),
         cmocka_unit_test(test_rfft_create_rejects_bad_sizes),
+        cmocka_unit_test(test_frames_match_direct_dft),
+        cmocka_unit_test(test_lane_fft_takes_its_sizes),
+        cmocka_unit_test(test_lane_mel_product_matches_float64),
         cmocka_unit_test(test_stft_matches_direct_float64_stft),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,198 @@
+/* The lane-parallel real FFT's plan (fft_lanes.h): factorisation, twiddles in double, buffers,
+ * and the choice of kernel, made once at creation. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "fft_lanes.h"
+
+struct melspec_lanes_fft {
+    melspec_lanes_plan plan;
+    void (*execute)(const melspec_lanes_plan *plan, const float *const *frames,
+                    const float *window);
+    void (*execute_one)(const melspec_lanes_plan *plan, const float *const *frames,
+                        const float *window); /* lane 0 only: a frame alone */
+    const char *kernel_name;
+    void *block;   /* one allocation for every buffer below, each aligned to a cache line */
+    float *tables; /* every stage's twiddles and roots, then the half rotation */
+    float *zeros;
+};
+
+/* floats rounded up to whole cache lines */
+static int64_t cache_lines(int64_t floats) { return (floats + 15) / 16 * 16; }
+
+/* Radices of m, largest butterflies first (4, then 2, 3, 5, then odd primes); 0 stages when
+ * m == 1. Returns -1 when a prime factor exceeds the generic radix's limit. */
+static int factor(int64_t m, int64_t radices[MELSPEC_FFT_LANES_MAX_STAGES])
+{
+    int count = 0;
+    while (m % 4 == 0) radices[count++] = 4, m /= 4;
+    if (m % 2 == 0) radices[count++] = 2, m /= 2;
+    for (int64_t p = 3; m > 1; p += 2) {
+        if (p > MELSPEC_FFT_LANES_MAX_RADIX) return -1;
+        while (m % p == 0) {
+            if (count == MELSPEC_FFT_LANES_MAX_STAGES) return -1;
+            radices[count++] = p;
+            m /= p;
+        }
+    }
+    return count;
+}
+
+static const double two_pi = 6.28318530717958647692528676655900577;
+
+/* exp(-2 pi i num / den) with num reduced first, so that large products stay exact. */
+static void unit_root(int64_t num, int64_t den, float *out)
+{
+    const double angle = -two_pi * (double)(num % den) / (double)den;
+    out[0] = (float)cos(angle);
+    out[1] = (float)sin(angle);
+}
+
+/* The AVX2 + FMA kernels exist on x86 only (fft_lanes_avx2.c); elsewhere the portable ones run. */
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define LANES_HAVE_AVX2 1
+static int use_avx2(melspec_lanes_kernel kernel)
+{
+    /* no __builtin_cpu_init: libgcc's constructor has run it, and a second call from plans
+     * created on two threads would be a data race */
+    if (kernel != MELSPEC_LANES_AUTO) return 0;
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+#else
+#define LANES_HAVE_AVX2 0
+#endif
+
+melspec_lanes_product melspec_lanes_product_for(melspec_lanes_kernel kernel)
+{
+#if LANES_HAVE_AVX2
+    if (use_avx2(kernel)) return melspec_lanes_mel_avx2;
+#else
+    (void)kernel;
+#endif
+    return melspec_lanes_mel_portable;
+}
+
+int melspec_lanes_fft_takes(int64_t n)
+{
+    int64_t radices[MELSPEC_FFT_LANES_MAX_STAGES];
+    return n >= 1 && n <= MELSPEC_FFT_LANES_MAX_N && factor(n % 2 == 0 ? n / 2 : n, radices) >= 0;
+}
+
+melspec_lanes_gather_fn melspec_lanes_gather_for(melspec_lanes_kernel kernel)
+{
+#if LANES_HAVE_AVX2
+    if (use_avx2(kernel)) return melspec_lanes_gather_avx2;
+#else
+    (void)kernel;
+#endif
+    return melspec_lanes_gather_portable;
+}
+
+melspec_lanes_fft *melspec_lanes_fft_create(int64_t n, melspec_lanes_kernel kernel)
+{
+    (void)kernel; /* read below where AVX2 kernels exist */
+    if (!melspec_lanes_fft_takes(n)) return NULL;
+    const int even = n % 2 == 0;
+    const int64_t m = even ? n / 2 : n;
+    int64_t radices[MELSPEC_FFT_LANES_MAX_STAGES];
+    const int n_stages = factor(m, radices);
+
+    melspec_lanes_fft *fft = calloc(1, sizeof *fft);
+    if (fft == NULL) return NULL;
+    melspec_lanes_plan *plan = &fft->plan;
+    plan->n = n;
+    plan->m = m;
+    plan->even = even;
+    plan->n_stages = n_stages;
+
+    /* table sizes: m (radix - 1) twiddles per stage (a product over stages is < m radix),
+     * radix roots for each generic stage, m + 1 half rotations */
+    int64_t table_floats = 2 * (m + 1);
+    {
+        int64_t length = m;
+        for (int s = 0; s < n_stages; s++) {
+            table_floats += 2 * (length / radices[s]) * (radices[s] - 1) + 2 * radices[s];
+            length /= radices[s];
+        }
+    }
+    const int64_t sizes[5] = {cache_lines(table_floats), cache_lines(n),
+                              cache_lines(2 * m * MELSPEC_FFT_LANES),
+                              cache_lines(2 * m * MELSPEC_FFT_LANES),
+                              cache_lines(2 * (n / 2 + 1) * MELSPEC_FFT_LANES)};
+    const int64_t total = sizes[0] + sizes[1] + sizes[2] + sizes[3] + sizes[4];
+    /* calloc: the zeros, and lanes that are never written before being read */
+    fft->block = calloc((size_t)(total + 16), sizeof(float));
+    if (fft->block == NULL) {
+        free(fft);
+        return NULL;
+    }
+    float *aligned = (float *)(((uintptr_t)fft->block + 63) / 64 * 64);
+    fft->tables = aligned;
+    fft->zeros = fft->tables + sizes[0];
+    plan->work[0] = fft->zeros + sizes[1];
+    plan->work[1] = plan->work[0] + sizes[2];
+    plan->output = plan->work[1] + sizes[3];
+    plan->zeros = fft->zeros;
+
+    float *next = fft->tables;
+    int64_t length = m, stride = 1;
+    for (int s = 0; s < n_stages; s++) {
+        melspec_lanes_stage *stage = &plan->stages[s];
+        const int64_t r = radices[s], sub = length / r;
+        stage->radix = r;
+        stage->m = sub;
+        stage->stride = stride;
+        stage->twiddles = next;
+        for (int64_t p = 0; p < sub; p++)
+            for (int64_t j = 1; j < r; j++, next += 2) unit_root(p * j, length, next);
+        stage->roots = next;
+        for (int64_t t = 0; t < r; t++, next += 2) unit_root(t, r, next);
+        length = sub;
+        stride *= r;
+    }
+    plan->half_rotation = next;
+    for (int64_t k = 0; k <= m; k++, next += 2) {
+        unit_root(k, n, next);
+        next[0] *= 0.5f; /* exact: a power of two */
+        next[1] *= 0.5f;
+    }
+
+    fft->execute = melspec_lanes_execute_portable;
+    fft->execute_one = melspec_lanes_execute_one_portable;
+    fft->kernel_name = "lanes-portable";
+#if LANES_HAVE_AVX2
+    if (use_avx2(kernel)) {
+        fft->execute = melspec_lanes_execute_avx2;
+        fft->execute_one = melspec_lanes_execute_one_avx2;
+        fft->kernel_name = "lanes-avx2";
+    }
+#endif
+    return fft;
+}
+
+void melspec_lanes_fft_destroy(melspec_lanes_fft *fft)
+{
+    if (fft == NULL) return;
+    free(fft->block);
+    free(fft);
+}
+
+const float *melspec_lanes_fft_execute(melspec_lanes_fft *fft, const float *const *frames,
+                                       int64_t n_frames, const float *window)
+{
+    if (n_frames == 1) {
+        /* streams push one frame at a time: 8 lanes of work for one would cost 8 times */
+        fft->execute_one(&fft->plan, frames, window);
+        return fft->plan.output;
+    }
+    const float *lanes[MELSPEC_FFT_LANES];
+    for (int64_t f = 0; f < MELSPEC_FFT_LANES; f++)
+        lanes[f] = f < n_frames ? frames[f] : fft->plan.zeros;
+    fft->execute(&fft->plan, lanes, window);
+    return fft->plan.output;
+}
+
+const char *melspec_lanes_fft_kernel_name(const melspec_lanes_fft *fft)
+{
+    return fft->kernel_name;
+}
