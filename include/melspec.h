@@ -521,6 +521,45 @@ MELSPEC_API melspec_status melspec_cqt_plan_frequencies(const melspec_plan *plan
                                                         double *frequencies,
                                                         size_t capacity_bytes);
 
+/* ---- allocator (issue 17; zstd's ZSTD_customMem) ---------------------------------------------
+ *
+ * A plan created with an allocator makes every host allocation of its own through it: the plan
+ * and its designed arrays (window, filterbank, CQT basis), the CPU backend's state and buffers,
+ * the KissFFT plans and scratch (KissFFT is handed the memory), the resampling filters of CQT
+ * plans, the CUDA backend's host-side state (its structs, tables and host copies), and every
+ * stream of the plan with its buffers; temporary arrays made while the plan is designed go
+ * through it too. Growing a plan (melspec_plan_reserve, or an execute larger than the plan
+ * holds) allocates through it; execute and stream push at sizes the plan holds allocate nothing.
+ *
+ * What cannot go through it, because those libraries take no allocator: FFTW's plans and buffers
+ * (MELSPEC_FFTW=ON builds), libsoxr's resampler state (CPU constant-Q plans), and everything the
+ * CUDA runtime, cuFFT and cuBLAS allocate, device memory and pinned host memory (cudaMallocHost)
+ * included. The audio loader (melspec_audio.h) uses malloc.
+ *
+ * alloc returns memory aligned for any object type (as malloc does), or NULL when it cannot; a
+ * NULL makes the call that needed it return MELSPEC_ERROR_OUT_OF_MEMORY with a message, having
+ * freed what it had made. free receives only pointers alloc returned (never NULL). Both are
+ * called from the thread that calls melspec, and for a plan's whole life: the opaque pointer and
+ * whatever it points to must outlive the plan and its streams. Two plans may share an allocator
+ * only if its functions are safe to call from the threads that use those plans.
+ */
+typedef struct melspec_allocator {
+    void *(*alloc)(void *opaque, size_t size);
+    void (*free)(void *opaque, void *pointer);
+    void *opaque;
+} melspec_allocator;
+
+/* melspec_plan_create and melspec_cqt_plan_create with an allocator (copied; NULL or both
+ * functions NULL = malloc and free). Only one of alloc and free set is INVALID_ARGUMENT. */
+MELSPEC_API melspec_status melspec_plan_create_with_allocator(melspec_plan **plan,
+                                                              const melspec_config *config,
+                                                              const melspec_allocator *allocator,
+                                                              char *message,
+                                                              size_t message_capacity);
+MELSPEC_API melspec_status melspec_cqt_plan_create_with_allocator(
+    melspec_plan **plan, const melspec_cqt_config *config, const melspec_allocator *allocator,
+    char *message, size_t message_capacity);
+
 /* ---- backends -------------------------------------------------------------------------------- */
 
 /* The CUDA backend is a plugin, libmelspec_cuda.so, that this library loads on the first call

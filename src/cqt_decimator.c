@@ -6,6 +6,8 @@
 
 #include <soxr.h>
 
+#include "alloc.h"
+
 /* Beyond this share of the largest tap, libsoxr's output for an impulse is float32 rounding noise
  * of its FFT convolution, not filter. */
 #define TAP_FLOOR 1e-7
@@ -38,8 +40,8 @@ static int64_t run_soxr(int64_t factor, const float *x, int64_t n, float *y, int
 void melspec_decimator_fir_free(melspec_decimator_fir *fir)
 {
     if (fir == NULL) return;
-    free(fir->taps);
-    free(fir->correction);
+    melspec_free(&fir->allocator, fir->taps);
+    melspec_free(&fir->allocator, fir->correction);
     memset(fir, 0, sizeof *fir);
 }
 
@@ -91,7 +93,8 @@ static int measure_correction(melspec_decimator_fir *fir, double floor_value, fl
     fir->correction_columns = last_column + 1;
     if (last_column < 0) return 0;
     fir->correction =
-        malloc((size_t)(fir->correction_rows * fir->correction_columns) * sizeof *fir->correction);
+        melspec_alloc(&fir->allocator, (size_t)(fir->correction_rows * fir->correction_columns) *
+                                           sizeof *fir->correction);
     if (fir->correction == NULL) return -1;
     for (int64_t m = 0; m < fir->correction_rows; m++)
         for (int64_t j = 0; j < fir->correction_columns; j++)
@@ -99,20 +102,23 @@ static int measure_correction(melspec_decimator_fir *fir, double floor_value, fl
     return 0;
 }
 
-int melspec_decimator_fir_measure(int64_t factor, melspec_decimator_fir *fir)
+int melspec_decimator_fir_measure(int64_t factor, const melspec_allocator *allocator,
+                                  melspec_decimator_fir *fir)
 {
     memset(fir, 0, sizeof *fir);
     if (factor < 2) return -1;
+    if (allocator != NULL) fir->allocator = *allocator;
+    const melspec_allocator *a = &fir->allocator;
     fir->factor = factor;
     /* SOXR_HQ's filter spans about +-103 M input samples; look well beyond */
     const int64_t reach = 160 * factor + 64;
     const int64_t centre = round_up(2 * reach, factor);
     const int64_t max_columns = 8 * factor + 64;
     const int64_t n = centre + factor + 2 * reach + max_columns + factor * PROBE_ROWS;
-    float *x = malloc((size_t)n * sizeof *x);
-    float *y = malloc((size_t)(n / factor + 2) * sizeof *y);
-    double *h = calloc((size_t)(2 * reach + 1), sizeof *h);
-    double *columns = malloc((size_t)(max_columns * PROBE_ROWS) * sizeof *columns);
+    float *x = melspec_alloc(a, (size_t)n * sizeof *x);
+    float *y = melspec_alloc(a, (size_t)(n / factor + 2) * sizeof *y);
+    double *h = melspec_alloc_zeroed(a, (size_t)(2 * reach + 1), sizeof *h);
+    double *columns = melspec_alloc(a, (size_t)(max_columns * PROBE_ROWS) * sizeof *columns);
     int status = -1;
     if (!x || !y || !h || !columns) goto done;
     if (measure_taps(factor, reach, h, x, y, n, centre) != 0) goto done;
@@ -125,16 +131,16 @@ int melspec_decimator_fir_measure(int64_t factor, melspec_decimator_fir *fir)
     while (hi > lo && fabs(h[hi]) <= floor_value) hi--;
     fir->first = lo - reach;
     fir->n_taps = hi - lo + 1;
-    fir->taps = malloc((size_t)fir->n_taps * sizeof *fir->taps);
+    fir->taps = melspec_alloc(a, (size_t)fir->n_taps * sizeof *fir->taps);
     if (fir->taps == NULL) goto done;
     memcpy(fir->taps, h + lo, (size_t)fir->n_taps * sizeof *fir->taps);
     status = measure_correction(fir, START_FLOOR * peak, x, y, n, columns, max_columns);
 
 done:
-    free(x);
-    free(y);
-    free(h);
-    free(columns);
+    melspec_free(a, x);
+    melspec_free(a, y);
+    melspec_free(a, h);
+    melspec_free(a, columns);
     if (status != 0) melspec_decimator_fir_free(fir);
     return status;
 }

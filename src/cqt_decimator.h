@@ -16,6 +16,8 @@
 
 #include <stdint.h>
 
+#include "melspec.h"
+
 typedef struct melspec_decimator_fir {
     int64_t factor;             /* M */
     int64_t first;              /* offset of taps[0] */
@@ -24,11 +26,15 @@ typedef struct melspec_decimator_fir {
     int64_t correction_rows;    /* first outputs that differ from the steady state */
     int64_t correction_columns; /* inputs they depend on beyond the taps */
     double *correction;         /* correction_rows x correction_columns */
+    melspec_allocator allocator; /* what made taps and correction, and frees them */
 } melspec_decimator_fir;
 
 /* Measures libsoxr's SOXR_HQ 1/factor resampler (factor >= 2) by feeding it impulses. Returns 0,
- * or -1 when out of memory or libsoxr fails. Takes about factor^2 * 1e-5 s. */
-int melspec_decimator_fir_measure(int64_t factor, melspec_decimator_fir *fir);
+ * or -1 when out of memory or libsoxr fails. Takes about factor^2 * 1e-5 s. melspec's arrays
+ * (the taps, the correction, the probes) come from allocator (NULL: malloc); libsoxr's own
+ * state from malloc. */
+int melspec_decimator_fir_measure(int64_t factor, const melspec_allocator *allocator,
+                                  melspec_decimator_fir *fir);
 
 /* Frees what measure allocated and zeroes *fir. NULL and zeroed structs are accepted. */
 void melspec_decimator_fir_free(melspec_decimator_fir *fir);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "config.h"
 #include "dsp/cqt.h"
 #include "plan.h"
@@ -105,9 +106,10 @@ static melspec_status check_transform(melspec_cqt_config *c, char *message, size
 
 /* librosa refuses a basis whose top filter reaches above Nyquist; we also refuse filters too long
  * to plan for. */
-static melspec_status check_basis(const melspec_cqt_config *c, char *message, size_t capacity)
+static melspec_status check_basis(const melspec_cqt_config *c, const melspec_allocator *allocator,
+                                  char *message, size_t capacity)
 {
-    double *frequencies = malloc((size_t)(2 * c->n_bins) * sizeof *frequencies);
+    double *frequencies = melspec_alloc(allocator, (size_t)(2 * c->n_bins) * sizeof *frequencies);
     if (frequencies == NULL)
         FAIL(MELSPEC_ERROR_OUT_OF_MEMORY, "%lld bin frequencies", (long long)c->n_bins);
     double *alpha = frequencies + c->n_bins;
@@ -119,7 +121,7 @@ static melspec_status check_basis(const melspec_cqt_config *c, char *message, si
     /* the longest filter at the full rate bounds every octave's frame length */
     const double longest =
         melspec_dsp_cqt_filter_length(c, frequencies[0], alpha[0], c->sample_rate);
-    free(frequencies);
+    melspec_free(allocator, frequencies);
     const double nyquist = c->sample_rate / 2.0;
     if (!(cutoff <= nyquist))
         FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
@@ -135,7 +137,7 @@ static melspec_status check_basis(const melspec_cqt_config *c, char *message, si
 }
 
 static melspec_status resolve(const melspec_cqt_config *config, melspec_cqt_config *c,
-                              char *message, size_t capacity)
+                              const melspec_allocator *allocator, char *message, size_t capacity)
 {
     if (config == NULL) FAIL(MELSPEC_ERROR_NULL_POINTER, "config is NULL");
     const size_t smallest = offsetof(melspec_cqt_config, output) + sizeof config->output;
@@ -154,21 +156,31 @@ static melspec_status resolve(const melspec_cqt_config *config, melspec_cqt_conf
         &c->max_batch, &c->max_samples, c->sample_rate};
     if ((status = melspec_check_execution(&execution, message, capacity)) != MELSPEC_OK)
         return status;
-    return check_basis(c, message, capacity);
+    return check_basis(c, allocator, message, capacity);
 }
 
 melspec_status melspec_cqt_plan_create(melspec_plan **plan_out, const melspec_cqt_config *config,
                                        char *message, size_t capacity)
+{
+    return melspec_cqt_plan_create_with_allocator(plan_out, config, NULL, message, capacity);
+}
+
+melspec_status melspec_cqt_plan_create_with_allocator(melspec_plan **plan_out,
+                                                      const melspec_cqt_config *config,
+                                                      const melspec_allocator *allocator,
+                                                      char *message, size_t capacity)
 {
     if (message != NULL && capacity > 0) message[0] = '\0';
     if (plan_out == NULL)
         FAIL(MELSPEC_ERROR_NULL_POINTER, "plan (the out-parameter) is NULL");
     *plan_out = NULL;
     melspec_cqt_config resolved;
-    melspec_status status = resolve(config, &resolved, message, capacity);
+    melspec_status status = melspec_check_allocator(allocator, message, capacity);
+    if (status != MELSPEC_OK) return status;
+    status = resolve(config, &resolved, allocator, message, capacity);
     if (status != MELSPEC_OK) return status;
 
-    melspec_plan *plan = calloc(1, sizeof *plan);
+    melspec_plan *plan = melspec_plan_allocate(allocator);
     if (plan == NULL) FAIL(MELSPEC_ERROR_OUT_OF_MEMORY, "plan");
     plan->cqt_config = resolved;
     melspec_stages_from_cqt_config(&resolved, &plan->stages);
@@ -176,7 +188,7 @@ melspec_status melspec_cqt_plan_create(melspec_plan **plan_out, const melspec_cq
                                     &plan->backend, &plan->ops, message, capacity);
     if (status != MELSPEC_OK) goto fail;
     plan->cqt_config.backend = plan->backend;
-    plan->cqt = melspec_dsp_cqt_design_create(&plan->cqt_config);
+    plan->cqt = melspec_dsp_cqt_design_create(&plan->cqt_config, &plan->allocator);
     if (plan->cqt == NULL) {
         status = melspec_fail_message(message, capacity, MELSPEC_ERROR_OUT_OF_MEMORY,
                                       "CQT basis of %lld bins", (long long)resolved.n_bins);

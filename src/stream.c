@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "config.h"
 #include "dsp/framing.h"
 #include "plan.h"
@@ -419,8 +420,8 @@ void melspec_stream_destroy(melspec_stream *stream)
 {
     if (stream == NULL) return;
     if (stream->ring != NULL) stream->plan->ops->stream_ring_destroy(stream->plan, stream->ring);
-    free(stream->buffer);
-    free(stream);
+    melspec_free(&stream->plan->allocator, stream->buffer);
+    melspec_free(&stream->plan->allocator, stream);
 }
 
 static melspec_status stream_create(melspec_stream **stream_out, melspec_plan *plan)
@@ -441,7 +442,7 @@ static melspec_status stream_create(melspec_stream **stream_out, melspec_plan *p
                             plan->ops->name);
 
     melspec_status status = MELSPEC_OK;
-    melspec_stream *s = calloc(1, sizeof *s);
+    melspec_stream *s = melspec_alloc_zeroed(&plan->allocator, 1, sizeof *s);
     if (s == NULL) return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "stream");
     s->plan = plan;
     s->n_fft = stages->frames.n_fft;
@@ -451,7 +452,7 @@ static melspec_status stream_create(melspec_stream **stream_out, melspec_plan *p
     s->value_bytes = (int64_t)stages->value_bytes;
     s->frame_bytes = stages->n_bins * s->value_bytes;
     s->capacity = s->n_fft + s->hop;
-    s->buffer = malloc((size_t)s->capacity * sizeof *s->buffer);
+    s->buffer = melspec_alloc(&plan->allocator, (size_t)s->capacity * sizeof *s->buffer);
     if (s->buffer == NULL) {
         status = melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "stream buffer of %lld floats",
                               (long long)s->capacity);

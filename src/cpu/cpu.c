@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../alloc.h"
 #include "../dsp/float16.h"
 #include "../dsp/framing.h"
 #include "cpu_backend.h"
@@ -144,11 +145,11 @@ static melspec_status spectrum_reserve(melspec_plan *plan, int64_t n_signals, in
     const int64_t floats = values_per_frame(plan) * melspec_stages_frame_count(&plan->stages,
                                                                                n_samples);
     if (floats <= s->clip_floats) return MELSPEC_OK;
-    float *clip = malloc((size_t)floats * sizeof *clip);
+    float *clip = melspec_alloc(&plan->allocator, (size_t)floats * sizeof *clip);
     if (clip == NULL)
         return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY,
                             "clip of %lld floats for the 16-bit output", (long long)floats);
-    free(s->clip);
+    melspec_free(&plan->allocator, s->clip);
     s->clip = clip;
     s->clip_floats = floats;
     return MELSPEC_OK;
@@ -159,28 +160,29 @@ static void spectrum_destroy(melspec_plan *plan)
     cpu_state *s = plan->backend_state;
     if (s == NULL) return;
     melspec_rfft_destroy(s->fft);
-    free(s->window);
-    free(s->frame);
-    free(s->power);
-    free(s->values);
-    free(s->clip);
-    free(s->stream_frames);
-    free(s->stream_values);
-    free(s);
+    melspec_free(&plan->allocator, s->window);
+    melspec_free(&plan->allocator, s->frame);
+    melspec_free(&plan->allocator, s->power);
+    melspec_free(&plan->allocator, s->values);
+    melspec_free(&plan->allocator, s->clip);
+    melspec_free(&plan->allocator, s->stream_frames);
+    melspec_free(&plan->allocator, s->stream_values);
+    melspec_free(&plan->allocator, s);
     plan->backend_state = NULL;
 }
 
 static melspec_status spectrum_create(melspec_plan *plan)
 {
     const int64_t n_fft = plan->stages.frames.n_fft;
-    cpu_state *s = calloc(1, sizeof *s);
+    cpu_state *s = melspec_alloc_zeroed(&plan->allocator, 1, sizeof *s);
     if (s == NULL) return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "CPU state");
     plan->backend_state = s;
-    s->fft = melspec_rfft_create(n_fft);
-    s->window = malloc((size_t)n_fft * sizeof *s->window);
-    s->frame = malloc((size_t)n_fft * sizeof *s->frame);
-    s->power = malloc((size_t)plan->n_freq * sizeof *s->power);
-    s->values = malloc((size_t)(2 * plan->n_freq + plan->stages.n_bins) * sizeof *s->values);
+    s->fft = melspec_rfft_create(n_fft, &plan->allocator);
+    s->window = melspec_alloc(&plan->allocator, (size_t)n_fft * sizeof *s->window);
+    s->frame = melspec_alloc(&plan->allocator, (size_t)n_fft * sizeof *s->frame);
+    s->power = melspec_alloc(&plan->allocator, (size_t)plan->n_freq * sizeof *s->power);
+    s->values = melspec_alloc(&plan->allocator,
+                              (size_t)(2 * plan->n_freq + plan->stages.n_bins) * sizeof *s->values);
     if (!s->fft || !s->window || !s->frame || !s->power || !s->values) {
         spectrum_destroy(plan);
         return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY,
@@ -202,12 +204,13 @@ static melspec_status cpu_stream_prepare(melspec_plan *plan, float **raw_frames,
     cpu_state *s = plan->backend_state;
     if (s->stream_frames == NULL) {
         const size_t frame_bytes = (size_t)plan->stages.n_bins * plan->stages.value_bytes;
-        float *frames = malloc((size_t)(CPU_STREAM_BATCH * plan->stages.frames.n_fft) *
-                               sizeof *frames);
-        unsigned char *stored = malloc(CPU_STREAM_BATCH * frame_bytes);
+        float *frames =
+            melspec_alloc(&plan->allocator,
+                          (size_t)(CPU_STREAM_BATCH * plan->stages.frames.n_fft) * sizeof *frames);
+        unsigned char *stored = melspec_alloc(&plan->allocator, CPU_STREAM_BATCH * frame_bytes);
         if (frames == NULL || stored == NULL) {
-            free(frames);
-            free(stored);
+            melspec_free(&plan->allocator, frames);
+            melspec_free(&plan->allocator, stored);
             return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "stream staging of %d frames",
                                 CPU_STREAM_BATCH);
         }

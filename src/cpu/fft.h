@@ -5,10 +5,14 @@
 
 #include <stdint.h>
 
+#include "melspec.h"
+
 typedef struct melspec_rfft melspec_rfft;
 
-/* A forward real FFT of n points, any n >= 1. NULL when out of memory. */
-melspec_rfft *melspec_rfft_create(int64_t n);
+/* A forward real FFT of n points, any n >= 1. NULL when out of memory. Its memory comes from
+ * allocator (NULL: malloc) where the library takes memory from us (KissFFT); FFTW allocates its
+ * own. The allocator must outlive the object. */
+melspec_rfft *melspec_rfft_create(int64_t n, const melspec_allocator *allocator);
 void melspec_rfft_destroy(melspec_rfft *fft);
 
 /* Where to write the n real input samples before melspec_rfft_execute. */

@@ -14,8 +14,9 @@ struct melspec_rfft {
 /* FFTW's planner is not thread-safe; plans of different threads are made one at a time. */
 static pthread_mutex_t planner_lock = PTHREAD_MUTEX_INITIALIZER;
 
-melspec_rfft *melspec_rfft_create(int64_t n)
+melspec_rfft *melspec_rfft_create(int64_t n, const melspec_allocator *allocator)
 {
+    (void)allocator; /* FFTW takes no allocator: fftwf_malloc (include/melspec.h says so) */
     if (n < 1 || n > INT32_MAX) return NULL;
     melspec_rfft *fft = fftwf_malloc(sizeof *fft);
     if (fft == NULL) return NULL;

@@ -146,7 +146,7 @@ static melspec_status gemm_create(melspec_plan *plan)
 {
     cuda_state *s = plan->backend_state;
     const size_t count = (size_t)(plan->stages.n_bins * plan->n_freq);
-    float *dense = malloc(count * sizeof *dense);
+    float *dense = melspec_alloc(&plan->allocator, count * sizeof *dense);
     if (dense == NULL)
         return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "dense filterbank of %zu floats",
                             count);
@@ -155,7 +155,7 @@ static melspec_status gemm_create(melspec_plan *plan)
     const melspec_status status = upload(plan, &device, dense, count * sizeof *dense,
                                          "cudaMalloc for the dense filterbank");
     s->d_filterbank = device;
-    free(dense);
+    melspec_free(&plan->allocator, dense);
     FORWARD_IF_ERROR(status);
     CUBLAS_TRY(cublasCreate(&s->cublas));
     CUBLAS_TRY(cublasSetMathMode(s->cublas, CUBLAS_DEFAULT_MATH));
@@ -179,13 +179,13 @@ static melspec_status spectrum_create(melspec_plan *plan)
 {
     cuda_state *s = plan->backend_state;
     const size_t n_fft = (size_t)plan->config.n_fft;
-    float *window = malloc(n_fft * sizeof *window);
+    float *window = melspec_alloc(&plan->allocator, n_fft * sizeof *window);
     if (window == NULL)
         return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "window of %zu floats", n_fft);
     for (size_t i = 0; i < n_fft; i++) window[i] = (float)plan->window[i];
     const melspec_status status = upload(plan, (void **)&s->d_window, window,
                                          n_fft * sizeof *window, "cudaMalloc for the window");
-    free(window);
+    melspec_free(&plan->allocator, window);
     FORWARD_IF_ERROR(status);
     if (!plan->stages.mel) return MELSPEC_OK;
 
@@ -286,15 +286,16 @@ static void cuda_destroy(melspec_plan *plan)
     if (s->done != NULL) cudaEventDestroy(s->done);
     if (s->capture_stream != NULL) cudaStreamDestroy(s->capture_stream);
     if (entered) leave_device(&guard);
-    free(s);
+    melspec_free(&plan->allocator, s);
     plan->backend_state = NULL;
 }
 
 static melspec_status cuda_create(melspec_plan *plan)
 {
-    cuda_state *s = calloc(1, sizeof *s);
+    cuda_state *s = melspec_alloc_zeroed(&plan->allocator, 1, sizeof *s);
     if (s == NULL) return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "CUDA plan state");
     plan->backend_state = s;
+    s->allocator = &plan->allocator;
     s->device = plan->stages.device_ordinal;
     device_guard guard;
     FORWARD_IF_ERROR(enter_device(plan, &guard));

@@ -7,6 +7,7 @@
 #include <cufft.h>
 
 #include "../../kernels/kernels.h"
+#include "../alloc.h"
 #include "../config.h"
 #include "../plan.h"
 
@@ -88,6 +89,7 @@ typedef struct cuda_transform cuda_transform;
 
 typedef struct cuda_state {
     const cuda_transform *transform; /* what this plan's kind computes (see below) */
+    const melspec_allocator *allocator; /* the plan's: every host block of this state */
     int device;
     cudaStream_t stream;         /* the caller's (melspec_plan_set_stream); NULL: legacy */
     cudaStream_t capture_stream; /* private: graphs are captured here, never run here */
