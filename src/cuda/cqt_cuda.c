@@ -76,7 +76,13 @@ static melspec_status upload_floats(melspec_plan *plan, const float *host, size_
         *device = NULL;
         return melspec_cuda_fail(plan, error, what);
     }
-    CUDA_TRY(cudaMemcpy(*device, host, count * sizeof *host, cudaMemcpyHostToDevice));
+    const cudaError_t copied = cudaMemcpy(*device, host, count * sizeof *host,
+                                          cudaMemcpyHostToDevice);
+    if (copied != cudaSuccess) { /* nothing half-made is handed back (as upload, cuda_backend.c) */
+        cudaFree(*device);
+        *device = NULL;
+        return melspec_cuda_fail(plan, copied, "cudaMemcpy (upload)");
+    }
     return MELSPEC_OK;
 }
 

@@ -96,6 +96,10 @@ typedef struct cuda_state {
     cudaEvent_t done;            /* recorded after each call's work */
     cudaStream_t done_stream;    /* where `done` was last recorded */
     int done_pending;            /* `done` was recorded since the last wait on it */
+    /* A sticky error seen by a call of this plan (the device's context is lost, cudaSuccess
+     * otherwise): every later call refuses with it, only destroy still works (GPU faults,
+     * include/melspec_cuda.h). */
+    cudaError_t lost;
 
     int64_t frame_stride;   /* floats between frames: n_fft rounded up to even (8-byte aligned) */
     int needs_clip_max;     /* the scaling uses each clip's maximum */
