@@ -570,6 +570,22 @@ MELSPEC_API melspec_status melspec_cqt_plan_create_with_allocator(
  * missing or cannot load (libcudart absent, another build's plugin), AUTO plans run on the CPU
  * and CUDA plans fail with MELSPEC_ERROR_BACKEND_UNAVAILABLE saying why. */
 
+/* GPU faults (CUDA plans; issue 17, tests/gpu/test_cuda_faults.c on the CUDA emulator):
+ *   - Out of device or pinned memory (cudaMalloc, cudaMallocHost, a cuFFT plan's or cuBLAS's
+ *     allocations) returns MELSPEC_ERROR_OUT_OF_MEMORY; any other CUDA, cuFFT or cuBLAS failure
+ *     MELSPEC_ERROR_DEVICE; both with a message naming the call and CUDA's error. A failed create
+ *     returns no plan and frees all it made; a failed reserve leaves the plan as it was; a failed
+ *     execute or stream push (its stream's state unchanged) leaves the plan usable: the next
+ *     call, once memory is there again, gives the same results as if nothing had failed.
+ *   - A sticky error (the device's context is lost: an illegal address, an uncorrectable ECC
+ *     error, a failed launch...) returns MELSPEC_ERROR_DEVICE, and the plan that saw it is dead:
+ *     every later call on it or its streams returns MELSPEC_ERROR_DEVICE saying so, and only
+ *     melspec_stream_destroy and melspec_plan_destroy still work (they free every host block; the
+ *     device memory goes with the lost context). CUDA accepts no more work in that process: the
+ *     application must restart it to use the GPU again (CPU plans keep working).
+ *   - No device (or no driver): CUDA plans fail with MELSPEC_ERROR_BACKEND_UNAVAILABLE, AUTO plans
+ *     run on the CPU. */
+
 /* 1 when the CUDA backend plugin is present and loaded, else 0. */
 MELSPEC_API int melspec_cuda_compiled(void);
 

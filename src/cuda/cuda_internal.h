@@ -98,7 +98,7 @@ typedef struct cuda_state {
     int done_pending;            /* `done` was recorded since the last wait on it */
     /* A sticky error seen by a call of this plan (the device's context is lost, cudaSuccess
      * otherwise): every later call refuses with it, only destroy still works (GPU faults,
-     * include/melspec_cuda.h). */
+     * include/melspec.h). */
     cudaError_t lost;
 
     int64_t frame_stride;   /* floats between frames: n_fft rounded up to even (8-byte aligned) */

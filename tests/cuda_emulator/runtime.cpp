@@ -34,6 +34,8 @@ struct emu_node {
 struct CUstream_st {
     bool capturing = false;
     bool invalidated = false;
+    bool non_blocking = false;                       // cudaStreamNonBlocking
+    cudaStreamCaptureMode mode = cudaStreamCaptureModeGlobal; // of the capture in progress
     std::vector<emu_node> recorded;
 };
 struct CUgraph_st;
@@ -88,7 +90,11 @@ static bool fault_hit(int kind)
     fault_calls[kind]++;
     return fault_at[kind] != 0 && fault_calls[kind] == fault_at[kind];
 }
-static int captures_active = 0;
+// Captures in progress that restrict this thread's unsafe calls (its own in ThreadLocal or Global
+// mode) and every thread's (Global mode), as CUDA's capture modes do; and captures on streams
+// that synchronize with the legacy default stream.
+static thread_local int captures_here = 0;
+static int captures_global = 0, captures_blocking = 0;
 static std::map<uintptr_t, std::pair<size_t, int>> allocations; // start -> (bytes, 1 device / 2 pinned)
 static long n_launches = 0, n_graph_launches = 0, n_captures = 0, n_instantiations = 0,
     n_exec_updates = 0, n_kernel_node_updates = 0, n_fft_runs = 0, n_fft_frames = 0;
@@ -97,7 +103,7 @@ static cudaError_t fail(cudaError_t e) { last_error = e; return e; }
 
 static bool unsafe_during_capture()
 {
-    if (captures_active > 0) {
+    if (captures_here > 0 || captures_global > 0) {
         fprintf(stderr, "emu: unsafe CUDA call during stream capture\n");
         return true;
     }
@@ -172,8 +178,7 @@ void emu_run_grid(unsigned grid, unsigned block, bool threaded, const std::funct
         for (unsigned t = 0; t < block; t++)
             threads.emplace_back([&, b, t]() {
                 blockIdx = {b, 0, 0};
-                threadIdx = {t, 0, 0};
-                blockDim = {block, 1, 1};
+                threadIdx = {t, 0, 0}; // blockDim is shared, set above (a write here raced)
                 in_threaded_block = true;
                 body();
             });
@@ -328,7 +333,15 @@ cudaError_t cudaMemsetAsync(void *d, int v, size_t n, cudaStream_t st)
 
 // ---- streams, events ----------------------------------------------------------------------------
 
-cudaError_t cudaStreamCreateWithFlags(cudaStream_t *s, unsigned int) { EMU_LOCKED; if (sticky != cudaSuccess) return fail(sticky); *s = new CUstream_st; live_streams++; return cudaSuccess; }
+cudaError_t cudaStreamCreateWithFlags(cudaStream_t *s, unsigned int flags)
+{
+    EMU_LOCKED;
+    if (sticky != cudaSuccess) return fail(sticky);
+    *s = new CUstream_st;
+    (*s)->non_blocking = (flags & cudaStreamNonBlocking) != 0;
+    live_streams++;
+    return cudaSuccess;
+}
 cudaError_t cudaStreamCreate(cudaStream_t *s) { EMU_LOCKED; if (sticky != cudaSuccess) return fail(sticky); *s = new CUstream_st; live_streams++; return cudaSuccess; }
 cudaError_t cudaStreamDestroy(cudaStream_t s) { EMU_LOCKED; if (!s) return fail(cudaErrorInvalidResourceHandle); delete s; live_streams--; return cudaSuccess; }
 cudaError_t cudaStreamSynchronize(cudaStream_t s)
@@ -336,7 +349,7 @@ cudaError_t cudaStreamSynchronize(cudaStream_t s)
     EMU_LOCKED;
     if (sticky != cudaSuccess) return fail(sticky);
     if (s && s->capturing) { s->invalidated = true; return fail(cudaErrorStreamCaptureUnsupported); }
-    if (!s && captures_active) return fail(cudaErrorStreamCaptureImplicit);
+    if (!s && captures_blocking) return fail(cudaErrorStreamCaptureImplicit);
     return cudaSuccess;
 }
 cudaError_t cudaStreamGetDevice(cudaStream_t, int *device) { EMU_LOCKED; if (sticky != cudaSuccess) return fail(sticky); *device = 0; return cudaSuccess; }
@@ -359,7 +372,13 @@ cudaError_t cudaLaunchHostFunc(cudaStream_t s, cudaHostFn_t fn, void *data)
 
 // ---- capture and graphs ------------------------------------------------------------------------
 
-cudaError_t cudaStreamBeginCapture(cudaStream_t s, enum cudaStreamCaptureMode)
+static void count_capture(cudaStream_t s, int delta)
+{
+    if (s->mode == cudaStreamCaptureModeGlobal) captures_global += delta;
+    else if (s->mode == cudaStreamCaptureModeThreadLocal) captures_here += delta;
+    if (!s->non_blocking) captures_blocking += delta;
+}
+cudaError_t cudaStreamBeginCapture(cudaStream_t s, enum cudaStreamCaptureMode mode)
 {
     EMU_LOCKED;
     if (sticky != cudaSuccess) return fail(sticky);
@@ -367,7 +386,8 @@ cudaError_t cudaStreamBeginCapture(cudaStream_t s, enum cudaStreamCaptureMode)
     s->capturing = true;
     s->invalidated = false;
     s->recorded.clear();
-    captures_active++;
+    s->mode = mode;
+    count_capture(s, 1);
     n_captures++;
     return cudaSuccess;
 }
@@ -376,7 +396,7 @@ cudaError_t cudaStreamEndCapture(cudaStream_t s, cudaGraph_t *g)
     EMU_LOCKED;
     if (s == nullptr || !s->capturing) return fail(sticky != cudaSuccess ? sticky : cudaErrorIllegalState);
     s->capturing = false;
-    captures_active--;
+    count_capture(s, -1);
     if (sticky != cudaSuccess) { s->recorded.clear(); *g = nullptr; return fail(sticky); } // ended, no graph
     if (s->invalidated) { *g = nullptr; return fail(cudaErrorStreamCaptureInvalidated); }
     CUgraph_st *graph = new CUgraph_st;
