@@ -3,7 +3,7 @@
  * fail its n-th cudaMalloc, cudaMallocHost, cuFFT plan, cublasCreate or graph instantiation, lose
  * the "device" (a sticky error) at its n-th kernel run or copy, or have no device at all. For
  * each injection point and each n in turn, at plan creation, at reserve, at execute (host and
- * device pointers) and at stream push:
+ * device pointers), at stream creation and at stream push:
  *   - the call returns OUT_OF_MEMORY (allocations) or DEVICE (everything else) with a message;
  *   - a failed create gives no plan; every plan can still be destroyed;
  *   - nothing leaks: the emulator's live device/pinned blocks and handles, and the blocks of the
@@ -338,6 +338,33 @@ static int stage_push(int which, int kind, long n)
     return reached && failed;
 }
 
+/* A plan's first stream (its ring on the device, the step buffers it shares with later ones),
+ * then a second one. */
+static int stage_stream_create(int which, int kind, long n)
+{
+    const live_counts before = live_now();
+    melspec_plan *plan = NULL;
+    char message[512];
+    assert_int_equal(make_plan(which, MELSPEC_BACKEND_CUDA, &plan, message, sizeof message),
+                     MELSPEC_OK);
+    melspec_stream *streams[2] = {NULL, NULL};
+    emu_fault_arm(kind, n);
+    melspec_status status = melspec_stream_create(&streams[0], plan);
+    if (status == MELSPEC_OK) status = melspec_stream_create(&streams[1], plan);
+    const int reached = emu_fault_calls(kind) >= n;
+    emu_fault_clear();
+    if (status != MELSPEC_OK) {
+        assert_fault_status(status, kind, melspec_plan_last_error(plan), "stream create", n);
+        if (streams[1] != NULL) fail_msg("stream create: a stream came back from a failure");
+        failures_seen++;
+    }
+    melspec_stream_destroy(streams[0]);
+    melspec_stream_destroy(streams[1]);
+    melspec_plan_destroy(plan);
+    assert_nothing_leaked(before, "stream create", kind, n);
+    return reached && status != MELSPEC_OK;
+}
+
 /* n = 1, 2, ... until the stage no longer reaches the fault. */
 static long sweep(stage_fn stage, int which, int kind)
 {
@@ -422,6 +449,17 @@ static void test_faults_at_execute(void **state)
             if (kind == FAULT_KERNEL_LOST || kind == FAULT_GRAPH_INSTANTIATE)
                 assert_true(sites >= 1);
         }
+}
+
+static void test_faults_at_stream_create(void **state)
+{
+    (void)state;
+    for (int kind = 0; kind < N_FAULTS; kind++) {
+        if (kind == FAULT_BLAS_CREATE) continue;
+        const long sites = sweep(stage_stream_create, CASE_MEL, kind);
+        report("stream", CASE_MEL, kind, sites);
+        if (kind == FAULT_MALLOC) assert_true(sites >= 1); /* the ring */
+    }
 }
 
 static void test_faults_at_push(void **state)
@@ -517,6 +555,7 @@ int main(void)
         cmocka_unit_test(test_faults_at_create),
         cmocka_unit_test(test_faults_at_reserve),
         cmocka_unit_test(test_faults_at_execute),
+        cmocka_unit_test(test_faults_at_stream_create),
         cmocka_unit_test(test_faults_at_push),
         cmocka_unit_test(test_sticky_error_contract),
         cmocka_unit_test(test_no_device),
