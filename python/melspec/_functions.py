@@ -4,33 +4,47 @@ per thread)."""
 import collections
 import threading
 
+import numpy as np
+
+from . import _arrays
 from ._plan import STFT, MelSpectrogram
 
 _CACHE_SIZE = 4
 _local = threading.local()
 
 
-def _plan(cls, kwargs):
+def _plan(cls, kwargs, slot="plans", size=_CACHE_SIZE, key=None):
+    """The cached plan for (cls, kwargs) in this thread's cache `slot` (melspec.torch keeps its
+    own, larger one: a model holds more configurations than a loop of function calls, and
+    passes a key it built faster than sorting kwargs)."""
     try:
-        key = (cls, tuple(sorted(kwargs.items())))
+        if key is None:
+            key = (cls, tuple(sorted(kwargs.items())))
         hash(key)
     except TypeError:  # an unhashable argument (e.g. an array as window): plan without caching
         return cls(**kwargs), False
-    cache = getattr(_local, "plans", None)
+    cache = getattr(_local, slot, None)
     if cache is None:
-        cache = _local.plans = collections.OrderedDict()
+        cache = collections.OrderedDict()
+        setattr(_local, slot, cache)
     plan = cache.get(key)
     if plan is not None:
         cache.move_to_end(key)
         return plan, True
     plan = cls(**kwargs)
     cache[key] = plan
-    if len(cache) > _CACHE_SIZE:
+    if len(cache) > size:
         cache.popitem(last=False)[1].close()
     return plan, True
 
 
 def _run(cls, y, out, kwargs):
+    if type(y) is not np.ndarray:
+        if _arrays.compiling(y):  # inside torch.compile: the traceable custom operators
+            from .torch import traced_call
+            return traced_call(cls, y, out, kwargs)
+        # a CUDA tensor's plan runs on its device: one plan per device
+        kwargs["device"] = _arrays.plan_device(y, kwargs["device"])
     plan, cached = _plan(cls, kwargs)
     try:
         return plan(y, out=out)

@@ -11,7 +11,7 @@ import weakref
 
 import numpy as np
 
-from . import _config
+from . import _arrays, _config
 from . import _library as L
 from ._device import (DeviceArray, cuda_array_interface, parse_cuda_array_interface,
                       stream_handle)
@@ -193,21 +193,22 @@ class _Plan:
     def __call__(self, y, *, out=None, stream=None):
         """The transform of y, shape (..., n_samples) -> (..., rows, frames) in the plan's layout.
 
-        y: a numpy float array (float32 C-contiguous is used in place, others are converted), or
-        a CUDA array exposing __cuda_array_interface__ (float32, C-contiguous) on a CUDA plan.
-        out: optional destination (numpy for numpy y, a CUDA array for a CUDA y) of the exact
-        output shape and dtype; otherwise a fresh array is returned.
-        stream: CUDA stream for device arrays (int handle, torch or cupy stream); default: the
-        stream named by y's (or out's) __cuda_array_interface__, else the legacy default stream.
+        y: a numpy float array (float32 C-contiguous is used in place, others are converted), a
+        torch.Tensor (CPU or CUDA; the result is a tensor on the same device), or a CUDA array
+        exposing __cuda_array_interface__ or __dlpack__ (float32, C-contiguous) on a CUDA plan;
+        see melspec._arrays for what comes back for each.
+        out: optional destination of y's kind (numpy, torch, a CUDA array) of the exact output
+        shape and dtype; otherwise a fresh array is returned.
+        stream: CUDA stream for device arrays (int handle, torch or cupy stream); default: for a
+        torch tensor torch.cuda.current_stream(), else the stream named by y's (or out's)
+        __cuda_array_interface__, else the legacy default stream.
         """
         handle = self._handle
         if handle is None:
             raise self._closed_error()
         if type(y) is not np.ndarray or y.dtype is not _FLOAT32 or not y.flags.c_contiguous:
-            if not isinstance(y, np.ndarray):
-                interface = cuda_array_interface(y, "y")
-                if interface is not None:
-                    return self._call_device(interface, out, stream)
+            if not isinstance(y, np.ndarray):  # torch, cupy, CUDA and DLPack arrays
+                return _arrays.call(self, y, out, stream)
             y = host_audio(y)
         if stream is not None:
             raise InvalidArgumentError("stream= applies to CUDA arrays; y is a numpy array")
@@ -238,6 +239,17 @@ class _Plan:
             raise self._error(status)
         return out
 
+    def _execute_host(self, source, batch, n_samples, target, nbytes):
+        """melspec_execute on host pointers whose shapes the caller checked (melspec._arrays'
+        tensors: no numpy views to make)."""
+        handle = self._live_handle()
+        reserved = self._reserved
+        if batch > reserved[0] or n_samples > reserved[1]:
+            self.reserve(batch, n_samples)
+        status = _execute(handle, source, batch, n_samples, target, nbytes)
+        if status:
+            raise self._error(status)
+
     def _check_host_out(self, out, shape):
         if not isinstance(out, np.ndarray):
             raise InvalidArgumentError(f"out must be a numpy array for numpy input, got "
@@ -248,7 +260,9 @@ class _Plan:
         if not out.flags.c_contiguous or not out.flags.writeable:
             raise InvalidArgumentError("out must be C-contiguous and writable")
 
-    def _call_device(self, interface, out, stream):
+    def _call_device(self, interface, out, stream, out_interface=None):
+        """Device execution. out_interface: out's interface when the caller built it already
+        (melspec._arrays does for torch tensors, whose property is slow)."""
         handle = self._handle
         if _lib.execute_device is None or _lib.plan_set_cuda_stream is None:
             raise BackendUnavailableError(
@@ -272,14 +286,14 @@ class _Plan:
         batch = math.prod(lead)
         if batch == 0 or n_samples == 0:
             raise InvalidArgumentError(f"Audio data is empty: y.shape={source.shape}")
-        shape = lead + self._signal_dims(n_samples)
+        shape = lead + (self._dims.get(n_samples) or self._signal_dims(n_samples))
         if batch > self._reserved[0] or n_samples > self._reserved[1]:
             self.reserve(batch, n_samples)
 
         target = None
         if out is not None:
-            out_interface = None if isinstance(out, np.ndarray) else cuda_array_interface(out,
-                                                                                      "out")
+            if out_interface is None and not isinstance(out, np.ndarray):
+                out_interface = cuda_array_interface(out, "out")
             if out_interface is None:
                 raise InvalidArgumentError("out must be a CUDA array (__cuda_array_interface__) "
                                            "when y is one")

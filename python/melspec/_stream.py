@@ -11,9 +11,9 @@ import weakref
 
 import numpy as np
 
+from . import _arrays
 from . import _library as L
 from ._errors import InvalidArgumentError, Status
-from ._plan import host_audio
 
 _lib = L.lib
 _p = ctypes.c_void_p
@@ -57,6 +57,7 @@ class Stream:
         self._finalizer = weakref.finalize(self, _destroy_all, self._handles)
         self._lead = ()
         self._fresh = True   # nothing pushed since creation or reset: the lead may change
+        self._give_back = _arrays.HostChunk.numpy  # frames in the kind of the last chunk pushed
         self._create_handles(1)
         latency = _i64()
         self._check(_lib.stream_latency(self._handles[0], ctypes.byref(latency)))
@@ -125,7 +126,8 @@ class Stream:
     def push(self, chunk):
         """Appends chunk (..., m) and returns the frames it completed."""
         self._live()
-        chunk = host_audio(chunk)
+        chunk = _arrays.HostChunk(chunk)  # numpy or torch (CPU, CUDA): frames come back alike
+        self._give_back, chunk = chunk.give_back, chunk.samples
         lead, n_samples = chunk.shape[:-1], chunk.shape[-1]
         if math.prod(lead) == 0:
             raise InvalidArgumentError(f"chunk of shape {chunk.shape} holds no signal")
@@ -154,7 +156,7 @@ class Stream:
                 break
             capacity = frames  # nothing was consumed: retry with room for what is ready
         self._check(status)
-        return self._shaped(out, frames)
+        return self._give_back(self._shaped(out, frames))
 
     def _push_all(self, chunk, n_samples, out, counts):
         count = len(self._handles)
@@ -184,7 +186,7 @@ class Stream:
                 status = _lib.stream_flush(handle, out[i].ctypes.data, out[i].nbytes,
                                            ctypes.byref(got))
             self._check(status)
-        return self._shaped(out, got.value)
+        return self._give_back(self._shaped(out, got.value))
 
     def reset(self):
         """Forgets all input: the stream is ready for a new signal (of any leading shape)."""

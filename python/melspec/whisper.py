@@ -11,6 +11,7 @@ steps are numpy on the (n_mels, frames) result.
 """
 import numpy as np
 
+from . import _arrays
 from ._errors import InvalidArgumentError
 from .presets import plan as _preset_plan
 
@@ -54,11 +55,25 @@ def log_mel_spectrogram(audio, n_mels=80, padding=0, device=None):
     if isinstance(audio, str):
         from ._audio import load
         audio, _ = load(audio, sr=SAMPLE_RATE)
+    if _arrays.is_torch(audio):  # as whisper: a tensor in, a tensor out (on its device)
+        return _whisper_log_torch(audio, n_mels, padding, "auto" if device is None else device)
     audio = np.asarray(audio, dtype=np.float32)
     if padding > 0:
         audio = np.pad(audio, [(0, 0)] * (audio.ndim - 1) + [(0, int(padding))])
     power_mel = _plan(n_mels, "auto" if device is None else device)(audio)
     return _whisper_log(power_mel, per_clip=False).astype(np.float32)
+
+
+def _whisper_log_torch(audio, n_mels, padding, device):
+    """log_mel_spectrogram for a torch tensor: the mel on the tensor's device (melspec._arrays),
+    the log steps in torch, so a CUDA tensor never leaves the GPU."""
+    import torch  # loaded already: audio is a tensor
+    if padding > 0:
+        audio = torch.nn.functional.pad(audio, (0, int(padding)))
+    power_mel = _plan(n_mels, _arrays.plan_device(audio, device))(audio)
+    log_spec = torch.clamp(power_mel[..., :-1], min=1e-10).log10()
+    log_spec = torch.maximum(log_spec, log_spec.max() - 8.0)
+    return (log_spec + 4.0) / 4.0
 
 
 def pad_or_trim(array, length=N_SAMPLES, axis=-1):
