@@ -13,8 +13,11 @@ ctypes.ArgumentError, KeyError, a numpy error, ...) or a crash is a finding. Siz
 memory (max_batch, max_samples, the audio's length) stay small: a fuzzer that allocates gigabytes
 finds nothing but the machine's limits.
 
-    python tests/fuzz/fuzz_python.py -runs=4000 -seed=17      # what ctest runs (label fuzz)
-    python tests/fuzz/fuzz_python.py -max_total_time=600      # longer, locally
+    python tests/fuzz/fuzz_python.py -runs=20000 -seed=17 -error_exitcode=1   # ctest fuzz_python
+    python tests/fuzz/fuzz_python.py -max_total_time=600 -error_exitcode=1    # longer, locally
+
+(-error_exitcode=1: libFuzzer's default exit status for a finding, 77, is the one this script
+uses, and ctest reads, for "skipped".)
 
 MELSPEC_LIBRARY selects the libmelspec to load (ctest: the one just built).
 """
@@ -150,6 +153,9 @@ KNOWN = {
     # a numpy array given for a bool argument (center, htk, scale): "truth value is ambiguous"
     ("_config.py", "build", "ValueError"),
     ("_cqt.py", "build", "ValueError"),
+    # CQT(...).stream(): Stream reads config.transform, which a CqtConfig lacks (the library
+    # would say UNSUPPORTED: a constant-Q plan does not stream)
+    ("_stream.py", "__init__", "AttributeError"),
 }
 known_seen = {}
 
