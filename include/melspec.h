@@ -672,6 +672,45 @@ MELSPEC_API melspec_status melspec_cqt_plan_frequencies(const melspec_plan *plan
                                                         double *frequencies,
                                                         size_t capacity_bytes);
 
+/* ---- allocator (issue 17; zstd's ZSTD_customMem) ---------------------------------------------
+ *
+ * A plan created with an allocator makes every host allocation of its own through it: the plan
+ * and its designed arrays (window, filterbank, CQT basis), the CPU backend's state and buffers,
+ * the KissFFT plans and scratch (KissFFT is handed the memory), the resampling filters of CQT
+ * plans, the CUDA backend's host-side state (its structs, tables and host copies), and every
+ * stream of the plan with its buffers; temporary arrays made while the plan is designed go
+ * through it too. Growing a plan (melspec_plan_reserve, or an execute larger than the plan
+ * holds) allocates through it; execute and stream push at sizes the plan holds allocate nothing.
+ *
+ * What cannot go through it, because those libraries take no allocator: FFTW's plans and buffers
+ * (MELSPEC_FFTW=ON builds), libsoxr's resampler state (CPU constant-Q plans), and everything the
+ * CUDA runtime, cuFFT and cuBLAS allocate, device memory and pinned host memory (cudaMallocHost)
+ * included. The audio loader (melspec_audio.h) uses malloc.
+ *
+ * alloc returns memory aligned for any object type (as malloc does), or NULL when it cannot; a
+ * NULL makes the call that needed it return MELSPEC_ERROR_OUT_OF_MEMORY with a message, having
+ * freed what it had made. free receives only pointers alloc returned (never NULL). Both are
+ * called from the thread that calls melspec, and for a plan's whole life: the opaque pointer and
+ * whatever it points to must outlive the plan and its streams. Two plans may share an allocator
+ * only if its functions are safe to call from the threads that use those plans.
+ */
+typedef struct melspec_allocator {
+    void *(*alloc)(void *opaque, size_t size);
+    void (*free)(void *opaque, void *pointer);
+    void *opaque;
+} melspec_allocator;
+
+/* melspec_plan_create and melspec_cqt_plan_create with an allocator (copied; NULL or both
+ * functions NULL = malloc and free). Only one of alloc and free set is INVALID_ARGUMENT. */
+MELSPEC_API melspec_status melspec_plan_create_with_allocator(melspec_plan **plan,
+                                                              const melspec_config *config,
+                                                              const melspec_allocator *allocator,
+                                                              char *message,
+                                                              size_t message_capacity);
+MELSPEC_API melspec_status melspec_cqt_plan_create_with_allocator(
+    melspec_plan **plan, const melspec_cqt_config *config, const melspec_allocator *allocator,
+    char *message, size_t message_capacity);
+
 /* ---- backends -------------------------------------------------------------------------------- */
 
 /* The CUDA backend is a plugin, libmelspec_cuda.so, that this library loads on the first call
@@ -681,6 +720,22 @@ MELSPEC_API melspec_status melspec_cqt_plan_frequencies(const melspec_plan *plan
  * load and its outcome are the only process-wide state, never changed afterwards. When it is
  * missing or cannot load (libcudart absent, another build's plugin), AUTO plans run on the CPU
  * and CUDA plans fail with MELSPEC_ERROR_BACKEND_UNAVAILABLE saying why. */
+
+/* GPU faults (CUDA plans; issue 17, tests/gpu/test_cuda_faults.c on the CUDA emulator):
+ *   - Out of device or pinned memory (cudaMalloc, cudaMallocHost, a cuFFT plan's or cuBLAS's
+ *     allocations) returns MELSPEC_ERROR_OUT_OF_MEMORY; any other CUDA, cuFFT or cuBLAS failure
+ *     MELSPEC_ERROR_DEVICE; both with a message naming the call and CUDA's error. A failed create
+ *     returns no plan and frees all it made; a failed reserve leaves the plan as it was; a failed
+ *     execute or stream push (its stream's state unchanged) leaves the plan usable: the next
+ *     call, once memory is there again, gives the same results as if nothing had failed.
+ *   - A sticky error (the device's context is lost: an illegal address, an uncorrectable ECC
+ *     error, a failed launch...) returns MELSPEC_ERROR_DEVICE, and the plan that saw it is dead:
+ *     every later call on it or its streams returns MELSPEC_ERROR_DEVICE saying so, and only
+ *     melspec_stream_destroy and melspec_plan_destroy still work (they free every host block; the
+ *     device memory goes with the lost context). CUDA accepts no more work in that process: the
+ *     application must restart it to use the GPU again (CPU plans keep working).
+ *   - No device (or no driver): CUDA plans fail with MELSPEC_ERROR_BACKEND_UNAVAILABLE, AUTO plans
+ *     run on the CPU. */
 
 /* 1 when the CUDA backend plugin is present and loaded, else 0. */
 MELSPEC_API int melspec_cuda_compiled(void);

@@ -27,8 +27,11 @@ for t in json.load(sys.stdin)["tests"]:
   [ -x "$test" ] || continue
   # thousands of random plans take minutes under valgrind; ASan above runs that test whole
   [ "$(basename "$test")" = test_random_api ] && continue
+  # issue 17: the stream soak under valgrind for 1/12 of its CI length (ASan runs it whole)
+  soak_hours=()
+  [ "$(basename "$test")" = test_soak ] && soak_hours=(env MELSPEC_SOAK_HOURS=0.02)
   echo "valgrind: $test" >&2
-  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
-    "$test" >/dev/null || { echo "valgrind: $test FAILED" >&2; status=1; }
+  "${soak_hours[@]}" valgrind -q --error-exitcode=99 --leak-check=full \
+    --errors-for-leak-kinds=definite "$test" >/dev/null || { echo "valgrind: $test FAILED" >&2; status=1; }
 done
 exit $status

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the thread tests (tests/unit/test_threads.c: own plans and streams per thread, plans
 # created and destroyed concurrently) and the contract and stream tests under ThreadSanitizer
-# (docs/reliability.md). Any report fails the run. Called by .ci/run after the memory checks.
+# (docs/reliability.md), then the thread test on the emulated CUDA backend, also under TSan (at
+# the end). Any report fails the run. Called by .ci/run after the memory checks.
 # No suppression file: nothing reported today, and melspec's own code is never suppressed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,3 +20,22 @@ cmake --build build-tsan -j"$jobs" --target melspec_cli test_cli batch_threads
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
   ctest --test-dir build-tsan --output-on-failure -j"$jobs" \
   -R "test_threads|test_contract|test_stream|test_cli\$|example_batch_threads"
+
+# The same thread test on the CUDA backend, on the CPU emulation of CUDA (tests/cuda_emulator)
+# built under ThreadSanitizer too: the plugin's host code, its loader and the core, with each
+# thread's own CUDA plans and streams (ctest test_threads_cuda). Needs the CUDA toolkit's headers,
+# as scripts/cuda-emulate.sh does; skipped where they are missing.
+cuda_include=""
+for dir in "${CUDA_HOME:-}/include" /usr/local/cuda/include /usr/include; do
+  if [ -f "$dir/cuda_runtime_api.h" ] && [ -f "$dir/cufft.h" ]; then cuda_include=$dir; break; fi
+done
+if [ -z "$cuda_include" ]; then
+  echo "check-threads: no CUDA toolkit headers: the CUDA backend's thread test is skipped" >&2
+  exit 0
+fi
+cmake -S . -B build-emu-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMELSPEC_SANITIZE=thread \
+  -DMELSPEC_CUDA_EMULATOR=ON -DMELSPEC_CUDA=OFF -DMELSPEC_CUDA_HEADERS="$cuda_include" \
+  -DMELSPEC_BUILD_BENCH=OFF -DMELSPEC_BUILD_EXAMPLES=OFF -DMELSPEC_BUILD_TOOLS=OFF >/dev/null
+cmake --build build-emu-tsan -j"$jobs" --target test_threads melspec_cuda
+EMU_QUIET=1 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+  ctest --test-dir build-emu-tsan --output-on-failure -R "^test_threads_cuda$"

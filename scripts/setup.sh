@@ -36,6 +36,6 @@ if [ ! -x "$venv/bin/python" ]; then
   "$( [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || command -v python3)" -m venv "$venv"
 fi
 # pip only when something is missing: a rerun costs no network round trip
-if ! "$venv/bin/python" -c "import numpy, librosa, soxr, pytest, scikit_build_core, torch, ray.data" >/dev/null 2>&1; then
+if ! "$venv/bin/python" -c "import numpy, librosa, soxr, pytest, scikit_build_core, torch, ray.data, atheris" >/dev/null 2>&1; then
   "$venv/bin/python" -m pip install -q --disable-pip-version-check -r requirements-test.txt
 fi

@@ -43,7 +43,8 @@ typedef struct melspec_core_services {
                             va_list args);
     int64_t (*frame_count)(const melspec_stages *stages, int64_t n_samples);
     int64_t (*cqt_frame_count)(const struct melspec_cqt_design *design, int64_t n_samples);
-    int (*decimator_fir_measure)(int64_t factor, int32_t res_type, melspec_decimator_fir *fir);
+    int (*decimator_fir_measure)(int64_t factor, int32_t res_type,
+                                 const melspec_allocator *allocator, melspec_decimator_fir *fir);
     void (*decimator_fir_free)(melspec_decimator_fir *fir);
 } melspec_core_services;
 

@@ -130,10 +130,10 @@ static melspec_status check_window(const melspec_config *c, char *message, size_
                  "window_params[1] = %g: the general_gaussian window's sig must be > 0", p[1]);
         break;
     case MELSPEC_WINDOW_TAYLOR:
-        if (!(p[0] >= 1.0 && p[0] <= 4096.0 && p[0] == floor(p[0])))
+        if (!(p[0] >= 1.0 && p[0] <= MELSPEC_DSP_TAYLOR_MAX_NBAR && p[0] == floor(p[0])))
             FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
-                 "window_params[0] = %g: the taylor window's nbar must be an integer in 1..4096",
-                 p[0]);
+                 "window_params[0] = %g: the taylor window's nbar must be an integer in 1..%d",
+                 p[0], MELSPEC_DSP_TAYLOR_MAX_NBAR);
         if (!(p[1] >= 0.0 && p[1] <= 1000.0))
             FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
                  "window_params[1] = %g: the taylor window's sll must be in 0..1000 dB", p[1]);

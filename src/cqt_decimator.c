@@ -8,6 +8,7 @@
 
 #include "dsp/window.h"
 #include "melspec.h"
+#include "alloc.h"
 
 /* Beyond this share of the largest tap, libsoxr's output for an impulse is float32 rounding noise
  * of its FFT convolution, not filter. */
@@ -55,8 +56,8 @@ static int64_t run_soxr(int64_t factor, long recipe, const float *x, int64_t n, 
 void melspec_decimator_fir_free(melspec_decimator_fir *fir)
 {
     if (fir == NULL) return;
-    free(fir->taps);
-    free(fir->correction);
+    melspec_free(&fir->allocator, fir->taps);
+    melspec_free(&fir->allocator, fir->correction);
     memset(fir, 0, sizeof *fir);
 }
 
@@ -108,7 +109,8 @@ static int measure_correction(melspec_decimator_fir *fir, long recipe, double fl
     fir->correction_columns = last_column + 1;
     if (last_column < 0) return 0;
     fir->correction =
-        malloc((size_t)(fir->correction_rows * fir->correction_columns) * sizeof *fir->correction);
+        melspec_alloc(&fir->allocator, (size_t)(fir->correction_rows * fir->correction_columns) *
+                                           sizeof *fir->correction);
     if (fir->correction == NULL) return -1;
     for (int64_t m = 0; m < fir->correction_rows; m++)
         for (int64_t j = 0; j < fir->correction_columns; j++)
@@ -121,11 +123,11 @@ static int measure_correction(melspec_decimator_fir *fir, long recipe, double fl
 static int design_polyphase(int64_t factor, melspec_decimator_fir *fir)
 {
     const int64_t half = 10 * factor, n_taps = 2 * half + 1;
-    double *h = malloc((size_t)n_taps * sizeof *h);
+    double *h = melspec_alloc(&fir->allocator, (size_t)n_taps * sizeof *h);
     if (h == NULL) return -1;
     const double kaiser_beta = 5.0, cutoff = 1.0 / (double)factor;
     if (melspec_dsp_symmetric_kaiser(kaiser_beta, n_taps, h) != 0) {
-        free(h);
+        melspec_free(&fir->allocator, h);
         return -1;
     }
     /* firwin: cutoff * sinc(cutoff * (i - alpha)) times the window, then unit gain at DC */
@@ -146,10 +148,13 @@ static int design_polyphase(int64_t factor, melspec_decimator_fir *fir)
     return 0;
 }
 
-int melspec_decimator_fir_measure(int64_t factor, int32_t res_type, melspec_decimator_fir *fir)
+int melspec_decimator_fir_measure(int64_t factor, int32_t res_type,
+                                  const melspec_allocator *allocator, melspec_decimator_fir *fir)
 {
     memset(fir, 0, sizeof *fir);
     if (factor < 2) return -1;
+    if (allocator != NULL) fir->allocator = *allocator;
+    const melspec_allocator *a = &fir->allocator;
     if (res_type == MELSPEC_CQT_RES_POLYPHASE) return design_polyphase(factor, fir);
     const long recipe = melspec_decimator_soxr_quality(res_type);
     if (recipe < 0) return -1;
@@ -159,10 +164,10 @@ int melspec_decimator_fir_measure(int64_t factor, int32_t res_type, melspec_deci
     const int64_t centre = round_up(2 * reach, factor);
     const int64_t max_columns = 8 * factor + 64;
     const int64_t n = centre + factor + 2 * reach + max_columns + factor * PROBE_ROWS;
-    float *x = malloc((size_t)n * sizeof *x);
-    float *y = malloc((size_t)(n / factor + 2) * sizeof *y);
-    double *h = calloc((size_t)(2 * reach + 1), sizeof *h);
-    double *columns = malloc((size_t)(max_columns * PROBE_ROWS) * sizeof *columns);
+    float *x = melspec_alloc(a, (size_t)n * sizeof *x);
+    float *y = melspec_alloc(a, (size_t)(n / factor + 2) * sizeof *y);
+    double *h = melspec_alloc_zeroed(a, (size_t)(2 * reach + 1), sizeof *h);
+    double *columns = melspec_alloc(a, (size_t)(max_columns * PROBE_ROWS) * sizeof *columns);
     int status = -1;
     if (!x || !y || !h || !columns) goto done;
     if (measure_taps(factor, recipe, reach, h, x, y, n, centre) != 0) goto done;
@@ -175,16 +180,16 @@ int melspec_decimator_fir_measure(int64_t factor, int32_t res_type, melspec_deci
     while (hi > lo && fabs(h[hi]) <= floor_value) hi--;
     fir->first = lo - reach;
     fir->n_taps = hi - lo + 1;
-    fir->taps = malloc((size_t)fir->n_taps * sizeof *fir->taps);
+    fir->taps = melspec_alloc(a, (size_t)fir->n_taps * sizeof *fir->taps);
     if (fir->taps == NULL) goto done;
     memcpy(fir->taps, h + lo, (size_t)fir->n_taps * sizeof *fir->taps);
     status = measure_correction(fir, recipe, START_FLOOR * peak, x, y, n, columns, max_columns);
 
 done:
-    free(x);
-    free(y);
-    free(h);
-    free(columns);
+    melspec_free(a, x);
+    melspec_free(a, y);
+    melspec_free(a, h);
+    melspec_free(a, columns);
     if (status != 0) melspec_decimator_fir_free(fir);
     return status;
 }

@@ -18,6 +18,8 @@
 
 #include <stdint.h>
 
+#include "melspec.h"
+
 typedef struct melspec_decimator_fir {
     int64_t factor;             /* M */
     int64_t first;              /* offset of taps[0] */
@@ -27,12 +29,16 @@ typedef struct melspec_decimator_fir {
     int64_t correction_columns; /* inputs they depend on beyond the taps */
     double *correction;         /* correction_rows x correction_columns */
     int32_t full_length;        /* 1: ceil(n/M) outputs computed (polyphase); 0: soxr's count */
+    melspec_allocator allocator; /* what made taps and correction, and frees them */
 } melspec_decimator_fir;
 
 /* The 1/factor resampler (factor >= 2) of res_type (melspec_cqt_res_type): libsoxr's at that
  * quality measured by feeding it impulses (about factor^2 * 1e-5 s), or scipy's resample_poly
- * filter designed. Returns 0, or -1 when out of memory, libsoxr fails or res_type is unknown. */
-int melspec_decimator_fir_measure(int64_t factor, int32_t res_type, melspec_decimator_fir *fir);
+ * filter designed. Returns 0, or -1 when out of memory, libsoxr fails or res_type is unknown.
+ * melspec's arrays (the taps, the correction, the probes) come from allocator (NULL: malloc);
+ * libsoxr's own state from malloc. */
+int melspec_decimator_fir_measure(int64_t factor, int32_t res_type,
+                                  const melspec_allocator *allocator, melspec_decimator_fir *fir);
 
 /* libsoxr's quality recipe for a soxr res_type (SOXR_HQ, ...), or -1 for the others. */
 long melspec_decimator_soxr_quality(int32_t res_type);

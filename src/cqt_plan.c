@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "config.h"
 #include "dsp/cqt.h"
 #include "dsp/window.h"
@@ -113,21 +114,22 @@ static melspec_status check_transform(melspec_cqt_config *c, char *message, size
 /* librosa refuses a basis whose top filter reaches above Nyquist; we also refuse filters too long
  * to plan for. */
 static melspec_status check_basis(const melspec_cqt_config *c, const double *intervals,
-                                  char *message, size_t capacity)
+                                  const melspec_allocator *allocator, char *message,
+                                  size_t capacity)
 {
-    double *frequencies = malloc((size_t)(2 * c->n_bins) * sizeof *frequencies);
+    double *frequencies = melspec_alloc(allocator, (size_t)(2 * c->n_bins) * sizeof *frequencies);
     if (frequencies == NULL)
         FAIL(MELSPEC_ERROR_OUT_OF_MEMORY, "%lld bin frequencies", (long long)c->n_bins);
     double *alpha = frequencies + c->n_bins;
     if (melspec_dsp_cqt_bin_frequencies(c, intervals, frequencies) != 0) {
-        free(frequencies);
+        melspec_free(allocator, frequencies);
         FAIL(MELSPEC_ERROR_INVALID_ARGUMENT, "intervals: bins_per_octave must be >= 1");
     }
     /* intervals may repeat a frequency; librosa's bandwidths then divide by zero */
     for (int64_t b = 1; intervals != NULL && b < c->n_bins; b++)
         if (!(frequencies[b] > frequencies[b - 1])) {
             const double f = frequencies[b];
-            free(frequencies);
+            melspec_free(allocator, frequencies);
             FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
                  "intervals give the frequency %g Hz twice (bins %lld and %lld): the bins' "
                  "bandwidths need distinct frequencies",
@@ -140,7 +142,7 @@ static melspec_status check_basis(const melspec_cqt_config *c, const double *int
     /* the longest filter at the full rate bounds every octave's frame length */
     const double longest =
         melspec_dsp_cqt_filter_length(c, frequencies[0], alpha[0], c->sample_rate);
-    free(frequencies);
+    melspec_free(allocator, frequencies);
     const double nyquist = c->sample_rate / 2.0;
     if (!(cutoff <= nyquist))
         FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
@@ -156,7 +158,8 @@ static melspec_status check_basis(const melspec_cqt_config *c, const double *int
 }
 
 static melspec_status resolve(const melspec_cqt_config *config, const double *intervals,
-                              melspec_cqt_config *c, char *message, size_t capacity)
+                              melspec_cqt_config *c, const melspec_allocator *allocator,
+                              char *message, size_t capacity)
 {
     if (config == NULL) FAIL(MELSPEC_ERROR_NULL_POINTER, "config is NULL");
     const size_t smallest = offsetof(melspec_cqt_config, output) + sizeof config->output;
@@ -175,21 +178,25 @@ static melspec_status resolve(const melspec_cqt_config *config, const double *in
         &c->max_batch, &c->max_samples, c->sample_rate};
     if ((status = melspec_check_execution(&execution, message, capacity)) != MELSPEC_OK)
         return status;
-    return check_basis(c, intervals, message, capacity);
+    return check_basis(c, intervals, allocator, message, capacity);
 }
 
+/* Every public create: intervals NULL for equal temperament, allocator NULL for malloc. */
 static melspec_status create_cqt_plan(melspec_plan **plan_out, const melspec_cqt_config *config,
-                                      const double *intervals, char *message, size_t capacity)
+                                      const double *intervals, const melspec_allocator *allocator,
+                                      char *message, size_t capacity)
 {
     if (message != NULL && capacity > 0) message[0] = '\0';
     if (plan_out == NULL)
         FAIL(MELSPEC_ERROR_NULL_POINTER, "plan (the out-parameter) is NULL");
     *plan_out = NULL;
     melspec_cqt_config resolved;
-    melspec_status status = resolve(config, intervals, &resolved, message, capacity);
+    melspec_status status = melspec_check_allocator(allocator, message, capacity);
+    if (status != MELSPEC_OK) return status;
+    status = resolve(config, intervals, &resolved, allocator, message, capacity);
     if (status != MELSPEC_OK) return status;
 
-    melspec_plan *plan = calloc(1, sizeof *plan);
+    melspec_plan *plan = melspec_plan_allocate(allocator);
     if (plan == NULL) FAIL(MELSPEC_ERROR_OUT_OF_MEMORY, "plan");
     plan->cqt_config = resolved;
     melspec_stages_from_cqt_config(&resolved, &plan->stages);
@@ -197,7 +204,8 @@ static melspec_status create_cqt_plan(melspec_plan **plan_out, const melspec_cqt
                                     &plan->backend, &plan->ops, message, capacity);
     if (status != MELSPEC_OK) goto fail;
     plan->cqt_config.backend = plan->backend;
-    plan->cqt = melspec_dsp_cqt_design_create_with_intervals(&plan->cqt_config, intervals);
+    plan->cqt = melspec_dsp_cqt_design_create_with_intervals(&plan->cqt_config, intervals,
+                                                             &plan->allocator);
     if (plan->cqt == NULL) {
         status = melspec_fail_message(message, capacity, MELSPEC_ERROR_OUT_OF_MEMORY,
                                       "CQT basis of %lld bins", (long long)resolved.n_bins);
@@ -213,7 +221,15 @@ fail:
 melspec_status melspec_cqt_plan_create(melspec_plan **plan_out, const melspec_cqt_config *config,
                                        char *message, size_t capacity)
 {
-    return create_cqt_plan(plan_out, config, NULL, message, capacity);
+    return create_cqt_plan(plan_out, config, NULL, NULL, message, capacity);
+}
+
+melspec_status melspec_cqt_plan_create_with_allocator(melspec_plan **plan_out,
+                                                      const melspec_cqt_config *config,
+                                                      const melspec_allocator *allocator,
+                                                      char *message, size_t capacity)
+{
+    return create_cqt_plan(plan_out, config, NULL, allocator, message, capacity);
 }
 
 /* -- librosa's parameter space (issue 15): vqt(intervals=array) -- */
@@ -237,7 +253,7 @@ melspec_status melspec_cqt_plan_create_with_intervals(melspec_plan **plan_out,
             FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
                  "intervals[%lld] = %g must be a positive finite frequency ratio", (long long)i,
                  intervals[i]);
-    return create_cqt_plan(plan_out, config, intervals, message, capacity);
+    return create_cqt_plan(plan_out, config, intervals, NULL, message, capacity);
 }
 
 melspec_status melspec_cqt_plan_config(const melspec_plan *plan, melspec_cqt_config *config)

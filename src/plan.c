@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "config.h"
 #include "dsp/cqt.h"
 #include "dsp/mel.h"
@@ -12,24 +13,25 @@
 #include "plan.h"
 #include "stages.h"
 
-static void free_sparse_rows(melspec_sparse_rows *rows)
+static void free_sparse_rows(const melspec_allocator *allocator, melspec_sparse_rows *rows)
 {
-    free(rows->first_column);
-    free(rows->row_length);
-    free(rows->row_offset);
-    free(rows->weights);
+    melspec_free(allocator, rows->first_column);
+    melspec_free(allocator, rows->row_length);
+    melspec_free(allocator, rows->row_offset);
+    melspec_free(allocator, rows->weights);
     memset(rows, 0, sizeof *rows);
 }
 
 /* Keeps the one contiguous run of nonzero weights per row (a triangle has exactly one). */
-static int build_sparse_rows(const double *dense, int64_t n_rows, int64_t n_columns,
-                             melspec_sparse_rows *rows)
+static int build_sparse_rows(const melspec_allocator *allocator, const double *dense,
+                             int64_t n_rows, int64_t n_columns, melspec_sparse_rows *rows)
 {
     rows->n_rows = n_rows;
     rows->n_columns = n_columns;
-    rows->first_column = calloc((size_t)n_rows, sizeof *rows->first_column);
-    rows->row_length = calloc((size_t)n_rows, sizeof *rows->row_length);
-    rows->row_offset = calloc((size_t)n_rows, sizeof *rows->row_offset);
+    rows->first_column =
+        melspec_alloc_zeroed(allocator, (size_t)n_rows, sizeof *rows->first_column);
+    rows->row_length = melspec_alloc_zeroed(allocator, (size_t)n_rows, sizeof *rows->row_length);
+    rows->row_offset = melspec_alloc_zeroed(allocator, (size_t)n_rows, sizeof *rows->row_offset);
     if (!rows->first_column || !rows->row_length || !rows->row_offset) return -1;
     int64_t total = 0;
     for (int64_t r = 0; r < n_rows; r++) {
@@ -42,7 +44,8 @@ static int build_sparse_rows(const double *dense, int64_t n_rows, int64_t n_colu
         rows->row_offset[r] = total;
         total += rows->row_length[r];
     }
-    rows->weights = malloc((size_t)(total > 0 ? total : 1) * sizeof *rows->weights);
+    rows->weights =
+        melspec_alloc(allocator, (size_t)(total > 0 ? total : 1) * sizeof *rows->weights);
     if (!rows->weights) return -1;
     for (int64_t r = 0; r < n_rows; r++)
         for (int64_t k = 0; k < rows->row_length[r]; k++)
@@ -57,7 +60,8 @@ static melspec_status design_feature(melspec_plan *plan, char *message, size_t c
     const melspec_config *c = &plan->config;
     if (c->feature != MELSPEC_FEATURE_MFCC) return MELSPEC_OK;
     const int64_t n_bins = plan->stages.spectrum_bins;
-    plan->mfcc_basis = malloc((size_t)(c->n_mfcc * n_bins) * sizeof *plan->mfcc_basis);
+    plan->mfcc_basis =
+        melspec_alloc(&plan->allocator, (size_t)(c->n_mfcc * n_bins) * sizeof *plan->mfcc_basis);
     if (plan->mfcc_basis == NULL)
         return melspec_fail_message(message, capacity, MELSPEC_ERROR_OUT_OF_MEMORY,
                                     "MFCC basis of %lld x %lld doubles", (long long)c->n_mfcc,
@@ -100,7 +104,7 @@ static melspec_status design(melspec_plan *plan, const double *custom_window,
                              int64_t custom_length, char *message, size_t capacity)
 {
     const melspec_config *c = &plan->config;
-    plan->window = malloc((size_t)c->n_fft * sizeof *plan->window);
+    plan->window = melspec_alloc(&plan->allocator, (size_t)c->n_fft * sizeof *plan->window);
     if (plan->window == NULL)
         return melspec_fail_message(message, capacity, MELSPEC_ERROR_OUT_OF_MEMORY,
                                     "window of n_fft = %lld doubles", (long long)c->n_fft);
@@ -116,9 +120,6 @@ static melspec_status design(melspec_plan *plan, const double *custom_window,
     } else {
         const int designed = melspec_dsp_window_with_params(
             (melspec_window)c->window, c->window_params, c->win_length, c->n_fft, plan->window);
-        if (designed == -2)
-            return melspec_fail_message(message, capacity, MELSPEC_ERROR_OUT_OF_MEMORY,
-                                        "window coefficients");
         if (designed != 0)
             return melspec_fail_message(
                 message, capacity, MELSPEC_ERROR_INVALID_ARGUMENT,
@@ -132,12 +133,12 @@ static melspec_status design(melspec_plan *plan, const double *custom_window,
         n_values > SIZE_MAX / sizeof(double))
         return melspec_fail_message(message, capacity, MELSPEC_ERROR_SIZE_OVERFLOW,
                                     "n_mels x (1 + n_fft/2) filterbank is too large");
-    plan->filterbank = malloc(n_values * sizeof *plan->filterbank);
+    plan->filterbank = melspec_alloc(&plan->allocator, n_values * sizeof *plan->filterbank);
     if (plan->filterbank == NULL)
         return melspec_fail_message(message, capacity, MELSPEC_ERROR_OUT_OF_MEMORY,
                                     "mel filterbank of %zu doubles", n_values);
-    if (melspec_dsp_mel_filterbank(c->sample_rate, c->n_fft, c->n_mels, c->fmin, c->fmax,
-                                   (melspec_mel_scale)c->mel_scale,
+    if (melspec_dsp_mel_filterbank(&plan->allocator, c->sample_rate, c->n_fft, c->n_mels, c->fmin,
+                                   c->fmax, (melspec_mel_scale)c->mel_scale,
                                    (melspec_mel_norm)c->mel_norm, plan->filterbank) != 0)
         return melspec_fail_message(message, capacity, MELSPEC_ERROR_OUT_OF_MEMORY,
                                     "mel filterbank design");
@@ -156,15 +157,36 @@ static melspec_status design(melspec_plan *plan, const double *custom_window,
                 c->sample_rate, c->fmin, c->fmax);
     /* Empty bands are computed (zero rows), as librosa does with a warning; callers learn of
      * them through melspec_plan_empty_mel_bands (issue 15). */
-    if (build_sparse_rows(plan->filterbank, c->n_mels, plan->n_freq, &plan->mel_rows) != 0)
+    if (build_sparse_rows(&plan->allocator, plan->filterbank, c->n_mels, plan->n_freq,
+                          &plan->mel_rows) != 0)
         return melspec_fail_message(message, capacity, MELSPEC_ERROR_OUT_OF_MEMORY,
                                     "sparse mel filterbank");
     return MELSPEC_OK;
 }
 
+melspec_status melspec_check_allocator(const melspec_allocator *allocator, char *message,
+                                       size_t capacity)
+{
+    if (allocator != NULL && (allocator->alloc == NULL) != (allocator->free == NULL))
+        return melspec_fail_message(message, capacity, MELSPEC_ERROR_INVALID_ARGUMENT,
+                                    "allocator: alloc and free must both be set (or both NULL "
+                                    "for malloc and free)");
+    return MELSPEC_OK;
+}
+
+melspec_plan *melspec_plan_allocate(const melspec_allocator *allocator)
+{
+    melspec_plan *plan = melspec_alloc_zeroed(allocator, 1, sizeof *plan);
+    if (plan != NULL && allocator != NULL) plan->allocator = *allocator;
+    return plan;
+}
+
+/* Every public create: custom_window NULL unless MELSPEC_WINDOW_CUSTOM, allocator NULL for
+ * malloc. */
 static melspec_status create_plan(melspec_plan **plan_out, const melspec_config *config,
                                   const double *custom_window, int64_t custom_length,
-                                  char *message, size_t capacity)
+                                  const melspec_allocator *allocator, char *message,
+                                  size_t capacity)
 {
     if (message != NULL && capacity > 0) message[0] = '\0';
     if (plan_out == NULL)
@@ -174,8 +196,10 @@ static melspec_status create_plan(melspec_plan **plan_out, const melspec_config 
     melspec_config resolved;
     melspec_status status = melspec_config_resolve(config, &resolved, message, capacity);
     if (status != MELSPEC_OK) return status;
+    status = melspec_check_allocator(allocator, message, capacity);
+    if (status != MELSPEC_OK) return status;
 
-    melspec_plan *plan = calloc(1, sizeof *plan);
+    melspec_plan *plan = melspec_plan_allocate(allocator);
     if (plan == NULL)
         return melspec_fail_message(message, capacity, MELSPEC_ERROR_OUT_OF_MEMORY, "plan");
     plan->config = resolved;
@@ -199,7 +223,15 @@ fail:
 melspec_status melspec_plan_create(melspec_plan **plan_out, const melspec_config *config,
                                    char *message, size_t capacity)
 {
-    return create_plan(plan_out, config, NULL, 0, message, capacity);
+    return create_plan(plan_out, config, NULL, 0, NULL, message, capacity);
+}
+
+melspec_status melspec_plan_create_with_allocator(melspec_plan **plan_out,
+                                                  const melspec_config *config,
+                                                  const melspec_allocator *allocator,
+                                                  char *message, size_t capacity)
+{
+    return create_plan(plan_out, config, NULL, 0, allocator, message, capacity);
 }
 
 melspec_status melspec_plan_create_with_window(melspec_plan **plan_out,
@@ -213,7 +245,7 @@ melspec_status melspec_plan_create_with_window(melspec_plan **plan_out,
         return melspec_fail_message(message, capacity, MELSPEC_ERROR_NULL_POINTER,
                                     "window (the samples) is NULL");
     }
-    return create_plan(plan_out, config, window, window_length, message, capacity);
+    return create_plan(plan_out, config, window, window_length, NULL, message, capacity);
 }
 
 melspec_status melspec_plan_finish_create(melspec_plan *plan, melspec_plan **plan_out,
@@ -237,12 +269,14 @@ void melspec_plan_destroy(melspec_plan *plan)
 {
     if (plan == NULL) return;
     if (plan->ops != NULL && plan->ops->destroy != NULL) plan->ops->destroy(plan);
-    free(plan->window);
-    free(plan->filterbank);
-    free(plan->mfcc_basis);
-    free_sparse_rows(&plan->mel_rows);
+    /* a copy: the plan's own block is freed with it */
+    const melspec_allocator allocator = plan->allocator;
+    melspec_free(&allocator, plan->window);
+    melspec_free(&allocator, plan->filterbank);
+    melspec_free(&allocator, plan->mfcc_basis);
+    free_sparse_rows(&allocator, &plan->mel_rows);
     melspec_dsp_cqt_design_destroy(plan->cqt);
-    free(plan);
+    melspec_free(&allocator, plan);
 }
 
 const char *melspec_plan_last_error(const melspec_plan *plan)

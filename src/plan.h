@@ -17,8 +17,9 @@
  * commit as any change to one of them (a field added, removed, reordered or retyped, an entry's
  * meaning changed); a plugin of another number is then refused at load with a message instead
  * of misreading a plan. */
-#define MELSPEC_BACKEND_ABI 3u /* 2: the stream ring ops, melspec_config.mel_product; 3: the
-                                   feature stage (stages, config, mfcc_basis) */
+#define MELSPEC_BACKEND_ABI 4u /* 2: the stream ring ops, melspec_config.mel_product; 3: the
+                                   feature stage (stages, config, mfcc_basis); 4: the plan's
+                                   allocator, the decimator's allocator and res_type arguments */
 
 /* The mel filterbank stored as one contiguous run of nonzero weights per row, which is what
  * both backends multiply with (a triangle touches a handful of FFT bins). */
@@ -115,6 +116,9 @@ struct melspec_cqt_design;
 struct melspec_plan {
     melspec_stages stages;   /* what every backend computes, decided once (src/stages.h) */
     melspec_backend backend; /* CPU or CUDA */
+    /* Every host allocation for the plan, its backend and its streams (src/alloc.h); the
+     * caller's (melspec_*_create_with_allocator) or zeroed for malloc/free. */
+    melspec_allocator allocator;
     const melspec_backend_ops *ops;
     void *backend_state;
     /* The sizes the backend's buffers hold now (max_batch x max_samples at creation, grown by
@@ -167,6 +171,12 @@ extern const melspec_backend_ops melspec_cpu_ops;
 melspec_status melspec_select_backend(melspec_backend wanted, int32_t device_ordinal,
                                       melspec_backend *chosen, const melspec_backend_ops **ops,
                                       char *message, size_t capacity);
+
+/* The allocator rule of the create_with_allocator calls (INVALID_ARGUMENT for only one of alloc
+ * and free), and a zeroed plan made with it that keeps a copy (NULL when out of memory). */
+melspec_status melspec_check_allocator(const melspec_allocator *allocator, char *message,
+                                       size_t capacity);
+melspec_plan *melspec_plan_allocate(const melspec_allocator *allocator);
 
 /* The last step of plan creation, shared by every kind: the backend's create. On failure destroys
  * the plan and writes the backend's message; on success stores it in *plan_out. */

@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "config.h"
 #include "dsp/framing.h"
 #include "dsp/float16.h"
@@ -440,11 +441,12 @@ void melspec_stream_destroy(melspec_stream *stream)
 {
     if (stream == NULL) return;
     if (stream->ring != NULL) stream->plan->ops->stream_ring_destroy(stream->plan, stream->ring);
-    free(stream->buffer);
-    free(stream->pcen_state);
-    free(stream->feature_values);
-    free(stream->feature_frame);
-    free(stream);
+    const melspec_allocator *allocator = &stream->plan->allocator;
+    melspec_free(allocator, stream->buffer);
+    melspec_free(allocator, stream->pcen_state);
+    melspec_free(allocator, stream->feature_values);
+    melspec_free(allocator, stream->feature_frame);
+    melspec_free(allocator, stream);
 }
 
 static melspec_status stream_create(melspec_stream **stream_out, melspec_plan *plan)
@@ -465,7 +467,7 @@ static melspec_status stream_create(melspec_stream **stream_out, melspec_plan *p
                             plan->ops->name);
 
     melspec_status status = MELSPEC_OK;
-    melspec_stream *s = calloc(1, sizeof *s);
+    melspec_stream *s = melspec_alloc_zeroed(&plan->allocator, 1, sizeof *s);
     if (s == NULL) return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "stream");
     s->plan = plan;
     s->n_fft = stages->frames.n_fft;
@@ -475,16 +477,18 @@ static melspec_status stream_create(melspec_stream **stream_out, melspec_plan *p
     s->value_bytes = (int64_t)stages->value_bytes;
     s->frame_bytes = stages->n_bins * s->value_bytes;
     s->capacity = s->n_fft + s->hop;
-    s->buffer = malloc((size_t)s->capacity * sizeof *s->buffer);
+    s->buffer = melspec_alloc(&plan->allocator, (size_t)s->capacity * sizeof *s->buffer);
     if (s->buffer == NULL) {
         status = melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "stream buffer of %lld floats",
                               (long long)s->capacity);
         goto fail;
     }
     if (stages->feature != MELSPEC_FEATURE_NONE) {
-        s->pcen_state = malloc((size_t)stages->spectrum_bins * sizeof *s->pcen_state);
-        s->feature_values = malloc((size_t)stages->n_bins * sizeof *s->feature_values);
-        s->feature_frame = malloc((size_t)s->frame_bytes);
+        s->pcen_state = melspec_alloc(&plan->allocator,
+                                      (size_t)stages->spectrum_bins * sizeof *s->pcen_state);
+        s->feature_values = melspec_alloc(&plan->allocator,
+                                          (size_t)stages->n_bins * sizeof *s->feature_values);
+        s->feature_frame = melspec_alloc(&plan->allocator, (size_t)s->frame_bytes);
         if (s->pcen_state == NULL || s->feature_values == NULL || s->feature_frame == NULL) {
             status = melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "stream feature state");
             goto fail;

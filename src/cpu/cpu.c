@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../alloc.h"
 #include "../dsp/float16.h"
 #include "../dsp/framing.h"
 #include "cpu_backend.h"
@@ -178,11 +179,11 @@ static melspec_status spectrum_reserve(melspec_plan *plan, int64_t n_signals, in
     const int64_t floats = values_per_frame(plan) * melspec_stages_frame_count(&plan->stages,
                                                                                n_samples);
     if (floats <= s->clip_floats) return MELSPEC_OK;
-    float *clip = malloc((size_t)floats * sizeof *clip);
+    float *clip = melspec_alloc(&plan->allocator, (size_t)floats * sizeof *clip);
     if (clip == NULL)
         return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY,
                             "clip of %lld floats for the 16-bit output", (long long)floats);
-    free(s->clip);
+    melspec_free(&plan->allocator, s->clip);
     s->clip = clip;
     s->clip_floats = floats;
     return MELSPEC_OK;
@@ -193,32 +194,34 @@ static void spectrum_destroy(melspec_plan *plan)
     cpu_state *s = plan->backend_state;
     if (s == NULL) return;
     melspec_rfft_destroy(s->fft);
-    free(s->window);
-    free(s->frames);
-    free(s->power);
-    free(s->values);
-    free(s->frame_values);
-    free(s->clip);
-    free(s->stream_frames);
-    free(s->stream_values);
+    const melspec_allocator *a = &plan->allocator;
+    melspec_free(a, s->window);
+    melspec_free(a, s->frames);
+    melspec_free(a, s->power);
+    melspec_free(a, s->values);
+    melspec_free(a, s->frame_values);
+    melspec_free(a, s->clip);
+    melspec_free(a, s->stream_frames);
+    melspec_free(a, s->stream_values);
     melspec_cpu_features_destroy(s->features);
-    free(s);
+    melspec_free(a, s);
     plan->backend_state = NULL;
 }
 
 static melspec_status spectrum_create(melspec_plan *plan)
 {
     const int64_t n_fft = plan->stages.frames.n_fft;
-    cpu_state *s = calloc(1, sizeof *s);
+    cpu_state *s = melspec_alloc_zeroed(&plan->allocator, 1, sizeof *s);
     if (s == NULL) return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "CPU state");
     plan->backend_state = s;
+    const melspec_allocator *a = &plan->allocator;
     const size_t frame_values = (size_t)(2 * plan->n_freq + plan->stages.spectrum_bins);
-    s->fft = melspec_rfft_create(n_fft);
-    s->window = malloc((size_t)n_fft * sizeof *s->window);
-    s->frames = malloc((size_t)(LANES * n_fft) * sizeof *s->frames);
-    s->power = malloc((size_t)(LANES * plan->n_freq) * sizeof *s->power);
-    s->values = malloc(LANES * frame_values * sizeof *s->values);
-    s->frame_values = malloc(frame_values * sizeof *s->frame_values);
+    s->fft = melspec_rfft_create(n_fft, a);
+    s->window = melspec_alloc(a, (size_t)n_fft * sizeof *s->window);
+    s->frames = melspec_alloc(a, (size_t)(LANES * n_fft) * sizeof *s->frames);
+    s->power = melspec_alloc(a, (size_t)(LANES * plan->n_freq) * sizeof *s->power);
+    s->values = melspec_alloc(a, LANES * frame_values * sizeof *s->values);
+    s->frame_values = melspec_alloc(a, frame_values * sizeof *s->frame_values);
     const melspec_status features = melspec_cpu_features_create(plan, &s->features);
     if (features != MELSPEC_OK) {
         spectrum_destroy(plan);
@@ -249,12 +252,13 @@ static melspec_status cpu_stream_prepare(melspec_plan *plan, float **raw_frames,
     cpu_state *s = plan->backend_state;
     if (s->stream_frames == NULL) {
         const size_t frame_bytes = plan->stages.stream_frame_bytes;
-        float *frames = malloc((size_t)(CPU_STREAM_BATCH * plan->stages.frames.n_fft) *
-                               sizeof *frames);
-        unsigned char *stored = malloc(CPU_STREAM_BATCH * frame_bytes);
+        float *frames =
+            melspec_alloc(&plan->allocator,
+                          (size_t)(CPU_STREAM_BATCH * plan->stages.frames.n_fft) * sizeof *frames);
+        unsigned char *stored = melspec_alloc(&plan->allocator, CPU_STREAM_BATCH * frame_bytes);
         if (frames == NULL || stored == NULL) {
-            free(frames);
-            free(stored);
+            melspec_free(&plan->allocator, frames);
+            melspec_free(&plan->allocator, stored);
             return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "stream staging of %d frames",
                                 CPU_STREAM_BATCH);
         }

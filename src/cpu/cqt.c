@@ -26,6 +26,7 @@
 #include "../cqt_decimator.h"
 #include "../dsp/cqt.h"
 #include "../dsp/padding.h"
+#include "../alloc.h"
 #include "cpu_backend.h"
 
 /* Frames and kernel rows per block of the kernel product (FRAMES x ROWS accumulators). */
@@ -94,13 +95,13 @@ static int64_t level_room(const melspec_cqt_design *d, int64_t n, int64_t level)
     return room > length ? room : length;
 }
 
-static void free_levels(cqt_state *s)
+static void free_levels(const melspec_plan *plan, cqt_state *s)
 {
     for (int64_t l = 0; s->levels != NULL && l < s->n_levels; l++) {
-        free(s->levels[l]);
+        melspec_free(&plan->allocator, s->levels[l]);
         s->levels[l] = NULL;
     }
-    free(s->fir_scratch);
+    melspec_free(&plan->allocator, s->fir_scratch);
     s->fir_scratch = NULL;
 }
 
@@ -111,26 +112,29 @@ static melspec_status allocate_levels(melspec_plan *plan, int64_t n_samples)
 {
     cqt_state *s = plan->backend_state;
     const melspec_cqt_design *d = plan->cqt;
-    float **fresh = calloc((size_t)s->n_levels, sizeof *fresh);
+    float **fresh = melspec_alloc_zeroed(&plan->allocator, (size_t)s->n_levels, sizeof *fresh);
     double *fresh_scratch = NULL;
     if (fresh == NULL) goto fail;
     for (int64_t l = 0; l < s->n_levels; l++) {
         if (l == 0 && d->early_factor == 1) continue; /* the input itself */
-        fresh[l] = malloc((size_t)level_room(d, n_samples, l) * sizeof **s->levels);
+        fresh[l] = melspec_alloc(&plan->allocator,
+                                 (size_t)level_room(d, n_samples, l) * sizeof **s->levels);
         if (fresh[l] == NULL) goto fail;
     }
-    fresh_scratch = malloc((size_t)(n_samples + 1) * sizeof *s->fir_scratch);
+    fresh_scratch =
+        melspec_alloc(&plan->allocator, (size_t)(n_samples + 1) * sizeof *s->fir_scratch);
     if (fresh_scratch == NULL) goto fail;
-    free_levels(s);
+    free_levels(plan, s);
     for (int64_t l = 0; l < s->n_levels; l++) s->levels[l] = fresh[l];
     s->fir_scratch = fresh_scratch;
     s->capacity = n_samples;
-    free(fresh);
+    melspec_free(&plan->allocator, fresh);
     return MELSPEC_OK;
 fail:
-    for (int64_t l = 0; fresh != NULL && l < s->n_levels; l++) free(fresh[l]);
-    free(fresh);
-    free(fresh_scratch);
+    for (int64_t l = 0; fresh != NULL && l < s->n_levels; l++)
+        melspec_free(&plan->allocator, fresh[l]);
+    melspec_free(&plan->allocator, fresh);
+    melspec_free(&plan->allocator, fresh_scratch);
     return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY,
                         "CQT signal buffers for %lld samples", (long long)n_samples);
 }
@@ -143,7 +147,7 @@ static melspec_status decimator_create(melspec_plan *plan, decimator *dec, int64
     const int32_t res_type = plan->cqt_config.res_type;
     const long recipe = melspec_decimator_soxr_quality(res_type);
     if (recipe < 0) {
-        if (melspec_decimator_fir_measure(factor, res_type, &dec->fir) != 0)
+        if (melspec_decimator_fir_measure(factor, res_type, &plan->allocator, &dec->fir) != 0)
             return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY,
                                 "the 1/%lld resampler of res_type %d", (long long)factor,
                                 (int)res_type);
@@ -448,27 +452,28 @@ void melspec_cpu_cqt_destroy(melspec_plan *plan)
     cqt_state *s = plan->backend_state;
     if (s == NULL) return;
     if (s->kernels != NULL)
-        for (int64_t i = 0; i < plan->cqt->n_octaves; i++) free(s->kernels[i].taps);
-    free(s->kernels);
+        for (int64_t i = 0; i < plan->cqt->n_octaves; i++)
+            melspec_free(&plan->allocator, s->kernels[i].taps);
+    melspec_free(&plan->allocator, s->kernels);
     decimator_destroy(&s->early);
     decimator_destroy(&s->halve);
-    free_levels(s);
-    free(s->levels);
-    free(s->frames);
-    free(s->responses);
-    free(s);
+    free_levels(plan, s);
+    melspec_free(&plan->allocator, s->levels);
+    melspec_free(&plan->allocator, s->frames);
+    melspec_free(&plan->allocator, s->responses);
+    melspec_free(&plan->allocator, s);
     plan->backend_state = NULL;
 }
 
 melspec_status melspec_cpu_cqt_create(melspec_plan *plan)
 {
     const melspec_cqt_design *d = plan->cqt;
-    cqt_state *s = calloc(1, sizeof *s);
+    cqt_state *s = melspec_alloc_zeroed(&plan->allocator, 1, sizeof *s);
     if (s == NULL) return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "CQT state");
     plan->backend_state = s;
-    s->kernels = calloc((size_t)d->n_octaves, sizeof *s->kernels);
+    s->kernels = melspec_alloc_zeroed(&plan->allocator, (size_t)d->n_octaves, sizeof *s->kernels);
     s->n_levels = 1 + d->octaves[d->n_octaves - 1].halvings;
-    s->levels = calloc((size_t)s->n_levels, sizeof *s->levels);
+    s->levels = melspec_alloc_zeroed(&plan->allocator, (size_t)s->n_levels, sizeof *s->levels);
     if (s->kernels == NULL || s->levels == NULL) goto out_of_memory;
 
     int64_t largest_fft = 0, largest_rows = 0;
@@ -476,7 +481,8 @@ melspec_status melspec_cpu_cqt_create(melspec_plan *plan)
         const melspec_cqt_octave *o = &d->octaves[i];
         octave_kernel *k = &s->kernels[i];
         k->rows = round_up(2 * o->n_filters, BLOCK_ROWS);
-        k->taps = calloc((size_t)(o->n_fft * k->rows), sizeof *k->taps);
+        k->taps =
+            melspec_alloc_zeroed(&plan->allocator, (size_t)(o->n_fft * k->rows), sizeof *k->taps);
         if (k->taps == NULL) goto out_of_memory;
         for (int64_t f = 0; f < o->n_filters; f++)
             for (int64_t n = 0; n < o->n_fft; n++) {
@@ -487,8 +493,10 @@ melspec_status melspec_cpu_cqt_create(melspec_plan *plan)
         largest_fft = o->n_fft > largest_fft ? o->n_fft : largest_fft;
         largest_rows = k->rows > largest_rows ? k->rows : largest_rows;
     }
-    s->frames = malloc((size_t)(BLOCK_FRAMES * largest_fft) * sizeof *s->frames);
-    s->responses = malloc((size_t)(BLOCK_FRAMES * largest_rows) * sizeof *s->responses);
+    s->frames =
+        melspec_alloc(&plan->allocator, (size_t)(BLOCK_FRAMES * largest_fft) * sizeof *s->frames);
+    s->responses = melspec_alloc(&plan->allocator,
+                                 (size_t)(BLOCK_FRAMES * largest_rows) * sizeof *s->responses);
     if (s->frames == NULL || s->responses == NULL) goto out_of_memory;
     s->product = best_product();
 
@@ -516,6 +524,7 @@ melspec_status melspec_cpu_cqt_use_fir(melspec_plan *plan, int use_fir)
         for (int i = 0; i < 2; i++) {
             if (steps[i]->soxr == NULL || steps[i]->fir.taps != NULL) continue;
             if (melspec_decimator_fir_measure(steps[i]->factor, plan->cqt_config.res_type,
+                                              &plan->allocator,
                                               &steps[i]->fir) != 0)
                 return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY,
                                     "measuring the 1/%lld resampler", (long long)steps[i]->factor);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../alloc.h"
 #include "../feature_stage.h"
 #include "cpu_backend.h"
 
@@ -12,17 +13,19 @@ struct melspec_cpu_features {
     float *frame;       /* n_bins: one frame of output */
     float *input;       /* input_frames frames of spectrum_bins scaled values (one clip) */
     int64_t input_frames;
+    melspec_allocator allocator; /* the plan's: every block above and this object */
 };
 
 melspec_status melspec_cpu_features_reserve(melspec_plan *plan, melspec_cpu_features *f,
                                             int64_t n_frames)
 {
     if (f == NULL || n_frames <= f->input_frames) return MELSPEC_OK;
-    float *input = malloc((size_t)(n_frames * plan->stages.spectrum_bins) * sizeof *input);
+    float *input = melspec_alloc(&f->allocator,
+                                 (size_t)(n_frames * plan->stages.spectrum_bins) * sizeof *input);
     if (input == NULL)
         return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY,
                             "feature stage input of %lld frames", (long long)n_frames);
-    free(f->input);
+    melspec_free(&f->allocator, f->input);
     f->input = input;
     f->input_frames = n_frames;
     return MELSPEC_OK;
@@ -34,10 +37,12 @@ melspec_status melspec_cpu_features_create(melspec_plan *plan, melspec_cpu_featu
 {
     *out = NULL;
     if (plan->stages.feature == MELSPEC_FEATURE_NONE) return MELSPEC_OK;
-    melspec_cpu_features *f = calloc(1, sizeof *f);
+    melspec_cpu_features *f = melspec_alloc_zeroed(&plan->allocator, 1, sizeof *f);
     if (f != NULL) {
-        f->pcen_state = malloc((size_t)plan->stages.spectrum_bins * sizeof *f->pcen_state);
-        f->frame = malloc((size_t)plan->stages.n_bins * sizeof *f->frame);
+        f->allocator = plan->allocator;
+        f->pcen_state = melspec_alloc(&f->allocator,
+                                      (size_t)plan->stages.spectrum_bins * sizeof *f->pcen_state);
+        f->frame = melspec_alloc(&f->allocator, (size_t)plan->stages.n_bins * sizeof *f->frame);
     }
     if (f == NULL || f->pcen_state == NULL || f->frame == NULL) {
         melspec_cpu_features_destroy(f);
@@ -50,10 +55,11 @@ melspec_status melspec_cpu_features_create(melspec_plan *plan, melspec_cpu_featu
 void melspec_cpu_features_destroy(melspec_cpu_features *f)
 {
     if (f == NULL) return;
-    free(f->pcen_state);
-    free(f->frame);
-    free(f->input);
-    free(f);
+    const melspec_allocator a = f->allocator; /* a copy: f itself is freed with it */
+    melspec_free(&a, f->pcen_state);
+    melspec_free(&a, f->frame);
+    melspec_free(&a, f->input);
+    melspec_free(&a, f);
 }
 
 void melspec_cpu_features_clip(melspec_plan *plan, melspec_cpu_features *f, const float *values,

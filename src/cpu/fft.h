@@ -7,17 +7,21 @@
 #include <stdint.h>
 
 #include "fft_lanes.h"
+#include "melspec.h"
 
 typedef struct melspec_rfft melspec_rfft;
 
 /* Frames one melspec_rfft_execute_frames call transforms at most. */
 #define MELSPEC_RFFT_BATCH MELSPEC_FFT_LANES
 
-/* A forward real FFT of n points, any n >= 1. NULL when out of memory. */
-melspec_rfft *melspec_rfft_create(int64_t n);
+/* A forward real FFT of n points, any n >= 1. NULL when out of memory. Its memory comes from
+ * allocator (NULL: malloc) where the library takes memory from us (the lane FFT, KissFFT); FFTW
+ * allocates its own. The allocator must outlive the object. */
+melspec_rfft *melspec_rfft_create(int64_t n, const melspec_allocator *allocator);
 /* The same with a choice of lane kernel (MELSPEC_LANES_PORTABLE: tests of the portable path on
  * machines with AVX2); builds without the lane FFT ignore it. */
-melspec_rfft *melspec_rfft_create_kernel(int64_t n, melspec_lanes_kernel kernel);
+melspec_rfft *melspec_rfft_create_kernel(int64_t n, melspec_lanes_kernel kernel,
+                                         const melspec_allocator *allocator);
 void melspec_rfft_destroy(melspec_rfft *fft);
 
 /* One frame: where to write the n real input samples before melspec_rfft_execute. */

@@ -12,6 +12,8 @@
 
 #include "fft.h"
 
+#include "../alloc.h"
+
 struct melspec_rfft {
     int64_t n;
     fftwf_plan plan;                             /* one frame: input -> output */
@@ -21,19 +23,24 @@ struct melspec_rfft {
     float *lane_output;                          /* (1 + n/2) x 2 x MELSPEC_RFFT_BATCH */
     float *ones;                                 /* 2 (1 + n/2): the transpose's "window" */
     melspec_lanes_gather_fn transpose;
+    melspec_allocator allocator;                 /* lane_output and ones */
 };
 
 /* FFTW's planner is not thread-safe; plans of different threads are made one at a time. */
 static pthread_mutex_t planner_lock = PTHREAD_MUTEX_INITIALIZER;
 
-melspec_rfft *melspec_rfft_create_kernel(int64_t n, melspec_lanes_kernel kernel)
+melspec_rfft *melspec_rfft_create_kernel(int64_t n, melspec_lanes_kernel kernel,
+                                         const melspec_allocator *allocator)
 {
+    /* FFTW takes no allocator: its plan and the arrays it transforms come from fftwf_malloc
+     * (include/melspec.h says so); the lane-layout arrays from the caller's */
     if (n < 1 || n > INT32_MAX / (2 * MELSPEC_RFFT_BATCH)) return NULL;
     melspec_rfft *fft = fftwf_malloc(sizeof *fft);
     if (fft == NULL) return NULL;
     const int64_t n_bins = n / 2 + 1;
     fft->n = n;
     fft->plan = NULL;
+    fft->allocator = allocator != NULL ? *allocator : (melspec_allocator){0};
     fft->input = fftwf_malloc((size_t)n * sizeof *fft->input);
     fft->output = fftwf_malloc((size_t)n_bins * sizeof *fft->output);
     int ready = fft->input != NULL && fft->output != NULL;
@@ -43,8 +50,9 @@ melspec_rfft *melspec_rfft_create_kernel(int64_t n, melspec_lanes_kernel kernel)
             memset(fft->spectra[f], 0, (size_t)n_bins * sizeof *fft->spectra[f]);
         ready = ready && fft->spectra[f] != NULL;
     }
-    fft->lane_output = malloc((size_t)(2 * n_bins * MELSPEC_RFFT_BATCH) * sizeof *fft->lane_output);
-    fft->ones = malloc((size_t)(2 * n_bins) * sizeof *fft->ones);
+    fft->lane_output = melspec_alloc(&fft->allocator, (size_t)(2 * n_bins * MELSPEC_RFFT_BATCH) *
+                                                          sizeof *fft->lane_output);
+    fft->ones = melspec_alloc(&fft->allocator, (size_t)(2 * n_bins) * sizeof *fft->ones);
     ready = ready && fft->lane_output != NULL && fft->ones != NULL;
     for (int64_t i = 0; ready && i < 2 * n_bins; i++) fft->ones[i] = 1.0f;
     fft->transpose = melspec_lanes_gather_for(kernel);
@@ -60,9 +68,9 @@ melspec_rfft *melspec_rfft_create_kernel(int64_t n, melspec_lanes_kernel kernel)
     return fft;
 }
 
-melspec_rfft *melspec_rfft_create(int64_t n)
+melspec_rfft *melspec_rfft_create(int64_t n, const melspec_allocator *allocator)
 {
-    return melspec_rfft_create_kernel(n, MELSPEC_LANES_AUTO);
+    return melspec_rfft_create_kernel(n, MELSPEC_LANES_AUTO, allocator);
 }
 
 void melspec_rfft_destroy(melspec_rfft *fft)
@@ -76,8 +84,8 @@ void melspec_rfft_destroy(melspec_rfft *fft)
     fftwf_free(fft->input);
     fftwf_free(fft->output);
     for (int f = 0; f < MELSPEC_RFFT_BATCH; f++) fftwf_free(fft->spectra[f]);
-    free(fft->lane_output);
-    free(fft->ones);
+    melspec_free(&fft->allocator, fft->lane_output);
+    melspec_free(&fft->allocator, fft->ones);
     fftwf_free(fft);
 }
 

@@ -14,9 +14,28 @@
 #include <kiss_fft.h>
 #include <kiss_fftr.h>
 
+#include "../alloc.h"
 #include "fft.h"
 
 #define MAX_DIRECT_PRIME 61
+
+/* KissFFT plans in memory from the allocator: kiss_fft_alloc and kiss_fftr_alloc say how much
+ * they need, then build in the block handed to them (the plan is that block: freed with the same
+ * allocator, never with kiss_fft_free). */
+static void *kiss_plan(const melspec_allocator *allocator, int64_t n, int inverse, int real)
+{
+    size_t bytes = 0;
+    if (real)
+        kiss_fftr_alloc((int)n, inverse, NULL, &bytes);
+    else
+        kiss_fft_alloc((int)n, inverse, NULL, &bytes);
+    void *memory = bytes > 0 ? melspec_alloc(allocator, bytes) : NULL;
+    if (memory == NULL) return NULL;
+    void *plan = real ? (void *)kiss_fftr_alloc((int)n, inverse, memory, &bytes)
+                      : (void *)kiss_fft_alloc((int)n, inverse, memory, &bytes);
+    if (plan == NULL) melspec_free(allocator, memory);
+    return plan;
+}
 
 typedef struct bluestein {
     int64_t length;        /* m: a power of two >= 2n - 1 */
@@ -26,6 +45,7 @@ typedef struct bluestein {
     kiss_fft_cpx *kernel;  /* m: FFT of the chirp convolution kernel, scaled by 1/m */
     kiss_fft_cpx *work;    /* m */
     kiss_fft_cpx *product; /* m */
+    melspec_allocator allocator;
 } bluestein;
 
 struct melspec_rfft {
@@ -39,6 +59,7 @@ struct melspec_rfft {
     float *input;                /* n */
     kiss_fft_cpx *complex_input; /* n, complex_plan only */
     kiss_fft_cpx *output;        /* the transform, at least 1 + n/2 values */
+    melspec_allocator allocator; /* every block above */
 };
 
 static int64_t largest_prime_factor(int64_t n)
@@ -55,28 +76,31 @@ static int64_t largest_prime_factor(int64_t n)
 static void bluestein_free(bluestein *b)
 {
     if (b == NULL) return;
-    kiss_fft_free(b->forward);
-    kiss_fft_free(b->inverse);
-    free(b->chirp);
-    free(b->kernel);
-    free(b->work);
-    free(b->product);
-    free(b);
+    const melspec_allocator a = b->allocator;
+    melspec_free(&a, b->forward);
+    melspec_free(&a, b->inverse);
+    melspec_free(&a, b->chirp);
+    melspec_free(&a, b->kernel);
+    melspec_free(&a, b->work);
+    melspec_free(&a, b->product);
+    melspec_free(&a, b);
 }
 
-static bluestein *bluestein_create(int64_t n)
+static bluestein *bluestein_create(int64_t n, const melspec_allocator *allocator)
 {
-    bluestein *b = calloc(1, sizeof *b);
+    bluestein *b = melspec_alloc_zeroed(allocator, 1, sizeof *b);
     if (b == NULL) return NULL;
+    b->allocator = *allocator;
+    const melspec_allocator *a = allocator;
     b->length = 1;
     while (b->length < 2 * n - 1) b->length *= 2;
     const int64_t m = b->length;
-    b->forward = kiss_fft_alloc((int)m, 0, NULL, NULL);
-    b->inverse = kiss_fft_alloc((int)m, 1, NULL, NULL);
-    b->chirp = calloc((size_t)n, sizeof *b->chirp);
-    b->kernel = calloc((size_t)m, sizeof *b->kernel);
-    b->work = calloc((size_t)m, sizeof *b->work);
-    b->product = calloc((size_t)m, sizeof *b->product);
+    b->forward = kiss_plan(a, m, 0, 0);
+    b->inverse = kiss_plan(a, m, 1, 0);
+    b->chirp = melspec_alloc_zeroed(a, (size_t)n, sizeof *b->chirp);
+    b->kernel = melspec_alloc_zeroed(a, (size_t)m, sizeof *b->kernel);
+    b->work = melspec_alloc_zeroed(a, (size_t)m, sizeof *b->work);
+    b->product = melspec_alloc_zeroed(a, (size_t)m, sizeof *b->product);
     if (!b->forward || !b->inverse || !b->chirp || !b->kernel || !b->work || !b->product) {
         bluestein_free(b);
         return NULL;
@@ -123,40 +147,43 @@ static void bluestein_execute(bluestein *b, int64_t n, const float *x, kiss_fft_
     }
 }
 
-melspec_rfft *melspec_rfft_create(int64_t n)
+melspec_rfft *melspec_rfft_create(int64_t n, const melspec_allocator *allocator)
 {
-    return melspec_rfft_create_kernel(n, MELSPEC_LANES_AUTO);
+    return melspec_rfft_create_kernel(n, MELSPEC_LANES_AUTO, allocator);
 }
 
-melspec_rfft *melspec_rfft_create_kernel(int64_t n, melspec_lanes_kernel kernel)
+melspec_rfft *melspec_rfft_create_kernel(int64_t n, melspec_lanes_kernel kernel,
+                                         const melspec_allocator *allocator)
 {
     if (n < 1 || n > INT32_MAX / 4) return NULL;
-    melspec_rfft *fft = calloc(1, sizeof *fft);
+    melspec_rfft *fft = melspec_alloc_zeroed(allocator, 1, sizeof *fft);
     if (fft == NULL) return NULL;
+    if (allocator != NULL) fft->allocator = *allocator;
+    const melspec_allocator *a = &fft->allocator;
     fft->n = n;
-    fft->input = calloc((size_t)n, sizeof *fft->input);
-    fft->output = calloc((size_t)n + 1, sizeof *fft->output);
+    fft->input = melspec_alloc_zeroed(a, (size_t)n, sizeof *fft->input);
+    fft->output = melspec_alloc_zeroed(a, (size_t)n + 1, sizeof *fft->output);
     const int on_lanes = melspec_lanes_fft_takes(n);
     int ready;
     if (on_lanes) {
-        fft->lanes = melspec_lanes_fft_create(n, kernel);
-        fft->ones = malloc((size_t)n * sizeof *fft->ones);
+        fft->lanes = melspec_lanes_fft_create(n, kernel, a);
+        fft->ones = melspec_alloc(a, (size_t)n * sizeof *fft->ones);
         ready = fft->lanes != NULL && fft->ones != NULL;
         for (int64_t i = 0; ready && i < n; i++) fft->ones[i] = 1.0f;
     } else if (largest_prime_factor(n) > MAX_DIRECT_PRIME) {
-        fft->chirp_z = bluestein_create(n);
+        fft->chirp_z = bluestein_create(n, a);
         ready = fft->chirp_z != NULL;
     } else if (n % 2 == 0) {
-        fft->real_plan = kiss_fftr_alloc((int)n, 0, NULL, NULL);
+        fft->real_plan = kiss_plan(a, n, 0, 1);
         ready = fft->real_plan != NULL;
     } else {
-        fft->complex_plan = kiss_fft_alloc((int)n, 0, NULL, NULL);
-        fft->complex_input = calloc((size_t)n, sizeof *fft->complex_input);
+        fft->complex_plan = kiss_plan(a, n, 0, 0);
+        fft->complex_input = melspec_alloc_zeroed(a, (size_t)n, sizeof *fft->complex_input);
         ready = fft->complex_plan != NULL && fft->complex_input != NULL;
     }
     if (!on_lanes) {
-        fft->lane_output = calloc((size_t)(2 * (n / 2 + 1) * MELSPEC_RFFT_BATCH),
-                                  sizeof *fft->lane_output);
+        fft->lane_output = melspec_alloc_zeroed(a, (size_t)(2 * (n / 2 + 1) * MELSPEC_RFFT_BATCH),
+                                                sizeof *fft->lane_output);
         ready = ready && fft->lane_output != NULL;
     }
     if (!ready || !fft->input || !fft->output) {
@@ -169,16 +196,17 @@ melspec_rfft *melspec_rfft_create_kernel(int64_t n, melspec_lanes_kernel kernel)
 void melspec_rfft_destroy(melspec_rfft *fft)
 {
     if (fft == NULL) return;
+    const melspec_allocator a = fft->allocator;
     melspec_lanes_fft_destroy(fft->lanes);
-    free(fft->ones);
-    free(fft->lane_output);
-    kiss_fftr_free(fft->real_plan);
-    kiss_fft_free(fft->complex_plan);
+    melspec_free(&a, fft->ones);
+    melspec_free(&a, fft->lane_output);
+    melspec_free(&a, fft->real_plan);
+    melspec_free(&a, fft->complex_plan);
     bluestein_free(fft->chirp_z);
-    free(fft->input);
-    free(fft->complex_input);
-    free(fft->output);
-    free(fft);
+    melspec_free(&a, fft->input);
+    melspec_free(&a, fft->complex_input);
+    melspec_free(&a, fft->output);
+    melspec_free(&a, fft);
 }
 
 float *melspec_rfft_input(melspec_rfft *fft) { return fft->input; }

@@ -5,6 +5,8 @@
 
 #include "fft_lanes.h"
 
+#include "../alloc.h"
+
 struct melspec_lanes_fft {
     melspec_lanes_plan plan;
     void (*execute)(const melspec_lanes_plan *plan, const float *const *frames,
@@ -15,6 +17,7 @@ struct melspec_lanes_fft {
     void *block;   /* one allocation for every buffer below, each aligned to a cache line */
     float *tables; /* every stage's twiddles and roots, then the half rotation */
     float *zeros;
+    melspec_allocator allocator; /* what made block and this object */
 };
 
 /* floats rounded up to whole cache lines */
@@ -88,7 +91,8 @@ melspec_lanes_gather_fn melspec_lanes_gather_for(melspec_lanes_kernel kernel)
     return melspec_lanes_gather_portable;
 }
 
-melspec_lanes_fft *melspec_lanes_fft_create(int64_t n, melspec_lanes_kernel kernel)
+melspec_lanes_fft *melspec_lanes_fft_create(int64_t n, melspec_lanes_kernel kernel,
+                                            const melspec_allocator *allocator)
 {
     (void)kernel; /* read below where AVX2 kernels exist */
     if (!melspec_lanes_fft_takes(n)) return NULL;
@@ -97,8 +101,9 @@ melspec_lanes_fft *melspec_lanes_fft_create(int64_t n, melspec_lanes_kernel kern
     int64_t radices[MELSPEC_FFT_LANES_MAX_STAGES];
     const int n_stages = factor(m, radices);
 
-    melspec_lanes_fft *fft = calloc(1, sizeof *fft);
+    melspec_lanes_fft *fft = melspec_alloc_zeroed(allocator, 1, sizeof *fft);
     if (fft == NULL) return NULL;
+    if (allocator != NULL) fft->allocator = *allocator;
     melspec_lanes_plan *plan = &fft->plan;
     plan->n = n;
     plan->m = m;
@@ -120,10 +125,10 @@ melspec_lanes_fft *melspec_lanes_fft_create(int64_t n, melspec_lanes_kernel kern
                               cache_lines(2 * m * MELSPEC_FFT_LANES),
                               cache_lines(2 * (n / 2 + 1) * MELSPEC_FFT_LANES)};
     const int64_t total = sizes[0] + sizes[1] + sizes[2] + sizes[3] + sizes[4];
-    /* calloc: the zeros, and lanes that are never written before being read */
-    fft->block = calloc((size_t)(total + 16), sizeof(float));
+    /* zeroed: the zeros, and lanes that are never written before being read */
+    fft->block = melspec_alloc_zeroed(&fft->allocator, (size_t)(total + 16), sizeof(float));
     if (fft->block == NULL) {
-        free(fft);
+        melspec_free(&fft->allocator, fft);
         return NULL;
     }
     float *aligned = (float *)(((uintptr_t)fft->block + 63) / 64 * 64);
@@ -173,8 +178,9 @@ melspec_lanes_fft *melspec_lanes_fft_create(int64_t n, melspec_lanes_kernel kern
 void melspec_lanes_fft_destroy(melspec_lanes_fft *fft)
 {
     if (fft == NULL) return;
-    free(fft->block);
-    free(fft);
+    const melspec_allocator a = fft->allocator; /* a copy: fft itself is freed with it */
+    melspec_free(&a, fft->block);
+    melspec_free(&a, fft);
 }
 
 const float *melspec_lanes_fft_execute(melspec_lanes_fft *fft, const float *const *frames,

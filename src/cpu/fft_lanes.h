@@ -20,6 +20,8 @@
 
 #include <stdint.h>
 
+#include "melspec.h"
+
 #define MELSPEC_FFT_LANES 8
 #define MELSPEC_FFT_LANES_MAX_RADIX 61
 #define MELSPEC_FFT_LANES_MAX_STAGES 40
@@ -59,7 +61,9 @@ typedef struct melspec_lanes_fft melspec_lanes_fft;
 int melspec_lanes_fft_takes(int64_t n);
 
 /* NULL when the lane FFT does not take n or memory runs out. */
-melspec_lanes_fft *melspec_lanes_fft_create(int64_t n, melspec_lanes_kernel kernel);
+/* Its memory comes from allocator (NULL: malloc), which must outlive the object. */
+melspec_lanes_fft *melspec_lanes_fft_create(int64_t n, melspec_lanes_kernel kernel,
+                                            const melspec_allocator *allocator);
 void melspec_lanes_fft_destroy(melspec_lanes_fft *fft);
 
 /* The spectra of n_frames (1..MELSPEC_FFT_LANES) frames of n samples, each multiplied by window

@@ -76,7 +76,13 @@ static melspec_status upload_floats(melspec_plan *plan, const float *host, size_
         *device = NULL;
         return melspec_cuda_fail(plan, error, what);
     }
-    CUDA_TRY(cudaMemcpy(*device, host, count * sizeof *host, cudaMemcpyHostToDevice));
+    const cudaError_t copied = cudaMemcpy(*device, host, count * sizeof *host,
+                                          cudaMemcpyHostToDevice);
+    if (copied != cudaSuccess) { /* nothing half-made is handed back (as upload, cuda_backend.c) */
+        cudaFree(*device);
+        *device = NULL;
+        return melspec_cuda_fail(plan, copied, "cudaMemcpy (upload)");
+    }
     return MELSPEC_OK;
 }
 
@@ -85,11 +91,13 @@ static melspec_status upload_floats(melspec_plan *plan, const float *host, size_
 static melspec_status upload_decimator(melspec_plan *plan, int64_t factor, cuda_decimator *out)
 {
     melspec_decimator_fir fir;
-    if (melspec_decimator_fir_measure(factor, plan->cqt_config.res_type, &fir) != 0)
+    if (melspec_decimator_fir_measure(factor, plan->cqt_config.res_type, &plan->allocator,
+                                      &fir) != 0)
         return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY,
                             "measuring libsoxr's 1/%lld resampler", (long long)factor);
     const size_t n_correction = (size_t)(fir.correction_rows * fir.correction_columns);
-    float *host = malloc(((size_t)fir.n_taps + n_correction + 1) * sizeof *host);
+    float *host =
+        melspec_alloc(&plan->allocator, ((size_t)fir.n_taps + n_correction + 1) * sizeof *host);
     melspec_status status = MELSPEC_OK;
     if (host == NULL) {
         status = melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "decimator taps");
@@ -112,7 +120,7 @@ static melspec_status upload_decimator(melspec_plan *plan, int64_t factor, cuda_
             out->fir.correction = correction;
         }
     }
-    free(host);
+    melspec_free(&plan->allocator, host);
     melspec_decimator_fir_free(&fir);
     return status;
 }
@@ -127,7 +135,7 @@ static melspec_status upload_octave(melspec_plan *plan, const melspec_cqt_octave
     out->n_filters = o->n_filters;
     out->first_bin = o->first_bin;
     const size_t count = (size_t)(o->n_fft * out->rows);
-    float *host = calloc(count, sizeof *host);
+    float *host = melspec_alloc_zeroed(&plan->allocator, count, sizeof *host);
     if (host == NULL) return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "CQT kernel");
     for (int64_t k = 0; k < o->n_filters; k++)
         for (int64_t n = 0; n < o->n_fft; n++) {
@@ -138,7 +146,7 @@ static melspec_status upload_octave(melspec_plan *plan, const melspec_cqt_octave
     const melspec_status status =
         upload_floats(plan, host, count, &kernel, "cudaMalloc for a CQT kernel");
     out->kernel = kernel;
-    free(host);
+    melspec_free(&plan->allocator, host);
     return status;
 }
 
@@ -146,10 +154,10 @@ static melspec_status cqt_create(melspec_plan *plan)
 {
     cuda_state *s = plan->backend_state;
     const melspec_cqt_design *d = plan->cqt;
-    s->cqt = calloc(1, sizeof *s->cqt);
+    s->cqt = melspec_alloc_zeroed(&plan->allocator, 1, sizeof *s->cqt);
     if (s->cqt == NULL) return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "CQT state");
     cuda_cqt *q = s->cqt;
-    q->octaves = calloc((size_t)d->n_octaves, sizeof *q->octaves);
+    q->octaves = melspec_alloc_zeroed(&plan->allocator, (size_t)d->n_octaves, sizeof *q->octaves);
     if (q->octaves == NULL) return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "CQT octaves");
     q->n_octaves = d->n_octaves;
     for (int64_t i = 0; i < d->n_octaves; i++)
@@ -173,13 +181,13 @@ void melspec_cuda_cqt_destroy(cuda_state *s)
     if (q == NULL) return;
     for (int64_t i = 0; q->octaves != NULL && i < q->n_octaves; i++)
         cudaFree((void *)q->octaves[i].kernel);
-    free(q->octaves);
+    melspec_free(s->allocator, q->octaves);
     const cuda_decimator *decimators[2] = {&q->early, &q->halve};
     for (int i = 0; i < 2; i++) {
         cudaFree((void *)decimators[i]->fir.taps);
         cudaFree((void *)decimators[i]->fir.correction);
     }
-    free(q);
+    melspec_free(s->allocator, q);
     s->cqt = NULL;
 }
 

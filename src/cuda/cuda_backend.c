@@ -27,8 +27,37 @@ int melspec_cuda_runtime_device_count(char *message, size_t capacity)
 
 /* ---- statuses ------------------------------------------------------------------------------- */
 
+/* The errors after which CUDA refuses every further call of the process (the runtime's "sticky"
+ * errors: the context is lost; only a new process recovers). */
+static int is_sticky(cudaError_t error)
+{
+    switch (error) {
+    case cudaErrorIllegalAddress:
+    case cudaErrorLaunchTimeout:
+    case cudaErrorHardwareStackError:
+    case cudaErrorIllegalInstruction:
+    case cudaErrorMisalignedAddress:
+    case cudaErrorInvalidAddressSpace:
+    case cudaErrorInvalidPc:
+    case cudaErrorLaunchFailure:
+    case cudaErrorECCUncorrectable:
+    case cudaErrorAssert:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Remembers a sticky error on the plan (the first one), so that every later call says so. */
+static void note_lost(melspec_plan *plan, cudaError_t error)
+{
+    cuda_state *s = plan->backend_state;
+    if (s != NULL && s->lost == cudaSuccess && is_sticky(error)) s->lost = error;
+}
+
 melspec_status melspec_cuda_fail(melspec_plan *plan, cudaError_t error, const char *what)
 {
+    note_lost(plan, error);
     const melspec_status status =
         error == cudaErrorMemoryAllocation ? MELSPEC_ERROR_OUT_OF_MEMORY : MELSPEC_ERROR_DEVICE;
     return melspec_fail(plan, status, "%s failed: %s (%s)", what, cudaGetErrorName(error),
@@ -58,6 +87,7 @@ static const char *cufft_result_name(cufftResult result)
 
 melspec_status melspec_cufft_fail(melspec_plan *plan, cufftResult result, const char *what)
 {
+    note_lost(plan, cudaPeekAtLastError()); /* a library's failure on a lost context */
     const melspec_status status =
         result == CUFFT_ALLOC_FAILED ? MELSPEC_ERROR_OUT_OF_MEMORY : MELSPEC_ERROR_DEVICE;
     return melspec_fail(plan, status, "%s failed: %s (%d)", what, cufft_result_name(result),
@@ -83,6 +113,7 @@ static const char *cublas_status_name(cublasStatus_t status)
 
 melspec_status melspec_cublas_fail(melspec_plan *plan, cublasStatus_t status, const char *what)
 {
+    note_lost(plan, cudaPeekAtLastError());
     const melspec_status mapped =
         status == CUBLAS_STATUS_ALLOC_FAILED ? MELSPEC_ERROR_OUT_OF_MEMORY : MELSPEC_ERROR_DEVICE;
     return melspec_fail(plan, mapped, "%s failed: %s (%d)", what, cublas_status_name(status),
@@ -100,6 +131,12 @@ static melspec_status enter_device(melspec_plan *plan, device_guard *guard)
 {
     const cuda_state *s = plan->backend_state;
     guard->switched = 0;
+    if (s->lost != cudaSuccess)
+        return melspec_fail(plan, MELSPEC_ERROR_DEVICE,
+                            "the CUDA device failed during an earlier call of this plan (%s: %s), "
+                            "an error CUDA does not recover from in this process: the plan can "
+                            "only be destroyed",
+                            cudaGetErrorName(s->lost), cudaGetErrorString(s->lost));
     CUDA_TRY(cudaGetDevice(&guard->previous));
     if (guard->previous != s->device) {
         CUDA_TRY(cudaSetDevice(s->device));
@@ -135,7 +172,14 @@ static melspec_status upload(melspec_plan *plan, void **device, const void *host
         *device = NULL;
         return melspec_cuda_fail(plan, error, what);
     }
-    CUDA_TRY(cudaMemcpy(*device, host, bytes, cudaMemcpyHostToDevice));
+    const cudaError_t copied = cudaMemcpy(*device, host, bytes, cudaMemcpyHostToDevice);
+    if (copied != cudaSuccess) {
+        /* found by the emulator's fault injection (issue 17): callers store the block only on
+         * success, so a failed copy leaked it */
+        cudaFree(*device);
+        *device = NULL;
+        return melspec_cuda_fail(plan, copied, "cudaMemcpy (upload)");
+    }
     return MELSPEC_OK;
 }
 
@@ -146,7 +190,7 @@ static melspec_status gemm_create(melspec_plan *plan)
 {
     cuda_state *s = plan->backend_state;
     const size_t count = (size_t)(plan->stages.spectrum_bins * plan->n_freq);
-    float *dense = malloc(count * sizeof *dense);
+    float *dense = melspec_alloc(&plan->allocator, count * sizeof *dense);
     if (dense == NULL)
         return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "dense filterbank of %zu floats",
                             count);
@@ -155,7 +199,7 @@ static melspec_status gemm_create(melspec_plan *plan)
     const melspec_status status = upload(plan, &device, dense, count * sizeof *dense,
                                          "cudaMalloc for the dense filterbank");
     s->d_filterbank = device;
-    free(dense);
+    melspec_free(&plan->allocator, dense);
     FORWARD_IF_ERROR(status);
     CUBLAS_TRY(cublasCreate(&s->cublas));
     CUBLAS_TRY(cublasSetMathMode(s->cublas, CUBLAS_DEFAULT_MATH));
@@ -179,13 +223,13 @@ static melspec_status spectrum_create(melspec_plan *plan)
 {
     cuda_state *s = plan->backend_state;
     const size_t n_fft = (size_t)plan->config.n_fft;
-    float *window = malloc(n_fft * sizeof *window);
+    float *window = melspec_alloc(&plan->allocator, n_fft * sizeof *window);
     if (window == NULL)
         return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "window of %zu floats", n_fft);
     for (size_t i = 0; i < n_fft; i++) window[i] = (float)plan->window[i];
     const melspec_status status = upload(plan, (void **)&s->d_window, window,
                                          n_fft * sizeof *window, "cudaMalloc for the window");
-    free(window);
+    melspec_free(&plan->allocator, window);
     FORWARD_IF_ERROR(status);
     if (plan->stages.feature == MELSPEC_FEATURE_MFCC) {
         void *basis = NULL;
@@ -295,15 +339,16 @@ static void cuda_destroy(melspec_plan *plan)
     if (s->done != NULL) cudaEventDestroy(s->done);
     if (s->capture_stream != NULL) cudaStreamDestroy(s->capture_stream);
     if (entered) leave_device(&guard);
-    free(s);
+    melspec_free(&plan->allocator, s);
     plan->backend_state = NULL;
 }
 
 static melspec_status cuda_create(melspec_plan *plan)
 {
-    cuda_state *s = calloc(1, sizeof *s);
+    cuda_state *s = melspec_alloc_zeroed(&plan->allocator, 1, sizeof *s);
     if (s == NULL) return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "CUDA plan state");
     plan->backend_state = s;
+    s->allocator = &plan->allocator;
     s->device = plan->stages.device_ordinal;
     device_guard guard;
     FORWARD_IF_ERROR(enter_device(plan, &guard));

@@ -128,7 +128,6 @@ static int points_into(uintptr_t value, const void *base, size_t bytes, uint64_t
 static void find_patches(melspec_plan *plan, cuda_graph_slot *slot, const void *input,
                          size_t input_bytes, const void *output, size_t output_bytes)
 {
-    (void)plan;
     slot->n_patches = 0;
     slot->patchable = 0;
     size_t n_nodes = 0;
@@ -136,7 +135,7 @@ static void find_patches(melspec_plan *plan, cuda_graph_slot *slot, const void *
         cudaGetLastError();
         return;
     }
-    cudaGraphNode_t *nodes = malloc(n_nodes * sizeof *nodes);
+    cudaGraphNode_t *nodes = melspec_alloc(&plan->allocator, n_nodes * sizeof *nodes);
     if (nodes == NULL) return; /* unpatchable: a changed pointer re-captures */
     int found_input = 0, found_output = 0, overflow = 0;
     if (cudaGraphGetNodes(slot->graph, nodes, &n_nodes) != cudaSuccess) {
@@ -192,7 +191,7 @@ static void find_patches(melspec_plan *plan, cuda_graph_slot *slot, const void *
             }
         }
     }
-    free(nodes);
+    melspec_free(&plan->allocator, nodes);
     slot->patchable = !overflow && found_input && found_output;
     if (!slot->patchable) slot->n_patches = 0;
 }

@@ -7,6 +7,7 @@
 #include <cufft.h>
 
 #include "../../kernels/kernels.h"
+#include "../alloc.h"
 #include "../config.h"
 #include "../plan.h"
 
@@ -88,12 +89,17 @@ typedef struct cuda_transform cuda_transform;
 
 typedef struct cuda_state {
     const cuda_transform *transform; /* what this plan's kind computes (see below) */
+    const melspec_allocator *allocator; /* the plan's: every host block of this state */
     int device;
     cudaStream_t stream;         /* the caller's (melspec_plan_set_stream); NULL: legacy */
     cudaStream_t capture_stream; /* private: graphs are captured here, never run here */
     cudaEvent_t done;            /* recorded after each call's work */
     cudaStream_t done_stream;    /* where `done` was last recorded */
     int done_pending;            /* `done` was recorded since the last wait on it */
+    /* A sticky error seen by a call of this plan (the device's context is lost, cudaSuccess
+     * otherwise): every later call refuses with it, only destroy still works (GPU faults,
+     * include/melspec.h). */
+    cudaError_t lost;
 
     int64_t frame_stride;   /* floats between frames: n_fft rounded up to even (8-byte aligned) */
     int needs_clip_max;     /* the scaling uses each clip's maximum */

@@ -70,9 +70,10 @@ int64_t melspec_dsp_cqt_frame_count(const melspec_cqt_design *design, int64_t n_
     return core->cqt_frame_count(design, n_samples);
 }
 
-int melspec_decimator_fir_measure(int64_t factor, int32_t res_type, melspec_decimator_fir *fir)
+int melspec_decimator_fir_measure(int64_t factor, int32_t res_type,
+                                  const melspec_allocator *allocator, melspec_decimator_fir *fir)
 {
-    return core->decimator_fir_measure(factor, res_type, fir);
+    return core->decimator_fir_measure(factor, res_type, allocator, fir);
 }
 
 void melspec_decimator_fir_free(melspec_decimator_fir *fir)

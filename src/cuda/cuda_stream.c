@@ -173,7 +173,7 @@ void melspec_cuda_stream_destroy(cuda_state *s)
 {
     if (s->stream_steps == NULL) return;
     steps_free(s->stream_steps);
-    free(s->stream_steps);
+    melspec_free(s->allocator, s->stream_steps);
     s->stream_steps = NULL;
 }
 
@@ -182,14 +182,14 @@ melspec_status melspec_cuda_stream_ring_create(melspec_plan *plan, int64_t capac
     cuda_state *s = plan->backend_state;
     *ring = NULL;
     if (s->stream_steps == NULL) {
-        cuda_stream_steps *t = calloc(1, sizeof *t);
+        cuda_stream_steps *t = melspec_alloc_zeroed(&plan->allocator, 1, sizeof *t);
         if (t == NULL) return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "stream steps");
         const int64_t n_fft = plan->stages.frames.n_fft, hop = plan->stages.frames.hop;
         const melspec_status status =
             steps_create(plan, STEP_STREAMS, STEP_FRAMES * (n_fft + hop),
                          STEP_STREAMS * (n_fft + 3 * hop), STEP_FRAMES, t);
         if (status != MELSPEC_OK) {
-            free(t);
+            melspec_free(&plan->allocator, t);
             return status;
         }
         s->stream_steps = t;

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../alloc.h"
+
 #include "window.h"
 
 #define PI 3.141592653589793238462643383280
@@ -124,11 +126,12 @@ int64_t melspec_dsp_cqt_early_downsample_count(double nyquist, double filter_cut
     return by_filters < by_hop ? by_filters : by_hop;
 }
 
-int melspec_dsp_fft_pow2(double *data, int64_t n, int sign)
+int melspec_dsp_fft_pow2(const melspec_allocator *allocator, double *data, int64_t n, int sign)
 {
     if (n < 1 || (n & (n - 1)) != 0) return -1;
     if (n == 1) return 0;
-    double *twiddle = malloc((size_t)n * sizeof *twiddle); /* n/2 (cos, sin) pairs */
+    double *twiddle =
+        melspec_alloc(allocator, (size_t)n * sizeof *twiddle); /* n/2 (cos, sin) pairs */
     if (twiddle == NULL) return -1;
     for (int64_t k = 0; k < n / 2; k++) {
         const double angle = TWO_PI * (double)k / (double)n;
@@ -162,7 +165,7 @@ int melspec_dsp_fft_pow2(double *data, int64_t n, int sign)
             }
         }
     }
-    free(twiddle);
+    melspec_free(allocator, twiddle);
     return 0;
 }
 
@@ -196,8 +199,9 @@ static int compare_doubles(const void *a, const void *b)
  * then its FFT over 1 + n_fft/2 bins. row receives n_fft complex values (only the first
  * 1 + n_fft/2 matter). scratch holds 3 n_fft doubles.
  */
-static int wavelet_spectrum(double frequency, double length, double sample_rate, int64_t n_fft,
-                            const melspec_cqt_config *c, double *row, double *scratch)
+static int wavelet_spectrum(const melspec_allocator *allocator, double frequency, double length,
+                            double sample_rate, int64_t n_fft, const melspec_cqt_config *c,
+                            double *row, double *scratch)
 {
     /* np.arange(-length // 2, length // 2): floor(-L/2) .. floor(L/2) - 1 */
     const double first = floor(-length / 2.0);
@@ -222,7 +226,7 @@ static int wavelet_spectrum(double frequency, double length, double sample_rate,
         row[2 * (left + i)] = (double)(float)((double)re * gain);
         row[2 * (left + i) + 1] = (double)(float)((double)im * gain);
     }
-    return melspec_dsp_fft_pow2(row, n_fft, -1);
+    return melspec_dsp_fft_pow2(allocator, row, n_fft, -1);
 }
 
 /* util.sparsify_rows: drop the smallest magnitudes holding less than `quantile` of the row's mass
@@ -248,11 +252,12 @@ static int design_octave(const melspec_cqt_config *c, const melspec_cqt_design *
                          melspec_cqt_octave *o)
 {
     const int64_t n_fft = o->n_fft, n_columns = n_fft / 2 + 1;
-    double *spectra = malloc((size_t)(o->n_filters * 2 * n_fft) * sizeof *spectra);
-    double *scratch = malloc((size_t)(3 * n_fft) * sizeof *scratch);
-    double *thresholds = malloc((size_t)o->n_filters * sizeof *thresholds);
-    o->row_start = calloc((size_t)(o->n_filters + 1), sizeof *o->row_start);
-    o->kernel = calloc((size_t)(o->n_filters * 2 * n_fft), sizeof *o->kernel);
+    const melspec_allocator *a = &d->allocator;
+    double *spectra = melspec_alloc(a, (size_t)(o->n_filters * 2 * n_fft) * sizeof *spectra);
+    double *scratch = melspec_alloc(a, (size_t)(3 * n_fft) * sizeof *scratch);
+    double *thresholds = melspec_alloc(a, (size_t)o->n_filters * sizeof *thresholds);
+    o->row_start = melspec_alloc_zeroed(a, (size_t)(o->n_filters + 1), sizeof *o->row_start);
+    o->kernel = melspec_alloc_zeroed(a, (size_t)(o->n_filters * 2 * n_fft), sizeof *o->kernel);
     int status = -1;
     if (!spectra || !scratch || !thresholds || !o->row_start || !o->kernel) goto done;
 
@@ -261,7 +266,7 @@ static int design_octave(const melspec_cqt_config *c, const melspec_cqt_design *
         const int64_t bin = o->first_bin + k;
         const double length = melspec_dsp_cqt_filter_length(c, d->frequencies[bin], d->alpha[bin],
                                                             o->sample_rate);
-        if (wavelet_spectrum(d->frequencies[bin], length, o->sample_rate, n_fft, c,
+        if (wavelet_spectrum(a, d->frequencies[bin], length, o->sample_rate, n_fft, c,
                              spectra + k * 2 * n_fft, scratch) != 0)
             goto done;
     }
@@ -275,8 +280,8 @@ static int design_octave(const melspec_cqt_config *c, const melspec_cqt_design *
         }
     }
     o->nnz = o->row_start[o->n_filters];
-    o->column = malloc((size_t)(o->nnz > 0 ? o->nnz : 1) * sizeof *o->column);
-    o->value = malloc((size_t)(2 * (o->nnz > 0 ? o->nnz : 1)) * sizeof *o->value);
+    o->column = melspec_alloc(a, (size_t)(o->nnz > 0 ? o->nnz : 1) * sizeof *o->column);
+    o->value = melspec_alloc(a, (size_t)(2 * (o->nnz > 0 ? o->nnz : 1)) * sizeof *o->value);
     if (!o->column || !o->value) goto done;
     for (int64_t k = 0; k < o->n_filters; k++) {
         const int64_t bin = o->first_bin + k;
@@ -294,32 +299,33 @@ static int design_octave(const melspec_cqt_config *c, const melspec_cqt_design *
             at++;
         }
         /* response = sum_j B[j] sum_n x[n] e^{-2 pi i j n / N} = sum_n x[n] FFT(B)[n] */
-        if (melspec_dsp_fft_pow2(kernel, n_fft, -1) != 0) goto done;
+        if (melspec_dsp_fft_pow2(a, kernel, n_fft, -1) != 0) goto done;
     }
     status = 0;
 done:
-    free(spectra);
-    free(scratch);
-    free(thresholds);
+    melspec_free(a, spectra);
+    melspec_free(a, scratch);
+    melspec_free(a, thresholds);
     return status;
 }
 
 void melspec_dsp_cqt_design_destroy(melspec_cqt_design *d)
 {
     if (d == NULL) return;
+    const melspec_allocator a = d->allocator; /* a copy: d itself is freed with it */
     if (d->octaves != NULL) {
         for (int64_t i = 0; i < d->n_octaves; i++) {
-            free(d->octaves[i].row_start);
-            free(d->octaves[i].column);
-            free(d->octaves[i].value);
-            free(d->octaves[i].kernel);
+            melspec_free(&a, d->octaves[i].row_start);
+            melspec_free(&a, d->octaves[i].column);
+            melspec_free(&a, d->octaves[i].value);
+            melspec_free(&a, d->octaves[i].kernel);
         }
     }
-    free(d->octaves);
-    free(d->frequencies);
-    free(d->alpha);
-    free(d->lengths);
-    free(d);
+    melspec_free(&a, d->octaves);
+    melspec_free(&a, d->frequencies);
+    melspec_free(&a, d->alpha);
+    melspec_free(&a, d->lengths);
+    melspec_free(&a, d);
 }
 
 int melspec_dsp_cqt_interval_frequencies(double fmin, double tuning, int64_t n_bins,
@@ -345,24 +351,27 @@ int melspec_dsp_cqt_bin_frequencies(const melspec_cqt_config *c, const double *i
     return 0;
 }
 
-melspec_cqt_design *melspec_dsp_cqt_design_create(const melspec_cqt_config *c)
+melspec_cqt_design *melspec_dsp_cqt_design_create(const melspec_cqt_config *c,
+                                                  const melspec_allocator *allocator)
 {
-    return melspec_dsp_cqt_design_create_with_intervals(c, NULL);
+    return melspec_dsp_cqt_design_create_with_intervals(c, NULL, allocator);
 }
 
-melspec_cqt_design *melspec_dsp_cqt_design_create_with_intervals(const melspec_cqt_config *c,
-                                                                 const double *intervals)
+melspec_cqt_design *melspec_dsp_cqt_design_create_with_intervals(
+    const melspec_cqt_config *c, const double *intervals, const melspec_allocator *allocator)
 {
-    melspec_cqt_design *d = calloc(1, sizeof *d);
+    melspec_cqt_design *d = melspec_alloc_zeroed(allocator, 1, sizeof *d);
     if (d == NULL) return NULL;
+    if (allocator != NULL) d->allocator = *allocator;
+    const melspec_allocator *a = &d->allocator;
     const int64_t n_bins = c->n_bins, bpo = c->bins_per_octave;
     d->n_bins = n_bins;
     d->bins_per_octave = bpo;
     d->n_octaves = (n_bins + bpo - 1) / bpo;
-    d->frequencies = calloc((size_t)n_bins, sizeof *d->frequencies);
-    d->alpha = malloc((size_t)n_bins * sizeof *d->alpha);
-    d->lengths = malloc((size_t)n_bins * sizeof *d->lengths);
-    d->octaves = calloc((size_t)d->n_octaves, sizeof *d->octaves);
+    d->frequencies = melspec_alloc_zeroed(a, (size_t)n_bins, sizeof *d->frequencies);
+    d->alpha = melspec_alloc(a, (size_t)n_bins * sizeof *d->alpha);
+    d->lengths = melspec_alloc(a, (size_t)n_bins * sizeof *d->lengths);
+    d->octaves = melspec_alloc_zeroed(a, (size_t)d->n_octaves, sizeof *d->octaves);
     if (!d->frequencies || !d->alpha || !d->lengths || !d->octaves) goto fail;
 
     melspec_dsp_cqt_bin_frequencies(c, intervals, d->frequencies);

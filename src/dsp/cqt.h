@@ -44,6 +44,7 @@ typedef struct melspec_cqt_design {
     double sample_rate;      /* the analysed rate, sample_rate / early_factor */
     int64_t hop_length;      /* the hop at that rate */
     melspec_cqt_octave *octaves; /* n_octaves, the top octave first */
+    melspec_allocator allocator; /* what made the arrays above, and frees them */
 } melspec_cqt_design;
 
 /* Window bandwidth librosa's table gives (filters.window_bandwidth): 1.50018310546875 for Hann. */
@@ -74,15 +75,17 @@ double melspec_dsp_cqt_wavelet_lengths(const melspec_cqt_config *config, const d
 int64_t melspec_dsp_cqt_early_downsample_count(double nyquist, double filter_cutoff,
                                                int64_t hop_length, int64_t n_octaves);
 
-/* Designs everything for a config whose fields are resolved and validated (see cqt_plan.c).
- * NULL when out of memory. */
-melspec_cqt_design *melspec_dsp_cqt_design_create(const melspec_cqt_config *config);
+/* Designs everything for a config whose fields are resolved and validated (see cqt_plan.c), with
+ * every allocation (temporaries included) through allocator (NULL: malloc). NULL when out of
+ * memory. */
+melspec_cqt_design *melspec_dsp_cqt_design_create(const melspec_cqt_config *config,
+                                                  const melspec_allocator *allocator);
 
 /* -- librosa's parameter space (issue 15): vqt(intervals=array) -- */
 
 /* librosa.interval_frequencies(n_bins, fmin * 2^(tuning / n_intervals), intervals, sort=True):
  * the octave's ratios (n_intervals of them) times 2^octave, the first n_bins sorted, times the
- * tuned fmin. Returns -1 when out of memory. */
+ * tuned fmin. Returns -1 when n_intervals < 1. */
 int melspec_dsp_cqt_interval_frequencies(double fmin, double tuning, int64_t n_bins,
                                          const double *intervals, int64_t n_intervals,
                                          double *out);
@@ -92,8 +95,9 @@ int melspec_dsp_cqt_bin_frequencies(const melspec_cqt_config *config, const doub
                                     double *out);
 
 /* design_create with intervals (bins_per_octave of them; NULL: equal temperament). */
-melspec_cqt_design *melspec_dsp_cqt_design_create_with_intervals(const melspec_cqt_config *config,
-                                                                 const double *intervals);
+melspec_cqt_design *melspec_dsp_cqt_design_create_with_intervals(
+    const melspec_cqt_config *config, const double *intervals,
+    const melspec_allocator *allocator);
 void melspec_dsp_cqt_design_destroy(melspec_cqt_design *design);
 
 /* Length of the analysed signal (after early downsampling) for n_samples of input, and of octave
@@ -106,7 +110,7 @@ int64_t melspec_dsp_cqt_frame_count(const melspec_cqt_design *design, int64_t n_
 
 /* In-place radix-2 complex FFT of n = 2^k points (re, im pairs), forward (e^-i) when sign < 0.
  * Twiddles are computed directly, so the error is a few ulps times log2(n). Returns -1 unless n is
- * a power of two. */
-int melspec_dsp_fft_pow2(double *data, int64_t n, int sign);
+ * a power of two, or when its twiddle table cannot be allocated (allocator: NULL for malloc). */
+int melspec_dsp_fft_pow2(const melspec_allocator *allocator, double *data, int64_t n, int sign);
 
 #endif

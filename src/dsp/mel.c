@@ -3,6 +3,8 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "../alloc.h"
+
 /* Slaney's Auditory Toolbox scale: linear below 1 kHz, logarithmic above. */
 #define SLANEY_HZ_PER_MEL (200.0 / 3.0)
 #define SLANEY_MIN_LOG_HZ 1000.0
@@ -44,12 +46,12 @@ double melspec_dsp_fft_bin_frequency(int64_t k, int64_t n_fft, double sample_rat
     return (double)k * (1.0 / ((double)n_fft * (1.0 / sample_rate)));
 }
 
-int melspec_dsp_mel_filterbank(double sample_rate, int64_t n_fft, int64_t n_mels, double fmin,
-                               double fmax, melspec_mel_scale scale, melspec_mel_norm norm,
-                               double *out)
+int melspec_dsp_mel_filterbank(const melspec_allocator *allocator, double sample_rate,
+                               int64_t n_fft, int64_t n_mels, double fmin, double fmax,
+                               melspec_mel_scale scale, melspec_mel_norm norm, double *out)
 {
     if (out == NULL || n_fft < 1 || n_mels < 1 || !(sample_rate > 0.0)) return -1;
-    double *edges = malloc((size_t)(n_mels + 2) * sizeof *edges);
+    double *edges = melspec_alloc(allocator, (size_t)(n_mels + 2) * sizeof *edges);
     if (edges == NULL) return -1;
     const int64_t n_freq = 1 + n_fft / 2;
     melspec_dsp_mel_frequencies(n_mels + 2, fmin, fmax, scale, edges);
@@ -67,7 +69,7 @@ int melspec_dsp_mel_filterbank(double sample_rate, int64_t n_fft, int64_t n_mels
             row[k] = (w > 0.0 ? w : 0.0) * gain;
         }
     }
-    free(edges);
+    melspec_free(allocator, edges);
     return 0;
 }
 

@@ -1,5 +1,5 @@
 /* Hz <-> mel conversions and the mel filterbank, in double, exactly as librosa computes them.
- * Pure functions: no state, no allocation. */
+ * Pure functions: no state; the filterbank's one temporary array goes through an allocator. */
 #ifndef MELSPEC_DSP_MEL_H
 #define MELSPEC_DSP_MEL_H
 
@@ -18,10 +18,11 @@ void melspec_dsp_mel_frequencies(int64_t n, double fmin, double fmax, melspec_me
 double melspec_dsp_fft_bin_frequency(int64_t k, int64_t n_fft, double sample_rate);
 
 /* librosa.filters.mel in double: out is (n_mels, 1 + n_fft/2) row-major. Returns 0 on success,
- * -1 on bad arguments. Bands may come out empty (librosa only warns): see empty_bands. */
-int melspec_dsp_mel_filterbank(double sample_rate, int64_t n_fft, int64_t n_mels, double fmin,
-                               double fmax, melspec_mel_scale scale, melspec_mel_norm norm,
-                               double *out);
+ * -1 on bad arguments or when its n_mels + 2 band edges cannot be allocated (allocator: NULL for
+ * malloc). Bands may come out empty (librosa only warns): see empty_bands. */
+int melspec_dsp_mel_filterbank(const melspec_allocator *allocator, double sample_rate,
+                               int64_t n_fft, int64_t n_mels, double fmin, double fmax,
+                               melspec_mel_scale scale, melspec_mel_norm norm, double *out);
 
 /* librosa.util.normalize(filterbank, norm=p, axis=-1) in place: each row divided by its p-norm
  * (p > 0: (sum |w|^p)^(1/p); INFINITY: max |w|; -INFINITY: min |w|; 0: the count of nonzero

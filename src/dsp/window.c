@@ -81,14 +81,14 @@ int melspec_dsp_window_param_count(melspec_window kind)
     return -1;
 }
 
-/* scipy's taylor: the nbar - 1 coefficients Fm of its cosine series. */
-static double *taylor_coefficients(int64_t nbar, double sll)
+/* scipy's taylor: the nbar - 1 coefficients Fm of its cosine series, into fm (at most
+ * MELSPEC_DSP_TAYLOR_MAX_NBAR - 1 of them: on the stack, so a plan's design allocates nothing
+ * outside its allocator). */
+static void taylor_coefficients(int64_t nbar, double sll, double *fm)
 {
     const double B = pow(10.0, sll / 20.0);
     const double A = acosh(B) / PI;
     const double s2 = (double)(nbar * nbar) / (A * A + ((double)nbar - 0.5) * ((double)nbar - 0.5));
-    double *fm = malloc((size_t)(nbar > 1 ? nbar - 1 : 1) * sizeof *fm);
-    if (fm == NULL) return NULL;
     for (int64_t i = 0; i < nbar - 1; i++) {
         const double m2 = (double)(i + 1) * (double)(i + 1);
         double numer = i % 2 == 0 ? 1.0 : -1.0;
@@ -101,7 +101,6 @@ static double *taylor_coefficients(int64_t nbar, double sll)
             if (j != i) denom *= 1.0 - m2 / ((double)(j + 1) * (double)(j + 1));
         fm[i] = numer / denom;
     }
-    return fm;
 }
 
 static double taylor_sum(const double *fm, int64_t nbar, double n, int64_t L)
@@ -198,11 +197,11 @@ int melspec_dsp_window_with_params(melspec_window kind, const double *params, in
 
     if (kind == MELSPEC_WINDOW_TAYLOR) {
         const int64_t nbar = (int64_t)p[0];
-        double *fm = taylor_coefficients(nbar, p[1]);
-        if (fm == NULL) return -2;
+        if (nbar < 1 || nbar > MELSPEC_DSP_TAYLOR_MAX_NBAR) return -1;
+        double fm[MELSPEC_DSP_TAYLOR_MAX_NBAR];
+        taylor_coefficients(nbar, p[1], fm);
         const double scale = p[2] != 0.0 ? 1.0 / taylor_sum(fm, nbar, (double)(L - 1) / 2.0, L) : 1.0;
         for (int64_t n = 0; n < win_length; n++) w[n] = taylor_sum(fm, nbar, (double)n, L) * scale;
-        free(fm);
     } else {
         for (int64_t n = 0; n < win_length; n++) {
             switch (kind) {

@@ -12,7 +12,10 @@
  * (n_fft - win_length) / 2). params holds the kind's parameters (melspec_config.window_params:
  * kaiser beta, tukey alpha, gaussian std, ...); NULL means all zero. MELSPEC_WINDOW_CUSTOM is not
  * designed here (the caller's samples are). Returns 0 on success, -1 on bad arguments or when the
- * parameters give a sample that is not finite, -2 when out of memory. */
+ * parameters give a sample that is not finite. Allocates nothing. */
+/* The taylor window's largest nbar (its coefficients live on the stack while it is designed). */
+#define MELSPEC_DSP_TAYLOR_MAX_NBAR 4096
+
 int melspec_dsp_window_with_params(melspec_window kind, const double *params, int64_t win_length,
                                    int64_t n_fft, double *out);
 

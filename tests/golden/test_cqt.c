@@ -589,9 +589,9 @@ static void test_fft_matches_dft(void **state)
         direct[2 * k] = (double)re;
         direct[2 * k + 1] = (double)im;
     }
-    assert_int_equal(melspec_dsp_fft_pow2(data, n, -1), 0);
+    assert_int_equal(melspec_dsp_fft_pow2(NULL, data, n, -1), 0);
     for (int64_t i = 0; i < 2 * n; i++) assert_close(data[i], direct[i], 1e-12);
-    assert_int_equal(melspec_dsp_fft_pow2(data, 48, -1), -1);
+    assert_int_equal(melspec_dsp_fft_pow2(NULL, data, 48, -1), -1);
 }
 
 static void test_design_octaves(void **state)
@@ -602,7 +602,7 @@ static void test_design_octaves(void **state)
     melspec_plan *plan = make_plan(&config);
     melspec_cqt_config resolved;
     assert_int_equal(melspec_cqt_plan_config(plan, &resolved), MELSPEC_OK);
-    melspec_cqt_design *d = melspec_dsp_cqt_design_create(&resolved);
+    melspec_cqt_design *d = melspec_dsp_cqt_design_create(&resolved, NULL);
     assert_non_null(d);
     /* librosa for the defaults: no early downsampling (the top filter reaches 4122 Hz), then 7
      * octaves of 12 from the top (C7..B7 at 22050 Hz) with frames of 256, each a halving down */
@@ -647,7 +647,8 @@ static void test_measured_fir_matches_soxr(void **state)
     double *model = malloc(20000 * sizeof *model);
     for (size_t f = 0; f < sizeof factors / sizeof *factors; f++) {
         melspec_decimator_fir fir;
-        assert_int_equal(melspec_decimator_fir_measure(factors[f], MELSPEC_CQT_RES_SOXR_HQ, &fir), 0);
+        assert_int_equal(
+            melspec_decimator_fir_measure(factors[f], MELSPEC_CQT_RES_SOXR_HQ, NULL, &fir), 0);
         assert_true(fir.n_taps > 100 * factors[f]);
         if (factors[f] == 2) assert_int_equal(fir.correction_rows, 0);
         double worst = 0.0;

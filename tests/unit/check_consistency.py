@@ -62,6 +62,11 @@ def header_structs(header):
             declaration = " ".join(declaration.split())
             if not declaration:
                 continue
+            # a function pointer (melspec_allocator's alloc and free): a pointer to ctypes
+            f = re.fullmatch(r".*\(\s*\*\s*(\w+)\s*\)\s*\(.*\)", declaration)
+            if f:
+                fields.append((f.group(1), "c_void_p"))
+                continue
             d = re.fullmatch(r"((?:const\s+)?(?:unsigned\s+)?\w+(?:\s*\*)*)\s*(\w+)\s*(?:\[(\w+)\])?",
                              declaration)
             if not d:

@@ -29,7 +29,7 @@ static void test_rfft_matches_direct_dft(void **state)
     const int64_t sizes[] = {1, 2, 3, 16, 400, 512, 800, 1102, 1103, 2048, 2205, 4096, 3 * 1103, 4099, 3 * 2731};
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
         const int64_t n = sizes[s];
-        melspec_rfft *fft = melspec_rfft_create(n);
+        melspec_rfft *fft = melspec_rfft_create(n, NULL);
         assert_non_null(fft);
         float *x = melspec_rfft_input(fft);
         make_test_signal(x, n, 16000.0, (uint64_t)n);
@@ -56,8 +56,8 @@ static void test_rfft_matches_direct_dft(void **state)
 static void test_rfft_create_rejects_bad_sizes(void **state)
 {
     (void)state;
-    assert_null(melspec_rfft_create(0));
-    assert_null(melspec_rfft_create(-5));
+    assert_null(melspec_rfft_create(0, NULL));
+    assert_null(melspec_rfft_create(-5, NULL));
     melspec_rfft_destroy(NULL);
 }
 
@@ -100,7 +100,7 @@ static void check_frames(int64_t n)
     }
     const melspec_lanes_kernel kernels[] = {MELSPEC_LANES_AUTO, MELSPEC_LANES_PORTABLE};
     for (size_t kernel = 0; kernel < sizeof kernels / sizeof kernels[0]; kernel++) {
-        melspec_rfft *fft = melspec_rfft_create_kernel(n, kernels[kernel]);
+        melspec_rfft *fft = melspec_rfft_create_kernel(n, kernels[kernel], NULL);
         assert_non_null(fft);
         for (int64_t f = 0; f < MANY_FRAMES; f++) {
             const float *one[1] = {frames + f * n};
@@ -215,12 +215,12 @@ static void test_lane_fft_takes_its_sizes(void **state)
     if (strcmp(melspec_rfft_library(), "kissfft") != 0) skip();
     const int64_t lane_sizes[] = {1, 2, 3, 400, 800, 1102, 2048, 2205, 7938, 8192};
     for (size_t s = 0; s < sizeof lane_sizes / sizeof lane_sizes[0]; s++) {
-        melspec_rfft *fft = melspec_rfft_create_kernel(lane_sizes[s], MELSPEC_LANES_PORTABLE);
+        melspec_rfft *fft = melspec_rfft_create_kernel(lane_sizes[s], MELSPEC_LANES_PORTABLE, NULL);
         assert_non_null(fft);
         assert_string_equal(melspec_rfft_path(fft), "lanes-portable");
         melspec_rfft_destroy(fft);
     }
-    melspec_rfft *fft = melspec_rfft_create(1103);
+    melspec_rfft *fft = melspec_rfft_create(1103, NULL);
     assert_non_null(fft);
     assert_string_equal(melspec_rfft_path(fft), "bluestein");
     melspec_rfft_destroy(fft);

@@ -3,7 +3,11 @@
  * a reference computed single-threaded beforehand; other threads create and destroy plans (and
  * run the CUDA plugin loader's once) concurrently. Run under ThreadSanitizer by
  * scripts/check-threads.sh. The threads never call cmocka (it is not thread-safe): they count
- * failures, which the main thread asserts on. */
+ * failures, which the main thread asserts on.
+ *
+ * MELSPEC_TEST_THREADS_BACKEND=cuda runs the same on the CUDA backend (ctest test_threads_cuda,
+ * on the CUDA emulator or a GPU; exits 77 without a device): its references come from CUDA plans
+ * too, made on one thread, since a GPU's results are reproducible but not the CPU's bits. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +30,9 @@
 #define CLIPS_PER_STREAM 3
 
 enum plan_kind { KIND_MEL, KIND_LINEAR, KIND_STFT, KIND_CQT, N_KINDS };
+
+/* The backend under test (CPU, or CUDA by the environment variable above). */
+static melspec_backend tested = MELSPEC_BACKEND_CPU;
 
 /* Returns NULL on failure (callers off the main thread cannot fail the test themselves). */
 static melspec_plan *create_plan(enum plan_kind kind, melspec_backend backend)
@@ -74,7 +81,7 @@ static int setup_references(void **state)
         make_test_signal(signals[i], lengths[i], 16000.0, (uint64_t)(100 + i));
     }
     for (int k = 0; k < N_KINDS; k++) {
-        melspec_plan *plan = create_plan((enum plan_kind)k, MELSPEC_BACKEND_CPU);
+        melspec_plan *plan = create_plan((enum plan_kind)k, tested);
         if (plan == NULL) return -1;
         for (int i = 0; i < N_LENGTHS; i++) {
             if (melspec_plan_output_bytes(plan, 1, lengths[i], &reference_bytes[k][i]) !=
@@ -142,7 +149,7 @@ static void *execute_own_plans(void *argument)
 {
     thread_result *result = argument;
     melspec_plan *plans[N_KINDS];
-    for (int k = 0; k < N_KINDS; k++) plans[k] = create_plan((enum plan_kind)k, MELSPEC_BACKEND_CPU);
+    for (int k = 0; k < N_KINDS; k++) plans[k] = create_plan((enum plan_kind)k, tested);
     void *out = malloc(largest_reference());
     for (int call = 0; call < CALLS_PER_KIND * N_KINDS; call++) {
         const int k = call % N_KINDS;
@@ -200,7 +207,7 @@ static void *stream_own_streams(void *argument)
     thread_result *result = argument;
     /* each thread streams another kind (CQT plans have no streams) */
     const int k = (int)(result->seed % 3u);
-    melspec_plan *plan = create_plan((enum plan_kind)k, MELSPEC_BACKEND_CPU);
+    melspec_plan *plan = create_plan((enum plan_kind)k, tested);
     melspec_stream *streams[STREAMS_PER_THREAD] = {NULL};
     int created = plan != NULL;
     for (int s = 0; created && s < STREAMS_PER_THREAD; s++)
@@ -240,14 +247,15 @@ static void *create_and_destroy(void *argument)
     thread_result *result = argument;
     for (int n = 0; n < PLANS_PER_THREAD; n++) {
         /* AUTO first, from every thread at once: the CUDA plugin's one load (pthread_once), which
-         * without a driver or plugin ends on the CPU */
-        const melspec_backend backend = n % 2 == 0 ? MELSPEC_BACKEND_AUTO : MELSPEC_BACKEND_CPU;
+         * without a driver or plugin ends on the CPU (and with a device, on CUDA) */
+        const melspec_backend backend = n % 2 == 0 ? MELSPEC_BACKEND_AUTO : tested;
         const int k = (int)(test_rand_next(&result->seed) % N_KINDS);
         melspec_plan *plan = create_plan((enum plan_kind)k, backend);
         if (plan == NULL) {
             result->failures++;
-        } else if (backend == MELSPEC_BACKEND_CPU || melspec_cuda_device_count() == 0) {
-            /* a CPU plan must give the reference; a GPU one may differ by rounding */
+        } else if (melspec_plan_backend(plan) == tested) {
+            /* a plan of the tested backend must give its reference; another may differ by
+             * rounding */
             void *out = malloc(reference_bytes[k][0]);
             if (out == NULL || melspec_execute(plan, signals[0], 1, lengths[0], out,
                                                reference_bytes[k][0]) != MELSPEC_OK)
@@ -273,6 +281,11 @@ static void test_plans_created_and_destroyed_concurrently(void **state)
 
 int main(void)
 {
+    const char *backend = getenv("MELSPEC_TEST_THREADS_BACKEND");
+    if (backend != NULL && strcmp(backend, "cuda") == 0) {
+        if (melspec_cuda_device_count() < 1) return gpu_test_without_device("test_threads (CUDA)");
+        tested = MELSPEC_BACKEND_CUDA;
+    }
     const struct CMUnitTest tests[] = {
         /* first: the plugin loader's once must run in the threads, not before them */
         cmocka_unit_test(test_plans_created_and_destroyed_concurrently),
