@@ -82,6 +82,16 @@ def _real(name, value):
         _fail(f"{name} = {value!r} must be a number")
 
 
+def _flag(name, value):
+    """A bool argument (center, htk, scale): True or False, numpy's bools, or the ints 0 and 1.
+    Anything else (a numpy array, whose truth value is ambiguous, None, a string) is refused."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)) and value in (0, 1):
+        return bool(value)
+    _fail(f"{name} = {value!r} must be True or False")
+
+
 def _choice(name, value, table):
     key = value.lower() if isinstance(value, str) else value
     try:
@@ -146,7 +156,12 @@ def resolve_window(window, win_length):
     Strings and (name, *params) tuples of scipy.signal.get_window, a number (a kaiser beta), a
     callable (called with win_length, as librosa does) or an array of win_length samples."""
     if callable(window):
-        return L.WINDOW_CUSTOM, (), _window_samples(window(win_length), win_length, window)
+        try:
+            samples = window(win_length)
+        except (TypeError, ValueError) as error:  # e.g. builtins.max: "'int' is not iterable"
+            raise InvalidArgumentError(f"window = {window!r}: a callable window is called with "
+                                       f"win_length ({win_length}) and failed: {error}") from error
+        return L.WINDOW_CUSTOM, (), _window_samples(samples, win_length, window)
     if isinstance(window, (np.ndarray, list)):
         return L.WINDOW_CUSTOM, (), _window_samples(window, win_length, window)
     if isinstance(window, (str, tuple)):
@@ -203,7 +218,8 @@ def mel_norm(norm):
             return L.MEL_NORM_SLANEY, 0.0
         _fail(f"Unsupported norm={norm}")
     # librosa.util.normalize: a positive number, 0, or +-inf
-    if isinstance(norm, (bool, np.bool_)) or not np.issubdtype(type(norm), np.number):
+    if isinstance(norm, (bool, np.bool_, complex, np.complexfloating)) \
+            or not np.issubdtype(type(norm), np.number):
         _fail(f"Unsupported norm: {norm!r}")
     p = float(norm)
     if math.isnan(p) or (math.isfinite(p) and p < 0):
@@ -235,7 +251,7 @@ def build(transform, *, sr=22050.0, n_fft=2048, hop_length=None, win_length=None
         config.window_params[i] = value
     if samples is not None:
         config._window_samples = samples  # for melspec_plan_create_with_window (_plan.py)
-    config.center = 1 if center else 0
+    config.center = 1 if _flag("center", center) else 0
     config.pad_mode = _choice("pad_mode", pad_mode, _PAD_MODES)
     if transform != L.TRANSFORM_STFT:
         config.power = _real("power", power)
@@ -246,7 +262,7 @@ def build(transform, *, sr=22050.0, n_fft=2048, hop_length=None, win_length=None
             config.fmax = _real("fmax", fmax)
             if not config.fmax > 0.0:
                 _fail(f"fmax = {fmax!r} Hz must be positive (None means sr / 2)")
-        config.mel_scale = L.MEL_SCALE_HTK if htk else L.MEL_SCALE_SLANEY
+        config.mel_scale = L.MEL_SCALE_HTK if _flag("htk", htk) else L.MEL_SCALE_SLANEY
         config.mel_norm, config.mel_norm_p = mel_norm(norm)
     config.scaling = _choice("scaling", scaling, _SCALINGS)
     config.ref_mode, config.ref = _ref(ref)

@@ -138,14 +138,19 @@ def resolve_intervals(intervals, bins_per_octave):
     return np.ascontiguousarray(ratios), len(ratios)
 
 
+def _numpy_dtype(dtype):
+    """np.dtype(dtype), refused as an InvalidArgumentError when it is not a dtype (a number...)."""
+    try:
+        return np.dtype(dtype)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(f"dtype = {dtype!r} is not a dtype") from None
+
+
 def _complex_dtype(dtype):
     """None, complex64 or complex128: the functions compute complex64 and cast to the latter."""
     if dtype is None:
         return None
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError:
-        raise InvalidArgumentError(f"dtype = {dtype!r} is not a dtype") from None
+    dtype = _numpy_dtype(dtype)
     if dtype not in (np.complex64, np.complex128):
         raise InvalidArgumentError(f"dtype = {dtype}: cqt/vqt return complex64 or complex128")
     return dtype
@@ -249,10 +254,10 @@ def build(*, sr=22050, hop_length=512, fmin=None, n_bins=84, bins_per_octave=12,
     config.norm = _norm(norm)
     config.sparsity = _config._real("sparsity", sparsity)
     config.window = _cqt_window(window)
-    config.scale = 1 if scale else 0
+    config.scale = 1 if _config._flag("scale", scale) else 0
     config.pad_mode = _config._choice("pad_mode", pad_mode, _config._PAD_MODES)
     config.res_type = _res_type(res_type)
-    if dtype is not None and np.dtype(dtype) != np.complex64:
+    if dtype is not None and _numpy_dtype(dtype) != np.complex64:
         raise InvalidArgumentError(f"dtype = {dtype!r}: a CQT plan computes complex64 (the "
                                    "functions cqt/vqt cast to dtype=np.complex128)")
     config.scaling = _config._choice("scaling", scaling, _config._SCALINGS)

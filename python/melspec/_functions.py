@@ -51,7 +51,9 @@ def _run(cls, y, out, kwargs):
     # librosa.stft's warning: centred frames of a signal shorter than n_fft are mostly padding
     n_fft = kwargs.get("n_fft")
     shape = getattr(y, "shape", ())
-    if len(shape) and type(n_fft) is int and n_fft > shape[-1] and kwargs.get("center"):
+    center = kwargs.get("center")  # build() refuses a center that is not a bool
+    if len(shape) and type(n_fft) is int and n_fft > shape[-1] \
+            and isinstance(center, (bool, int, np.bool_, np.integer)) and center:
         warnings.warn(f"n_fft={n_fft} is too large for input signal of length={shape[-1]}",
                       stacklevel=3)
     plan, cached, hit = _plan(cls, kwargs)

@@ -46,8 +46,11 @@ class Stream:
         if _lib.stream_create is None or _lib.stream_push_many is None:
             raise InvalidArgumentError(f"{_lib.path} has no streaming API (melspec_stream_create)"
                                        ": update libmelspec", Status.ERROR_UNSUPPORTED)
-        self._plan = plan
         config = plan._config
+        if not hasattr(config, "transform"):  # a CqtConfig: the library has no CQT stream
+            raise InvalidArgumentError("streaming is for mel, linear and STFT plans; a "
+                                       "constant-Q plan does not stream", Status.ERROR_UNSUPPORTED)
+        self._plan = plan
         self._frames_major = config.layout == L.LAYOUT_FRAMES_MAJOR
         self._n_bins = (config.n_mels if config.transform == L.TRANSFORM_MEL
                         else 1 + config.n_fft // 2)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import melspec
-from conftest import run_python, subprocess_env
+from conftest import make_signal, run_python, subprocess_env
 
 # (id, statement, exception class name, text the message must contain)
 CASES = [
@@ -228,3 +228,103 @@ def test_librosa_namespace_swap():
         assert S.shape == (40, 16) and S.dtype == np.float32
         assert module.filters.mel(sr=16000, n_fft=512, n_mels=40).shape == (40, 257)
         assert module.stft(y, n_fft=512).shape == (257, 63)
+
+
+# ---- the Python layer's findings of tests/fuzz/fuzz_python.py (issue 17), fixed ----------------
+# Each bad argument raises melspec.ParameterError (an InvalidArgumentError, so a MelspecError
+# too) naming the argument, where numpy's TypeError / ValueError / OverflowError came out before.
+
+def _refused(call, name):
+    with pytest.raises(melspec.InvalidArgumentError) as raised:
+        call()
+    assert isinstance(raised.value, melspec.ParameterError), raised.value
+    assert name in str(raised.value), raised.value
+    return raised.value
+
+
+@pytest.mark.parametrize("function", ["power_to_db", "amplitude_to_db"])
+@pytest.mark.parametrize("S,kwargs,name", [
+    (None, {"ref": "max"}, "ref"), (None, {"ref": None}, "ref"), (None, {"ref": {}}, "ref"),
+    (None, {"ref": b"x"}, "ref"), (None, {"ref": np.array([1.0, 2.0])}, "ref"),
+    (None, {"ref": max}, "ref"),  # builtins.max on a 2-d array: "truth value is ambiguous"
+    (None, {"amin": "1e-10"}, "amin"), (None, {"amin": None}, "amin"),
+    (None, {"amin": [1e-5]}, "amin"), (None, {"amin": 1j}, "amin"),
+    (None, {"amin": np.array([1e-5, 1e-4])}, "amin"), (None, {"amin": np.max}, "amin"),
+    (None, {"top_db": "80"}, "top_db"), (None, {"top_db": [80.0]}, "top_db"),
+    (None, {"top_db": 80j}, "top_db"), (None, {"top_db": 10 ** 400}, "top_db"),
+    (np.array([1.0, 2.0], dtype=object), {}, "S"), ("abc", {}, "S"), ([[1.0], [1.0, 2.0]], {}, "S"),
+    (np.zeros((0, 4), np.float32), {}, "S"),  # empty, with a top_db: librosa's max() fails
+    (np.array([3, 300], np.int16), {"amin": 40000}, "amin"),  # beyond int16: OverflowError
+])
+def test_db_functions_refuse_bad_arguments(function, S, kwargs, name):
+    S = np.abs(make_signal(64, 16000).reshape(4, 16)) if S is None else S
+    _refused(lambda: getattr(melspec, function)(S, **kwargs), name)
+
+
+def test_db_functions_keep_librosa_results_at_the_edges():
+    """What librosa computes (odd but numeric arguments) still comes out bit for bit."""
+    import librosa
+    S = np.abs(make_signal(64, 16000).reshape(4, 16)).astype(np.float32)
+    for function in ("power_to_db", "amplitude_to_db"):
+        for x, kwargs in [(S, {"ref": lambda m: m}), (S, {"ref": 10 ** 30}), (S, {"amin": 2}),
+                          (S, {"ref": 1 + 2j, "amin": np.array(1e-3)}), (S, {"top_db": True}),
+                          (S[0, :1], {"ref": [2.0]}), (np.zeros(0, np.float32), {"top_db": None}),
+                          (np.arange(-3, 4, dtype=np.int16), {}), (np.float32(0.5), {}),
+                          (np.array([True, False]), {}) if function == "power_to_db" else (S, {})]:
+            ours = getattr(melspec, function)(x.copy(), **kwargs)
+            theirs = getattr(librosa, function)(x.copy(), **kwargs)
+            assert type(ours) is type(theirs) and np.asarray(ours).dtype == theirs.dtype
+            assert np.array_equal(ours, theirs, equal_nan=True), (function, kwargs)
+
+
+@pytest.mark.parametrize("dtype", [3, 1.5, "no such dtype", [1, 2], np.array([1, 2])])
+def test_cqt_dtype_that_is_not_a_dtype(dtype):
+    y = np.ones(4096, np.float32)
+    _refused(lambda: melspec.CQT(n_bins=12, dtype=dtype), "dtype")
+    _refused(lambda: melspec.cqt(y, n_bins=12, dtype=dtype), "dtype")
+    _refused(lambda: melspec.vqt(y, n_bins=12, dtype=dtype), "dtype")
+
+
+@pytest.mark.parametrize("value", [np.array([1, 2]), np.array([True, False]), None, "yes", 2,
+                                   0.5])
+@pytest.mark.parametrize("call,name", [
+    (lambda v: melspec.MelSpectrogram(center=v), "center"),
+    (lambda v: melspec.melspectrogram(np.ones(1000, np.float32), n_fft=512, center=v), "center"),
+    (lambda v: melspec.STFT(center=v), "center"),
+    (lambda v: melspec.MelSpectrogram(htk=v), "htk"),
+    (lambda v: melspec.filters.mel(sr=16000, n_fft=512, htk=v), "htk"),
+    (lambda v: melspec.CQT(n_bins=12, scale=v), "scale"),
+])
+def test_bool_arguments_refuse_other_values(call, name, value):
+    _refused(lambda: call(value), name)
+
+
+def test_array_center_with_a_signal_shorter_than_n_fft():
+    """The functions' "n_fft is too large" warning reads center before the config is built."""
+    _refused(lambda: melspec.stft(np.ones(100, np.float32), n_fft=512, center=np.array([1, 0])),
+             "center")
+
+
+@pytest.mark.parametrize("value", [True, False, np.bool_(True), np.bool_(False), 0, 1])
+def test_bool_arguments_take_bools_and_0_1(value):
+    melspec.MelSpectrogram(center=value, htk=value).close()
+    melspec.CQT(n_bins=12, scale=value).close()
+
+
+def test_a_callable_window_that_fails():
+    """Found by the same fuzz target (seed 17 of ctest's run): window=max is called with an int."""
+    _refused(lambda: melspec.MelSpectrogram(window=max), "window")
+    _refused(lambda: melspec.stft(np.ones(4096, np.float32), window=len), "window")
+
+
+def test_a_complex_mel_norm():
+    """Found by the same fuzz target: norm=1+2j reached float()."""
+    _refused(lambda: melspec.MelSpectrogram(norm=1 + 2j), "norm")
+    _refused(lambda: melspec.filters.mel(sr=16000, n_fft=512, norm=np.complex64(2)), "norm")
+
+
+def test_cqt_plan_does_not_stream():
+    with melspec.CQT(n_bins=12) as plan:
+        error = _refused(plan.stream, "constant-Q plan does not stream")
+    assert error.status == melspec.Status.ERROR_UNSUPPORTED
+    assert error.status_name == "MELSPEC_ERROR_UNSUPPORTED"
