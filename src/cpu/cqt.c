@@ -69,6 +69,9 @@ typedef struct cqt_state {
     tap_product product;     /* the kernel product this CPU runs best */
 } cqt_state;
 
+/* Floats after each level buffer that libsoxr may read (see allocate_levels). */
+#define SOXR_READ_SLACK 4
+
 static int64_t round_up(int64_t x, int64_t multiple)
 {
     return (x + multiple - 1) / multiple * multiple;
@@ -117,8 +120,11 @@ static melspec_status allocate_levels(melspec_plan *plan, int64_t n_samples)
     if (fresh == NULL) goto fail;
     for (int64_t l = 0; l < s->n_levels; l++) {
         if (l == 0 && d->early_factor == 1) continue; /* the input itself */
-        fresh[l] = melspec_alloc(&plan->allocator,
-                                 (size_t)level_room(d, n_samples, l) * sizeof **s->levels);
+        /* zeroed slack past the end: libsoxr's resampler reads the last input float as part of
+         * an 8-byte pair (valgrind), which must stay inside our block and read zeros */
+        fresh[l] = melspec_alloc_zeroed(&plan->allocator,
+                                        (size_t)(level_room(d, n_samples, l) + SOXR_READ_SLACK),
+                                        sizeof **s->levels);
         if (fresh[l] == NULL) goto fail;
     }
     fresh_scratch =
