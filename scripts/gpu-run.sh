@@ -223,8 +223,11 @@ gpu_summary=""
 if want gpu && [ $built = 1 ]; then
   t0=$SECONDS
   quick=$dry
+  # test_cuda_faults injects faults through the CUDA emulator only: on a device it skips (77),
+  # which this run counts as a failure, so it is left to scripts/cuda-emulate.sh
   MELSPEC_CUDA_TEST_QUICK=$quick timed gpu "$(cap 120 600)" \
-    ctest --test-dir "$build" -L gpu -V --timeout "$(cap 110 580)" >"$gpu_log" 2>&1
+    ctest --test-dir "$build" -L gpu -E '^test_cuda_faults$' -V --timeout "$(cap 110 580)" \
+    >"$gpu_log" 2>&1
   status=$?
   gpu_summary=$(grep -E 'tests passed|tests failed|Skipped|Not Run|worst|ABOVE TOLERANCE|\[  (FAILED|ERROR) ' "$gpu_log" | head -30)
   ran=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#' "$gpu_log" || true)
