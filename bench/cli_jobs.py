@@ -40,6 +40,8 @@ parser.add_argument("--preset", default=None, help="e.g. realtime (default: libr
                     "at --sr 16000)")
 parser.add_argument("--no-ceiling", action="store_true", help="skip the two-process line")
 parser.add_argument("--no-files-alone", action="store_true", help="skip the files-alone lines")
+parser.add_argument("--dir", default=None, help="where the corpus and the outputs go (default: "
+                    "the system's temporary directory), e.g. /dev/shm for a tmpfs")
 args = parser.parse_args()
 
 rate = 16000
@@ -127,7 +129,7 @@ def files_alone(shares, root):
     return seconds
 
 
-with tempfile.TemporaryDirectory() as tmp:
+with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
     corpus = os.path.join(tmp, "corpus")
     audio_seconds = write_corpus(corpus)
     # Every run writes into a directory of its own, and nothing is deleted until the end: ext4
@@ -158,8 +160,11 @@ with tempfile.TemporaryDirectory() as tmp:
             cpu[name].append(used)
             if name == "--jobs 1" or last_out is None:
                 last_out = run[0][-1]
+    filesystem = subprocess.run(["stat", "-f", "-c", "%T", tmp], capture_output=True,
+                                text=True).stdout.strip()
     print(f"{args.clips} clips, {audio_seconds:.0f} s of audio, {args.repeats} interleaved "
-          f"repeats, cores available: {len(os.sched_getaffinity(0))}")
+          f"repeats, cores available: {len(os.sched_getaffinity(0))}, files in {tmp} "
+          f"({filesystem})")
     for name, values in times.items():
         median, best = statistics.median(values), min(values)
         print(f"{name:>14}: median {median:.3f} s (best {best:.3f}, worst {max(values):.3f}), "

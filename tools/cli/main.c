@@ -698,10 +698,12 @@ static int plan_error(const char *format, ...)
     return -1;
 }
 
-/* A path under /dev names a device: writing a file there is never what was meant. */
+/* A path under /dev names a device: writing a file there is never what was meant, except in
+ * /dev/shm (a tmpfs for files, where people put scratch outputs) and /dev/null. */
 static int in_dev(const char *path)
 {
-    return strncmp(path, "/dev/", 5) == 0 && strcmp(path, "/dev/null") != 0;
+    return strncmp(path, "/dev/", 5) == 0 && strncmp(path, "/dev/shm/", 9) != 0 &&
+           strcmp(path, "/dev/null") != 0;
 }
 
 /* Gives every job its targets from -o and --format; reports and returns -1 for combinations
