@@ -27,7 +27,7 @@
 #include <soxr.h>
 
 #include "audio.h"
-#include "figure.h"
+#include "figure_module.h"
 #include "files.h"
 #include "melspec.h"
 #include "options.h"
@@ -363,7 +363,7 @@ static int write_target(worker *w, const cli_target *target, const char *input,
     if (target->format & CLI_FORMAT_FIGURES) {
         char title[512];
         const cli_figure figure = describe_figure(w, input, audio, r, title, sizeof title);
-        written = cli_write_figure(file.stream, target->format, r, &figure, why, WHY_CAPACITY);
+        written = cli_write_figure_module(file.stream, target->format, r, &figure, why, WHY_CAPACITY);
     } else if (target->format == CLI_FORMAT_CSV) {
         written = cli_write_csv(file.stream, r, why, WHY_CAPACITY);
     } else {
