@@ -10,7 +10,10 @@ quieter during the run affects them alike; it prints the median and the best of 
 each, and the speed-ups of both. The "two processes" line is the ceiling the machine itself
 sets: the same clips as two halves, each given to its own `--jobs 1` process, both at once (no
 shared memory, no lock, nothing in common but the machine); --jobs 2 cannot be expected to beat
-it. The CPU time of each case (all threads and processes) is printed too: the work done, which a
+it. The "files alone" lines are the file system's share: the outputs of the run (same tree,
+names and sizes) written as the command writes them (a temporary created with O_EXCL, one
+write, close, rename) and nothing else, by one process and by two (the two halves) at once:
+where the file system itself does not scale with processes, nor can the command. The CPU time of each case (all threads and processes) is printed too: the work done, which a
 busy machine distorts much less than the wall clock (equal CPU time for --jobs 1 and 2: the
 parallel run does no extra work). MELSPEC_CLI_TIMING=1 melspec ... prints where one run's time
 went (per phase and worker).
@@ -36,6 +39,9 @@ parser.add_argument("--seconds", type=float, default=1.5)
 parser.add_argument("--preset", default=None, help="e.g. realtime (default: librosa's config "
                     "at --sr 16000)")
 parser.add_argument("--no-ceiling", action="store_true", help="skip the two-process line")
+parser.add_argument("--no-files-alone", action="store_true", help="skip the files-alone lines")
+parser.add_argument("--dir", default=None, help="where the corpus and the outputs go (default: "
+                    "the system's temporary directory), e.g. /dev/shm for a tmpfs")
 args = parser.parse_args()
 
 rate = 16000
@@ -72,11 +78,9 @@ def children_cpu_seconds():
     return usage.ru_utime + usage.ru_stime
 
 
-def timed(commands, out_dirs):
+def timed(commands):
     """Seconds from starting every command (at once) to the end of the last one, and the CPU
     seconds they used (every thread): a busy machine stretches the first, much less the second."""
-    for out in out_dirs:
-        shutil.rmtree(out, ignore_errors=True)
     cpu = children_cpu_seconds()
     start = time.perf_counter()
     processes = [subprocess.Popen(c) for c in commands]
@@ -86,32 +90,106 @@ def timed(commands, out_dirs):
     return time.perf_counter() - start, children_cpu_seconds() - cpu
 
 
-with tempfile.TemporaryDirectory() as tmp:
+def write_outputs_alone(listing, root):
+    """Creates the files of listing ([(relative path, size)]) under root as the command does."""
+    for relative, size in listing:
+        target = os.path.join(root, relative)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        temporary = os.path.join(os.path.dirname(target), "." + os.path.basename(target) + ".part")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        os.write(descriptor, bytes(size))
+        os.close(descriptor)
+        os.rename(temporary, target)
+
+
+def files_alone(shares, root):
+    """Seconds for len(shares) processes, forked before the clock starts, to write their shares
+    at once (each share: a listing for write_outputs_alone) into root (a new directory)."""
+    children = []
+    for share in shares:
+        go_read, go_write = os.pipe()
+        done_read, done_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.read(go_read, 1)
+            write_outputs_alone(share, root)
+            os.write(done_write, b"x")
+            os._exit(0)
+        children.append((pid, go_write, done_read))
+    start = time.perf_counter()
+    for _, go, _ in children:
+        os.write(go, b"x")
+    for _, _, done in children:
+        os.read(done, 1)
+    seconds = time.perf_counter() - start
+    for pid, go, done in children:
+        os.waitpid(pid, 0)
+        os.close(go)
+        os.close(done)
+    return seconds
+
+
+with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
     corpus = os.path.join(tmp, "corpus")
     audio_seconds = write_corpus(corpus)
-    out = os.path.join(tmp, "out")
-    halves = [os.path.join(tmp, "out_a"), os.path.join(tmp, "out_b")]
+    # Every run writes into a directory of its own, and nothing is deleted until the end: ext4
+    # does not reuse an inode deleted in the last minute, and skipping thousands of them made
+    # each file creation scan the inode table (perf: half of the command's time in
+    # __ext4_new_inode when each run deleted the previous run's outputs first), a cost a user's
+    # run into a fresh directory does not pay.
+    runs = iter(range(1 << 30))
+
+    def fresh(name):
+        return os.path.join(tmp, f"run{next(runs)}", name)
+
     job_values = [int(j) for j in args.jobs.split(",")]
-    cases = {f"--jobs {j}": ([command(j, corpus, out)], [out]) for j in job_values}
+    cases = {f"--jobs {j}": (lambda j=j: [command(j, corpus, fresh("out"))]) for j in job_values}
     if not args.no_ceiling:
-        cases["two processes"] = ([command(1, os.path.join(corpus, "a"), halves[0]),
-                                   command(1, os.path.join(corpus, "b"), halves[1])], halves)
-    for commands, dirs in cases.values():  # warm-up: page cache, dynamic loader
-        timed(commands, dirs)
+        cases["two processes"] = lambda: [command(1, os.path.join(corpus, "a"), fresh("out_a")),
+                                          command(1, os.path.join(corpus, "b"), fresh("out_b"))]
+    for commands in cases.values():  # warm-up: page cache, dynamic loader
+        timed(commands())
     times = {name: [] for name in cases}
     cpu = {name: [] for name in cases}
+    last_out = None
     for _ in range(args.repeats):
-        for name, (commands, dirs) in cases.items():
-            wall, used = timed(commands, dirs)
+        for name, commands in cases.items():
+            run = commands()
+            wall, used = timed(run)
             times[name].append(wall)
             cpu[name].append(used)
+            if name == "--jobs 1" or last_out is None:
+                last_out = run[0][-1]
+    filesystem = subprocess.run(["stat", "-f", "-c", "%T", tmp], capture_output=True,
+                                text=True).stdout.strip()
     print(f"{args.clips} clips, {audio_seconds:.0f} s of audio, {args.repeats} interleaved "
-          f"repeats, cores available: {len(os.sched_getaffinity(0))}")
+          f"repeats, cores available: {len(os.sched_getaffinity(0))}, files in {tmp} "
+          f"({filesystem})")
     for name, values in times.items():
         median, best = statistics.median(values), min(values)
         print(f"{name:>14}: median {median:.3f} s (best {best:.3f}, worst {max(values):.3f}), "
               f"{args.clips / median:.1f} files/s, {audio_seconds / median:.0f} audio-seconds/s, "
               f"CPU {statistics.median(cpu[name]):.3f} s")
+    if not args.no_files_alone:
+        # the outputs the last run left, as (path under out, size), split by half of the corpus
+        listing = []
+        for directory, _, names in os.walk(last_out):
+            for name in sorted(names):
+                path = os.path.join(directory, name)
+                listing.append((os.path.relpath(path, last_out), os.path.getsize(path)))
+        listing.sort()
+        halves_listing = [[f for f in listing if f[0].startswith("a" + os.sep)],
+                          [f for f in listing if not f[0].startswith("a" + os.sep)]]
+        alone = {"one process": [], "two processes": []}
+        for _ in range(args.repeats):
+            alone["one process"].append(files_alone([listing], fresh("alone")))
+            alone["two processes"].append(files_alone(halves_listing, fresh("alone")))
+        for name, values in alone.items():
+            print(f"{'files alone, ' + name:>28}: median {statistics.median(values):.3f} s "
+                  f"(best {min(values):.3f}) for {len(listing)} outputs "
+                  f"({sum(size for _, size in listing) / 1e6:.1f} MB)")
+        print(f"speed-up of the files alone, two processes over one: "
+              f"{statistics.median(alone['one process']) / statistics.median(alone['two processes']):.2f}x median")
     if "--jobs 1" in times:
         one = times["--jobs 1"]
         for name, values in times.items():

@@ -15,7 +15,7 @@ and everything else still runs.
 melspec is called through the Python package `melspec` when it is importable, else through
 ctypes on libmelspec.so directly (--library, $MELSPEC_LIBRARY, or build/libmelspec.so).
 
-Debian's torchaudio lives in /usr/bin/python3's packages: run scripts/bench-setup.sh once, then
+torch and torchaudio from PyPI live in an environment of their own: run scripts/bench-setup.sh once, then
     build/bench-venv/bin/python bench/compare.py
 """
 import os

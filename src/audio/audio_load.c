@@ -209,12 +209,16 @@ static int declared_longer_than_present(SNDFILE *file, long long *declared, long
     return 0;
 }
 
-/* Up to max_frames frames (all when < 0) of interleaved float samples. */
+/* Up to max_frames frames (all when < 0) of interleaved float samples, into a buffer first sized
+ * for expected_frames (what the header states, when it does), grown by doubling past it: one
+ * allocation and no copy for the files whose header tells the truth. The first allocation is
+ * bounded so that a header claiming more than the file holds cannot ask for gigabytes. */
 static melspec_status read_interleaved(SNDFILE *file, int channels, int64_t max_frames,
-                                       float **samples, int64_t *n_frames, char *message,
-                                       size_t capacity)
+                                       int64_t expected_frames, float **samples,
+                                       int64_t *n_frames, char *message, size_t capacity)
 {
     const sf_count_t block = 65536;
+    const int64_t first_capacity_limit = (int64_t)1 << 24; /* frames */
     size_t frames_capacity = 0;
     float *buffer = NULL;
     int64_t total = 0;
@@ -223,7 +227,14 @@ static melspec_status read_interleaved(SNDFILE *file, int channels, int64_t max_
         if (max_frames >= 0 && max_frames - total < wanted) wanted = (sf_count_t)(max_frames - total);
         if (wanted == 0) break;
         if ((size_t)(total + wanted) > frames_capacity) {
-            const size_t grown = frames_capacity == 0 ? (size_t)block : 2 * frames_capacity;
+            size_t grown = 2 * frames_capacity;
+            if (frames_capacity == 0) {
+                /* the stated length, and one frame more, so that its read finds the end */
+                grown = expected_frames > 0 && expected_frames < first_capacity_limit
+                            ? (size_t)expected_frames + 1
+                            : (size_t)block;
+            }
+            if (grown < (size_t)(total + wanted)) grown = (size_t)(total + wanted);
             float *bigger = realloc(buffer, grown * (size_t)channels * sizeof *bigger);
             if (bigger == NULL) {
                 free(buffer);
@@ -233,6 +244,8 @@ static melspec_status read_interleaved(SNDFILE *file, int channels, int64_t max_
             buffer = bigger;
             frames_capacity = grown;
         }
+        if ((size_t)(total + wanted) > frames_capacity)
+            wanted = (sf_count_t)(frames_capacity - (size_t)total);
         const sf_count_t got = sf_readf_float(file, buffer + total * channels, wanted);
         if (got <= 0) break;
         total += got;
@@ -321,8 +334,10 @@ static melspec_status decode(SNDFILE *file, const SF_INFO *info,
     const int64_t max_frames =
         options->duration >= 0.0 ? (int64_t)(options->duration * native_rate) : -1;
     int64_t n_frames = 0;
-    status = read_interleaved(file, info->channels, max_frames, &interleaved, &n_frames, message,
-                              capacity);
+    int64_t stated_frames = info->frames != SF_COUNT_MAX ? info->frames - start : 0;
+    if (max_frames >= 0 && max_frames < stated_frames) stated_frames = max_frames;
+    status = read_interleaved(file, info->channels, max_frames, stated_frames, &interleaved,
+                              &n_frames, message, capacity);
     if (status != MELSPEC_OK) goto done;
     status = MELSPEC_ERROR_INVALID_ARGUMENT;
     if (sf_error(file) != SF_ERR_NO_ERROR) {
@@ -362,13 +377,21 @@ static melspec_status decode(SNDFILE *file, const SF_INFO *info,
                       native_rate, options->sample_rate);
         goto done;
     }
-    planar = malloc((size_t)(n_out_channels * n_frames) * sizeof *planar);
+    if (channels == 1) {
+        /* one channel: the interleaved samples are already planar (and their own mean) */
+        planar = interleaved;
+        interleaved = NULL;
+    } else {
+        planar = malloc((size_t)(n_out_channels * n_frames) * sizeof *planar);
+    }
     if (planar == NULL) {
         status = fail(MELSPEC_ERROR_OUT_OF_MEMORY, message, capacity,
                       "out of memory for %lld frames", (long long)n_frames);
         goto done;
     }
-    if (options->mono) {
+    if (channels == 1) {
+        /* planar is the samples themselves */
+    } else if (options->mono) {
         /* numpy's mean over the channel axis: a float32 sum in channel order, then / count */
         for (int64_t t = 0; t < n_frames; t++) {
             float sum = interleaved[t * channels];

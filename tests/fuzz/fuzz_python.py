@@ -131,18 +131,22 @@ def kwargs_for(fdp, names):
 
 
 # A constant-Q design's memory grows with its bins per octave (2273 bins in one octave take
-# 4.5 GB): such a design is valid, and a memory question for the allocation-failure and soak tests,
-# not for argument parsing, so the fuzzer keeps the counts of bins below this.
+# 4.5 GB) and with filter_scale (each filter's length is filter_scale times Q periods of its
+# frequency: filter_scale 1447 at 384 bins per octave asked for 3 GB): such designs are valid,
+# and a memory question for the allocation-failure and soak tests, not for argument parsing, so
+# the fuzzer keeps the numbers of bins and the filter scale below these.
 MAX_CQT_BINS = 384
+MAX_FILTER_SCALE = 4.0
 
 
 def cqt_kwargs_for(fdp, names):
     chosen = kwargs_for(fdp, names)
-    for name in ("n_bins", "bins_per_octave"):
+    for name, limit in (("n_bins", MAX_CQT_BINS), ("bins_per_octave", MAX_CQT_BINS),
+                        ("filter_scale", MAX_FILTER_SCALE)):
         value = chosen.get(name)
-        if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) \
-                and value > MAX_CQT_BINS:
-            chosen[name] = MAX_CQT_BINS
+        if isinstance(value, (int, float, np.integer, np.floating)) \
+                and not isinstance(value, (bool, np.bool_)) and value > limit:
+            chosen[name] = type(value)(limit) if not isinstance(value, np.ndarray) else limit
     return chosen
 
 

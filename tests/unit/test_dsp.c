@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -131,6 +132,73 @@ static void test_filterbank_design_rules(void **state)
     free(fb);
 }
 
+/* Every bin computed, as librosa.filters.mel does: the reference for the filterbank's shortcut
+ * (each band computes only inside its edges), which must give the same bits. */
+static void every_bin_filterbank(double sample_rate, int64_t n_fft, int64_t n_mels, double fmin,
+                                 double fmax, melspec_mel_scale scale, melspec_mel_norm norm,
+                                 double *out)
+{
+    const int64_t n_freq = 1 + n_fft / 2;
+    double *edges = malloc((size_t)(n_mels + 2) * sizeof *edges);
+    assert_non_null(edges);
+    melspec_dsp_mel_frequencies(n_mels + 2, fmin, fmax, scale, edges);
+    for (int64_t m = 0; m < n_mels; m++) {
+        const double lower = edges[m + 1] - edges[m], upper = edges[m + 2] - edges[m + 1];
+        const double gain = norm == MELSPEC_MEL_NORM_SLANEY ? 2.0 / (edges[m + 2] - edges[m]) : 1.0;
+        for (int64_t k = 0; k < n_freq; k++) {
+            const double f = (double)k * (1.0 / ((double)n_fft * (1.0 / sample_rate)));
+            const double rising = -(edges[m] - f) / lower, falling = (edges[m + 2] - f) / upper;
+            const double w = rising < falling ? rising : falling;
+            out[m * n_freq + k] = (w > 0.0 ? w : 0.0) * gain;
+        }
+    }
+    free(edges);
+}
+
+static void test_filterbank_bands_inside_their_edges_only(void **state)
+{
+    (void)state;
+    static const struct {
+        double sample_rate;
+        int64_t n_fft, n_mels;
+        double fmin, fmax;
+    } designs[] = {
+        {16000, 2048, 128, 0, 8000},  {16000, 400, 80, 0, 8000},   {22050, 2048, 128, 0, 11025},
+        {16000, 800, 80, 55, 7600},   {16000, 256, 256, 0, 8000},  {48000, 400, 50, 0, 24000},
+        {44100, 4096, 200, 20, 20000}, {8000, 63, 10, 100, 3999},  {16000, 17, 3, 0, 8000},
+        {22050, 1103, 96, 1000, 1001}, {16000, 1024, 1, 300, 301}, {16000, 512, 64, 0, 0.5},
+    };
+    for (size_t d = 0; d < sizeof designs / sizeof designs[0]; d++) {
+        for (int scale = 0; scale < 2; scale++) {
+            for (int norm = 0; norm < 2; norm++) {
+                const int64_t n = designs[d].n_mels * (1 + designs[d].n_fft / 2);
+                double *fast = malloc((size_t)n * sizeof *fast);
+                double *every = malloc((size_t)n * sizeof *every);
+                assert_non_null(fast);
+                assert_non_null(every);
+                assert_int_equal(melspec_dsp_mel_filterbank(
+                                     NULL, designs[d].sample_rate, designs[d].n_fft,
+                                     designs[d].n_mels, designs[d].fmin, designs[d].fmax,
+                                     (melspec_mel_scale)scale, (melspec_mel_norm)norm, fast),
+                                 0);
+                every_bin_filterbank(designs[d].sample_rate, designs[d].n_fft, designs[d].n_mels,
+                                     designs[d].fmin, designs[d].fmax, (melspec_mel_scale)scale,
+                                     (melspec_mel_norm)norm, every);
+                int64_t nonzero = 0;
+                for (int64_t i = 0; i < n; i++) {
+                    if (memcmp(&fast[i], &every[i], sizeof fast[i]) != 0)
+                        fail_msg("design %zu scale %d norm %d: weight %lld is %.17g, every-bin "
+                                 "%.17g", d, scale, norm, (long long)i, fast[i], every[i]);
+                    nonzero += every[i] != 0.0;
+                }
+                if (designs[d].fmax - designs[d].fmin > 100.0) assert_true(nonzero > 0);
+                free(fast);
+                free(every);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -140,6 +208,7 @@ int main(void)
         cmocka_unit_test(test_mel_frequencies_endpoints_exact),
         cmocka_unit_test(test_fft_bin_frequency_is_rfftfreq),
         cmocka_unit_test(test_filterbank_design_rules),
+        cmocka_unit_test(test_filterbank_bands_inside_their_edges_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -62,16 +62,19 @@ static int looks_like_mpeg(const unsigned char *head, size_t n)
     return n >= 2 && head[0] == 0xFF && (head[1] & 0xE0) == 0xE0;
 }
 
-/* All of a descriptor that cannot seek (stdin, a pipe): the command looks at its first bytes
- * (MP3 or not) before the library decodes it from memory. */
-static int read_all(int descriptor, unsigned char **bytes, size_t *n_bytes, char *why,
-                    size_t why_capacity)
+/* Regular files up to this size are read whole into memory (see cli_audio_load). */
+#define WHOLE_FILE_LIMIT ((off_t)64 << 20)
+
+/* All of a descriptor, into memory: size_hint bytes (a regular file's size; 0 when unknown, as
+ * for stdin or a pipe) take one read call, and one more that finds the end. */
+static int read_all(int descriptor, size_t size_hint, unsigned char **bytes, size_t *n_bytes,
+                    char *why, size_t why_capacity)
 {
     size_t capacity = 0, size = 0;
     unsigned char *buffer = NULL;
     for (;;) {
         if (size == capacity) {
-            capacity = capacity ? 2 * capacity : (size_t)1 << 20;
+            capacity = capacity ? 2 * capacity : size_hint > 0 ? size_hint + 1 : (size_t)1 << 20;
             unsigned char *grown = realloc(buffer, capacity);
             if (grown == NULL) {
                 free(buffer);
@@ -104,31 +107,36 @@ int cli_audio_load(const char *path, const cli_load_options *options, cli_audio 
     load.duration = options->duration;
     load.strict = options->strict;
 
-    /* stdin and other files that cannot seek are read here, so that their first bytes can be
-     * looked at; regular files are peeked at and left to the library */
+    /* Files are read into memory here and decoded from there: stdin and others that cannot
+     * seek because they must be, regular files up to WHOLE_FILE_LIMIT because it is one read
+     * call where libsndfile reading the file itself makes dozens (its header parser reads a few
+     * bytes at a time, with a seek between): per-file system calls are what keeps a batch of
+     * short clips from scaling with --jobs. Larger files, and any the command cannot open or
+     * stat (the library then says why, in its words), are left to the library. */
     const int from_stdin = strcmp(path, "-") == 0;
-    struct stat status;
-    const int in_memory =
-        from_stdin ? 1 : stat(path, &status) == 0 && !S_ISREG(status.st_mode) &&
-                             !S_ISDIR(status.st_mode);
     unsigned char *bytes = NULL, head[4] = {0};
     size_t n_bytes = 0, head_length = 0;
-    if (in_memory) {
-        const int descriptor = from_stdin ? STDIN_FILENO : open(path, O_RDONLY);
-        if (descriptor < 0) return cli_fail(why, why_capacity, "%s", strerror(errno));
-        const int read_result = read_all(descriptor, &bytes, &n_bytes, why, why_capacity);
-        if (!from_stdin) close(descriptor);
-        if (read_result != 0) return -1;
-        head_length = n_bytes < sizeof head ? n_bytes : sizeof head;
-        memcpy(head, bytes, head_length);
-    } else {
-        const int peek = open(path, O_RDONLY); /* when it cannot open, the library says why */
-        if (peek >= 0) {
-            const ssize_t got = read(peek, head, sizeof head); /* 4 bytes, not a stdio buffer */
+    int in_memory = 0;
+    const int descriptor = from_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    struct stat status;
+    if (descriptor >= 0 && fstat(descriptor, &status) == 0) {
+        const int regular = S_ISREG(status.st_mode);
+        in_memory = from_stdin || (!regular && !S_ISDIR(status.st_mode)) ||
+                    (regular && status.st_size > 0 && status.st_size <= WHOLE_FILE_LIMIT);
+        if (in_memory) {
+            const int read_result = read_all(descriptor, regular ? (size_t)status.st_size : 0,
+                                             &bytes, &n_bytes, why, why_capacity);
+            if (!from_stdin) close(descriptor);
+            if (read_result != 0) return -1;
+            head_length = n_bytes < sizeof head ? n_bytes : sizeof head;
+            memcpy(head, bytes, head_length);
+        } else if (regular) {
+            const ssize_t got = read(descriptor, head, sizeof head); /* MP3 or not */
             head_length = got > 0 ? (size_t)got : 0;
-            close(peek);
         }
     }
+    if (descriptor >= 0 && !from_stdin && !in_memory) close(descriptor);
+    if (from_stdin && !in_memory) return cli_fail(why, why_capacity, "%s", strerror(errno));
     const int muted = looks_like_mpeg(head, head_length) ? mute_stderr() : 0;
     const melspec_status loaded =
         in_memory ? melspec_audio_load_memory(bytes, n_bytes, &load, audio, why, why_capacity)

@@ -5,7 +5,8 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <pthread.h>
+#include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -350,16 +351,26 @@ int cli_check_output_directory(const char *directory, char *why, size_t why_capa
     return result;
 }
 
-/* The process's umask, read once: umask() can only be read by setting it, and setting it while
- * other workers create files would give their files the wrong mode. */
-static pthread_once_t umask_once = PTHREAD_ONCE_INIT;
-static mode_t process_umask;
+/* A temporary's name: hidden, in the target's directory (rename cannot cross filesystems), and
+ * unique to this process and writer (the process id and a counter), so that two runs writing
+ * into one directory never share one. O_EXCL makes sure of it; a name that exists is skipped. */
+static atomic_uint temporary_counter;
 
-static void read_umask(void)
+static int open_temporary(char *temporary, size_t length, const char *parent, const char *name)
 {
-    process_umask = umask(0);
-    umask(process_umask);
+    for (int attempt = 0; attempt < 100; attempt++) {
+        snprintf(temporary, length, "%s/.%s.part-%ld-%u", parent, name, (long)getpid(),
+                 atomic_fetch_add(&temporary_counter, 1u));
+        /* 0666 less the umask, as any new file (the kernel applies the umask) */
+        const int descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (descriptor >= 0 || errno != EEXIST) return descriptor;
+    }
+    return -1;
 }
+
+/* The stdio buffer of an output: one write for most files (a 4 KiB default made a 24 KiB .npy
+ * three write calls). */
+#define OUTPUT_BUFFER_BYTES ((size_t)1 << 16)
 
 int cli_atomic_open(cli_atomic_file *file, const char *target, char *why, size_t why_capacity)
 {
@@ -369,12 +380,10 @@ int cli_atomic_open(cli_atomic_file *file, const char *target, char *why, size_t
         file->stream = stdout;
         return 0;
     }
-    pthread_once(&umask_once, read_umask);
-    /* Hidden, in the same directory (rename cannot cross filesystems), unique per writer. */
     char *parent = cli_parent_directory(target);
     const char *slash = strrchr(target, '/');
     const char *name = slash ? slash + 1 : target;
-    const size_t length = (parent ? strlen(parent) : 0) + strlen(name) + 32;
+    const size_t length = (parent ? strlen(parent) : 0) + strlen(name) + 48;
     file->temporary = malloc(length);
     if (parent == NULL || file->temporary == NULL) {
         free(parent);
@@ -382,28 +391,25 @@ int cli_atomic_open(cli_atomic_file *file, const char *target, char *why, size_t
         file->temporary = NULL;
         return cli_fail_out_of_memory(why, why_capacity);
     }
-    snprintf(file->temporary, length, "%s/.%s.part-XXXXXX", parent, name);
-    free(parent);
     /* The planning made the directories; they are made again only when one has gone since (a
      * mkdir per file would take each parent's lock once per output, from every worker). */
-    int descriptor = mkstemp(file->temporary);
+    int descriptor = open_temporary(file->temporary, length, parent, name);
     if (descriptor < 0 && errno == ENOENT) {
         if (cli_make_parent_directories(target, why, why_capacity) != 0) {
+            free(parent);
             free(file->temporary);
             file->temporary = NULL;
             return -1;
         }
-        memcpy(file->temporary + strlen(file->temporary) - 6, "XXXXXX", 6);
-        descriptor = mkstemp(file->temporary);
+        descriptor = open_temporary(file->temporary, length, parent, name);
     }
+    free(parent);
     if (descriptor < 0) {
         snprintf(why, why_capacity, "cannot create %s: %s", file->temporary, strerror(errno));
         free(file->temporary);
         file->temporary = NULL;
         return -1;
     }
-    /* mkstemp makes 0600; outputs get the usual 0666 less the umask. */
-    (void)fchmod(descriptor, 0666 & ~process_umask);
     file->stream = fdopen(descriptor, "wb");
     if (file->stream == NULL) {
         snprintf(why, why_capacity, "cannot write %s: %s", file->temporary, strerror(errno));
@@ -413,6 +419,10 @@ int cli_atomic_open(cli_atomic_file *file, const char *target, char *why, size_t
         file->temporary = NULL;
         return -1;
     }
+    /* glibc takes the size only with a buffer; without one (out of memory), stdio's own */
+    file->buffer = malloc(OUTPUT_BUFFER_BYTES);
+    if (file->buffer != NULL)
+        (void)setvbuf(file->stream, file->buffer, _IOFBF, OUTPUT_BUFFER_BYTES);
     return 0;
 }
 
@@ -429,6 +439,8 @@ int cli_atomic_commit(cli_atomic_file *file, char *why, size_t why_capacity)
     const int close_error = fclose(file->stream) != 0;
     if (close_error) saved_errno = errno;
     file->stream = NULL;
+    free(file->buffer);
+    file->buffer = NULL;
     int result = 0;
     if (write_error || close_error) {
         snprintf(why, why_capacity, "cannot write %s: %s", file->target,
@@ -448,6 +460,8 @@ void cli_atomic_discard(cli_atomic_file *file)
 {
     if (file->stream != NULL && file->temporary != NULL) fclose(file->stream);
     file->stream = NULL;
+    free(file->buffer);
+    file->buffer = NULL;
     if (file->temporary != NULL) unlink(file->temporary);
     free(file->temporary);
     file->temporary = NULL;

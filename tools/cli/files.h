@@ -68,6 +68,7 @@ typedef struct cli_atomic_file {
     FILE *stream;
     char *temporary;   /* NULL when writing to stdout */
     const char *target;
+    char *buffer;      /* the stream's buffer (NULL: stdio's own) */
 } cli_atomic_file;
 int cli_atomic_open(cli_atomic_file *file, const char *target, char *why, size_t why_capacity);
 /* Closes, checks every write, renames into place (or removes the temporary on failure). */
