@@ -62,9 +62,9 @@ static int64_t spectrum_values_per_frame(const melspec_plan *plan)
                                                          constant_);                        \
     } while (0)
 
-/* |X|^power of a block's spectra, lane layout in and out. */
-static void spectrum_power(const float *restrict spectrum, int64_t n_freq,
-                           melspec_power_stage power, float *restrict out)
+/* |X|^power of a block's spectra, lane layout in and out (fft.h). */
+void melspec_cpu_spectrum_power(const float *restrict spectrum, int64_t n_freq,
+                                melspec_power_stage power, float *restrict out)
 {
     switch ((melspec_power_mode)power.mode) {
     case MELSPEC_POWER_SQUARED: SPECTRUM_POWER_LOOP(MELSPEC_POWER_SQUARED); return;
@@ -81,13 +81,11 @@ static const float *block_values(melspec_plan *plan, const float *const *frames,
 {
     cpu_state *s = plan->backend_state;
     const melspec_stages *stages = &plan->stages;
-    const float *spectrum = melspec_rfft_execute_frames(s->fft, frames, n_frames, s->window);
-    if (stages->complex_values) return spectrum; /* bin k's re, im are values 2k, 2k + 1 */
-    if (!stages->mel) {
-        spectrum_power(spectrum, plan->n_freq, stages->power, s->values);
-        return s->values;
-    }
-    spectrum_power(spectrum, plan->n_freq, stages->power, s->power);
+    if (stages->complex_values) /* bin k's re, im are values 2k, 2k + 1 */
+        return melspec_rfft_execute_frames(s->fft, frames, n_frames, s->window);
+    float *power = stages->mel ? s->power : s->values;
+    melspec_rfft_power_frames(s->fft, frames, n_frames, s->window, stages->power, power);
+    if (!stages->mel) return s->values;
     s->mel_product(&s->mel_rows, s->power, s->values);
     return s->values;
 }
@@ -105,6 +103,12 @@ static void store_block(const melspec_plan *plan, const float *lanes, int64_t fi
         return;
     }
     const int64_t width = plan->stages.complex_values ? 2 : 1;
+    if (width == 1 && n_frames == LANES) {
+        /* a whole block: each bin's 8 values are 8 consecutive outputs (one vector move) */
+        for (int64_t b = 0; b < plan->stages.n_bins; b++)
+            memcpy(clip + b * clip_frames + first, lanes + b * LANES, LANES * sizeof *clip);
+        return;
+    }
     for (int64_t b = 0; b < plan->stages.n_bins; b++)
         for (int64_t f = 0; f < n_frames; f++)
             for (int64_t c = 0; c < width; c++)
