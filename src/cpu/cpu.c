@@ -14,6 +14,7 @@
 #include "../alloc.h"
 #include "../dsp/float16.h"
 #include "../dsp/framing.h"
+#include "../widest_vectors.h"
 #include "cpu_backend.h"
 #include "fft.h"
 
@@ -63,7 +64,7 @@ static int64_t spectrum_values_per_frame(const melspec_plan *plan)
     } while (0)
 
 /* |X|^power of a block's spectra, lane layout in and out (fft.h). */
-void melspec_cpu_spectrum_power(const float *restrict spectrum, int64_t n_freq,
+WIDEST_VECTORS void melspec_cpu_spectrum_power(const float *restrict spectrum, int64_t n_freq,
                                 melspec_power_stage power, float *restrict out)
 {
     switch ((melspec_power_mode)power.mode) {
