@@ -51,29 +51,19 @@ static int64_t spectrum_values_per_frame(const melspec_plan *plan)
     return plan->stages.spectrum_bins * (plan->stages.complex_values ? 2 : 1);
 }
 
-/* One loop per mode, so that the mode is a constant inside each (the rule is
- * melspec_power_value's; this only lets the compiler vectorise each loop on its own). */
-#define SPECTRUM_POWER_LOOP(mode_)                                                          \
-    do {                                                                                    \
-        const melspec_power_stage constant_ = {mode_, power.half_power};                    \
-        for (int64_t k = 0; k < n_freq; k++)                                                \
-            for (int64_t f = 0; f < LANES; f++)                                             \
-                out[k * LANES + f] = melspec_power_value(spectrum[2 * k * LANES + f],       \
-                                                         spectrum[(2 * k + 1) * LANES + f], \
-                                                         constant_);                        \
-    } while (0)
-
 /* |X|^power of a block's spectra, lane layout in and out (fft.h). */
 WIDEST_VECTORS void melspec_cpu_spectrum_power(const float *restrict spectrum, int64_t n_freq,
-                                melspec_power_stage power, float *restrict out)
+                                               melspec_power_stage power, float *restrict out)
 {
-    switch ((melspec_power_mode)power.mode) {
-    case MELSPEC_POWER_SQUARED: SPECTRUM_POWER_LOOP(MELSPEC_POWER_SQUARED); return;
-    case MELSPEC_POWER_MAGNITUDE: SPECTRUM_POWER_LOOP(MELSPEC_POWER_MAGNITUDE); return;
-    case MELSPEC_POWER_GENERAL: SPECTRUM_POWER_LOOP(MELSPEC_POWER_GENERAL); return;
-    }
+#define LANES_POWER_LOOP(stage)                                                        \
+    for (int64_t k = 0; k < n_freq; k++)                                               \
+        for (int64_t f = 0; f < LANES; f++)                                            \
+            out[k * LANES + f] = melspec_power_value(spectrum[2 * k * LANES + f],      \
+                                                     spectrum[(2 * k + 1) * LANES + f], \
+                                                     stage)
+    MELSPEC_POWER_LOOP_BY_MODE(power, LANES_POWER_LOOP);
+#undef LANES_POWER_LOOP
 }
-#undef SPECTRUM_POWER_LOOP
 
 /* Window, FFT, |.|^power and filterbank of n_frames (<= LANES) frames of n_fft raw samples,
  * unscaled, in lane layout. */

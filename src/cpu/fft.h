@@ -47,6 +47,24 @@ const float *melspec_rfft_power_frames(melspec_rfft *fft, const float *const *fr
                                        int64_t n_frames, const float *window,
                                        melspec_power_stage power, float *out);
 
+/* Runs LOOP(stage), a loop of melspec_power_value(re, im, stage), once, with stage a copy of
+ * power whose mode is a constant: one loop per mode, so that the compiler vectorises each on its
+ * own (the arithmetic stays melspec_power_value's). */
+#define MELSPEC_POWER_LOOP_BY_MODE(power, LOOP)                                                \
+    do {                                                                                       \
+        switch ((melspec_power_mode)(power).mode) {                                            \
+        case MELSPEC_POWER_SQUARED:                                                            \
+            LOOP(((melspec_power_stage){MELSPEC_POWER_SQUARED, (power).half_power}));          \
+            break;                                                                             \
+        case MELSPEC_POWER_MAGNITUDE:                                                          \
+            LOOP(((melspec_power_stage){MELSPEC_POWER_MAGNITUDE, (power).half_power}));        \
+            break;                                                                             \
+        case MELSPEC_POWER_GENERAL:                                                            \
+            LOOP(((melspec_power_stage){MELSPEC_POWER_GENERAL, (power).half_power}));          \
+            break;                                                                             \
+        }                                                                                      \
+    } while (0)
+
 /* melspec_power_value over a block's spectra in lane layout (cpu.c): what
  * melspec_rfft_power_frames computes where the FFT gives lane layout itself. */
 void melspec_cpu_spectrum_power(const float *spectrum, int64_t n_freq, melspec_power_stage power,

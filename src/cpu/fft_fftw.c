@@ -113,26 +113,16 @@ WIDEST_VECTORS static void window_frame(int64_t n, const float *restrict x,
     for (int64_t i = 0; i < n; i++) in[i] = x[i] * window[i];
 }
 
-/* One loop per mode, so that the mode is a constant inside each (the rule is
- * melspec_power_value's; this only lets the compiler vectorise each loop). */
-#define POWER_ROW_LOOP(mode_)                                                              \
-    do {                                                                                   \
-        const melspec_power_stage constant_ = {mode_, power.half_power};                   \
-        for (int64_t k = 0; k < n_bins; k++)                                               \
-            row[k] = melspec_power_value(spectrum[2 * k], spectrum[2 * k + 1], constant_); \
-    } while (0)
-
 /* |X|^power of one interleaved spectrum */
 WIDEST_VECTORS static void power_row(const float *restrict spectrum, int64_t n_bins,
                                      melspec_power_stage power, float *restrict row)
 {
-    switch ((melspec_power_mode)power.mode) {
-    case MELSPEC_POWER_SQUARED: POWER_ROW_LOOP(MELSPEC_POWER_SQUARED); return;
-    case MELSPEC_POWER_MAGNITUDE: POWER_ROW_LOOP(MELSPEC_POWER_MAGNITUDE); return;
-    case MELSPEC_POWER_GENERAL: POWER_ROW_LOOP(MELSPEC_POWER_GENERAL); return;
-    }
+#define ROW_POWER_LOOP(stage)              \
+    for (int64_t k = 0; k < n_bins; k++) \
+        row[k] = melspec_power_value(spectrum[2 * k], spectrum[2 * k + 1], stage)
+    MELSPEC_POWER_LOOP_BY_MODE(power, ROW_POWER_LOOP);
+#undef ROW_POWER_LOOP
 }
-#undef POWER_ROW_LOOP
 
 const float *melspec_rfft_execute_frames(melspec_rfft *fft, const float *const *frames,
                                          int64_t n_frames, const float *window)
