@@ -12,6 +12,7 @@
 #include "dsp/window.h"
 #include "plan.h"
 #include "stages.h"
+#include "widest_vectors.h"
 
 static void free_sparse_rows(const melspec_allocator *allocator, melspec_sparse_rows *rows)
 {
@@ -441,18 +442,24 @@ melspec_status melspec_check_call(melspec_plan *plan, int64_t n_signals, int64_t
     return melspec_plan_fit_call(plan, n_signals, n_samples);
 }
 
-static int64_t first_non_finite(const float *x, int64_t n)
+/* Whether any of the n floats is NaN or infinite: a float is exactly when its exponent bits are
+ * all ones, that is when its bits without the sign, shifted left once, are at least 0xff000000.
+ * Integer operations and a running maximum let the scan that runs on every call vectorise. */
+WIDEST_VECTORS static int any_non_finite(const float *x, int64_t n)
 {
-    /* A float is NaN or Inf exactly when its exponent bits are all ones. Testing the bits with
-     * integer operations lets the compiler vectorise the scan that runs on every call. */
-    const uint32_t exponent = 0x7f800000u;
-    uint32_t any = 0;
+    uint32_t largest = 0;
     for (int64_t i = 0; i < n; i++) {
         uint32_t bits;
         memcpy(&bits, &x[i], sizeof bits);
-        any |= (uint32_t)((bits & exponent) == exponent);
+        const uint32_t magnitude = bits << 1;
+        largest = magnitude > largest ? magnitude : largest;
     }
-    if (!any) return -1;
+    return largest >= 0xff000000u;
+}
+
+static int64_t first_non_finite(const float *x, int64_t n)
+{
+    if (!any_non_finite(x, n)) return -1;
     for (int64_t i = 0; i < n; i++)
         if (!isfinite(x[i])) return i;
     return -1;

@@ -14,6 +14,7 @@
 #include "../alloc.h"
 #include "../dsp/float16.h"
 #include "../dsp/framing.h"
+#include "../widest_vectors.h"
 #include "cpu_backend.h"
 #include "fft.h"
 
@@ -50,29 +51,26 @@ static int64_t spectrum_values_per_frame(const melspec_plan *plan)
     return plan->stages.spectrum_bins * (plan->stages.complex_values ? 2 : 1);
 }
 
-/* One loop per mode, so that the mode is a constant inside each (the rule is
- * melspec_power_value's; this only lets the compiler vectorise each loop on its own). */
-#define SPECTRUM_POWER_LOOP(mode_)                                                          \
-    do {                                                                                    \
-        const melspec_power_stage constant_ = {mode_, power.half_power};                    \
-        for (int64_t k = 0; k < n_freq; k++)                                                \
-            for (int64_t f = 0; f < LANES; f++)                                             \
-                out[k * LANES + f] = melspec_power_value(spectrum[2 * k * LANES + f],       \
-                                                         spectrum[(2 * k + 1) * LANES + f], \
-                                                         constant_);                        \
-    } while (0)
-
-/* |X|^power of a block's spectra, lane layout in and out. */
-static void spectrum_power(const float *restrict spectrum, int64_t n_freq,
-                           melspec_power_stage power, float *restrict out)
+/* |X|^power of a block's spectra, lane layout in and out. (Static: Clang 14 emits the clones of
+ * an external function only where it is called.) */
+WIDEST_VECTORS static void spectrum_power(const float *restrict spectrum, int64_t n_freq,
+                                          melspec_power_stage power, float *restrict out)
 {
-    switch ((melspec_power_mode)power.mode) {
-    case MELSPEC_POWER_SQUARED: SPECTRUM_POWER_LOOP(MELSPEC_POWER_SQUARED); return;
-    case MELSPEC_POWER_MAGNITUDE: SPECTRUM_POWER_LOOP(MELSPEC_POWER_MAGNITUDE); return;
-    case MELSPEC_POWER_GENERAL: SPECTRUM_POWER_LOOP(MELSPEC_POWER_GENERAL); return;
-    }
+#define LANES_POWER_LOOP(stage)                                                        \
+    for (int64_t k = 0; k < n_freq; k++)                                               \
+        for (int64_t f = 0; f < LANES; f++)                                            \
+            out[k * LANES + f] = melspec_power_value(spectrum[2 * k * LANES + f],      \
+                                                     spectrum[(2 * k + 1) * LANES + f], \
+                                                     stage)
+    MELSPEC_POWER_LOOP_BY_MODE(power, LANES_POWER_LOOP);
+#undef LANES_POWER_LOOP
 }
-#undef SPECTRUM_POWER_LOOP
+
+void melspec_cpu_spectrum_power(const float *spectrum, int64_t n_freq, melspec_power_stage power,
+                                float *out)
+{
+    spectrum_power(spectrum, n_freq, power, out);
+}
 
 /* Window, FFT, |.|^power and filterbank of n_frames (<= LANES) frames of n_fft raw samples,
  * unscaled, in lane layout. */
@@ -81,13 +79,11 @@ static const float *block_values(melspec_plan *plan, const float *const *frames,
 {
     cpu_state *s = plan->backend_state;
     const melspec_stages *stages = &plan->stages;
-    const float *spectrum = melspec_rfft_execute_frames(s->fft, frames, n_frames, s->window);
-    if (stages->complex_values) return spectrum; /* bin k's re, im are values 2k, 2k + 1 */
-    if (!stages->mel) {
-        spectrum_power(spectrum, plan->n_freq, stages->power, s->values);
-        return s->values;
-    }
-    spectrum_power(spectrum, plan->n_freq, stages->power, s->power);
+    if (stages->complex_values) /* bin k's re, im are values 2k, 2k + 1 */
+        return melspec_rfft_execute_frames(s->fft, frames, n_frames, s->window);
+    float *power = stages->mel ? s->power : s->values;
+    melspec_rfft_power_frames(s->fft, frames, n_frames, s->window, stages->power, power);
+    if (!stages->mel) return s->values;
     s->mel_product(&s->mel_rows, s->power, s->values);
     return s->values;
 }
@@ -105,6 +101,12 @@ static void store_block(const melspec_plan *plan, const float *lanes, int64_t fi
         return;
     }
     const int64_t width = plan->stages.complex_values ? 2 : 1;
+    if (width == 1 && n_frames == LANES) {
+        /* a whole block: each bin's 8 values are 8 consecutive outputs (one vector move) */
+        for (int64_t b = 0; b < plan->stages.n_bins; b++)
+            memcpy(clip + b * clip_frames + first, lanes + b * LANES, LANES * sizeof *clip);
+        return;
+    }
     for (int64_t b = 0; b < plan->stages.n_bins; b++)
         for (int64_t f = 0; f < n_frames; f++)
             for (int64_t c = 0; c < width; c++)

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "../dsp/scaling.h"
 #include "fft_lanes.h"
 #include "melspec.h"
 
@@ -36,6 +37,38 @@ const float *melspec_rfft_execute(melspec_rfft *fft);
  * the call, nor on its place among them (streams rely on it). */
 const float *melspec_rfft_execute_frames(melspec_rfft *fft, const float *const *frames,
                                          int64_t n_frames, const float *window);
+
+/* |X|^power (melspec_power_value) of the same frames in lane layout: bin k of frame f at
+ * [k * 8 + f], n/2 + 1 bins, written to out; returns out. Bit for bit the power of
+ * melspec_rfft_execute_frames' spectrum, with the same independence from the other frames.
+ * (FFTW transforms one frame at a time: it takes the power from each frame's interleaved spectrum
+ * and transposes only the real values, half the floats of the spectrum.) */
+const float *melspec_rfft_power_frames(melspec_rfft *fft, const float *const *frames,
+                                       int64_t n_frames, const float *window,
+                                       melspec_power_stage power, float *out);
+
+/* Runs LOOP(stage), a loop of melspec_power_value(re, im, stage), once, with stage a copy of
+ * power whose mode is a constant: one loop per mode, so that the compiler vectorises each on its
+ * own (the arithmetic stays melspec_power_value's). */
+#define MELSPEC_POWER_LOOP_BY_MODE(power, LOOP)                                                \
+    do {                                                                                       \
+        switch ((melspec_power_mode)(power).mode) {                                            \
+        case MELSPEC_POWER_SQUARED:                                                            \
+            LOOP(((melspec_power_stage){MELSPEC_POWER_SQUARED, (power).half_power}));          \
+            break;                                                                             \
+        case MELSPEC_POWER_MAGNITUDE:                                                          \
+            LOOP(((melspec_power_stage){MELSPEC_POWER_MAGNITUDE, (power).half_power}));        \
+            break;                                                                             \
+        case MELSPEC_POWER_GENERAL:                                                            \
+            LOOP(((melspec_power_stage){MELSPEC_POWER_GENERAL, (power).half_power}));          \
+            break;                                                                             \
+        }                                                                                      \
+    } while (0)
+
+/* melspec_power_value over a block's spectra in lane layout (cpu.c): what
+ * melspec_rfft_power_frames computes where the FFT gives lane layout itself. */
+void melspec_cpu_spectrum_power(const float *spectrum, int64_t n_freq, melspec_power_stage power,
+                                float *out);
 
 /* "kissfft" or "fftw3f": which library this build uses; melspec_rfft_path: what this plan runs
  * ("lanes-avx2", "lanes-portable", "kissfft", "bluestein", "fftw3f"). */

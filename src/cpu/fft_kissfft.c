@@ -252,6 +252,16 @@ const float *melspec_rfft_execute_frames(melspec_rfft *fft, const float *const *
     return fft->lane_output;
 }
 
+const float *melspec_rfft_power_frames(melspec_rfft *fft, const float *const *frames,
+                                       int64_t n_frames, const float *window,
+                                       melspec_power_stage power, float *out)
+{
+    /* every path here gives lane layout: the power is taken there */
+    const float *spectrum = melspec_rfft_execute_frames(fft, frames, n_frames, window);
+    melspec_cpu_spectrum_power(spectrum, fft->n / 2 + 1, power, out);
+    return out;
+}
+
 const char *melspec_rfft_library(void) { return "kissfft"; }
 
 const char *melspec_rfft_path(const melspec_rfft *fft)

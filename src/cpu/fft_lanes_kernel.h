@@ -318,17 +318,53 @@ void LANES_EXECUTE(const melspec_lanes_plan *plan, const float *const *frames,
 }
 
 #ifdef LANES_MEL
-/* The sparse filterbank on a block (lane layout in and out): each lane sums in row order. */
+/* w in every lane: the weights are never -0, so this is v_splat without its addition */
+static inline lanes_v v_broadcast(float w)
+{
+#if LANES_WIDTH == 8
+    return (lanes_v){w, w, w, w, w, w, w, w};
+#elif LANES_WIDTH == 4
+    return (lanes_v){w, w, w, w};
+#else
+    return w;
+#endif
+}
+
+/* The sparse filterbank on a block (lane layout in and out): each lane sums in row order. Two
+ * rows at a time, each with its own sum: the additions of one row wait for each other, so a
+ * second row's chain keeps the multiply-add units busy; each row's sum is still in its order. */
 void LANES_MEL(const melspec_lanes_rows *rows, const float *x, float *out)
 {
-    for (int64_t r = 0; r < rows->n_rows; r++) {
+    enum { STEP = MELSPEC_FFT_LANES };
+    int64_t r = 0;
+    for (; r + 1 < rows->n_rows; r += 2) {
+        const float *wa = rows->weights + rows->row_offset[r];
+        const float *wb = rows->weights + rows->row_offset[r + 1];
+        const float *xa = x + rows->first_column[r] * STEP;
+        const float *xb = x + rows->first_column[r + 1] * STEP;
+        const int64_t na = rows->row_length[r], nb = rows->row_length[r + 1];
+        const int64_t both = na < nb ? na : nb;
+        for (int group = 0; group < MELSPEC_FFT_LANES; group += LANES_WIDTH) {
+            lanes_v sa = v_splat(0.0f), sb = v_splat(0.0f);
+            int64_t k = 0;
+            for (; k < both; k++) {
+                sa += v_broadcast(wa[k]) * v_load(xa + k * STEP + group);
+                sb += v_broadcast(wb[k]) * v_load(xb + k * STEP + group);
+            }
+            for (int64_t ka = k; ka < na; ka++) sa += v_broadcast(wa[ka]) * v_load(xa + ka * STEP + group);
+            for (int64_t kb = k; kb < nb; kb++) sb += v_broadcast(wb[kb]) * v_load(xb + kb * STEP + group);
+            v_store(out + r * STEP + group, sa);
+            v_store(out + (r + 1) * STEP + group, sb);
+        }
+    }
+    for (; r < rows->n_rows; r++) {
         const float *w = rows->weights + rows->row_offset[r];
-        const float *xr = x + rows->first_column[r] * MELSPEC_FFT_LANES;
+        const float *xr = x + rows->first_column[r] * STEP;
         for (int group = 0; group < MELSPEC_FFT_LANES; group += LANES_WIDTH) {
             lanes_v sum = v_splat(0.0f);
             for (int64_t k = 0; k < rows->row_length[r]; k++)
-                sum += v_splat(w[k]) * v_load(xr + k * MELSPEC_FFT_LANES + group);
-            v_store(out + r * MELSPEC_FFT_LANES + group, sum);
+                sum += v_broadcast(w[k]) * v_load(xr + k * STEP + group);
+            v_store(out + r * STEP + group, sum);
         }
     }
 }
