@@ -73,6 +73,15 @@ def single_machine(paths, transform, sr, kwargs):
             for p in paths}
 
 
+def assert_same_as_here(got, want):
+    """Ray's worker processes compute the same bits as this one, except in FFTW builds, where each
+    process plans its FFTs by timing them (tests/python/CMakeLists.txt)."""
+    if os.environ.get("MELSPEC_TEST_PLANS_VARY_ACROSS_PROCESSES"):
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * np.max(np.abs(want)))
+    else:
+        np.testing.assert_array_equal(got, want)
+
+
 def test_npy_shards_equal_the_single_machine_path(local_ray, clips, tmp_path):
     folder, paths = clips
     rows = melspec_ray.compute_features(folder, tmp_path, preset="realtime",
@@ -82,7 +91,7 @@ def test_npy_shards_equal_the_single_machine_path(local_ray, clips, tmp_path):
     features = melspec_ray.read_features(tmp_path)
     assert sorted(features) == sorted(expected)
     for row in rows:
-        np.testing.assert_array_equal(features[row["name"]], expected[row["name"]])
+        assert_same_as_here(features[row["name"]], expected[row["name"]])
         assert row["shape"] == expected[row["name"]].shape and row["dtype"] == "<f4"
         assert '"transform": "mel"' in row["config"] and '"n_mels": 80' in row["config"]
         assert os.path.isfile(tmp_path / (row["name"] + ".npy"))
@@ -97,7 +106,7 @@ def test_parquet_shards_with_a_cqt(local_ray, clips, tmp_path):
     features = melspec_ray.read_features(tmp_path)
     assert sorted(features) == sorted(expected) == [row["name"] for row in rows]
     for name, array in expected.items():
-        np.testing.assert_array_equal(features[name], array)
+        assert_same_as_here(features[name], array)
 
 
 def test_the_example_script(local_ray, clips, tmp_path, capsys):
@@ -115,7 +124,7 @@ def test_the_example_script(local_ray, clips, tmp_path, capsys):
     printed = capsys.readouterr().out
     for name, array in expected.items():
         assert f"{name}: {array.shape}" in printed
-        np.testing.assert_array_equal(np.load(tmp_path / f"{name}.npy"), array)
+        assert_same_as_here(np.load(tmp_path / f"{name}.npy"), array)
 
 
 def test_bad_configurations_fail_before_ray_runs(tmp_path, clips):
