@@ -22,7 +22,7 @@ static void fill_config(fuzz_input *in, melspec_config *c)
     c->backend = MELSPEC_BACKEND_CPU;
     c->transform = fuzz_pick(in, 4) == 3 ? (int32_t)fuzz_u8(in) - 128 : fuzz_pick(in, 3);
     c->sample_rate = fuzz_double(in, rates, 5);
-    c->n_fft = 1 + fuzz_u16(in) % 512;
+    c->n_fft = 1 + fuzz_size(in, 63, 511); /* mostly small: the FFTs are most of the time */
     c->hop_length = fuzz_u16(in) % (c->n_fft + 2);
     c->win_length = fuzz_u16(in) % (c->n_fft + 2);
     c->window = fuzz_pick(in, 4);
@@ -44,7 +44,8 @@ static void fill_config(fuzz_input *in, melspec_config *c)
     c->output_dtype = fuzz_pick(in, 4);
     c->fixed_memory = fuzz_pick(in, 2);
     c->max_batch = fuzz_pick(in, 4);
-    c->max_samples = fuzz_u16(in) % 4096; /* 0 would size the plan for 60 s: slow to fuzz */
+    /* the scratch create allocates; 0 would size the plan for 60 s: slow to fuzz */
+    c->max_samples = fuzz_size(in, 255, 4095);
     if (c->max_samples == 0) c->max_samples = 1;
     c->mel_product = fuzz_pick(in, 4);
     /* the feature stage (issue 15), last so that older corpus inputs (which end before) keep
