@@ -6,7 +6,7 @@
 #include "fuzz_input.h"
 
 #include "../../src/config.h"   /* MELSPEC_MAX_N_FFT */
-#include "../../src/dsp/cqt.h" /* MELSPEC_CQT_DEFAULT_FMIN */
+#include "../../src/dsp/cqt.h" /* the default fmin, window bandwidths, early downsampling */
 
 static void fill_config(fuzz_input *in, melspec_cqt_config *c)
 {
@@ -45,7 +45,7 @@ static void fill_config(fuzz_input *in, melspec_cqt_config *c)
     c->layout = fuzz_pick(in, 3);
     c->fixed_memory = fuzz_pick(in, 2);
     c->max_batch = fuzz_pick(in, 3);
-    c->max_samples = 1 + fuzz_u16(in) % 8192;
+    c->max_samples = 1 + fuzz_size(in, 1023, 8191); /* the scratch create allocates */
     c->res_type = fuzz_pick(in, 8) == 7 ? fuzz_pick(in, 7) : 0; /* issue 15, and one past */
 }
 
@@ -56,18 +56,19 @@ static void fill_config(fuzz_input *in, melspec_cqt_config *c)
  * executions/s; under the bound an input takes about a millisecond. The bound is the fuzzer's
  * only: the library accepts filters up to MELSPEC_MAX_N_FFT (src/config.h) and refuses longer
  * ones, and the fuzzer still reaches that refusal (it is not skipped). */
-#define MAX_FUZZED_BASIS_TAPS 16384.0
+#define MAX_FUZZED_BASIS_TAPS 4096.0
 /* and on one execution's kernel product (frames x taps): longer signals are cut to fit */
 #define MAX_FUZZED_PRODUCT 1e6
 
 /* The basis size as src/dsp/cqt.c lays it out, after create's defaults (src/cqt_plan.c):
  * Q = filter_scale / alpha with alpha from bins_per_octave (equal log spacing: the same for one
- * bin and for many), a filter's length Q rate / (f + gamma / alpha), the bins taken an octave
- * (bins_per_octave filters) at a time from the top, each octave's n_fft the next power of two of
- * its lowest filter, the rate and hop halved after an octave while the hop is even. Early
- * downsampling (which only shortens filters) is left out: an overestimate. NaN where create
- * refuses the numbers (the lowest filter, at the full rate, longer than MELSPEC_MAX_N_FFT, or not
- * a length at all): create decides those, not this estimate. */
+ * bin and for many), a filter's length Q rate / (f + gamma / alpha), the early downsampling
+ * librosa's way (by the filters' cutoff and the hop's factors of two), then the bins taken an
+ * octave (bins_per_octave filters) at a time from the top, each octave's n_fft the next power of
+ * two of its lowest filter, the rate and hop halved after an octave while the hop is even. NaN
+ * where create refuses the numbers (the lowest filter, at the full rate, longer than
+ * MELSPEC_MAX_N_FFT or not a length at all, a top bin reaching above Nyquist): create decides
+ * those, not this estimate. */
 static double basis_taps(const melspec_cqt_config *c)
 {
     const int64_t n_bins = c->n_bins == 0 ? 84 : c->n_bins;
@@ -75,7 +76,10 @@ static double basis_taps(const melspec_cqt_config *c)
     const double fmin = c->fmin == 0.0 ? MELSPEC_CQT_DEFAULT_FMIN : c->fmin;
     const double filter_scale = c->filter_scale == 0.0 ? 1.0 : c->filter_scale;
     int64_t hop = c->hop_length == 0 ? 512 : c->hop_length;
-    if (n_bins <= 0 || bins_per_octave <= 0) return NAN;
+    if (n_bins <= 0 || bins_per_octave <= 0 || hop <= 0 || !isfinite(c->tuning) ||
+        !(fmin > 0.0 && filter_scale > 0.0 && c->gamma >= 0.0 && c->sample_rate > 0.0) ||
+        !isfinite(fmin + filter_scale + c->gamma + c->sample_rate))
+        return NAN; /* create's checks refuse these */
     const double step = pow(2.0, 2.0 / (double)bins_per_octave);
     const double alpha = (step - 1.0) / (step + 1.0);
     const double gamma = c->gamma_mode == MELSPEC_VQT_GAMMA_ERB ? alpha * 24.7 / 0.108 : c->gamma;
@@ -83,14 +87,23 @@ static double basis_taps(const melspec_cqt_config *c)
     const double q = filter_scale / alpha;
     const double lowest = q * c->sample_rate / (f0 + gamma / alpha);
     if (!(lowest > 0.0 && lowest <= (double)MELSPEC_MAX_N_FFT)) return NAN;
+    const double top = f0 * pow(2.0, (double)(n_bins - 1) / (double)bins_per_octave);
+    const double bandwidth = melspec_dsp_cqt_window_bandwidth((melspec_window)c->window);
+    const double cutoff = top * (1.0 + 0.5 * bandwidth / q) + 0.5 * gamma;
+    if (!(cutoff > 0.0 && cutoff <= c->sample_rate / 2.0)) return NAN; /* above Nyquist */
+    const int64_t n_octaves = (n_bins + bins_per_octave - 1) / bins_per_octave;
+    const int64_t early =
+        melspec_dsp_cqt_early_downsample_count(c->sample_rate / 2.0, cutoff, hop, n_octaves);
+    if (early < 0 || early > 62) return NAN;
+    hop >>= early;
     const int64_t per_octave = bins_per_octave < n_bins ? bins_per_octave : n_bins;
-    double rate = c->sample_rate, taps = 0.0;
-    for (int64_t top = n_bins; top > 0; top -= per_octave) {
-        const int64_t bottom = top > per_octave ? top - per_octave : 0;
+    double rate = c->sample_rate / (double)((int64_t)1 << early), taps = 0.0;
+    for (int64_t first = n_bins; first > 0; first -= per_octave) {
+        const int64_t bottom = first > per_octave ? first - per_octave : 0;
         const double f = f0 * pow(2.0, (double)bottom / (double)bins_per_octave);
         const double length = q * rate / (f + gamma / alpha);
-        taps += (double)(top - bottom) * pow(2.0, ceil(log2(length > 1.0 ? length : 1.0)));
-        if (hop > 0 && hop % 2 == 0) {
+        taps += (double)(first - bottom) * pow(2.0, ceil(log2(length > 1.0 ? length : 1.0)));
+        if (hop % 2 == 0) {
             hop /= 2;
             rate /= 2.0;
         }
@@ -133,8 +146,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_check_guard(output, n_bytes);
     if (status == MELSPEC_OK) {
         if (shape != MELSPEC_OK) abort();
+        /* log of an exact 0 with a log_offset that is 0 in float32 (a denormal one too): -inf */
         const int may_be_infinite =
-            resolved.scaling == MELSPEC_SCALING_LOG && resolved.log_offset == 0.0;
+            resolved.scaling == MELSPEC_SCALING_LOG && (float)resolved.log_offset == 0.0f;
         if (kind == FUZZ_SIGNAL_AUDIO && !may_be_infinite) {
             const float *values = (const float *)output;
             for (size_t i = 0; i < n_bytes / sizeof(float); i++)
