@@ -56,7 +56,7 @@ static void fill_config(fuzz_input *in, melspec_cqt_config *c)
  * executions/s; under the bound an input takes about a millisecond. The bound is the fuzzer's
  * only: the library accepts filters up to MELSPEC_MAX_N_FFT (src/config.h) and refuses longer
  * ones, and the fuzzer still reaches that refusal (it is not skipped). */
-#define MAX_FUZZED_BASIS_TAPS 4096.0
+#define MAX_FUZZED_BASIS_TAPS 2048.0
 /* and on one execution's kernel product (frames x taps): longer signals are cut to fit */
 #define MAX_FUZZED_PRODUCT 1e6
 
