@@ -90,7 +90,9 @@ static double basis_taps(const melspec_cqt_config *c)
     const double top = f0 * pow(2.0, (double)(n_bins - 1) / (double)bins_per_octave);
     const double bandwidth = melspec_dsp_cqt_window_bandwidth((melspec_window)c->window);
     const double cutoff = top * (1.0 + 0.5 * bandwidth / q) + 0.5 * gamma;
-    if (!(cutoff > 0.0 && cutoff <= c->sample_rate / 2.0)) return NAN; /* above Nyquist */
+    /* above Nyquist, or bins that underflow to 0 Hz: refused */
+    if (!(f0 > 0.0 && cutoff <= c->sample_rate / 2.0 && isfinite(c->sample_rate / cutoff)))
+        return NAN;
     const int64_t n_octaves = (n_bins + bins_per_octave - 1) / bins_per_octave;
     const int64_t early =
         melspec_dsp_cqt_early_downsample_count(c->sample_rate / 2.0, cutoff, hop, n_octaves);
