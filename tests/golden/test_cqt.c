@@ -607,6 +607,9 @@ static void test_fft_matches_dft(void **state)
 static void test_design_octaves(void **state)
 {
     (void)state;
+    /* a cutoff near the smallest double: the hop bounds the count, no inf-to-integer cast */
+    assert_int_equal(melspec_dsp_cqt_early_downsample_count(11025.0, 4.9e-324, 512, 1), 9);
+    assert_int_equal(melspec_dsp_cqt_early_downsample_count(11025.0, NAN, 512, 1), 0);
     melspec_cqt_config config;
     cpu_config(&config);
     melspec_plan *plan = make_plan(&config);
