@@ -343,6 +343,14 @@ static melspec_status check_mfcc(melspec_config *c, int64_t n_bins, char *messag
         FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
              "mfcc_lifter = %g must be a non-negative finite number (0: no liftering)",
              c->mfcc_lifter);
+    /* issue 17 (fuzz_plan): librosa's lift 1 + (lifter/2) sin(pi k / lifter) is NaN once
+     * pi n_mfcc / lifter overflows (a lifter below about 1e-305): refused, not NaN coefficients */
+    const double pi = 3.141592653589793;
+    if (c->mfcc_lifter > 0.0 && !isfinite(pi * (double)c->n_mfcc / c->mfcc_lifter))
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+             "mfcc_lifter = %g is too small: sin(pi n_mfcc / lifter) overflows to NaN for "
+             "n_mfcc = %lld (use 0 for no liftering)",
+             c->mfcc_lifter, (long long)c->n_mfcc);
     return MELSPEC_OK;
 }
 

@@ -139,10 +139,28 @@ static melspec_status check_basis(const melspec_cqt_config *c, const double *int
     const double cutoff = melspec_dsp_cqt_wavelet_lengths(c, frequencies, alpha, c->n_bins,
                                                           c->sample_rate, NULL);
     const double top = frequencies[c->n_bins - 1];
-    /* the longest filter at the full rate bounds every octave's frame length */
-    const double longest =
-        melspec_dsp_cqt_filter_length(c, frequencies[0], alpha[0], c->sample_rate);
+    /* the longest filter at the full rate bounds every octave's frame length. Every bin's, not
+     * only the lowest's (issue 17, fuzz_cqt): bins so close that their relative bandwidth rounds
+     * to 0 (an fmin near the smallest double, whose bins round to the same frequency) have no
+     * length at all (0/0), and rounding may make another bin longer than the lowest. */
+    double longest = 0.0, no_bandwidth_frequency = 0.0;
+    int64_t no_bandwidth_bin = -1;
+    for (int64_t b = 0; b < c->n_bins; b++) {
+        const double length =
+            melspec_dsp_cqt_filter_length(c, frequencies[b], alpha[b], c->sample_rate);
+        if (!(alpha[b] > 0.0) || isnan(length)) {
+            no_bandwidth_bin = b;
+            no_bandwidth_frequency = frequencies[b];
+            break;
+        }
+        longest = length > longest ? length : longest;
+    }
     melspec_free(allocator, frequencies);
+    if (no_bandwidth_bin >= 0)
+        FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
+             "bin %lld (%g Hz) has no bandwidth: its neighbours' frequencies round to (nearly) "
+             "its own; raise fmin (%g Hz)",
+             (long long)no_bandwidth_bin, no_bandwidth_frequency, c->fmin);
     const double nyquist = c->sample_rate / 2.0;
     if (!(cutoff <= nyquist))
         FAIL(MELSPEC_ERROR_INVALID_ARGUMENT,
@@ -151,7 +169,7 @@ static melspec_status check_basis(const melspec_cqt_config *c, const double *int
              top, cutoff, nyquist, (long long)c->n_bins, c->fmin);
     if (!(longest <= (double)MELSPEC_MAX_N_FFT))
         FAIL(MELSPEC_ERROR_SIZE_OVERFLOW,
-             "the lowest bin's filter is %g samples long at sample_rate = %g, more than the "
+             "the longest filter is %g samples long at sample_rate = %g, more than the "
              "largest supported %lld: raise fmin (%g Hz) or lower filter_scale",
              longest, c->sample_rate, (long long)MELSPEC_MAX_N_FFT, c->fmin);
     return MELSPEC_OK;

@@ -119,8 +119,11 @@ static int64_t count_two_factors(int64_t x)
 int64_t melspec_dsp_cqt_early_downsample_count(double nyquist, double filter_cutoff,
                                                int64_t hop_length, int64_t n_octaves)
 {
-    int64_t by_filters = (int64_t)ceil(log2(nyquist / filter_cutoff)) - 1 - 1;
-    if (by_filters < 0) by_filters = 0;
+    /* in double first: a cutoff near the smallest double makes the ratio inf (fuzz_cqt, issue
+     * 17), and the hop's factors of two (at most 62) bound the count anyway */
+    const double by_filters_real = ceil(log2(nyquist / filter_cutoff)) - 1.0 - 1.0;
+    const int64_t by_filters =
+        by_filters_real > 0.0 ? (by_filters_real < 62.0 ? (int64_t)by_filters_real : 62) : 0;
     int64_t by_hop = count_two_factors(hop_length) - n_octaves + 1;
     if (by_hop < 0) by_hop = 0;
     return by_filters < by_hop ? by_filters : by_hop;

@@ -38,6 +38,17 @@ static inline uint64_t fuzz_u64(fuzz_input *in)
 /* One of n choices. */
 static inline int32_t fuzz_pick(fuzz_input *in, int32_t n) { return (int32_t)(fuzz_u8(in) % n); }
 
+/* A size in 0..max that is usually small: 7 times in 8 in 0..usual, else anywhere in 0..max
+ * (max below 8192). The work of one execution grows with the sizes (n_fft, signal lengths,
+ * scratch), so drawing them uniformly made the large ones the common case and the fuzzer slow;
+ * the large ones stay reachable, just rarer. */
+static inline int64_t fuzz_size(fuzz_input *in, int64_t usual, int64_t max)
+{
+    const uint16_t value = fuzz_u16(in);
+    const int64_t bound = (value & 7) == 7 ? max : usual;
+    return (int64_t)(value >> 3) % (bound + 1);
+}
+
 /* Any double, NaN, infinities and denormals included (the config checks must refuse them). */
 static inline double fuzz_raw_double(fuzz_input *in)
 {

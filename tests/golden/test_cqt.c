@@ -499,6 +499,15 @@ static void bad_layout(melspec_cqt_config *c) { c->layout = 5; }
 static void bad_fixed_memory(melspec_cqt_config *c) { c->fixed_memory = -1; }
 static void bad_gamma(melspec_cqt_config *c) { c->gamma = -1.0; }
 static void bad_gamma_mode(melspec_cqt_config *c) { c->gamma_mode = 2; }
+/* fuzz_cqt (issue 17): bins that round to one frequency have no bandwidth (a NaN length, once
+ * an out-of-memory status); the ERB gamma kept the lowest bin's length finite */
+static void no_bandwidth(melspec_cqt_config *c)
+{
+    c->fmin = 7.90505033345994e-323;
+    c->n_bins = 4;
+    c->bins_per_octave = 15;
+    c->gamma_mode = MELSPEC_VQT_GAMMA_ERB;
+}
 
 static void test_config_errors(void **state)
 {
@@ -527,6 +536,7 @@ static void test_config_errors(void **state)
         {bad_fixed_memory, MELSPEC_ERROR_INVALID_ARGUMENT, "fixed_memory"},
         {bad_gamma, MELSPEC_ERROR_INVALID_ARGUMENT, "gamma"},
         {bad_gamma_mode, MELSPEC_ERROR_INVALID_ARGUMENT, "gamma_mode"},
+        {no_bandwidth, MELSPEC_ERROR_INVALID_ARGUMENT, "no bandwidth"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         melspec_cqt_config config;
@@ -597,6 +607,9 @@ static void test_fft_matches_dft(void **state)
 static void test_design_octaves(void **state)
 {
     (void)state;
+    /* a cutoff near the smallest double: the hop bounds the count, no inf-to-integer cast */
+    assert_int_equal(melspec_dsp_cqt_early_downsample_count(11025.0, 4.9e-324, 512, 1), 9);
+    assert_int_equal(melspec_dsp_cqt_early_downsample_count(11025.0, NAN, 512, 1), 0);
     melspec_cqt_config config;
     cpu_config(&config);
     melspec_plan *plan = make_plan(&config);
