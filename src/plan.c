@@ -127,6 +127,17 @@ static melspec_status design(melspec_plan *plan, const double *custom_window,
                 "window = %d with window_params = {%g, %g, %g} gives samples that are not finite",
                 (int)c->window, c->window_params[0], c->window_params[1], c->window_params[2]);
     }
+    /* Found by fuzzing (issue 17): general_hamming's alpha scales the window, and an alpha of
+     * 7e156 gives samples that double holds but float32 (the backends' type) does not: the
+     * spectra would be inf or NaN. */
+    for (int64_t i = 0; i < c->n_fft; i++)
+        if (!(fabs(plan->window[i]) <= FLT_MAX))
+            return melspec_fail_message(
+                message, capacity, MELSPEC_ERROR_INVALID_ARGUMENT,
+                "window = %d with window_params = {%g, %g, %g} gives samples beyond float32's "
+                "range (%g)",
+                (int)c->window, c->window_params[0], c->window_params[1], c->window_params[2],
+                plan->window[i]);
     if (c->transform != MELSPEC_TRANSFORM_MEL) return MELSPEC_OK;
 
     size_t n_values;

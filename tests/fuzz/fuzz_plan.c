@@ -94,6 +94,10 @@ static int expects_finite(const melspec_config *c)
     if (c->feature == MELSPEC_FEATURE_PCEN ||
         (c->feature == MELSPEC_FEATURE_MFCC && !(c->mfcc_lifter <= 1e3)))
         return 0;
+    /* general_hamming's alpha scales the window (samples alpha - (1 - alpha) cos): a window
+     * that float32 holds can still square past it, as librosa's float32 output would */
+    if (c->window == MELSPEC_WINDOW_GENERAL_HAMMING && !(fabs(c->window_params[0]) <= 1e6))
+        return 0;
     return c->output_dtype == MELSPEC_DTYPE_FLOAT32 && c->sample_rate >= 1.0 && c->power <= 2.0 &&
            !(c->scaling == MELSPEC_SCALING_LOG && (float)c->log_offset == 0.0f);
 }

@@ -102,6 +102,9 @@ static void test_bad_configs_are_refused_with_reasons(void **state)
         MELSPEC_ERROR_INVALID_ARGUMENT, "std");
     BAD((c.window = MELSPEC_WINDOW_KAISER, c.window_params[0] = 1e6),
         MELSPEC_ERROR_INVALID_ARGUMENT, "not finite");
+    /* fuzz_plan's finding (issue 17): samples double holds and float32 does not */
+    BAD((c.window = MELSPEC_WINDOW_GENERAL_HAMMING, c.window_params[0] = 6.8648e156),
+        MELSPEC_ERROR_INVALID_ARGUMENT, "beyond float32");
     BAD(c.window = MELSPEC_WINDOW_CUSTOM, MELSPEC_ERROR_INVALID_ARGUMENT,
         "melspec_plan_create_with_window");
     BAD((c.mel_norm = MELSPEC_MEL_NORM_P, c.mel_norm_p = -1.0), MELSPEC_ERROR_INVALID_ARGUMENT,
