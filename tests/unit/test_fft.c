@@ -74,6 +74,19 @@ enum { MANY_FRAMES = 9 }; /* one more than a batch: every remainder 1 .. 9 */
  * factor above 61: 1103, 134 = 2 x 67, 4099, 8193 = 3 x 2731), on both lane kernels: every
  * frame of every batch size 1 .. 9 against the float64 direct DFT, and bit for bit against the
  * same frame transformed alone (a frame's result may not depend on its lane or its batch). */
+/* The interleaved spectra of MANY_FRAMES frames of n samples, each transformed alone (lane 0). */
+static void spectra_one_by_one(melspec_rfft *fft, const float *frames, int64_t n,
+                               const float *window, float *out)
+{
+    const int64_t n_bins = n / 2 + 1;
+    for (int64_t f = 0; f < MANY_FRAMES; f++) {
+        const float *one[1] = {frames + f * n};
+        const float *lanes = melspec_rfft_execute_frames(fft, one, 1, window);
+        for (int64_t v = 0; v < 2 * n_bins; v++)
+            out[f * 2 * n_bins + v] = lanes[v * MELSPEC_RFFT_BATCH];
+    }
+}
+
 static void check_frames(int64_t n)
 {
     const int64_t n_bins = n / 2 + 1;
@@ -102,12 +115,7 @@ static void check_frames(int64_t n)
     for (size_t kernel = 0; kernel < sizeof kernels / sizeof kernels[0]; kernel++) {
         melspec_rfft *fft = melspec_rfft_create_kernel(n, kernels[kernel], NULL);
         assert_non_null(fft);
-        for (int64_t f = 0; f < MANY_FRAMES; f++) {
-            const float *one[1] = {frames + f * n};
-            const float *lanes = melspec_rfft_execute_frames(fft, one, 1, window);
-            for (int64_t k = 0; k < 2 * n_bins; k++)
-                alone[f * 2 * n_bins + k] = lanes[k * MELSPEC_RFFT_BATCH];
-        }
+        spectra_one_by_one(fft, frames, n, window, alone);
         double worst = 0.0;
         for (int64_t count = 1; count <= MANY_FRAMES; count++) {
             for (int64_t first = 0; first < count; first += MELSPEC_RFFT_BATCH) {
@@ -184,12 +192,7 @@ static void test_power_frames_match_the_spectrum(void **state)
         make_test_signal(frames, MANY_FRAMES * n, 16000.0, 11 + (uint64_t)n);
         melspec_rfft *fft = melspec_rfft_create(n, NULL);
         assert_non_null(fft);
-        for (int64_t f = 0; f < MANY_FRAMES; f++) {
-            const float *one[1] = {frames + f * n};
-            const float *lanes = melspec_rfft_execute_frames(fft, one, 1, window);
-            for (int64_t v = 0; v < 2 * n_bins; v++)
-                spectra[f * 2 * n_bins + v] = lanes[v * MELSPEC_RFFT_BATCH];
-        }
+        spectra_one_by_one(fft, frames, n, window, spectra);
         for (size_t p = 0; p < sizeof powers / sizeof powers[0]; p++)
             for (int64_t count = 1; count <= MANY_FRAMES; count++) {
                 const int64_t in_call = count < MELSPEC_RFFT_BATCH ? count : MELSPEC_RFFT_BATCH;
