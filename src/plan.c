@@ -23,35 +23,26 @@ static void free_sparse_rows(const melspec_allocator *allocator, melspec_sparse_
     memset(rows, 0, sizeof *rows);
 }
 
-/* Keeps the one contiguous run of nonzero weights per row (a triangle has exactly one). */
-static int build_sparse_rows(const melspec_allocator *allocator, const double *dense,
-                             int64_t n_rows, int64_t n_columns, melspec_sparse_rows *rows)
+/* The backends' float copy of the design's runs. The runs start and end on a weight that is
+ * not 0 in double; one that float rounds to 0 stays in its run. */
+static int build_sparse_rows(const melspec_allocator *allocator, const melspec_mel_runs *design,
+                             melspec_sparse_rows *rows)
 {
-    rows->n_rows = n_rows;
-    rows->n_columns = n_columns;
-    rows->first_column =
-        melspec_alloc_zeroed(allocator, (size_t)n_rows, sizeof *rows->first_column);
-    rows->row_length = melspec_alloc_zeroed(allocator, (size_t)n_rows, sizeof *rows->row_length);
-    rows->row_offset = melspec_alloc_zeroed(allocator, (size_t)n_rows, sizeof *rows->row_offset);
+    rows->n_rows = design->n_rows;
+    rows->n_columns = design->n_columns;
+    const size_t n = (size_t)design->n_rows;
+    rows->first_column = melspec_alloc(allocator, n * sizeof *rows->first_column);
+    rows->row_length = melspec_alloc(allocator, n * sizeof *rows->row_length);
+    rows->row_offset = melspec_alloc(allocator, n * sizeof *rows->row_offset);
     if (!rows->first_column || !rows->row_length || !rows->row_offset) return -1;
-    int64_t total = 0;
-    for (int64_t r = 0; r < n_rows; r++) {
-        const double *row = dense + r * n_columns;
-        int64_t first = 0, last = n_columns - 1;
-        while (first < n_columns && row[first] == 0.0) first++;
-        while (last > first && row[last] == 0.0) last--;
-        rows->first_column[r] = first;
-        rows->row_length[r] = first < n_columns ? last - first + 1 : 0;
-        rows->row_offset[r] = total;
-        total += rows->row_length[r];
-    }
+    memcpy(rows->first_column, design->first, n * sizeof *rows->first_column);
+    memcpy(rows->row_length, design->length, n * sizeof *rows->row_length);
+    memcpy(rows->row_offset, design->offset, n * sizeof *rows->row_offset);
+    const int64_t total = n > 0 ? design->offset[n - 1] + design->length[n - 1] : 0;
     rows->weights =
         melspec_alloc(allocator, (size_t)(total > 0 ? total : 1) * sizeof *rows->weights);
     if (!rows->weights) return -1;
-    for (int64_t r = 0; r < n_rows; r++)
-        for (int64_t k = 0; k < rows->row_length[r]; k++)
-            rows->weights[rows->row_offset[r] + k] =
-                (float)dense[r * n_columns + rows->first_column[r] + k];
+    for (int64_t i = 0; i < total; i++) rows->weights[i] = (float)design->weights[i];
     return 0;
 }
 
@@ -140,28 +131,25 @@ static melspec_status design(melspec_plan *plan, const double *custom_window,
                 plan->window[i]);
     if (c->transform != MELSPEC_TRANSFORM_MEL) return MELSPEC_OK;
 
-    size_t n_values;
+    size_t n_values; /* of the dense matrix the accessors hand out */
     if (!melspec_mul_size((size_t)c->n_mels, (size_t)plan->n_freq, &n_values) ||
         n_values > SIZE_MAX / sizeof(double))
         return melspec_fail_message(message, capacity, MELSPEC_ERROR_SIZE_OVERFLOW,
                                     "n_mels x (1 + n_fft/2) filterbank is too large");
-    plan->filterbank = melspec_alloc(&plan->allocator, n_values * sizeof *plan->filterbank);
-    if (plan->filterbank == NULL)
-        return melspec_fail_message(message, capacity, MELSPEC_ERROR_OUT_OF_MEMORY,
-                                    "mel filterbank of %zu doubles", n_values);
-    if (melspec_dsp_mel_filterbank(&plan->allocator, c->sample_rate, c->n_fft, c->n_mels, c->fmin,
-                                   c->fmax, (melspec_mel_scale)c->mel_scale,
-                                   (melspec_mel_norm)c->mel_norm, plan->filterbank) != 0)
+    melspec_mel_runs *design = &plan->mel_design;
+    if (melspec_dsp_mel_filterbank_runs(&plan->allocator, c->sample_rate, c->n_fft, c->n_mels,
+                                        c->fmin, c->fmax, (melspec_mel_scale)c->mel_scale,
+                                        (melspec_mel_norm)c->mel_norm, design) != 0)
         return melspec_fail_message(message, capacity, MELSPEC_ERROR_OUT_OF_MEMORY,
                                     "mel filterbank design");
     if (c->mel_norm == MELSPEC_MEL_NORM_P)
-        melspec_dsp_normalize_rows(plan->filterbank, c->n_mels, plan->n_freq, c->mel_norm_p,
-                                   FLT_MIN);
+        melspec_dsp_normalize_runs(design, c->mel_norm_p, FLT_MIN);
     /* Found by fuzzing (issue 17): a tiny sample_rate (1e-246, denormals) passes the field
      * check, but the Slaney norm 2/(f[i+2]-f[i]) of its narrow bands overflows float32 (the
      * backends' type) or double, and the output becomes inf or NaN. */
-    for (size_t i = 0; i < n_values; i++)
-        if (!(fabs(plan->filterbank[i]) <= FLT_MAX))
+    const int64_t n_weights = design->offset[c->n_mels - 1] + design->length[c->n_mels - 1];
+    for (int64_t i = 0; i < n_weights; i++)
+        if (!(fabs(design->weights[i]) <= FLT_MAX))
             return melspec_fail_message(
                 message, capacity, MELSPEC_ERROR_INVALID_ARGUMENT,
                 "sample_rate = %g Hz, fmin = %g Hz, fmax = %g Hz give mel filterbank weights "
@@ -169,8 +157,7 @@ static melspec_status design(melspec_plan *plan, const double *custom_window,
                 c->sample_rate, c->fmin, c->fmax);
     /* Empty bands are computed (zero rows), as librosa does with a warning; callers learn of
      * them through melspec_plan_empty_mel_bands (issue 15). */
-    if (build_sparse_rows(&plan->allocator, plan->filterbank, c->n_mels, plan->n_freq,
-                          &plan->mel_rows) != 0)
+    if (build_sparse_rows(&plan->allocator, design, &plan->mel_rows) != 0)
         return melspec_fail_message(message, capacity, MELSPEC_ERROR_OUT_OF_MEMORY,
                                     "sparse mel filterbank");
     return MELSPEC_OK;
@@ -284,7 +271,7 @@ void melspec_plan_destroy(melspec_plan *plan)
     /* a copy: the plan's own block is freed with it */
     const melspec_allocator allocator = plan->allocator;
     melspec_free(&allocator, plan->window);
-    melspec_free(&allocator, plan->filterbank);
+    melspec_dsp_mel_runs_free(&allocator, &plan->mel_design);
     melspec_free(&allocator, plan->mfcc_basis);
     free_sparse_rows(&allocator, &plan->mel_rows);
     melspec_dsp_cqt_design_destroy(plan->cqt);
@@ -528,10 +515,15 @@ melspec_status melspec_plan_mel_filterbank(const melspec_plan *plan, float *filt
                                            size_t capacity_bytes)
 {
     if (plan == NULL || filterbank == NULL) return MELSPEC_ERROR_NULL_POINTER;
-    if (plan->filterbank == NULL) return MELSPEC_ERROR_UNSUPPORTED;
-    const size_t n_values = (size_t)(plan->config.n_mels * plan->n_freq);
+    const melspec_mel_runs *design = &plan->mel_design;
+    if (design->weights == NULL) return MELSPEC_ERROR_UNSUPPORTED;
+    const size_t n_values = (size_t)(design->n_rows * design->n_columns);
     if (capacity_bytes / sizeof *filterbank < n_values) return MELSPEC_ERROR_BUFFER_TOO_SMALL;
-    for (size_t i = 0; i < n_values; i++) filterbank[i] = (float)plan->filterbank[i];
+    memset(filterbank, 0, n_values * sizeof *filterbank);
+    for (int64_t m = 0; m < design->n_rows; m++)
+        for (int64_t k = 0; k < design->length[m]; k++)
+            filterbank[m * design->n_columns + design->first[m] + k] =
+                (float)design->weights[design->offset[m] + k];
     return MELSPEC_OK;
 }
 
@@ -539,10 +531,11 @@ melspec_status melspec_plan_mel_filterbank_f64(const melspec_plan *plan, double 
                                                size_t capacity_bytes)
 {
     if (plan == NULL || filterbank == NULL) return MELSPEC_ERROR_NULL_POINTER;
-    if (plan->filterbank == NULL) return MELSPEC_ERROR_UNSUPPORTED;
-    const size_t n_values = (size_t)plan->config.n_mels * (size_t)plan->n_freq;
+    const melspec_mel_runs *design = &plan->mel_design;
+    if (design->weights == NULL) return MELSPEC_ERROR_UNSUPPORTED;
+    const size_t n_values = (size_t)design->n_rows * (size_t)design->n_columns;
     if (capacity_bytes / sizeof *filterbank < n_values) return MELSPEC_ERROR_BUFFER_TOO_SMALL;
-    memcpy(filterbank, plan->filterbank, n_values * sizeof *filterbank);
+    melspec_dsp_mel_runs_expand(design, filterbank);
     return MELSPEC_OK;
 }
 
@@ -551,11 +544,10 @@ melspec_status melspec_plan_empty_mel_bands(const melspec_plan *plan, int64_t *b
 {
     if (plan == NULL || n_empty == NULL || (bands == NULL && capacity_bytes > 0))
         return MELSPEC_ERROR_NULL_POINTER;
-    if (plan->filterbank == NULL) return MELSPEC_ERROR_UNSUPPORTED;
+    if (plan->mel_design.weights == NULL) return MELSPEC_ERROR_UNSUPPORTED;
     const size_t room = capacity_bytes / sizeof *bands;
     const int64_t capacity = room > (size_t)INT64_MAX ? INT64_MAX : (int64_t)room;
-    *n_empty = melspec_dsp_empty_bands(plan->filterbank, plan->config.n_mels, plan->n_freq,
-                                       plan->config.fmin, bands, capacity);
+    *n_empty = melspec_dsp_empty_bands(&plan->mel_design, plan->config.fmin, bands, capacity);
     return MELSPEC_OK;
 }
 

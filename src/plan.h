@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 
+#include "dsp/mel.h"
 #include "melspec.h"
 #include "stages.h"
 
@@ -17,9 +18,10 @@
  * commit as any change to one of them (a field added, removed, reordered or retyped, an entry's
  * meaning changed); a plugin of another number is then refused at load with a message instead
  * of misreading a plan. */
-#define MELSPEC_BACKEND_ABI 4u /* 2: the stream ring ops, melspec_config.mel_product; 3: the
+#define MELSPEC_BACKEND_ABI 5u /* 2: the stream ring ops, melspec_config.mel_product; 3: the
                                    feature stage (stages, config, mfcc_basis); 4: the plan's
-                                   allocator, the decimator's allocator and res_type arguments */
+                                   allocator, the decimator's allocator and res_type arguments;
+                                   5: the filterbank as runs (mel_design), no dense matrix */
 
 /* The mel filterbank stored as one contiguous run of nonzero weights per row, which is what
  * both backends multiply with (a triangle touches a handful of FFT bins). */
@@ -133,8 +135,8 @@ struct melspec_plan {
     melspec_config config;
     int64_t n_freq;               /* 1 + n_fft/2 */
     double *window;               /* n_fft, zero-padded centred */
-    double *filterbank;           /* n_mels x n_freq dense, double (NULL unless MEL) */
-    melspec_sparse_rows mel_rows; /* the same matrix, float, sparse rows */
+    melspec_mel_runs mel_design;  /* the filterbank in double (no rows unless MEL) */
+    melspec_sparse_rows mel_rows; /* the same matrix in float, what the backends multiply with */
     double *mfcc_basis;           /* feature MFCC: n_mfcc x spectrum_bins (src/dsp/mfcc.h) */
 
     /* Constant-Q plans (melspec_cqt_plan_create). */

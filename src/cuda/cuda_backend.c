@@ -194,7 +194,11 @@ static melspec_status gemm_create(melspec_plan *plan)
     if (dense == NULL)
         return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY, "dense filterbank of %zu floats",
                             count);
-    for (size_t i = 0; i < count; i++) dense[i] = (float)plan->filterbank[i];
+    const melspec_sparse_rows *rows = &plan->mel_rows;
+    memset(dense, 0, count * sizeof *dense);
+    for (int64_t m = 0; m < rows->n_rows; m++)
+        memcpy(dense + m * rows->n_columns + rows->first_column[m],
+               rows->weights + rows->row_offset[m], (size_t)rows->row_length[m] * sizeof *dense);
     void *device = NULL;
     const melspec_status status = upload(plan, &device, dense, count * sizeof *dense,
                                          "cudaMalloc for the dense filterbank");

@@ -87,6 +87,20 @@ static void test_fft_bin_frequency_is_rfftfreq(void **state)
     assert_close(melspec_dsp_fft_bin_frequency(200, 400, 16000.0), 8000.0, 1e-9);
 }
 
+/* melspec_dsp_empty_bands on the runs of a design; fmin_rule is the fmin librosa's rule sees. */
+static int64_t empty_bands(double sample_rate, int64_t n_fft, int64_t n_mels, double fmin,
+                           double fmax, melspec_mel_scale scale, melspec_mel_norm norm,
+                           double fmin_rule, int64_t *bands, int64_t capacity)
+{
+    melspec_mel_runs runs;
+    assert_int_equal(melspec_dsp_mel_filterbank_runs(NULL, sample_rate, n_fft, n_mels, fmin, fmax,
+                                                     scale, norm, &runs),
+                     0);
+    const int64_t n = melspec_dsp_empty_bands(&runs, fmin_rule, bands, capacity);
+    melspec_dsp_mel_runs_free(NULL, &runs);
+    return n;
+}
+
 static void test_filterbank_design_rules(void **state)
 {
     (void)state;
@@ -104,7 +118,9 @@ static void test_filterbank_design_rules(void **state)
         }
         assert_true(peak > 0.5 && peak <= 1.0); /* unnormalised triangles peak near 1 */
     }
-    assert_int_equal(melspec_dsp_empty_bands(fb, N_MELS, N_FREQ, 0.0, NULL, 0), 0);
+    assert_int_equal(empty_bands(16000, N_FFT, N_MELS, 0.0, 8000.0, MELSPEC_MEL_SCALE_HTK,
+                                 MELSPEC_MEL_NORM_NONE, 0.0, NULL, 0),
+                     0);
     /* 256 bands over 129 bins must leave some band empty */
     double *crowded = malloc(256 * 129 * sizeof *crowded);
     assert_non_null(crowded);
@@ -113,7 +129,8 @@ static void test_filterbank_design_rules(void **state)
                                                 crowded),
                      0);
     int64_t first = -1;
-    assert_true(melspec_dsp_empty_bands(crowded, 256, 129, 0.0, &first, 1) > 0);
+    assert_true(empty_bands(16000, 256, 256, 0.0, 8000.0, MELSPEC_MEL_SCALE_SLANEY,
+                            MELSPEC_MEL_NORM_SLANEY, 0.0, &first, 1) > 0);
     assert_true(first > 0);
     /* librosa exempts a band starting at 0 Hz: sr 48000, n_fft 400, 50 HTK bands from 0 Hz has
      * an empty first band and nothing else empty */
@@ -124,8 +141,12 @@ static void test_filterbank_design_rules(void **state)
                                                 first_empty),
                      0);
     for (int k = 0; k < 201; k++) assert_true(first_empty[k] == 0.0);
-    assert_int_equal(melspec_dsp_empty_bands(first_empty, 50, 201, 0.0, NULL, 0), 0);
-    assert_int_equal(melspec_dsp_empty_bands(first_empty, 50, 201, 1.0, &first, 1), 1);
+    assert_int_equal(empty_bands(48000, 400, 50, 0.0, 24000.0, MELSPEC_MEL_SCALE_HTK,
+                                 MELSPEC_MEL_NORM_SLANEY, 0.0, NULL, 0),
+                     0);
+    assert_int_equal(empty_bands(48000, 400, 50, 0.0, 24000.0, MELSPEC_MEL_SCALE_HTK,
+                                 MELSPEC_MEL_NORM_SLANEY, 1.0, &first, 1),
+                     1);
     assert_int_equal(first, 0);
     free(first_empty);
     free(crowded);
@@ -153,6 +174,66 @@ static void every_bin_filterbank(double sample_rate, int64_t n_fft, int64_t n_me
         }
     }
     free(edges);
+}
+
+/* librosa.util.normalize(S, norm=p, axis=-1, threshold) on every column of a dense matrix. */
+static void normalize_every_column(double *matrix, int64_t n_rows, int64_t n_columns, double p,
+                                   double threshold)
+{
+    for (int64_t r = 0; r < n_rows; r++) {
+        double *row = matrix + r * n_columns, length = 0.0;
+        if (isinf(p)) {
+            length = fabs(row[0]);
+            for (int64_t k = 1; k < n_columns; k++)
+                length = p > 0 ? fmax(length, fabs(row[k])) : fmin(length, fabs(row[k]));
+        } else if (p == 0.0) {
+            for (int64_t k = 0; k < n_columns; k++) length += fabs(row[k]) > 0.0 ? 1.0 : 0.0;
+        } else {
+            for (int64_t k = 0; k < n_columns; k++) length += pow(fabs(row[k]), p);
+            length = pow(length, 1.0 / p);
+        }
+        if (length < threshold) continue;
+        for (int64_t k = 0; k < n_columns; k++) row[k] /= length;
+    }
+}
+
+/* The runs of a design hold exactly the every-bin matrix `every` (each run starting and ending on
+ * a nonzero weight), and stay so normalized by every p librosa takes. */
+static void check_runs_and_norms(double sample_rate, int64_t n_fft, int64_t n_mels, double fmin,
+                                 double fmax, melspec_mel_scale scale, melspec_mel_norm norm,
+                                 const double *every)
+{
+    static const double norms[] = {2.0, 1.0, 0.5, 3.0, 0.0, INFINITY, -INFINITY};
+    const int64_t n_freq = 1 + n_fft / 2, n = n_mels * n_freq;
+    double *expected = malloc((size_t)n * sizeof *expected);
+    double *expanded = malloc((size_t)n * sizeof *expanded);
+    assert_non_null(expected);
+    assert_non_null(expanded);
+    for (size_t i = 0; i <= sizeof norms / sizeof norms[0]; i++) {
+        melspec_mel_runs runs;
+        assert_int_equal(melspec_dsp_mel_filterbank_runs(NULL, sample_rate, n_fft, n_mels, fmin,
+                                                         fmax, scale, norm, &runs),
+                         0);
+        memcpy(expected, every, (size_t)n * sizeof *expected);
+        if (i > 0) { /* i == 0: the design itself */
+            normalize_every_column(expected, n_mels, n_freq, norms[i - 1], 1e-30);
+            melspec_dsp_normalize_runs(&runs, norms[i - 1], 1e-30);
+        }
+        for (int64_t m = 0; m < n_mels; m++) {
+            if (runs.length[m] == 0) continue;
+            assert_true(runs.first[m] >= 0 && runs.first[m] + runs.length[m] <= n_freq);
+            assert_true(runs.weights[runs.offset[m]] != 0.0);
+            assert_true(runs.weights[runs.offset[m] + runs.length[m] - 1] != 0.0);
+        }
+        melspec_dsp_mel_runs_expand(&runs, expanded);
+        for (int64_t k = 0; k < n; k++)
+            if (memcmp(&expanded[k], &expected[k], sizeof expanded[k]) != 0)
+                fail_msg("norm %zu: weight %lld is %.17g, dense %.17g", i, (long long)k,
+                         expanded[k], expected[k]);
+        melspec_dsp_mel_runs_free(NULL, &runs);
+    }
+    free(expected);
+    free(expanded);
 }
 
 static void test_filterbank_bands_inside_their_edges_only(void **state)
@@ -192,6 +273,9 @@ static void test_filterbank_bands_inside_their_edges_only(void **state)
                     nonzero += every[i] != 0.0;
                 }
                 if (designs[d].fmax - designs[d].fmin > 100.0) assert_true(nonzero > 0);
+                check_runs_and_norms(designs[d].sample_rate, designs[d].n_fft, designs[d].n_mels,
+                                     designs[d].fmin, designs[d].fmax, (melspec_mel_scale)scale,
+                                     (melspec_mel_norm)norm, every);
                 free(fast);
                 free(every);
             }
