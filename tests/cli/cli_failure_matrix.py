@@ -99,6 +99,12 @@ with tempfile.TemporaryDirectory() as tmp:
     # Existing outputs are never replaced without being asked.
     status, _, err = run(p("coll", "a"), "-o", p("new", "deep"))
     check("existing output refused", status == 2 and "exists" in err, err)
+    # --overwrite replaces them, whole, and leaves no temporary beside them.
+    status, _, err = run("-q", "--overwrite", "--n-mels", "40", p("coll", "a"), "-o",
+                         p("new", "deep"))
+    check("--overwrite replaces", status == 0 and
+          files_under(p("new")) == {os.path.join("deep", "x.npy")} and
+          np.load(p("new", "deep", "x.npy")).shape[0] == 40, f"{status} {err}")
 
     # A write that fails (a file-size limit stands in for a full disk): the failure is reported,
     # nothing partial stays under the final name, no temporary is left.

@@ -1,4 +1,4 @@
-#define _DEFAULT_SOURCE /* scandir, alphasort, lstat, mkstemp, fchmod (POSIX.1-2008) */
+#define _GNU_SOURCE /* O_TMPFILE; scandir, alphasort, lstat, mkstemp (POSIX.1-2008) */
 #include "files.h"
 
 #include "message.h"
@@ -353,14 +353,20 @@ int cli_check_output_directory(const char *directory, char *why, size_t why_capa
 
 /* A temporary's name: hidden, in the target's directory (rename cannot cross filesystems), and
  * unique to this process and writer (the process id and a counter), so that two runs writing
- * into one directory never share one. O_EXCL makes sure of it; a name that exists is skipped. */
+ * into one directory never share one. The name is taken with O_EXCL (or linkat, which does not
+ * replace either); a name that exists is skipped. */
 static atomic_uint temporary_counter;
+
+static void temporary_name(char *temporary, size_t length, const char *parent, const char *name)
+{
+    snprintf(temporary, length, "%s/.%s.part-%ld-%u", parent, name, (long)getpid(),
+             atomic_fetch_add(&temporary_counter, 1u));
+}
 
 static int open_temporary(char *temporary, size_t length, const char *parent, const char *name)
 {
     for (int attempt = 0; attempt < 100; attempt++) {
-        snprintf(temporary, length, "%s/.%s.part-%ld-%u", parent, name, (long)getpid(),
-                 atomic_fetch_add(&temporary_counter, 1u));
+        temporary_name(temporary, length, parent, name);
         /* 0666 less the umask, as any new file (the kernel applies the umask) */
         const int descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (descriptor >= 0 || errno != EEXIST) return descriptor;
@@ -368,55 +374,134 @@ static int open_temporary(char *temporary, size_t length, const char *parent, co
     return -1;
 }
 
+/* Unnamed outputs. Where the filesystem can (O_TMPFILE: ext4, tmpfs, xfs, btrfs), an output is
+ * written to a file without a name in its directory, and linked under the target's name only
+ * when complete: no name is taken before, and a run that is killed leaves nothing behind.
+ * A named temporary takes the directory's lock twice per output (create, rename): two workers
+ * writing 200 outputs into one directory on tmpfs took 2.6 ms, against 1.9 ms unnamed and
+ * 2.9 ms for one worker alone. Naming the file needs /proc (linkat of /proc/self/fd/N); without
+ * it, or without O_TMPFILE, outputs use a named temporary. */
+static int unnamed_outputs_possible(void)
+{
+    static atomic_int known; /* 0: not checked yet, 1: /proc/self/fd is there, -1: it is not */
+    int state = atomic_load(&known);
+    if (state == 0) {
+        /* MELSPEC_CLI_NAMED_TEMPORARIES=1: the other way, for the tests */
+        const char *named = getenv("MELSPEC_CLI_NAMED_TEMPORARIES");
+        state = (named == NULL || strcmp(named, "1") != 0) && access("/proc/self/fd", X_OK) == 0
+                    ? 1
+                    : -1;
+        atomic_store(&known, state);
+    }
+    return state > 0;
+}
+
+static int open_unnamed(const char *parent)
+{
+#ifdef O_TMPFILE
+    if (unnamed_outputs_possible()) return open(parent, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+#else
+    (void)parent;
+#endif
+    errno = EOPNOTSUPP;
+    return -1;
+}
+
+/* Gives the unnamed file of descriptor the name target: linkat, which never replaces; where
+ * target exists (made since the planning, or --overwrite), under a temporary name first, which
+ * rename then moves over it, as named temporaries do. */
+static int name_unnamed(int descriptor, const char *parent, const char *target, char *why,
+                        size_t why_capacity)
+{
+    char self[64];
+    snprintf(self, sizeof self, "/proc/self/fd/%d", descriptor);
+    if (linkat(AT_FDCWD, self, AT_FDCWD, target, AT_SYMLINK_FOLLOW) == 0) return 0;
+    if (errno != EEXIST)
+        return cli_fail(why, why_capacity, "cannot create %s: %s", target, strerror(errno));
+    const char *slash = strrchr(target, '/');
+    const char *name = slash ? slash + 1 : target;
+    const size_t length = strlen(parent) + strlen(name) + 48;
+    char *temporary = malloc(length);
+    if (temporary == NULL) return cli_fail_out_of_memory(why, why_capacity);
+    int linked = -1;
+    for (int attempt = 0; attempt < 100 && linked != 0; attempt++) {
+        temporary_name(temporary, length, parent, name);
+        linked = linkat(AT_FDCWD, self, AT_FDCWD, temporary, AT_SYMLINK_FOLLOW);
+        if (linked != 0 && errno != EEXIST) break;
+    }
+    int result = 0;
+    if (linked != 0) {
+        result = cli_fail(why, why_capacity, "cannot create %s: %s", temporary, strerror(errno));
+    } else if (rename(temporary, target) != 0) {
+        result = cli_fail(why, why_capacity, "cannot rename into %s: %s", target, strerror(errno));
+        unlink(temporary);
+    }
+    free(temporary);
+    return result;
+}
+
 /* The stdio buffer of an output: one write for most files (a 4 KiB default made a 24 KiB .npy
  * three write calls). */
 #define OUTPUT_BUFFER_BYTES ((size_t)1 << 16)
+
+/* The descriptor of a new file for target in parent: unnamed where possible, else a named
+ * temporary (file->temporary). -1 with errno set when neither could be created. */
+static int create_output(cli_atomic_file *file, const char *parent, const char *name)
+{
+    const int unnamed = open_unnamed(parent);
+    if (unnamed >= 0 || errno == ENOENT) {
+        file->unnamed = unnamed >= 0;
+        return unnamed;
+    }
+    const size_t length = strlen(parent) + strlen(name) + 48;
+    file->temporary = malloc(length);
+    if (file->temporary == NULL) {
+        errno = ENOMEM;
+        return -1;
+    }
+    const int descriptor = open_temporary(file->temporary, length, parent, name);
+    if (descriptor < 0) {
+        const int saved_errno = errno;
+        free(file->temporary); /* not created: nothing to remove */
+        file->temporary = NULL;
+        errno = saved_errno;
+    }
+    return descriptor;
+}
 
 int cli_atomic_open(cli_atomic_file *file, const char *target, char *why, size_t why_capacity)
 {
     memset(file, 0, sizeof *file);
     file->target = target;
     if (strcmp(target, "-") == 0) {
+        file->to_stdout = 1;
         file->stream = stdout;
         return 0;
     }
-    char *parent = cli_parent_directory(target);
+    file->parent = cli_parent_directory(target);
+    if (file->parent == NULL) return cli_fail_out_of_memory(why, why_capacity);
     const char *slash = strrchr(target, '/');
     const char *name = slash ? slash + 1 : target;
-    const size_t length = (parent ? strlen(parent) : 0) + strlen(name) + 48;
-    file->temporary = malloc(length);
-    if (parent == NULL || file->temporary == NULL) {
-        free(parent);
-        free(file->temporary);
-        file->temporary = NULL;
-        return cli_fail_out_of_memory(why, why_capacity);
-    }
+    int descriptor = create_output(file, file->parent, name);
     /* The planning made the directories; they are made again only when one has gone since (a
      * mkdir per file would take each parent's lock once per output, from every worker). */
-    int descriptor = open_temporary(file->temporary, length, parent, name);
     if (descriptor < 0 && errno == ENOENT) {
         if (cli_make_parent_directories(target, why, why_capacity) != 0) {
-            free(parent);
-            free(file->temporary);
-            file->temporary = NULL;
+            cli_atomic_discard(file);
             return -1;
         }
-        descriptor = open_temporary(file->temporary, length, parent, name);
+        descriptor = create_output(file, file->parent, name);
     }
-    free(parent);
     if (descriptor < 0) {
-        snprintf(why, why_capacity, "cannot create %s: %s", file->temporary, strerror(errno));
-        free(file->temporary);
-        file->temporary = NULL;
+        snprintf(why, why_capacity, "cannot create %s: %s", target, strerror(errno));
+        cli_atomic_discard(file);
         return -1;
     }
     file->stream = fdopen(descriptor, "wb");
     if (file->stream == NULL) {
-        snprintf(why, why_capacity, "cannot write %s: %s", file->temporary, strerror(errno));
+        snprintf(why, why_capacity, "cannot write %s: %s", target, strerror(errno));
         close(descriptor);
-        unlink(file->temporary);
-        free(file->temporary);
-        file->temporary = NULL;
+        cli_atomic_discard(file);
         return -1;
     }
     /* glibc takes the size only with a buffer; without one (out of memory), stdio's own */
@@ -428,41 +513,49 @@ int cli_atomic_open(cli_atomic_file *file, const char *target, char *why, size_t
 
 int cli_atomic_commit(cli_atomic_file *file, char *why, size_t why_capacity)
 {
-    if (file->temporary == NULL) { /* stdout */
+    if (file->to_stdout) {
         const int ok = fflush(file->stream) == 0 && !ferror(file->stream);
         file->stream = NULL;
         if (!ok) return cli_fail(why, why_capacity, "cannot write to stdout: %s", strerror(errno));
         return 0;
     }
-    const int write_error = ferror(file->stream);
-    int saved_errno = errno;
-    const int close_error = fclose(file->stream) != 0;
-    if (close_error) saved_errno = errno;
-    file->stream = NULL;
-    free(file->buffer);
-    file->buffer = NULL;
+    /* Every byte written, and every write checked, before the file gets its name; an unnamed
+     * one is named while its descriptor is still open. */
     int result = 0;
-    if (write_error || close_error) {
-        snprintf(why, why_capacity, "cannot write %s: %s", file->target,
-                 strerror(saved_errno ? saved_errno : EIO));
-        result = -1;
-    } else if (rename(file->temporary, file->target) != 0) {
-        snprintf(why, why_capacity, "cannot rename into %s: %s", file->target, strerror(errno));
-        result = -1;
+    if (fflush(file->stream) != 0 || ferror(file->stream))
+        result = cli_fail(why, why_capacity, "cannot write %s: %s", file->target,
+                          strerror(errno ? errno : EIO));
+    else if (file->unnamed)
+        result = name_unnamed(fileno(file->stream), file->parent, file->target, why,
+                              why_capacity);
+    const int close_error = fclose(file->stream) != 0;
+    const int close_errno = errno;
+    file->stream = NULL;
+    if (result == 0 && close_error) {
+        result = cli_fail(why, why_capacity, "cannot write %s: %s", file->target,
+                          strerror(close_errno ? close_errno : EIO));
+        if (file->unnamed) unlink(file->target); /* named above, but not known to be whole */
+    } else if (result == 0 && !file->unnamed && rename(file->temporary, file->target) != 0) {
+        result = cli_fail(why, why_capacity, "cannot rename into %s: %s", file->target,
+                          strerror(errno));
     }
-    if (result != 0) unlink(file->temporary);
-    free(file->temporary);
-    file->temporary = NULL;
+    if (result == 0) { /* renamed: nothing left to remove */
+        free(file->temporary);
+        file->temporary = NULL;
+    }
+    cli_atomic_discard(file);
     return result;
 }
 
 void cli_atomic_discard(cli_atomic_file *file)
 {
-    if (file->stream != NULL && file->temporary != NULL) fclose(file->stream);
+    if (file->stream != NULL && !file->to_stdout) fclose(file->stream); /* unnamed: gone */
     file->stream = NULL;
-    free(file->buffer);
-    file->buffer = NULL;
     if (file->temporary != NULL) unlink(file->temporary);
     free(file->temporary);
     file->temporary = NULL;
+    free(file->parent);
+    file->parent = NULL;
+    free(file->buffer);
+    file->buffer = NULL;
 }

@@ -62,16 +62,21 @@ int cli_check_output_directory(const char *directory, char *why, size_t why_capa
 /* The directory a file path is in ("." when none); free it. */
 char *cli_parent_directory(const char *path);
 
-/* Atomic output: the data goes to a hidden temporary in the target's directory, renamed over
- * the target only when complete, so a target either does not exist or is whole. */
+/* Atomic output: the data goes to a file without a name in the target's directory (O_TMPFILE),
+ * or where that is not possible to a hidden temporary there, and gets the target's name only
+ * when complete, so a target either does not exist or is whole. */
 typedef struct cli_atomic_file {
     FILE *stream;
-    char *temporary;   /* NULL when writing to stdout */
     const char *target;
+    char *parent;      /* the target's directory */
+    char *temporary;   /* the named temporary (NULL: stdout, or an unnamed file) */
+    int unnamed;       /* 1: the stream's file has no name yet */
+    int to_stdout;
     char *buffer;      /* the stream's buffer (NULL: stdio's own) */
 } cli_atomic_file;
 int cli_atomic_open(cli_atomic_file *file, const char *target, char *why, size_t why_capacity);
-/* Closes, checks every write, renames into place (or removes the temporary on failure). */
+/* Flushes and checks every write, then names the file (or renames the temporary) into place;
+ * on failure nothing is left under either name. */
 int cli_atomic_commit(cli_atomic_file *file, char *why, size_t why_capacity);
 void cli_atomic_discard(cli_atomic_file *file);
 

@@ -32,6 +32,7 @@
 #include "melspec.h"
 #include "options.h"
 #include "progress.h"
+#include "threads.h"
 #include "writers.h"
 
 #define WHY_CAPACITY 512
@@ -77,6 +78,7 @@ typedef struct shared_run {
 /* Where one worker's time went (printed with MELSPEC_CLI_TIMING=1, see print_timing). */
 typedef struct worker_timing {
     double load, compute, write; /* seconds in decoding, in the library, in writing outputs */
+    double plan_ready;           /* when it had its plan and started on files, from the start */
     double finished;             /* when it found no work left, from the start of the run */
     size_t files, calls;         /* files decoded, library calls made */
 } worker_timing;
@@ -599,6 +601,7 @@ static void *work(void *argument)
         if (create_plan(o, &config, &plan, why) == MELSPEC_OK)
             adopt_plan(w, plan, o->config.sample_rate);
     }
+    w->timing.plan_ready = cli_now_seconds() - w->run->start_seconds;
     for (;;) {
         size_t begin, end;
         claim(w->run, &begin, &end);
@@ -694,10 +697,12 @@ static void print_timing(FILE *stream, const worker *workers, size_t n_workers)
         const worker_timing *t = &workers[i].timing;
         const double busy = t->load + t->compute + t->write;
         fprintf(stream,
-                "melspec: timing: worker %zu: %zu file(s) in %zu library call(s), load %.2f ms, "
-                "library %.2f ms, write %.2f ms, other %.2f ms, idle at the end %.2f ms\n",
-                i, t->files, t->calls, t->load * ms, t->compute * ms, t->write * ms,
-                (t->finished - busy) * ms, (phases.run_ended - phases.run_started - t->finished) * ms);
+                "melspec: timing: worker %zu: %zu file(s) in %zu library call(s), plan ready at "
+                "%.2f ms, load %.2f ms, library %.2f ms, write %.2f ms, other %.2f ms, idle at "
+                "the end %.2f ms\n",
+                i, t->files, t->calls, t->plan_ready * ms, t->load * ms, t->compute * ms,
+                t->write * ms, (t->finished - t->plan_ready - busy) * ms,
+                (phases.run_ended - phases.run_started - t->finished) * ms);
     }
 }
 
@@ -792,13 +797,34 @@ static int check_targets(const cli_options *o, const cli_job_list *jobs)
     if (!o->overwrite && !o->skip_existing) {
         size_t existing = 0;
         const char *first = NULL;
+        /* Nothing exists in a directory that does not: one check per directory of a fresh
+         * output tree instead of one per file (sorted targets share their directories). */
+        const char *last_parent = NULL;
+        size_t last_parent_length = 0;
+        int last_parent_exists = 1;
         for (size_t i = 0; i < jobs->count; i++)
-            for (size_t t = 0; t < jobs->jobs[i].n_targets; t++)
-                if (strcmp(jobs->jobs[i].targets[t].path, "-") != 0 &&
-                    cli_exists(jobs->jobs[i].targets[t].path)) {
-                    if (first == NULL) first = jobs->jobs[i].targets[t].path;
+            for (size_t t = 0; t < jobs->jobs[i].n_targets; t++) {
+                const char *path = jobs->jobs[i].targets[t].path;
+                if (strcmp(path, "-") == 0) continue;
+                const char *slash = strrchr(path, '/');
+                const size_t parent_length = slash != NULL ? (size_t)(slash - path) : 0;
+                if (parent_length == 0) { /* the current or the root directory */
+                    last_parent_exists = 1;
+                    last_parent = NULL;
+                } else if (last_parent == NULL || parent_length != last_parent_length ||
+                           strncmp(path, last_parent, parent_length) != 0) {
+                    char *parent = strndup(path, parent_length);
+                    if (parent == NULL) return plan_error("out of memory");
+                    last_parent_exists = cli_exists(parent);
+                    free(parent);
+                    last_parent = path;
+                    last_parent_length = parent_length;
+                }
+                if (last_parent_exists && cli_exists(path)) {
+                    if (first == NULL) first = path;
                     existing++;
                 }
+            }
         if (existing > 0)
             return plan_error("%s exists (%zu output(s) in all exist): nothing was written "
                               "(--overwrite replaces outputs, --skip-existing keeps them)",
@@ -908,8 +934,8 @@ static early_plans early_plans_start(const cli_options *o)
     early.count = count;
     for (size_t i = 0; i < count; i++) {
         early.plans[i].options = o;
-        early.plans[i].started = pthread_create(&early.plans[i].thread, NULL, make_early_plan,
-                                                &early.plans[i]) == 0;
+        early.plans[i].started =
+            cli_thread_start(&early.plans[i].thread, make_early_plan, &early.plans[i], i) == 0;
     }
     return early;
 }
@@ -980,7 +1006,8 @@ static int run_jobs(const cli_options *o, const cli_job_list *jobs, int to_stdou
         if (i == 0) adopt_plan(&workers[0], *checked_plan, o->config.sample_rate);
         if (i > 0 && i - 1 < early->count && early->plans[i - 1].started)
             workers[i].early = &early->plans[i - 1];
-        if (i == 0 || pthread_create(&workers[i].thread, NULL, work, &workers[i]) == 0) started++;
+        if (i == 0 || cli_thread_start(&workers[i].thread, work, &workers[i], i - 1) == 0)
+            started++;
         else break;
     }
     *checked_plan = NULL;
