@@ -176,4 +176,20 @@ with tempfile.TemporaryDirectory() as tmp:
     check("--skip-existing resumes", status == 0 and len(files_under(p("out4"))) == 80 and
           "skipped" in err, f"{status} {err}")
 
+    # A file someone else makes under an output's name during the run is not replaced: the
+    # planning saw none, and only --overwrite replaces. c39 is the last input (equal sizes go in
+    # input order); its name is taken as soon as the first output shows the run has begun.
+    proc = subprocess.Popen([MELSPEC, "--jobs", "1", "--batch", "1", p("many"), "-o",
+                             p("out5")], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 30
+    while time.time() < deadline and not files_under(p("out5")):
+        time.sleep(0.001)
+    with open(p("out5", "c39.npy"), "w") as theirs:
+        theirs.write("not ours")
+    _, err = proc.communicate()
+    err = err.decode()
+    check("a name taken during the run is kept", proc.returncode == 1 and
+          "made by someone else" in err and open(p("out5", "c39.npy")).read() == "not ours" and
+          len(files_under(p("out5"))) == 40, f"{proc.returncode} {err}")
+
 sys.exit(1 if failures else 0)

@@ -407,15 +407,24 @@ static int open_unnamed(const char *parent)
     return -1;
 }
 
-/* Gives the unnamed file of descriptor the name target: linkat, which never replaces; where
- * target exists (made since the planning, or --overwrite), under a temporary name first, which
- * rename then moves over it, as named temporaries do. */
-static int name_unnamed(int descriptor, const char *parent, const char *target, char *why,
-                        size_t why_capacity)
+static int appeared(const char *target, char *why, size_t why_capacity)
+{
+    return cli_fail(why, why_capacity,
+                    "%s was made by someone else during the run: not replaced (--overwrite "
+                    "replaces outputs)",
+                    target);
+}
+
+/* Gives the unnamed file of descriptor the name target: linkat, which never replaces. Where
+ * target exists and may be replaced (--overwrite), under a temporary name first, which rename
+ * then moves over it. */
+static int name_unnamed(int descriptor, const char *parent, const char *target, int replace,
+                        char *why, size_t why_capacity)
 {
     char self[64];
     snprintf(self, sizeof self, "/proc/self/fd/%d", descriptor);
     if (linkat(AT_FDCWD, self, AT_FDCWD, target, AT_SYMLINK_FOLLOW) == 0) return 0;
+    if (errno == EEXIST && !replace) return appeared(target, why, why_capacity);
     if (errno != EEXIST)
         return cli_fail(why, why_capacity, "cannot create %s: %s", target, strerror(errno));
     const char *slash = strrchr(target, '/');
@@ -438,6 +447,22 @@ static int name_unnamed(int descriptor, const char *parent, const char *target, 
     }
     free(temporary);
     return result;
+}
+
+/* A named temporary moved to target: rename, or where target may not be replaced, renameat2's
+ * RENAME_NOREPLACE (or link, which never replaces, where the filesystem has no such rename). */
+static int rename_into_place(const char *temporary, const char *target, int replace, char *why,
+                             size_t why_capacity)
+{
+    int moved = replace ? rename(temporary, target) : renameat2(AT_FDCWD, temporary, AT_FDCWD,
+                                                                target, RENAME_NOREPLACE);
+    if (moved != 0 && !replace && (errno == EINVAL || errno == ENOSYS)) {
+        moved = link(temporary, target);
+        if (moved == 0) unlink(temporary);
+    }
+    if (moved == 0) return 0;
+    if (errno == EEXIST && !replace) return appeared(target, why, why_capacity);
+    return cli_fail(why, why_capacity, "cannot rename into %s: %s", target, strerror(errno));
 }
 
 /* The stdio buffer of an output: one write for most files (a 4 KiB default made a 24 KiB .npy
@@ -469,10 +494,12 @@ static int create_output(cli_atomic_file *file, const char *parent, const char *
     return descriptor;
 }
 
-int cli_atomic_open(cli_atomic_file *file, const char *target, char *why, size_t why_capacity)
+int cli_atomic_open(cli_atomic_file *file, const char *target, int replace, char *why,
+                    size_t why_capacity)
 {
     memset(file, 0, sizeof *file);
     file->target = target;
+    file->replace = replace;
     if (strcmp(target, "-") == 0) {
         file->to_stdout = 1;
         file->stream = stdout;
@@ -526,8 +553,8 @@ int cli_atomic_commit(cli_atomic_file *file, char *why, size_t why_capacity)
         result = cli_fail(why, why_capacity, "cannot write %s: %s", file->target,
                           strerror(errno ? errno : EIO));
     else if (file->unnamed)
-        result = name_unnamed(fileno(file->stream), file->parent, file->target, why,
-                              why_capacity);
+        result = name_unnamed(fileno(file->stream), file->parent, file->target, file->replace,
+                              why, why_capacity);
     const int close_error = fclose(file->stream) != 0;
     const int close_errno = errno;
     file->stream = NULL;
@@ -535,9 +562,9 @@ int cli_atomic_commit(cli_atomic_file *file, char *why, size_t why_capacity)
         result = cli_fail(why, why_capacity, "cannot write %s: %s", file->target,
                           strerror(close_errno ? close_errno : EIO));
         if (file->unnamed) unlink(file->target); /* named above, but not known to be whole */
-    } else if (result == 0 && !file->unnamed && rename(file->temporary, file->target) != 0) {
-        result = cli_fail(why, why_capacity, "cannot rename into %s: %s", file->target,
-                          strerror(errno));
+    } else if (result == 0 && !file->unnamed) {
+        result = rename_into_place(file->temporary, file->target, file->replace, why,
+                                   why_capacity);
     }
     if (result == 0) { /* renamed: nothing left to remove */
         free(file->temporary);

@@ -71,12 +71,15 @@ typedef struct cli_atomic_file {
     char *parent;      /* the target's directory */
     char *temporary;   /* the named temporary (NULL: stdout, or an unnamed file) */
     int unnamed;       /* 1: the stream's file has no name yet */
+    int replace;       /* 1: a file already under the target's name is replaced */
     int to_stdout;
     char *buffer;      /* the stream's buffer (NULL: stdio's own) */
 } cli_atomic_file;
-int cli_atomic_open(cli_atomic_file *file, const char *target, char *why, size_t why_capacity);
+int cli_atomic_open(cli_atomic_file *file, const char *target, int replace, char *why,
+                    size_t why_capacity);
 /* Flushes and checks every write, then names the file (or renames the temporary) into place;
- * on failure nothing is left under either name. */
+ * a file under that name is replaced only with replace (otherwise an error: the planning saw
+ * none, so someone made it since). On failure nothing is left under either name. */
 int cli_atomic_commit(cli_atomic_file *file, char *why, size_t why_capacity);
 void cli_atomic_discard(cli_atomic_file *file);
 

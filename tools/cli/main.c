@@ -370,7 +370,10 @@ static int write_target(worker *w, const cli_target *target, const char *input,
                         const cli_audio *audio, const cli_result *r, char *why)
 {
     cli_atomic_file file;
-    if (cli_atomic_open(&file, target->path, why, WHY_CAPACITY) != 0) return -1;
+    /* What the planning allowed to exist may be replaced: with --overwrite any output, with
+     * --skip-existing those of an input redone because some of its outputs were missing. */
+    const int replace = w->options->overwrite || w->options->skip_existing;
+    if (cli_atomic_open(&file, target->path, replace, why, WHY_CAPACITY) != 0) return -1;
     int written;
     if (target->format & CLI_FORMAT_FIGURES) {
         char title[512];
