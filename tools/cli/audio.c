@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L /* dup, dup2, strcasecmp */
 #include "audio.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -18,6 +19,85 @@
 #include <sndfile.h>
 
 #include "message.h"
+
+/* ---- the decoding libraries, loaded on first use ---------------------------------------------- */
+
+/* libmelspec_audio, and through it libsndfile with the eight codec libraries it brings (FLAC,
+ * Vorbis, Opus, MP3, ...), is loaded the first time audio is read or written, not at the
+ * command's start: mapping and relocating them took 0.35 ms of every start, which --jobs cannot
+ * share; a worker thread loads them while the main thread finds the inputs (cli_audio_preload).
+ * MELSPEC_CLI_AUDIO_LIBRARY is its file name, found where the command's own libraries are. */
+typedef struct audio_library {
+    void (*options_init)(melspec_audio_options *options);
+    melspec_status (*load)(const char *path, const melspec_audio_options *options,
+                           melspec_audio *audio, char *message, size_t message_capacity);
+    melspec_status (*load_memory)(const void *bytes, size_t n_bytes,
+                                  const melspec_audio_options *options, melspec_audio *audio,
+                                  char *message, size_t message_capacity);
+    void (*free)(melspec_audio *audio);
+    const char *(*sndfile_version)(void);
+    int (*format_check)(const SF_INFO *info);
+    SNDFILE *(*open)(const char *path, int mode, SF_INFO *info);
+    sf_count_t (*writef_float)(SNDFILE *file, const float *samples, sf_count_t frames);
+    int (*close)(SNDFILE *file);
+    const char *(*error)(SNDFILE *file);
+} audio_library;
+
+static audio_library library;
+static char library_error[512]; /* why it did not load ("" when it did) */
+static pthread_once_t library_once = PTHREAD_ONCE_INIT;
+
+static int resolve(void *handle, const char *name, void *function, size_t size)
+{
+    void *symbol = dlsym(handle, name);
+    memcpy(function, &symbol, size); /* POSIX's void * to function */
+    if (symbol == NULL)
+        snprintf(library_error, sizeof library_error, "%s has no %s", MELSPEC_CLI_AUDIO_LIBRARY,
+                 name);
+    return symbol != NULL;
+}
+
+#define RESOLVE(handle, name, field) resolve(handle, name, &library.field, sizeof library.field)
+
+static void load_library(void)
+{
+    void *handle = dlopen(MELSPEC_CLI_AUDIO_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+    if (handle == NULL) {
+        snprintf(library_error, sizeof library_error, "cannot load %s: %.400s",
+                 MELSPEC_CLI_AUDIO_LIBRARY, dlerror());
+        return;
+    }
+    /* libsndfile's own functions through the same handle: it is libmelspec_audio's dependency */
+    if (!(RESOLVE(handle, "melspec_audio_options_init", options_init) &&
+          RESOLVE(handle, "melspec_audio_load", load) &&
+          RESOLVE(handle, "melspec_audio_load_memory", load_memory) &&
+          RESOLVE(handle, "melspec_audio_free", free) &&
+          RESOLVE(handle, "sf_version_string", sndfile_version) &&
+          RESOLVE(handle, "sf_format_check", format_check) && RESOLVE(handle, "sf_open", open) &&
+          RESOLVE(handle, "sf_writef_float", writef_float) && RESOLVE(handle, "sf_close", close) &&
+          RESOLVE(handle, "sf_strerror", error))) {
+        memset(&library, 0, sizeof library);
+        dlclose(handle);
+    }
+}
+
+/* The loaded library, or NULL with the reason in why. */
+static const audio_library *audio_library_get(char *why, size_t why_capacity)
+{
+    pthread_once(&library_once, load_library);
+    if (library_error[0] == '\0') return &library;
+    cli_fail(why, why_capacity, "%s", library_error);
+    return NULL;
+}
+
+void cli_audio_preload(void) { pthread_once(&library_once, load_library); }
+
+const char *cli_audio_sndfile_version(void)
+{
+    char why[8];
+    const audio_library *sound = audio_library_get(why, sizeof why);
+    return sound != NULL ? sound->sndfile_version() : library_error;
+}
 
 /* libsndfile's MP3 decoder (mpg123) prints notes about damaged streams on file descriptor 2
  * itself. The command reports each file on one line of its own, so descriptor 2 is pointed at
@@ -99,8 +179,11 @@ static int read_all(int descriptor, size_t size_hint, unsigned char **bytes, siz
 int cli_audio_load(const char *path, const cli_load_options *options, cli_audio *audio,
                    char *why, size_t why_capacity)
 {
+    memset(audio, 0, sizeof *audio);
+    const audio_library *sound = audio_library_get(why, why_capacity);
+    if (sound == NULL) return -1;
     melspec_audio_options load;
-    melspec_audio_options_init(&load);
+    sound->options_init(&load);
     load.mono = options->mono;
     load.sample_rate = options->target_rate;
     load.offset = options->offset;
@@ -139,18 +222,23 @@ int cli_audio_load(const char *path, const cli_load_options *options, cli_audio 
     if (from_stdin && !in_memory) return cli_fail(why, why_capacity, "%s", strerror(errno));
     const int muted = looks_like_mpeg(head, head_length) ? mute_stderr() : 0;
     const melspec_status loaded =
-        in_memory ? melspec_audio_load_memory(bytes, n_bytes, &load, audio, why, why_capacity)
-                  : melspec_audio_load(path, &load, audio, why, why_capacity);
+        in_memory ? sound->load_memory(bytes, n_bytes, &load, audio, why, why_capacity)
+                  : sound->load(path, &load, audio, why, why_capacity);
     unmute_stderr(muted);
     free(bytes);
     if (loaded == MELSPEC_OK) return 0;
     if (audio->warning[0] != '\0') /* damaged, and refused for it alone */
         cli_fail(why, why_capacity, "%s (--strict)", audio->warning);
-    melspec_audio_free(audio);
+    sound->free(audio);
     return -1;
 }
 
-void cli_audio_free(cli_audio *audio) { melspec_audio_free(audio); }
+void cli_audio_free(cli_audio *audio)
+{
+    if (audio == NULL) return;
+    if (library.free != NULL) library.free(audio); /* set once loaded: cli_audio_load ran */
+    else memset(audio, 0, sizeof *audio);
+}
 
 /* ---- the example signal -------------------------------------------------------------------- */
 
@@ -204,25 +292,27 @@ int cli_generate_example(const char *path, char *why, size_t why_capacity)
                     "unknown extension '.%s' (use .wav, .flac, .ogg, .opus, .mp3 or .aiff)",
                     extension);
     }
+    const audio_library *sound = audio_library_get(why, why_capacity);
+    if (sound == NULL) return -1;
     SF_INFO info;
     memset(&info, 0, sizeof info);
     info.samplerate = sample_rate;
     info.channels = 1;
     info.format = format;
-    if (!sf_format_check(&info))
+    if (!sound->format_check(&info))
         return cli_fail(why, why_capacity, "this libsndfile cannot write .%s", extension);
     const int64_t n = 3 * (int64_t)sample_rate;
     float *samples = malloc((size_t)n * sizeof *samples);
     if (samples == NULL) return cli_fail(why, why_capacity, "out of memory");
     cli_example_signal(samples, n, (double)sample_rate);
-    SNDFILE *file = sf_open(path, SFM_WRITE, &info);
+    SNDFILE *file = sound->open(path, SFM_WRITE, &info);
     if (file == NULL) {
         free(samples);
-        return cli_fail(why, why_capacity, "cannot write: %s", sf_strerror(NULL));
+        return cli_fail(why, why_capacity, "cannot write: %s", sound->error(NULL));
     }
-    const sf_count_t written = sf_writef_float(file, samples, n);
+    const sf_count_t written = sound->writef_float(file, samples, n);
     free(samples);
-    const int close_error = sf_close(file);
+    const int close_error = sound->close(file);
     if (written != n || close_error != 0)
         return cli_fail(why, why_capacity, "write failed after %lld frames", (long long)written);
     return 0;

@@ -30,6 +30,13 @@ int cli_audio_load(const char *path, const cli_load_options *options, cli_audio 
                    char *why, size_t why_capacity);
 void cli_audio_free(cli_audio *audio);
 
+/* Loads the decoding libraries now (they are otherwise loaded by the first file), for a thread
+ * that has nothing else to do while the main thread finds the inputs. */
+void cli_audio_preload(void);
+
+/* libsndfile's version string, or why it did not load. */
+const char *cli_audio_sndfile_version(void);
+
 /* Writes the example signal (3 s at 22050 Hz: a logarithmic chirp, two tones, faint noise) to
  * path in the format its extension names (wav, flac, ogg, mp3, aiff). */
 int cli_generate_example(const char *path, char *why, size_t why_capacity);

@@ -23,7 +23,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sndfile.h>
 #include <soxr.h>
 
 #include "audio.h"
@@ -655,7 +654,7 @@ static void print_versions(void)
     printf("melspec %s (library %s, CUDA backend %s, %d CUDA device(s))\n",
            MELSPEC_CLI_VERSION, melspec_version_string(),
            melspec_cuda_compiled() ? "compiled" : "not compiled", melspec_cuda_device_count());
-    printf("%s\n", sf_version_string());
+    printf("%s\n", cli_audio_sndfile_version());
     printf("%s\n", soxr_version());
 }
 
@@ -923,6 +922,7 @@ static void *make_early_plan(void *argument)
     melspec_config config = plan_config(e->options, e->options->config.sample_rate);
     char why[WHY_CAPACITY];
     if (create_plan(e->options, &config, &e->plan, why) != MELSPEC_OK) e->plan = NULL;
+    cli_audio_preload(); /* the first early plan's thread; the others find it loaded */
     return NULL;
 }
 
