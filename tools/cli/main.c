@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,13 +83,20 @@ typedef struct worker_timing {
     size_t files, calls;         /* files decoded, library calls made */
 } worker_timing;
 
-/* A plan made on a thread of its own while the main thread checks the config, finds the inputs
- * and checks the outputs (see early_plans_start). */
+struct worker;
+
+/* A worker thread started with the command: it makes its plan (the first one also loads the
+ * decoders) while the main thread checks the config, finds the inputs and checks the outputs,
+ * then waits to be given its worker (the run begins) or let go (no run). See early_plans_start. */
 typedef struct early_plan {
     const cli_options *options;
     pthread_t thread;
     int started, joined;
     melspec_plan *plan; /* NULL when creation failed (the worker then tries itself) */
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    struct worker *_Atomic assigned; /* set when the run begins */
+    atomic_int released;             /* set when there is no run for it */
 } early_plan;
 
 /* One worker thread: its own plan and buffers. */
@@ -587,9 +595,7 @@ static void *work(void *argument)
         .duration = o->duration,
         .strict = o->strict,
     };
-    if (w->early != NULL) {
-        pthread_join(w->early->thread, NULL);
-        w->early->joined = 1;
+    if (w->early != NULL) { /* this thread made it before the run */
         adopt_plan(w, w->early->plan, o->config.sample_rate);
         w->early->plan = NULL;
     }
@@ -905,25 +911,58 @@ static size_t *claim_order(const cli_options *o, const cli_job_list *jobs)
 
 /* ---- plans made while the inputs are found -------------------------------------------------- */
 
-/* With a fixed rate every worker's plan is the same. The first worker gets the plan that checked
- * the config; those of the others are made on threads started right after the options are read,
- * in parallel with that check, the scan of the inputs and the check of the outputs, instead of
- * by each worker after the run has started (about 1 ms each for the default config, in a run
- * of 200 short clips that takes 30 ms on two cores). One per core at most: workers past the
- * cores (--jobs larger than the machine) make their own. */
+/* With a fixed rate every worker's plan is the same. The first worker (the main thread) gets the
+ * plan that checked the config; the others are threads started right after the options are
+ * read, which make theirs in parallel with that check, the scan of the inputs and the check of
+ * the outputs, and are then ready when the run begins: nothing is left to start then (a thread
+ * started then began up to 4 ms late, see threads.c, and its creation held up the main thread's
+ * first file). One per core at most: workers past the cores (--jobs larger than the machine)
+ * are started with the run and make their own. */
 typedef struct early_plans {
     early_plan *plans;
     size_t count;
 } early_plans;
 
-static void *make_early_plan(void *argument)
+/* How long a worker made before the run waits for it by polling, before it sleeps: the main
+ * thread usually begins the run within a millisecond, and a sleeping thread is woken on its
+ * waker's core (where it waited up to a 4 ms scheduler tick here, see threads.c). */
+#define EARLY_POLL_SECONDS 0.005
+
+static struct worker *wait_for_run(early_plan *e)
+{
+    const double give_up = cli_now_seconds() + EARLY_POLL_SECONDS;
+    for (unsigned spins = 0;; spins++) {
+        struct worker *w = atomic_load(&e->assigned);
+        if (w != NULL || atomic_load(&e->released)) return w;
+        if ((spins & 1023u) == 0 && cli_now_seconds() > give_up) break;
+    }
+    pthread_mutex_lock(&e->lock);
+    while (atomic_load(&e->assigned) == NULL && !atomic_load(&e->released))
+        pthread_cond_wait(&e->wake, &e->lock);
+    pthread_mutex_unlock(&e->lock);
+    return atomic_load(&e->assigned);
+}
+
+static void *early_worker(void *argument)
 {
     early_plan *e = argument;
+    /* the decoders first: the main thread's first file needs them, and not this plan */
+    cli_audio_preload(); /* the first early worker loads them; the others find them loaded */
     melspec_config config = plan_config(e->options, e->options->config.sample_rate);
     char why[WHY_CAPACITY];
     if (create_plan(e->options, &config, &e->plan, why) != MELSPEC_OK) e->plan = NULL;
-    cli_audio_preload(); /* the first early plan's thread; the others find it loaded */
-    return NULL;
+    struct worker *w = wait_for_run(e);
+    return w != NULL ? work(w) : NULL;
+}
+
+/* Gives e its worker (w != NULL: the run begins) or lets it go (NULL). */
+static void early_plan_assign(early_plan *e, struct worker *w)
+{
+    pthread_mutex_lock(&e->lock);
+    if (w != NULL) atomic_store(&e->assigned, w);
+    else atomic_store(&e->released, 1);
+    pthread_cond_signal(&e->wake);
+    pthread_mutex_unlock(&e->lock);
 }
 
 static early_plans early_plans_start(const cli_options *o)
@@ -936,20 +975,27 @@ static early_plans early_plans_start(const cli_options *o)
     if (count == 0 || (early.plans = calloc(count, sizeof *early.plans)) == NULL) return early;
     early.count = count;
     for (size_t i = 0; i < count; i++) {
-        early.plans[i].options = o;
-        early.plans[i].started =
-            cli_thread_start(&early.plans[i].thread, make_early_plan, &early.plans[i], i) == 0;
+        early_plan *e = &early.plans[i];
+        e->options = o;
+        pthread_mutex_init(&e->lock, NULL);
+        pthread_cond_init(&e->wake, NULL);
+        e->started = cli_thread_start(&e->thread, early_worker, e, i) == 0;
     }
     return early;
 }
 
-/* Joins what no worker took and destroys the plans left over. */
+/* Lets go and joins the early workers the run did not take, and destroys the plans left over. */
 static void early_plans_finish(early_plans *early)
 {
     for (size_t i = 0; i < early->count; i++) {
         early_plan *e = &early->plans[i];
-        if (e->started && !e->joined) pthread_join(e->thread, NULL);
+        if (e->started && !e->joined) {
+            early_plan_assign(e, NULL);
+            pthread_join(e->thread, NULL);
+        }
         melspec_plan_destroy(e->plan);
+        pthread_cond_destroy(&e->wake);
+        pthread_mutex_destroy(&e->lock);
     }
     free(early->plans);
     early->plans = NULL;
@@ -1004,14 +1050,22 @@ static int run_jobs(const cli_options *o, const cli_job_list *jobs, int to_stdou
     run.start_seconds = phases.run_started = start;
 
     size_t started = 0;
+    for (size_t i = 0; i < n_workers; i++) workers[i] = (worker){.run = &run, .options = o};
     for (size_t i = 0; i < n_workers; i++) {
-        workers[i] = (worker){.run = &run, .options = o};
-        if (i == 0) adopt_plan(&workers[0], *checked_plan, o->config.sample_rate);
-        if (i > 0 && i - 1 < early->count && early->plans[i - 1].started)
-            workers[i].early = &early->plans[i - 1];
-        if (i == 0 || cli_thread_start(&workers[i].thread, work, &workers[i], i - 1) == 0)
-            started++;
-        else break;
+        early_plan *e = i > 0 && i - 1 < early->count && early->plans[i - 1].started
+                            ? &early->plans[i - 1]
+                            : NULL;
+        if (i == 0) {
+            adopt_plan(&workers[0], *checked_plan, o->config.sample_rate);
+        } else if (e != NULL) { /* running already: it only needs its worker */
+            workers[i].early = e;
+            workers[i].thread = e->thread;
+            e->joined = 1; /* by the loop below */
+            early_plan_assign(e, &workers[i]);
+        } else if (cli_thread_start(&workers[i].thread, work, &workers[i], i - 1) != 0) {
+            break;
+        }
+        started++;
     }
     *checked_plan = NULL;
     /* Worker 0 runs on this thread: --jobs 1 is the plain loop, with no thread at all. */
