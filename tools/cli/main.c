@@ -87,8 +87,8 @@ struct worker;
 
 /* A worker thread started with the command: it makes its plan (the first one also loads the
  * decoders) while the main thread checks the config, finds the inputs and checks the outputs,
- * then waits to be given its worker (the run begins) or let go (no run). See early_plans_start. */
-typedef struct early_plan {
+ * then waits to be given its worker (the run begins) or let go (no run). See early_workers_start. */
+typedef struct early_worker {
     const cli_options *options;
     pthread_t thread;
     int started, joined;
@@ -97,14 +97,14 @@ typedef struct early_plan {
     pthread_cond_t wake;
     struct worker *_Atomic assigned; /* set when the run begins */
     atomic_int released;             /* set when there is no run for it */
-} early_plan;
+} early_worker;
 
 /* One worker thread: its own plan and buffers. */
 typedef struct worker {
     shared_run *run;
     const cli_options *options;
     pthread_t thread;
-    early_plan *early; /* its plan, being made (NULL: none) */
+    early_worker *early; /* the thread started before the run that runs it (NULL: none) */
     melspec_plan *plan;
     double plan_rate;
     int64_t reserved_signals, reserved_samples;
@@ -909,7 +909,7 @@ static size_t *claim_order(const cli_options *o, const cli_job_list *jobs)
     return order;
 }
 
-/* ---- plans made while the inputs are found -------------------------------------------------- */
+/* ---- workers started while the inputs are found ---------------------------------------------- */
 
 /* With a fixed rate every worker's plan is the same. The first worker (the main thread) gets the
  * plan that checked the config; the others are threads started right after the options are
@@ -918,17 +918,17 @@ static size_t *claim_order(const cli_options *o, const cli_job_list *jobs)
  * started then began up to 4 ms late, see threads.c, and its creation held up the main thread's
  * first file). One per core at most: workers past the cores (--jobs larger than the machine)
  * are started with the run and make their own. */
-typedef struct early_plans {
-    early_plan *plans;
+typedef struct early_workers {
+    early_worker *threads;
     size_t count;
-} early_plans;
+} early_workers;
 
 /* How long a worker made before the run waits for it by polling, before it sleeps: the main
  * thread usually begins the run within a millisecond, and a sleeping thread is woken on its
  * waker's core (where it waited up to a 4 ms scheduler tick here, see threads.c). */
 #define EARLY_POLL_SECONDS 0.005
 
-static struct worker *wait_for_run(early_plan *e)
+static struct worker *wait_for_run(early_worker *e)
 {
     const double give_up = cli_now_seconds() + EARLY_POLL_SECONDS;
     for (unsigned spins = 0;; spins++) {
@@ -943,9 +943,9 @@ static struct worker *wait_for_run(early_plan *e)
     return atomic_load(&e->assigned);
 }
 
-static void *early_worker(void *argument)
+static void *early_worker_main(void *argument)
 {
-    early_plan *e = argument;
+    early_worker *e = argument;
     /* the decoders first: the main thread's first file needs them, and not this plan */
     cli_audio_preload(); /* the first early worker loads them; the others find them loaded */
     melspec_config config = plan_config(e->options, e->options->config.sample_rate);
@@ -956,7 +956,7 @@ static void *early_worker(void *argument)
 }
 
 /* Gives e its worker (w != NULL: the run begins) or lets it go (NULL). */
-static void early_plan_assign(early_plan *e, struct worker *w)
+static void early_worker_assign(early_worker *e, struct worker *w)
 {
     pthread_mutex_lock(&e->lock);
     if (w != NULL) atomic_store(&e->assigned, w);
@@ -965,40 +965,40 @@ static void early_plan_assign(early_plan *e, struct worker *w)
     pthread_mutex_unlock(&e->lock);
 }
 
-static early_plans early_plans_start(const cli_options *o)
+static early_workers early_workers_start(const cli_options *o)
 {
-    early_plans early = {NULL, 0};
+    early_workers early = {NULL, 0};
     if (o->native_rate) return early; /* the rate comes with each file */
     const size_t cores = available_cores();
     const size_t workers = o->jobs > 0 ? (size_t)o->jobs : cores;
     const size_t count = (workers < cores ? workers : cores) - 1;
-    if (count == 0 || (early.plans = calloc(count, sizeof *early.plans)) == NULL) return early;
+    if (count == 0 || (early.threads = calloc(count, sizeof *early.threads)) == NULL) return early;
     early.count = count;
     for (size_t i = 0; i < count; i++) {
-        early_plan *e = &early.plans[i];
+        early_worker *e = &early.threads[i];
         e->options = o;
         pthread_mutex_init(&e->lock, NULL);
         pthread_cond_init(&e->wake, NULL);
-        e->started = cli_thread_start(&e->thread, early_worker, e, i) == 0;
+        e->started = cli_thread_start(&e->thread, early_worker_main, e, i) == 0;
     }
     return early;
 }
 
 /* Lets go and joins the early workers the run did not take, and destroys the plans left over. */
-static void early_plans_finish(early_plans *early)
+static void early_workers_finish(early_workers *early)
 {
     for (size_t i = 0; i < early->count; i++) {
-        early_plan *e = &early->plans[i];
+        early_worker *e = &early->threads[i];
         if (e->started && !e->joined) {
-            early_plan_assign(e, NULL);
+            early_worker_assign(e, NULL);
             pthread_join(e->thread, NULL);
         }
         melspec_plan_destroy(e->plan);
         pthread_cond_destroy(&e->wake);
         pthread_mutex_destroy(&e->lock);
     }
-    free(early->plans);
-    early->plans = NULL;
+    free(early->threads);
+    early->threads = NULL;
     early->count = 0;
 }
 
@@ -1006,7 +1006,7 @@ static void early_plans_finish(early_plans *early)
  * made, or NULL) goes to the first worker; it is NULL on return. The next workers take the
  * plans of early (those that were started). */
 static int run_jobs(const cli_options *o, const cli_job_list *jobs, int to_stdout,
-                    melspec_plan **checked_plan, early_plans *early)
+                    melspec_plan **checked_plan, early_workers *early)
 {
     shared_run run;
     memset(&run, 0, sizeof run);
@@ -1052,8 +1052,8 @@ static int run_jobs(const cli_options *o, const cli_job_list *jobs, int to_stdou
     size_t started = 0;
     for (size_t i = 0; i < n_workers; i++) workers[i] = (worker){.run = &run, .options = o};
     for (size_t i = 0; i < n_workers; i++) {
-        early_plan *e = i > 0 && i - 1 < early->count && early->plans[i - 1].started
-                            ? &early->plans[i - 1]
+        early_worker *e = i > 0 && i - 1 < early->count && early->threads[i - 1].started
+                            ? &early->threads[i - 1]
                             : NULL;
         if (i == 0) {
             adopt_plan(&workers[0], *checked_plan, o->config.sample_rate);
@@ -1061,7 +1061,7 @@ static int run_jobs(const cli_options *o, const cli_job_list *jobs, int to_stdou
             workers[i].early = e;
             workers[i].thread = e->thread;
             e->joined = 1; /* by the loop below */
-            early_plan_assign(e, &workers[i]);
+            early_worker_assign(e, &workers[i]);
         } else if (cli_thread_start(&workers[i].thread, work, &workers[i], i - 1) != 0) {
             break;
         }
@@ -1144,7 +1144,7 @@ int main(int argc, char **argv)
     char why[WHY_CAPACITY];
     cli_job_list jobs = {0};
     melspec_plan *checked_plan = NULL;
-    early_plans early = {NULL, 0};
+    early_workers early = {NULL, 0};
 
     if (options.generate_example != NULL) {
         if (cli_generate_example(options.generate_example, why, sizeof why) != 0) {
@@ -1155,7 +1155,7 @@ int main(int argc, char **argv)
         }
         goto done;
     }
-    early = early_plans_start(&options);
+    early = early_workers_start(&options);
     if (check_config(&options, &checked_plan) != 0) {
         exit_code = 2;
         goto done;
@@ -1183,7 +1183,7 @@ int main(int argc, char **argv)
     if (run_status != 0) exit_code = run_status;
 
 done:
-    early_plans_finish(&early);
+    early_workers_finish(&early);
     melspec_plan_destroy(checked_plan);
     cli_job_list_free(&jobs);
     cli_options_free(&options);
