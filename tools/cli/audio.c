@@ -1,11 +1,12 @@
 /* The command's audio in: libmelspec_audio (include/melspec_audio.h) decodes, with librosa.load's
  * numbers and its rule for damaged files; this file adds what only a command may do: stdin, and
  * silencing descriptor 2 around MP3 decodes. Then the example signal the command can write. */
-#define _POSIX_C_SOURCE 200809L /* dup, dup2, strcasecmp */
+#define _GNU_SOURCE /* dladdr; dup, dup2, strcasecmp */
 #include "audio.h"
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
@@ -26,7 +27,7 @@
  * Vorbis, Opus, MP3, ...), is loaded the first time audio is read or written, not at the
  * command's start: mapping and relocating them took 0.35 ms of every start, which --jobs cannot
  * share; a worker thread loads them while the main thread finds the inputs (cli_audio_preload).
- * MELSPEC_CLI_AUDIO_LIBRARY is its file name, found where the command's own libraries are. */
+ * MELSPEC_CLI_AUDIO_LIBRARY is its file name; it is installed (and built) beside libmelspec. */
 typedef struct audio_library {
     void (*options_init)(melspec_audio_options *options);
     melspec_status (*load)(const char *path, const melspec_audio_options *options,
@@ -59,9 +60,31 @@ static int resolve(void *handle, const char *name, void *function, size_t size)
 
 #define RESOLVE(handle, name, field) resolve(handle, name, &library.field, sizeof library.field)
 
+/* By its path beside libmelspec (dladdr of a libmelspec function), not by the command's RUNPATH:
+ * sanitizer runtimes intercept dlopen, and a search from inside them does not see it. */
+static void *open_library(void)
+{
+    Dl_info core;
+    const char *slash;
+    const char *(*in_core)(void) = melspec_version_string;
+    void *address;
+    memcpy(&address, &in_core, sizeof address); /* POSIX's function to void * */
+    if (dladdr(address, &core) != 0 && core.dli_fname != NULL &&
+        (slash = strrchr(core.dli_fname, '/')) != NULL) {
+        char path[PATH_MAX];
+        const int n = snprintf(path, sizeof path, "%.*s/%s", (int)(slash - core.dli_fname),
+                               core.dli_fname, MELSPEC_CLI_AUDIO_LIBRARY);
+        if (n > 0 && (size_t)n < sizeof path) {
+            void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+            if (handle != NULL) return handle;
+        }
+    }
+    return dlopen(MELSPEC_CLI_AUDIO_LIBRARY, RTLD_NOW | RTLD_LOCAL); /* the loader's search */
+}
+
 static void load_library(void)
 {
-    void *handle = dlopen(MELSPEC_CLI_AUDIO_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+    void *handle = open_library();
     if (handle == NULL) {
         snprintf(library_error, sizeof library_error, "cannot load %s: %.400s",
                  MELSPEC_CLI_AUDIO_LIBRARY, dlerror());
