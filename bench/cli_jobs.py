@@ -11,14 +11,16 @@ each, and the speed-ups of both. The "two processes" line is the ceiling the mac
 sets: the same clips as two halves, each given to its own `--jobs 1` process, both at once (no
 shared memory, no lock, nothing in common but the machine); --jobs 2 cannot be expected to beat
 it. The "files alone" lines are the file system's share: the outputs of the run (same tree,
-names and sizes) written as the command writes them (a temporary created with O_EXCL, one
-write, close, rename) and nothing else, by one process and by two (the two halves) at once:
+names and sizes) written as the command writes them (a file without a name, O_TMPFILE, one
+write, linked under its name; a named temporary and rename where the file system has no
+O_TMPFILE) and nothing else, by one process and by two (the two halves) at once:
 where the file system itself does not scale with processes, nor can the command. The CPU time of each case (all threads and processes) is printed too: the work done, which a
 busy machine distorts much less than the wall clock (equal CPU time for --jobs 1 and 2: the
 parallel run does no extra work). MELSPEC_CLI_TIMING=1 melspec ... prints where one run's time
 went (per phase and worker).
 """
 import argparse
+import ctypes
 import os
 import resource
 import shutil
@@ -90,11 +92,33 @@ def timed(commands):
     return time.perf_counter() - start, children_cpu_seconds() - cpu
 
 
+LIBC = ctypes.CDLL(None, use_errno=True)
+AT_FDCWD, AT_SYMLINK_FOLLOW = -100, 0x400
+
+
+def link_unnamed(descriptor, target):
+    """linkat(/proc/self/fd/N, target, AT_SYMLINK_FOLLOW), as the command names an O_TMPFILE file
+    (os.link calls link(2) here, which links the /proc symlink itself)."""
+    source = f"/proc/self/fd/{descriptor}".encode()
+    if LIBC.linkat(AT_FDCWD, source, AT_FDCWD, target.encode(), AT_SYMLINK_FOLLOW) != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, os.strerror(error), target)
+
+
 def write_outputs_alone(listing, root):
     """Creates the files of listing ([(relative path, size)]) under root as the command does."""
     for relative, size in listing:
         target = os.path.join(root, relative)
         os.makedirs(os.path.dirname(target), exist_ok=True)
+        try:
+            descriptor = os.open(os.path.dirname(target), os.O_WRONLY | os.O_TMPFILE, 0o666)
+        except OSError:
+            descriptor = None
+        if descriptor is not None:
+            os.write(descriptor, bytes(size))
+            link_unnamed(descriptor, target)
+            os.close(descriptor)
+            continue
         temporary = os.path.join(os.path.dirname(target), "." + os.path.basename(target) + ".part")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         os.write(descriptor, bytes(size))
@@ -111,10 +135,14 @@ def files_alone(shares, root):
         done_read, done_write = os.pipe()
         pid = os.fork()
         if pid == 0:
-            os.read(go_read, 1)
-            write_outputs_alone(share, root)
-            os.write(done_write, b"x")
-            os._exit(0)
+            status = 1
+            try:  # a child never returns into the parent's code, whatever happens
+                os.read(go_read, 1)
+                write_outputs_alone(share, root)
+                status = 0
+            finally:
+                os.write(done_write, b"x")
+                os._exit(status)
         children.append((pid, go_write, done_read))
     start = time.perf_counter()
     for _, go, _ in children:
@@ -123,9 +151,11 @@ def files_alone(shares, root):
         os.read(done, 1)
     seconds = time.perf_counter() - start
     for pid, go, done in children:
-        os.waitpid(pid, 0)
+        _, status = os.waitpid(pid, 0)
         os.close(go)
         os.close(done)
+        if status != 0:
+            raise SystemExit("a files-alone writer failed (its traceback is above)")
     return seconds
 
 
