@@ -132,6 +132,8 @@ static melspec_status spectrum_execute(melspec_plan *plan, const float *input, i
     const int64_t clip_floats = values_per_frame(plan) * n_frames;
     const int float32 = stages->dtype == MELSPEC_DTYPE_FLOAT32;
     float *const feature_input = melspec_cpu_features_input(s->features);
+    /* a fixed-reference dB on each block while it is in L1 (scale.c) */
+    const int db_by_block = melspec_cpu_db_by_block(stages);
     if (!float32 && clip_floats > s->clip_floats)
         return melspec_fail(plan, MELSPEC_ERROR_INTERNAL,
                             "clip of %lld values past the reserved %lld", (long long)clip_floats,
@@ -139,6 +141,7 @@ static melspec_status spectrum_execute(melspec_plan *plan, const float *input, i
     for (int64_t b = 0; b < n_signals; b++) {
         const float *signal = input + b * n_samples;
         float *clip = float32 ? (float *)output + b * clip_floats : s->clip;
+        float clip_maximum = 0.0f; /* db_by_block: the clip's largest value so far */
         for (int64_t first = 0; first < n_frames; first += LANES) {
             const int64_t in_block = n_frames - first < LANES ? n_frames - first : LANES;
             const float *frames[LANES];
@@ -154,6 +157,9 @@ static melspec_status spectrum_execute(melspec_plan *plan, const float *input, i
                 }
             }
             const float *lanes = block_values(plan, frames, in_block);
+            if (db_by_block) /* real values: block_values gave s->values */
+                melspec_cpu_db_block(stages, s->values, spectrum_values_per_frame(plan), in_block,
+                                     first, &clip_maximum);
             if (feature_input == NULL) {
                 store_block(plan, lanes, first, in_block, n_frames, clip);
                 continue;
@@ -164,12 +170,15 @@ static melspec_status spectrum_execute(melspec_plan *plan, const float *input, i
                 for (int64_t v = 0; v < n_values; v++)
                     feature_input[(first + f) * n_values + v] = lanes[v * LANES + f];
         }
-        if (feature_input == NULL) {
-            melspec_cpu_scale_clip(stages, clip, clip_floats);
-        } else {
-            melspec_cpu_scale_clip(stages, feature_input, n_frames * stages->spectrum_bins);
+        float *const scaled = feature_input == NULL ? clip : feature_input;
+        const int64_t n_scaled = feature_input == NULL ? clip_floats
+                                                       : n_frames * stages->spectrum_bins;
+        if (db_by_block)
+            melspec_cpu_db_clip_end(stages, scaled, n_scaled, clip_maximum);
+        else
+            melspec_cpu_scale_clip(stages, scaled, n_scaled);
+        if (feature_input != NULL)
             melspec_cpu_features_clip(plan, s->features, feature_input, n_frames, clip);
-        }
         if (!float32)
             melspec_store_dtype(clip, clip_floats, stages->dtype,
                                 (uint16_t *)output + b * clip_floats);
