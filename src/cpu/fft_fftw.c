@@ -191,18 +191,30 @@ WIDEST_VECTORS static void window_frame(int64_t n, const float *restrict x,
     for (int64_t i = 0; i < n; i++) in[i] = x[i] * window[i];
 }
 
-/* Asks for the samples of frame `next` that frame `current` (the one before it) did not hold,
- * one prefetch per 64-byte line, while `current` is transformed: a long signal's frames come from
- * beyond L2, and the samples new to each frame lie at its end, where the hardware prefetcher,
- * restarting at every frame, comes too late (music: window_frame was a third of the passes'
- * time). Frames of different arrays (padded ones) are compared as addresses only. */
-static void prefetch_new_samples(const float *current, const float *next, int64_t n)
+/* Asks for the samples frame f + 1 adds to frame f, one prefetch per 64-byte line, while frame f
+ * is transformed: a long signal's frames come from beyond L2, and the samples new to each frame
+ * lie at its end, where the hardware prefetcher, restarting at every frame, comes too late
+ * (music: window_frame was a third of the passes' time). After a block's last frame, the next
+ * block's first frame is taken to follow at the same step. Addresses are compared as integers
+ * (frames may lie in different arrays: padded ones), and a prefetch never faults. */
+static void prefetch_next_frame(const float *const *frames, int64_t n_frames, int64_t f,
+                                int64_t n)
 {
-    const uintptr_t bytes = (uintptr_t)n * sizeof *next;
-    const uintptr_t from = (uintptr_t)current, to = (uintptr_t)next;
-    const int64_t first_new = to > from && to - from < bytes ? (int64_t)((from + bytes - to) / sizeof *next) : 0;
-    for (int64_t i = first_new; i < n; i += 16) __builtin_prefetch(next + i);
-    __builtin_prefetch(next + n - 1);
+    const uintptr_t bytes = (uintptr_t)n * sizeof **frames, line = 64;
+    const uintptr_t current = (uintptr_t)frames[f];
+    uintptr_t next;
+    if (f + 1 < n_frames) {
+        next = (uintptr_t)frames[f + 1];
+    } else if (f >= 1 && current > (uintptr_t)frames[f - 1] &&
+               current - (uintptr_t)frames[f - 1] < bytes) {
+        next = current + (current - (uintptr_t)frames[f - 1]);
+    } else {
+        return;
+    }
+    /* the part of the next frame past this one's end, or all of it */
+    uintptr_t from = next > current && next - current < bytes ? current + bytes : next;
+    for (from &= ~(line - 1); from < next + bytes; from += line)
+        __builtin_prefetch((const void *)from);
 }
 
 /* |X|^power of one interleaved spectrum */
@@ -224,7 +236,7 @@ const float *melspec_rfft_execute_frames(melspec_rfft *fft, const float *const *
         spectra[f] = (const float *)fft->spectra[f];
         if (f >= n_frames) continue; /* unused lanes keep an earlier frame's spectrum */
         window_frame(fft->n, frames[f], window, fft->input);
-        if (f + 1 < n_frames) prefetch_new_samples(frames[f], frames[f + 1], fft->n);
+        prefetch_next_frame(frames, n_frames, f, fft->n);
         fftwf_execute_dft_r2c(fft->plan, fft->input, fft->spectra[f]);
     }
     /* the interleaved spectra (value v of frame f at [v] of spectra[f]) into lane layout */
@@ -242,7 +254,7 @@ const float *melspec_rfft_power_frames(melspec_rfft *fft, const float *const *fr
         rows[f] = fft->power_rows + f * n_bins;
         if (f >= n_frames) continue; /* unused lanes keep an earlier frame's power */
         window_frame(fft->n, frames[f], window, fft->input);
-        if (f + 1 < n_frames) prefetch_new_samples(frames[f], frames[f + 1], fft->n);
+        prefetch_next_frame(frames, n_frames, f, fft->n);
         fftwf_execute(fft->plan); /* the plan's own arrays: they stay in L1 */
         power_row((const float *)fft->output, n_bins, power, fft->power_rows + f * n_bins);
     }
