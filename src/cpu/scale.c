@@ -10,17 +10,20 @@ typedef int32_t clip_v8i __attribute__((vector_size(32)));
 /* partial = v > partial ? v : partial, lane by lane, with a mask (compilers do not vectorise a
  * float maximum on their own, since MAX_EXPR leaves NaNs unspecified); vector casts keep the
  * bits and the registers (a memcpy of the maxima sent them through the stack at every step) */
-static inline void keep_greater_of(clip_v8i *partial, clip_v8i v)
+static inline void keep_greater_of(clip_v8i *partial, const clip_v8i *v)
 {
-    const clip_v8i greater = (clip_v8)v > (clip_v8)*partial;
-    *partial = (v & greater) | (*partial & ~greater);
+    const clip_v8i greater = (clip_v8)*v > (clip_v8)*partial;
+    *partial = (*v & greater) | (*partial & ~greater);
 }
 
+/* (Vectors go by pointer: these helpers are compiled for the baseline, where a 32-byte vector
+ * passed by value has another ABI than in the AVX clones that call them when not inlined, as in
+ * a -O0 build.) */
 static inline void keep_greater(clip_v8i *partial, const float *values)
 {
     clip_v8i v;
     memcpy(&v, values, sizeof v);
-    keep_greater_of(partial, v);
+    keep_greater_of(partial, &v);
 }
 
 /* The largest of start and the n values, NaNs skipped unless start is one, in running maxima
@@ -40,9 +43,9 @@ WIDEST_VECTORS static float running_max(const float *values, int64_t n, float st
     for (; i + 8 <= n; i += 8) keep_greater(&a, values + i);
     /* the chains folded as vectors, then 8 lanes: a dB block is 640 values, where 32 scalar
      * steps at the end cost more than the loop */
-    keep_greater_of(&a, b);
-    keep_greater_of(&c, d);
-    keep_greater_of(&a, c);
+    keep_greater_of(&a, &b);
+    keep_greater_of(&c, &d);
+    keep_greater_of(&a, &c);
     const clip_v8 partial = (clip_v8)a;
     float m = start;
     for (int j = 0; j < 8; j++) m = partial[j] > m ? partial[j] : m;
