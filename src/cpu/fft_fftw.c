@@ -47,38 +47,43 @@ struct melspec_rfft {
 #ifdef TRANSPOSE_AVX512
 typedef float rows_v16 __attribute__((vector_size(64)));
 typedef int32_t rows_v16i __attribute__((vector_size(64)));
+#if defined(__clang__)
+#define ROWS_SHUFFLE(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+#else
+#define ROWS_SHUFFLE(a, b, ...) __builtin_shuffle(a, b, (rows_v16i){__VA_ARGS__})
+#endif
+/* stage 1, frames f, f + 1: values 0-7 (LO) or 8-15 (HI), each as the pair (f, f + 1) */
+#define PAIRS_LO 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23
+#define PAIRS_HI 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31
+/* stage 2, two pairs: 4 values, each as frames f .. f + 3 */
+#define QUADS_LO 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23
+#define QUADS_HI 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31
+/* stage 3, two quads: 2 values, each as the 8 frames */
+#define EIGHTS_LO 0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23
+#define EIGHTS_HI 8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31
 
 /* Values 0 .. 16k - 1 of the 8 rows (16k the largest multiple of 16 <= n); returns 16k. */
 __attribute__((target("avx512f"))) static int64_t transpose_16(int64_t n,
                                                                const float *const *rows,
                                                                float *out)
 {
-    /* stage 1, frames f, f + 1: values 0-7 (lo) or 8-15 (hi), each as the pair (f, f + 1) */
-    const rows_v16i pairs_lo = {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23};
-    const rows_v16i pairs_hi = {8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
-    /* stage 2, two pairs: 4 values, each as frames (f .. f + 3) */
-    const rows_v16i quads_lo = {0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23};
-    const rows_v16i quads_hi = {8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31};
-    /* stage 3, two quads: 2 values, each as the 8 frames */
-    const rows_v16i eights_lo = {0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23};
-    const rows_v16i eights_hi = {8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31};
     int64_t j = 0;
     for (; j + 16 <= n; j += 16) {
         rows_v16 r[8], pair[4][2], quad[2][2][2];
         for (int f = 0; f < 8; f++) memcpy(&r[f], rows[f] + j, sizeof r[f]);
         for (int p = 0; p < 4; p++) {
-            pair[p][0] = __builtin_shuffle(r[2 * p], r[2 * p + 1], pairs_lo);
-            pair[p][1] = __builtin_shuffle(r[2 * p], r[2 * p + 1], pairs_hi);
+            pair[p][0] = ROWS_SHUFFLE(r[2 * p], r[2 * p + 1], PAIRS_LO);
+            pair[p][1] = ROWS_SHUFFLE(r[2 * p], r[2 * p + 1], PAIRS_HI);
         }
         for (int q = 0; q < 2; q++)
             for (int h = 0; h < 2; h++) { /* values 8h .. 8h + 7 */
-                quad[q][h][0] = __builtin_shuffle(pair[2 * q][h], pair[2 * q + 1][h], quads_lo);
-                quad[q][h][1] = __builtin_shuffle(pair[2 * q][h], pair[2 * q + 1][h], quads_hi);
+                quad[q][h][0] = ROWS_SHUFFLE(pair[2 * q][h], pair[2 * q + 1][h], QUADS_LO);
+                quad[q][h][1] = ROWS_SHUFFLE(pair[2 * q][h], pair[2 * q + 1][h], QUADS_HI);
             }
         for (int g = 0; g < 4; g++) { /* values 4g .. 4g + 3 */
             const rows_v16 low = quad[0][g / 2][g % 2], high = quad[1][g / 2][g % 2];
-            const rows_v16 first = __builtin_shuffle(low, high, eights_lo);
-            const rows_v16 second = __builtin_shuffle(low, high, eights_hi);
+            const rows_v16 first = ROWS_SHUFFLE(low, high, EIGHTS_LO);
+            const rows_v16 second = ROWS_SHUFFLE(low, high, EIGHTS_HI);
             memcpy(out + (j + 4 * g) * 8, &first, sizeof first);
             memcpy(out + (j + 4 * g + 2) * 8, &second, sizeof second);
         }
