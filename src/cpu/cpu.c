@@ -106,7 +106,7 @@ static void store_block(const melspec_plan *plan, const float *lanes, int64_t fi
     if (width == 1 && n_frames == LANES) {
         /* a whole block: each bin's 8 values are 8 consecutive outputs (one vector move). The
          * bins' rows are as many write streams as bins, more than the hardware prefetchers
-         * follow (music: 128 rows, a third of the passes' time went to these stores' misses):
+         * follow (music: 128 rows, a fifth of the passes' time went to these stores' misses):
          * each row's line a few blocks on is asked for now, with intent to write. */
         const int64_t ahead = first + STORE_PREFETCH_FRAMES;
         for (int64_t b = 0; b < plan->stages.n_bins; b++) {

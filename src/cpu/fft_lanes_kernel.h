@@ -359,10 +359,14 @@ void LANES_MEL(const melspec_lanes_rows *rows, const float *x, float *out)
                 s2 += v_broadcast(w[2][k]) * v_load(xr[2] + k * STEP + group);
                 s3 += v_broadcast(w[3][k]) * v_load(xr[3] + k * STEP + group);
             }
-            for (int64_t j = k; j < n[0]; j++) s0 += v_broadcast(w[0][j]) * v_load(xr[0] + j * STEP + group);
-            for (int64_t j = k; j < n[1]; j++) s1 += v_broadcast(w[1][j]) * v_load(xr[1] + j * STEP + group);
-            for (int64_t j = k; j < n[2]; j++) s2 += v_broadcast(w[2][j]) * v_load(xr[2] + j * STEP + group);
-            for (int64_t j = k; j < n[3]; j++) s3 += v_broadcast(w[3][j]) * v_load(xr[3] + j * STEP + group);
+            for (int64_t j = k; j < n[0]; j++)
+                s0 += v_broadcast(w[0][j]) * v_load(xr[0] + j * STEP + group);
+            for (int64_t j = k; j < n[1]; j++)
+                s1 += v_broadcast(w[1][j]) * v_load(xr[1] + j * STEP + group);
+            for (int64_t j = k; j < n[2]; j++)
+                s2 += v_broadcast(w[2][j]) * v_load(xr[2] + j * STEP + group);
+            for (int64_t j = k; j < n[3]; j++)
+                s3 += v_broadcast(w[3][j]) * v_load(xr[3] + j * STEP + group);
             v_store(out + r * STEP + group, s0);
             v_store(out + (r + 1) * STEP + group, s1);
             v_store(out + (r + 2) * STEP + group, s2);

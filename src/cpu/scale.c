@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cpu_backend.h"
+#include "fft.h"
 #include "../widest_vectors.h"
 
 typedef float clip_v8 __attribute__((vector_size(32)));
@@ -55,7 +56,10 @@ WIDEST_VECTORS static float running_max(const float *values, int64_t n, float st
 
 /* The clip's maximum as a plain scan from values[0] finds it: NaNs skipped unless values[0] is
  * one (the value only matters through its dB, where +0 and -0 are the same floor). */
-static float clip_max(const float *values, int64_t n) { return running_max(values + 1, n - 1, values[0]); }
+static float clip_max(const float *values, int64_t n)
+{
+    return running_max(values + 1, n - 1, values[0]);
+}
 
 /* log10 of a normal x > 0 or +inf (the dB stage floors values at amin, a normal float:
  * src/config.c), within 3.5 ulp of the exact value (glibc log10f: 2; both far below the dB
@@ -163,7 +167,7 @@ int melspec_cpu_db_by_block(const melspec_stages *stages)
 void melspec_cpu_db_block(const melspec_stages *stages, float *lanes, int64_t n_values,
                           int64_t n_frames, int64_t first_frame, float *maximum)
 {
-    enum { LANES = 8 };
+    enum { LANES = MELSPEC_RFFT_BATCH };
     const melspec_scale_stage *scale = &stages->scale;
     if (stages->needs_clip_max) {
         float m = first_frame == 0 ? lanes[0] : *maximum;
