@@ -8,6 +8,17 @@
 /* The scaling stage over one clip's n_values values (any layout), in place. */
 void melspec_cpu_scale_clip(const melspec_stages *stages, float *values, int64_t n_values);
 
+/* The dB stage block by block where its reference is fixed (melspec_cpu_db_by_block), with the
+ * bits of melspec_cpu_scale_clip: melspec_cpu_db_block on each block's values in lane layout
+ * (n_values x 8 floats, frames first_frame .. first_frame + n_frames - 1 of the clip, in order;
+ * it keeps the clip's maximum in *maximum), then melspec_cpu_db_clip_end once on the clip's
+ * stored values (the clamp). */
+int melspec_cpu_db_by_block(const melspec_stages *stages);
+void melspec_cpu_db_block(const melspec_stages *stages, float *lanes, int64_t n_values,
+                          int64_t n_frames, int64_t first_frame, float *maximum);
+void melspec_cpu_db_clip_end(const melspec_stages *stages, float *values, int64_t n_values,
+                             float maximum);
+
 /* The feature stage (features.c, issue 15): scratch made at create (NULL without a feature),
  * and one clip: values holds n_frames frames of spectrum_bins scaled values, frame after frame;
  * clip receives the n_bins x n_frames features in the plan's layout, float32. */

@@ -2,34 +2,63 @@
 #include <string.h>
 
 #include "cpu_backend.h"
+#include "fft.h"
 #include "../widest_vectors.h"
 
 typedef float clip_v8 __attribute__((vector_size(32)));
 typedef int32_t clip_v8i __attribute__((vector_size(32)));
 
-/* The largest value, NaNs skipped unless values[0] is one (as a plain scan), in 8 running maxima
- * that all start at values[0], kept as one 8-float vector: partial = v > partial ? v : partial,
- * lane by lane, with a mask (compilers do not vectorise a float maximum on their own, since
- * MAX_EXPR leaves NaNs unspecified). */
-WIDEST_VECTORS static float clip_max(const float *values, int64_t n)
+/* partial = v > partial ? v : partial, lane by lane, with a mask (compilers do not vectorise a
+ * float maximum on their own, since MAX_EXPR leaves NaNs unspecified); vector casts keep the
+ * bits and the registers (a memcpy of the maxima sent them through the stack at every step) */
+static inline void keep_greater_of(clip_v8i *partial, const clip_v8i *v)
 {
-    clip_v8 partial;
-    for (int j = 0; j < 8; j++) partial[j] = values[0];
-    int64_t i = 1;
-    for (; i + 8 <= n; i += 8) {
-        clip_v8 v;
-        memcpy(&v, values + i, sizeof v);
-        const clip_v8i greater = v > partial;
-        clip_v8i v_bits, partial_bits;
-        memcpy(&v_bits, &v, sizeof v);
-        memcpy(&partial_bits, &partial, sizeof partial);
-        partial_bits = (v_bits & greater) | (partial_bits & ~greater);
-        memcpy(&partial, &partial_bits, sizeof partial);
+    const clip_v8i greater = (clip_v8)*v > (clip_v8)*partial;
+    *partial = (*v & greater) | (*partial & ~greater);
+}
+
+/* (Vectors go by pointer: these helpers are compiled for the baseline, where a 32-byte vector
+ * passed by value has another ABI than in the AVX clones that call them when not inlined, as in
+ * a -O0 build.) */
+static inline void keep_greater(clip_v8i *partial, const float *values)
+{
+    clip_v8i v;
+    memcpy(&v, values, sizeof v);
+    keep_greater_of(partial, &v);
+}
+
+/* The largest of start and the n values, NaNs skipped unless start is one, in running maxima
+ * that all start at start: 4 vectors of 8, so that 4 compare-and-select chains overlap (one
+ * chain waited on its own latency). */
+WIDEST_VECTORS static float running_max(const float *values, int64_t n, float start)
+{
+    clip_v8 first = {start, start, start, start, start, start, start, start};
+    clip_v8i a = (clip_v8i)first, b = a, c = a, d = a;
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        keep_greater(&a, values + i);
+        keep_greater(&b, values + i + 8);
+        keep_greater(&c, values + i + 16);
+        keep_greater(&d, values + i + 24);
     }
-    float m = partial[0];
-    for (int j = 1; j < 8; j++) m = partial[j] > m ? partial[j] : m;
+    for (; i + 8 <= n; i += 8) keep_greater(&a, values + i);
+    /* the chains folded as vectors, then 8 lanes: a dB block is 640 values, where 32 scalar
+     * steps at the end cost more than the loop */
+    keep_greater_of(&a, &b);
+    keep_greater_of(&c, &d);
+    keep_greater_of(&a, &c);
+    const clip_v8 partial = (clip_v8)a;
+    float m = start;
+    for (int j = 0; j < 8; j++) m = partial[j] > m ? partial[j] : m;
     for (; i < n; i++) m = values[i] > m ? values[i] : m;
     return m;
+}
+
+/* The clip's maximum as a plain scan from values[0] finds it: NaNs skipped unless values[0] is
+ * one (the value only matters through its dB, where +0 and -0 are the same floor). */
+static float clip_max(const float *values, int64_t n)
+{
+    return running_max(values + 1, n - 1, values[0]);
 }
 
 /* log10 of a normal x > 0 or +inf (the dB stage floors values at amin, a normal float:
@@ -71,6 +100,12 @@ static inline float to_db(float value, float amin, double factor, double offset)
     return (float)melspec_add_rn(melspec_mul_rn(factor, (double)log10_positive(floored)), -offset);
 }
 
+/* the clamp of dB values at floor_db (top_db below the clip's peak) */
+WIDEST_VECTORS static void clamp_db(float *values, int64_t n, float floor_db)
+{
+    for (int64_t i = 0; i < n; i++) values[i] = values[i] > floor_db ? values[i] : floor_db;
+}
+
 /* the dB of n values in place, then the clamp at floor_db when clamp is set */
 WIDEST_VECTORS static void db_values(float *values, int64_t n, float amin, double factor,
                                      double offset, int clamp, float floor_db)
@@ -86,8 +121,14 @@ WIDEST_VECTORS static void db_values(float *values, int64_t n, float amin, doubl
     } else {
         for (int64_t i = 0; i < n; i++) values[i] = to_db(values[i], amin, factor, offset);
     }
-    if (!clamp) return;
-    for (int64_t i = 0; i < n; i++) values[i] = values[i] > floor_db ? values[i] : floor_db;
+    if (clamp) clamp_db(values, n, floor_db);
+}
+
+/* the clamp's floor for a clip whose largest value is maximum */
+static float clamp_floor(const melspec_scale_stage *scale, float maximum, double offset)
+{
+    return melspec_db_floor(to_db(maximum, scale->amin_float, scale->factor, offset),
+                            scale->top_db);
 }
 
 void melspec_cpu_scale_clip(const melspec_stages *stages, float *values, int64_t n)
@@ -101,14 +142,52 @@ void melspec_cpu_scale_clip(const melspec_stages *stages, float *values, int64_t
     case MELSPEC_SCALE_DB: {
         const float maximum = stages->needs_clip_max ? clip_max(values, n) : 0.0f;
         const double offset = melspec_db_offset(scale, maximum);
-        const float amin = scale->amin_float;
-        const double factor = scale->factor;
         /* the floor from the maximum before the values change (the clamp needs it) */
-        const float floor_db =
-            scale->clamp ? melspec_db_floor(to_db(maximum, amin, factor, offset), scale->top_db)
-                         : 0.0f;
-        db_values(values, n, amin, factor, offset, scale->clamp, floor_db);
+        const float floor_db = scale->clamp ? clamp_floor(scale, maximum, offset) : 0.0f;
+        db_values(values, n, scale->amin_float, scale->factor, offset, scale->clamp, floor_db);
         return;
     }
     }
+}
+
+/* ---- the dB stage block by block (issue 18) --------------------------------------------------
+ * With a fixed reference a value's dB does not depend on the rest of the clip, so it is taken
+ * while a block's values are still in L1, and the clip's maximum, which only the clamp needs,
+ * gathered in the same visit: the clip is then read once more, for the clamp, instead of three
+ * times (maximum, dB, clamp) after it was stored. Each value sees db_values' arithmetic and the
+ * maximum clip_max's rule (the clip's first value is frame 0's first value in every layout), so
+ * the bits are melspec_cpu_scale_clip's. */
+
+int melspec_cpu_db_by_block(const melspec_stages *stages)
+{
+    return stages->scale.mode == MELSPEC_SCALE_DB && !stages->scale.ref_is_max &&
+           !stages->complex_values;
+}
+
+void melspec_cpu_db_block(const melspec_stages *stages, float *lanes, int64_t n_values,
+                          int64_t n_frames, int64_t first_frame, float *maximum)
+{
+    enum { LANES = MELSPEC_RFFT_BATCH };
+    const melspec_scale_stage *scale = &stages->scale;
+    if (stages->needs_clip_max) {
+        float m = first_frame == 0 ? lanes[0] : *maximum;
+        if (n_frames == LANES) {
+            m = running_max(lanes, n_values * LANES, m);
+        } else { /* the lanes past n_frames hold no frame of this clip */
+            for (int64_t v = 0; v < n_values; v++)
+                for (int64_t f = 0; f < n_frames; f++)
+                    m = lanes[v * LANES + f] > m ? lanes[v * LANES + f] : m;
+        }
+        *maximum = m;
+    }
+    db_values(lanes, n_values * LANES, scale->amin_float, scale->factor,
+              melspec_db_offset(scale, 0.0f), 0, 0.0f);
+}
+
+void melspec_cpu_db_clip_end(const melspec_stages *stages, float *values, int64_t n,
+                             float maximum)
+{
+    const melspec_scale_stage *scale = &stages->scale;
+    if (scale->clamp)
+        clamp_db(values, n, clamp_floor(scale, maximum, melspec_db_offset(scale, maximum)));
 }
