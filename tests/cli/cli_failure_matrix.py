@@ -42,6 +42,16 @@ def run(*args, stdin=None, preexec=None):
     return r.returncode, r.stdout, r.stderr.decode()
 
 
+def same_across_processes(got, want):
+    """Two runs of the command compute the same bits, except in FFTW builds, where each process
+    plans its FFTs by timing them (tests/cli/CMakeLists.txt)."""
+    if got.shape != want.shape:
+        return False
+    if os.environ.get("MELSPEC_TEST_PLANS_VARY_ACROSS_PROCESSES"):
+        return bool(np.max(np.abs(got - want)) <= 1e-5 * np.max(np.abs(want)))
+    return bool(np.array_equal(got, want))
+
+
 def files_under(root):
     found = set()
     for directory, _, names in os.walk(root):
@@ -140,8 +150,9 @@ with tempfile.TemporaryDirectory() as tmp:
     status, out, err = run("-", "-o", "-", "--format", "npy",
                            stdin=open(p("mixed", "good1.wav"), "rb").read())
     open(p("piped.npy"), "wb").write(out)
-    check("stdin to stdout", status == 0 and np.array_equal(np.load(p("piped.npy")),
-                                                            np.load(p("direct.npy"))), err)
+    check("stdin to stdout", status == 0 and same_across_processes(np.load(p("piped.npy")),
+                                                                   np.load(p("direct.npy"))),
+          err)
 
     # Option conflicts and explicit zeros.
     for args, words in [(["--transform", "cqt", "--n-mels", "40"], "--n-mels"),
