@@ -1,6 +1,7 @@
-/* The CPU backend's real FFT, one interface over the FFT implementations: by default ours on 8
- * frames at once (fft_lanes.h) with KissFFT for sizes it does not take; FFTW with
- * MELSPEC_FFTW=ON. One object per plan; not thread-safe, like the plan. */
+/* The CPU backend's real FFT, one interface over the FFT implementations: ours on 8 frames at
+ * once (fft_lanes.h) wherever it takes n and is the faster, else the library the build links
+ * (fft_library.h): KissFFT by default, FFTW with MELSPEC_FFTW=ON. fft.c chooses, once per
+ * object. One object per plan; not thread-safe, like the plan. */
 #ifndef MELSPEC_CPU_FFT_H
 #define MELSPEC_CPU_FFT_H
 
@@ -19,10 +20,12 @@ typedef struct melspec_rfft melspec_rfft;
  * allocator (NULL: malloc) where the library takes memory from us (the lane FFT, KissFFT); FFTW
  * allocates its own. The allocator must outlive the object. */
 melspec_rfft *melspec_rfft_create(int64_t n, const melspec_allocator *allocator);
-/* The same with a choice of lane kernel (MELSPEC_LANES_PORTABLE: tests of the portable path on
- * machines with AVX2); builds without the lane FFT ignore it. */
+/* The same with a choice of lane kernel: MELSPEC_LANES_PORTABLE runs the portable lane kernels
+ * wherever the lane FFT takes n (tests of that path on machines with AVX2). */
 melspec_rfft *melspec_rfft_create_kernel(int64_t n, melspec_lanes_kernel kernel,
                                          const melspec_allocator *allocator);
+/* The build's library alone, never the lane FFT (tests of the library's paths). */
+melspec_rfft *melspec_rfft_create_library(int64_t n, const melspec_allocator *allocator);
 void melspec_rfft_destroy(melspec_rfft *fft);
 
 /* One frame: where to write the n real input samples before melspec_rfft_execute. */
@@ -41,8 +44,8 @@ const float *melspec_rfft_execute_frames(melspec_rfft *fft, const float *const *
 /* |X|^power (melspec_power_value) of the same frames in lane layout: bin k of frame f at
  * [k * 8 + f], n/2 + 1 bins, written to out; returns out. Bit for bit the power of
  * melspec_rfft_execute_frames' spectrum, with the same independence from the other frames.
- * (FFTW transforms one frame at a time: it takes the power from each frame's interleaved spectrum
- * and transposes only the real values, half the floats of the spectrum.) */
+ * (FFTW, one frame at a time, takes the power from each frame's interleaved spectrum and
+ * transposes only the real values, half the floats of the spectrum.) */
 const float *melspec_rfft_power_frames(melspec_rfft *fft, const float *const *frames,
                                        int64_t n_frames, const float *window,
                                        melspec_power_stage power, float *out);
@@ -70,8 +73,8 @@ const float *melspec_rfft_power_frames(melspec_rfft *fft, const float *const *fr
 void melspec_cpu_spectrum_power(const float *spectrum, int64_t n_freq, melspec_power_stage power,
                                 float *out);
 
-/* "kissfft" or "fftw3f": which library this build uses; melspec_rfft_path: what this plan runs
- * ("lanes-avx2", "lanes-portable", "kissfft", "bluestein", "fftw3f"). */
+/* "kissfft" or "fftw3f": which library this build links; melspec_rfft_path: what this object
+ * runs ("lanes-avx2", "lanes-portable", "kissfft", "bluestein", "fftw3f"). */
 const char *melspec_rfft_library(void);
 const char *melspec_rfft_path(const melspec_rfft *fft);
 

@@ -1,4 +1,5 @@
-/* melspec_rfft on FFTW (GPL: a binary built with this file falls under the GPL).
+/* The FFTW build's library FFT (fft_library.h; GPL: a binary built with this file falls under
+ * the GPL): the sizes the lane FFT does not take or is slower at (fft.c chooses).
  *
  * Blocks of frames: each frame windowed into the plan's input and transformed by the one 1-D plan
  * (its own arrays, so they stay in L1). For the spectrum (STFT) each frame's interleaved output is
@@ -14,11 +15,12 @@
 #include <fftw3.h>
 
 #include "fft.h"
+#include "fft_library.h"
 #include "../widest_vectors.h"
 
 #include "../alloc.h"
 
-struct melspec_rfft {
+struct melspec_library_fft {
     int64_t n;
     fftwf_plan plan;                             /* one frame: input -> output */
     float *input;                                /* n */
@@ -103,7 +105,7 @@ static int cpu_has_avx512f(void) { return 0; }
 #endif
 
 /* n values of the 8 rows into lane layout at out */
-static void transpose_rows(const melspec_rfft *fft, int64_t n, const float *const *rows,
+static void transpose_rows(const melspec_library_fft *fft, int64_t n, const float *const *rows,
                            float *out)
 {
     const int64_t done = fft->transpose_avx512 ? transpose_16(n, rows, out) : 0;
@@ -116,13 +118,22 @@ static void transpose_rows(const melspec_rfft *fft, int64_t n, const float *cons
 /* FFTW's planner is not thread-safe; plans of different threads are made one at a time. */
 static pthread_mutex_t planner_lock = PTHREAD_MUTEX_INITIALIZER;
 
-melspec_rfft *melspec_rfft_create_kernel(int64_t n, melspec_lanes_kernel kernel,
-                                         const melspec_allocator *allocator)
+/* The lane FFT's AVX2 kernels measured faster than FFTW_MEASURE's plans at every size up to 12000
+ * (fft.c), FFTW faster from 16384 on; without AVX2 FFTW keeps every size. */
+#define LANES_FASTER_UP_TO 12288
+
+int melspec_library_fft_preferred(int64_t n, int lanes_avx2)
+{
+    return !lanes_avx2 || n > LANES_FASTER_UP_TO;
+}
+
+melspec_library_fft *melspec_library_fft_create(int64_t n, melspec_lanes_kernel kernel,
+                                                const melspec_allocator *allocator)
 {
     /* FFTW takes no allocator: its plan and the arrays it transforms come from fftwf_malloc
      * (include/melspec.h says so); the lane-layout arrays from the caller's */
     if (n < 1 || n > INT32_MAX / (2 * MELSPEC_RFFT_BATCH)) return NULL;
-    melspec_rfft *fft = fftwf_malloc(sizeof *fft);
+    melspec_library_fft *fft = fftwf_malloc(sizeof *fft);
     if (fft == NULL) return NULL;
     const int64_t n_bins = n / 2 + 1;
     fft->n = n;
@@ -153,18 +164,13 @@ melspec_rfft *melspec_rfft_create_kernel(int64_t n, melspec_lanes_kernel kernel,
         pthread_mutex_unlock(&planner_lock);
     }
     if (fft->plan == NULL) {
-        melspec_rfft_destroy(fft);
+        melspec_library_fft_destroy(fft);
         return NULL;
     }
     return fft;
 }
 
-melspec_rfft *melspec_rfft_create(int64_t n, const melspec_allocator *allocator)
-{
-    return melspec_rfft_create_kernel(n, MELSPEC_LANES_AUTO, allocator);
-}
-
-void melspec_rfft_destroy(melspec_rfft *fft)
+void melspec_library_fft_destroy(melspec_library_fft *fft)
 {
     if (fft == NULL) return;
     if (fft->plan != NULL) {
@@ -181,9 +187,9 @@ void melspec_rfft_destroy(melspec_rfft *fft)
     fftwf_free(fft);
 }
 
-float *melspec_rfft_input(melspec_rfft *fft) { return fft->input; }
+float *melspec_library_fft_input(melspec_library_fft *fft) { return fft->input; }
 
-const float *melspec_rfft_execute(melspec_rfft *fft)
+const float *melspec_library_fft_execute(melspec_library_fft *fft)
 {
     fftwf_execute(fft->plan);
     return (const float *)fft->output;
@@ -233,8 +239,9 @@ WIDEST_VECTORS static void power_row(const float *restrict spectrum, int64_t n_b
 #undef ROW_POWER_LOOP
 }
 
-const float *melspec_rfft_execute_frames(melspec_rfft *fft, const float *const *frames,
-                                         int64_t n_frames, const float *window)
+const float *melspec_library_fft_execute_frames(melspec_library_fft *fft,
+                                                const float *const *frames, int64_t n_frames,
+                                                const float *window)
 {
     const float *spectra[MELSPEC_RFFT_BATCH];
     for (int64_t f = 0; f < MELSPEC_RFFT_BATCH; f++) {
@@ -249,9 +256,10 @@ const float *melspec_rfft_execute_frames(melspec_rfft *fft, const float *const *
     return fft->lane_output;
 }
 
-const float *melspec_rfft_power_frames(melspec_rfft *fft, const float *const *frames,
-                                       int64_t n_frames, const float *window,
-                                       melspec_power_stage power, float *out)
+const float *melspec_library_fft_power_frames(melspec_library_fft *fft,
+                                              const float *const *frames, int64_t n_frames,
+                                              const float *window, melspec_power_stage power,
+                                              float *out)
 {
     const int64_t n_bins = fft->n / 2 + 1;
     const float *rows[MELSPEC_RFFT_BATCH];
@@ -267,9 +275,9 @@ const float *melspec_rfft_power_frames(melspec_rfft *fft, const float *const *fr
     return out;
 }
 
-const char *melspec_rfft_library(void) { return "fftw3f"; }
+const char *melspec_library_fft_name(void) { return "fftw3f"; }
 
-const char *melspec_rfft_path(const melspec_rfft *fft)
+const char *melspec_library_fft_path(const melspec_library_fft *fft)
 {
     (void)fft;
     return "fftw3f";

@@ -1,5 +1,5 @@
-/* melspec_rfft of the default build: our lane-parallel FFT (fft_lanes.h) for every n whose prime
- * factors it takes, KissFFT (BSD) for the others.
+/* The default build's library FFT (fft_library.h): KissFFT (BSD), for the sizes the lane FFT
+ * (fft_lanes.h) does not take; fft.c gives every other size to the lane FFT.
  *
  * KissFFT factors n into radices 2, 3, 4 and 5 and handles any other prime factor p with an
  * O(p^2) butterfly summed in float, whose error grows with p (a prime n_fft such as 1103 lands
@@ -16,6 +16,7 @@
 
 #include "../alloc.h"
 #include "fft.h"
+#include "fft_library.h"
 
 #define MAX_DIRECT_PRIME 61
 
@@ -48,11 +49,9 @@ typedef struct bluestein {
     melspec_allocator allocator;
 } bluestein;
 
-struct melspec_rfft {
+struct melspec_library_fft {
     int64_t n;
-    melspec_lanes_fft *lanes;    /* the lane FFT, when it takes n (then nothing below but ones) */
-    float *ones;                 /* n: the window of the one-frame entry on the lane FFT */
-    float *lane_output;          /* KissFFT paths: execute_frames' result in lane layout */
+    float *lane_output;          /* execute_frames' result in lane layout */
     kiss_fftr_cfg real_plan;     /* even n, small prime factors */
     kiss_fft_cfg complex_plan;   /* odd n, small prime factors */
     bluestein *chirp_z;          /* n with a large prime factor */
@@ -147,30 +146,29 @@ static void bluestein_execute(bluestein *b, int64_t n, const float *x, kiss_fft_
     }
 }
 
-melspec_rfft *melspec_rfft_create(int64_t n, const melspec_allocator *allocator)
+/* The lane FFT is the faster wherever it takes n, even with its portable kernels. */
+int melspec_library_fft_preferred(int64_t n, int lanes_avx2)
 {
-    return melspec_rfft_create_kernel(n, MELSPEC_LANES_AUTO, allocator);
+    (void)n, (void)lanes_avx2;
+    return 0;
 }
 
-melspec_rfft *melspec_rfft_create_kernel(int64_t n, melspec_lanes_kernel kernel,
-                                         const melspec_allocator *allocator)
+melspec_library_fft *melspec_library_fft_create(int64_t n, melspec_lanes_kernel kernel,
+                                                const melspec_allocator *allocator)
 {
+    (void)kernel; /* KissFFT's results come one frame at a time, copied into lane layout */
     if (n < 1 || n > INT32_MAX / 4) return NULL;
-    melspec_rfft *fft = melspec_alloc_zeroed(allocator, 1, sizeof *fft);
+    melspec_library_fft *fft = melspec_alloc_zeroed(allocator, 1, sizeof *fft);
     if (fft == NULL) return NULL;
     if (allocator != NULL) fft->allocator = *allocator;
     const melspec_allocator *a = &fft->allocator;
     fft->n = n;
     fft->input = melspec_alloc_zeroed(a, (size_t)n, sizeof *fft->input);
     fft->output = melspec_alloc_zeroed(a, (size_t)n + 1, sizeof *fft->output);
-    const int on_lanes = melspec_lanes_fft_takes(n);
+    fft->lane_output = melspec_alloc_zeroed(a, (size_t)(2 * (n / 2 + 1) * MELSPEC_FFT_LANES),
+                                            sizeof *fft->lane_output);
     int ready;
-    if (on_lanes) {
-        fft->lanes = melspec_lanes_fft_create(n, kernel, a);
-        fft->ones = melspec_alloc(a, (size_t)n * sizeof *fft->ones);
-        ready = fft->lanes != NULL && fft->ones != NULL;
-        for (int64_t i = 0; ready && i < n; i++) fft->ones[i] = 1.0f;
-    } else if (largest_prime_factor(n) > MAX_DIRECT_PRIME) {
+    if (largest_prime_factor(n) > MAX_DIRECT_PRIME) {
         fft->chirp_z = bluestein_create(n, a);
         ready = fft->chirp_z != NULL;
     } else if (n % 2 == 0) {
@@ -181,24 +179,17 @@ melspec_rfft *melspec_rfft_create_kernel(int64_t n, melspec_lanes_kernel kernel,
         fft->complex_input = melspec_alloc_zeroed(a, (size_t)n, sizeof *fft->complex_input);
         ready = fft->complex_plan != NULL && fft->complex_input != NULL;
     }
-    if (!on_lanes) {
-        fft->lane_output = melspec_alloc_zeroed(a, (size_t)(2 * (n / 2 + 1) * MELSPEC_RFFT_BATCH),
-                                                sizeof *fft->lane_output);
-        ready = ready && fft->lane_output != NULL;
-    }
-    if (!ready || !fft->input || !fft->output) {
-        melspec_rfft_destroy(fft);
+    if (!ready || !fft->input || !fft->output || !fft->lane_output) {
+        melspec_library_fft_destroy(fft);
         return NULL;
     }
     return fft;
 }
 
-void melspec_rfft_destroy(melspec_rfft *fft)
+void melspec_library_fft_destroy(melspec_library_fft *fft)
 {
     if (fft == NULL) return;
     const melspec_allocator a = fft->allocator;
-    melspec_lanes_fft_destroy(fft->lanes);
-    melspec_free(&a, fft->ones);
     melspec_free(&a, fft->lane_output);
     melspec_free(&a, fft->real_plan);
     melspec_free(&a, fft->complex_plan);
@@ -209,10 +200,9 @@ void melspec_rfft_destroy(melspec_rfft *fft)
     melspec_free(&a, fft);
 }
 
-float *melspec_rfft_input(melspec_rfft *fft) { return fft->input; }
+float *melspec_library_fft_input(melspec_library_fft *fft) { return fft->input; }
 
-/* One frame on the KissFFT paths. */
-static const float *kiss_execute(melspec_rfft *fft)
+const float *melspec_library_fft_execute(melspec_library_fft *fft)
 {
     if (fft->chirp_z != NULL) {
         bluestein_execute(fft->chirp_z, fft->n, fft->input, fft->output);
@@ -228,44 +218,31 @@ static const float *kiss_execute(melspec_rfft *fft)
     return (const float *)fft->output;
 }
 
-const float *melspec_rfft_execute(melspec_rfft *fft)
+const float *melspec_library_fft_execute_frames(melspec_library_fft *fft,
+                                                const float *const *frames, int64_t n_frames,
+                                                const float *window)
 {
-    if (fft->lanes == NULL) return kiss_execute(fft);
-    const float *frame = fft->input;
-    const float *lanes = melspec_lanes_fft_execute(fft->lanes, &frame, 1, fft->ones);
-    float *out = (float *)fft->output;
-    for (int64_t k = 0; k <= fft->n / 2; k++) {
-        out[2 * k] = lanes[(2 * k) * MELSPEC_RFFT_BATCH];
-        out[2 * k + 1] = lanes[(2 * k + 1) * MELSPEC_RFFT_BATCH];
-    }
-    return out;
-}
-
-const float *melspec_rfft_execute_frames(melspec_rfft *fft, const float *const *frames,
-                                         int64_t n_frames, const float *window)
-{
-    if (fft->lanes != NULL) return melspec_lanes_fft_execute(fft->lanes, frames, n_frames, window);
     for (int64_t f = 0; f < n_frames; f++) {
         for (int64_t i = 0; i < fft->n; i++) fft->input[i] = frames[f][i] * window[i];
-        melspec_rfft_spectrum_to_lane(kiss_execute(fft), fft->n / 2 + 1, f, fft->lane_output);
+        melspec_rfft_spectrum_to_lane(melspec_library_fft_execute(fft), fft->n / 2 + 1, f,
+                                      fft->lane_output);
     }
     return fft->lane_output;
 }
 
-const float *melspec_rfft_power_frames(melspec_rfft *fft, const float *const *frames,
-                                       int64_t n_frames, const float *window,
-                                       melspec_power_stage power, float *out)
+const float *melspec_library_fft_power_frames(melspec_library_fft *fft,
+                                              const float *const *frames, int64_t n_frames,
+                                              const float *window, melspec_power_stage power,
+                                              float *out)
 {
-    /* every path here gives lane layout: the power is taken there */
-    const float *spectrum = melspec_rfft_execute_frames(fft, frames, n_frames, window);
+    const float *spectrum = melspec_library_fft_execute_frames(fft, frames, n_frames, window);
     melspec_cpu_spectrum_power(spectrum, fft->n / 2 + 1, power, out);
     return out;
 }
 
-const char *melspec_rfft_library(void) { return "kissfft"; }
+const char *melspec_library_fft_name(void) { return "kissfft"; }
 
-const char *melspec_rfft_path(const melspec_rfft *fft)
+const char *melspec_library_fft_path(const melspec_library_fft *fft)
 {
-    if (fft->lanes != NULL) return melspec_lanes_fft_kernel_name(fft->lanes);
     return fft->chirp_z != NULL ? "bluestein" : "kissfft";
 }

@@ -65,6 +65,16 @@ static int use_avx2(melspec_lanes_kernel kernel)
 #define LANES_HAVE_AVX2 0
 #endif
 
+int melspec_lanes_kernel_is_avx2(melspec_lanes_kernel kernel)
+{
+#if LANES_HAVE_AVX2
+    return use_avx2(kernel);
+#else
+    (void)kernel;
+    return 0;
+#endif
+}
+
 melspec_lanes_product melspec_lanes_product_for(melspec_lanes_kernel kernel)
 {
 #if LANES_HAVE_AVX2

@@ -56,6 +56,9 @@ typedef struct melspec_lanes_plan {
 
 typedef struct melspec_lanes_fft melspec_lanes_fft;
 
+/* Whether kernel runs the AVX2 + FMA kernels on this CPU (else the portable ones). */
+int melspec_lanes_kernel_is_avx2(melspec_lanes_kernel kernel);
+
 /* Whether the lane FFT takes n: every prime factor at most MELSPEC_FFT_LANES_MAX_RADIX, n at
  * most MELSPEC_FFT_LANES_MAX_N. */
 int melspec_lanes_fft_takes(int64_t n);

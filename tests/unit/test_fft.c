@@ -111,9 +111,12 @@ static void check_frames(int64_t n)
         for (int64_t i = 0; i < n; i++) windowed[i] = (double)(x[i] * window[i]);
         assert_int_equal(reference_rdft(windowed, n, expected + f * 2 * n_bins), 0);
     }
-    const melspec_lanes_kernel kernels[] = {MELSPEC_LANES_AUTO, MELSPEC_LANES_PORTABLE};
-    for (size_t kernel = 0; kernel < sizeof kernels / sizeof kernels[0]; kernel++) {
-        melspec_rfft *fft = melspec_rfft_create_kernel(n, kernels[kernel], NULL);
+    /* the path this CPU gets, the portable lane kernels, the library alone */
+    for (int path = 0; path < 3; path++) {
+        melspec_rfft *fft = path == 2 ? melspec_rfft_create_library(n, NULL)
+                                      : melspec_rfft_create_kernel(n, path == 0 ? MELSPEC_LANES_AUTO
+                                                                                : MELSPEC_LANES_PORTABLE,
+                                                                   NULL);
         assert_non_null(fft);
         spectra_one_by_one(fft, frames, n, window, alone);
         double worst = 0.0;
@@ -281,22 +284,37 @@ static void test_lane_mel_product_matches_float64(void **state)
     free(out);
 }
 
-/* The lane FFT takes what it claims: these sizes must not fall back to KissFFT. */
-static void test_lane_fft_takes_its_sizes(void **state)
+static void assert_path(melspec_rfft *fft, const char *path)
+{
+    assert_non_null(fft);
+    assert_string_equal(melspec_rfft_path(fft), path);
+    melspec_rfft_destroy(fft);
+}
+
+/* Which path each size takes (fft.c): the lane FFT where it takes n, in both builds, except that
+ * FFTW keeps the sizes it is faster at (above 12288, or everything on a CPU without AVX2). */
+static void test_each_size_takes_its_path(void **state)
 {
     (void)state;
-    if (strcmp(melspec_rfft_library(), "kissfft") != 0) skip();
-    const int64_t lane_sizes[] = {1, 2, 3, 400, 800, 1102, 2048, 2205, 7938, 8192};
+    const int fftw = strcmp(melspec_rfft_library(), "fftw3f") == 0;
+    const int avx2 = melspec_lanes_kernel_is_avx2(MELSPEC_LANES_AUTO);
+    const int64_t lane_sizes[] = {1, 2, 3, 400, 800, 1102, 2048, 2205, 7938, 8192, 12000};
     for (size_t s = 0; s < sizeof lane_sizes / sizeof lane_sizes[0]; s++) {
-        melspec_rfft *fft = melspec_rfft_create_kernel(lane_sizes[s], MELSPEC_LANES_PORTABLE, NULL);
-        assert_non_null(fft);
-        assert_string_equal(melspec_rfft_path(fft), "lanes-portable");
-        melspec_rfft_destroy(fft);
+        const int64_t n = lane_sizes[s];
+        assert_path(melspec_rfft_create_kernel(n, MELSPEC_LANES_PORTABLE, NULL),
+                    "lanes-portable");
+        assert_path(melspec_rfft_create(n, NULL),
+                    avx2 ? "lanes-avx2" : fftw ? "fftw3f" : "lanes-portable");
+        assert_path(melspec_rfft_create_library(n, NULL),
+                    fftw ? "fftw3f" : "kissfft");
     }
-    melspec_rfft *fft = melspec_rfft_create(1103, NULL);
-    assert_non_null(fft);
-    assert_string_equal(melspec_rfft_path(fft), "bluestein");
-    melspec_rfft_destroy(fft);
+    /* a prime factor above 61 */
+    assert_path(melspec_rfft_create(1103, NULL), fftw ? "fftw3f" : "bluestein");
+    assert_path(melspec_rfft_create_kernel(1103, MELSPEC_LANES_PORTABLE, NULL),
+                fftw ? "fftw3f" : "bluestein");
+    /* FFTW is the faster above 12288 */
+    assert_path(melspec_rfft_create(16384, NULL), fftw ? "fftw3f" : avx2 ? "lanes-avx2"
+                                                                       : "lanes-portable");
 }
 
 /* The complete STFT path (padding, window, FFT, layout) against a float64 direct STFT. */
@@ -372,7 +390,7 @@ int main(void)
         cmocka_unit_test(test_rfft_create_rejects_bad_sizes),
         cmocka_unit_test(test_frames_match_direct_dft),
         cmocka_unit_test(test_power_frames_match_the_spectrum),
-        cmocka_unit_test(test_lane_fft_takes_its_sizes),
+        cmocka_unit_test(test_each_size_takes_its_path),
         cmocka_unit_test(test_lane_mel_product_matches_float64),
         cmocka_unit_test(test_stft_matches_direct_float64_stft),
     };
