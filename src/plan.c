@@ -455,6 +455,8 @@ WIDEST_VECTORS static int any_non_finite(const float *x, int64_t n)
     return largest >= 0xff000000u;
 }
 
+int melspec_any_non_finite(const float *x, int64_t n) { return any_non_finite(x, n); }
+
 static int64_t first_non_finite(const float *x, int64_t n)
 {
     if (!any_non_finite(x, n)) return -1;
@@ -471,13 +473,22 @@ static melspec_status execute(melspec_plan *plan, const float *input, int64_t n_
     melspec_status status = melspec_check_call(plan, n_signals, n_samples, output_capacity,
                                                "output");
     if (status != MELSPEC_OK) return status;
-    const int64_t bad = first_non_finite(input, n_signals * n_samples);
-    if (bad >= 0)
-        return melspec_fail(plan, MELSPEC_ERROR_NON_FINITE_INPUT,
-                            "input sample %lld (signal %lld, offset %lld) is %s", (long long)bad,
-                            (long long)(bad / n_samples), (long long)(bad % n_samples),
-                            isnan(input[bad]) ? "NaN" : "infinite");
-    return plan->ops->execute(plan, input, n_signals, n_samples, output);
+    /* NaN and Inf are refused, by a scan here or by the backend's passes */
+    const int64_t n_input = n_signals * n_samples;
+    int64_t bad = plan->ops->execute_checks_finite ? -1 : first_non_finite(input, n_input);
+    if (bad < 0) {
+        status = plan->ops->execute(plan, input, n_signals, n_samples, output);
+        if (status != MELSPEC_ERROR_NON_FINITE_INPUT || !plan->ops->execute_checks_finite)
+            return status;
+        bad = first_non_finite(input, n_input);
+        if (bad < 0)
+            return melspec_fail(plan, MELSPEC_ERROR_INTERNAL,
+                                "the backend found NaN or Inf in an input that has none");
+    }
+    return melspec_fail(plan, MELSPEC_ERROR_NON_FINITE_INPUT,
+                        "input sample %lld (signal %lld, offset %lld) is %s", (long long)bad,
+                        (long long)(bad / n_samples), (long long)(bad % n_samples),
+                        isnan(input[bad]) ? "NaN" : "infinite");
 }
 
 melspec_status melspec_execute(melspec_plan *plan, const float *input, int64_t n_signals,

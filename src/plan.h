@@ -18,10 +18,11 @@
  * commit as any change to one of them (a field added, removed, reordered or retyped, an entry's
  * meaning changed); a plugin of another number is then refused at load with a message instead
  * of misreading a plan. */
-#define MELSPEC_BACKEND_ABI 5u /* 2: the stream ring ops, melspec_config.mel_product; 3: the
+#define MELSPEC_BACKEND_ABI 6u /* 2: the stream ring ops, melspec_config.mel_product; 3: the
                                    feature stage (stages, config, mfcc_basis); 4: the plan's
                                    allocator, the decimator's allocator and res_type arguments;
-                                   5: the filterbank as runs (mel_design), no dense matrix */
+                                   5: the filterbank as runs (mel_design), no dense matrix;
+                                   6: ops.execute_checks_finite */
 
 /* The mel filterbank stored as one contiguous run of nonzero weights per row, which is what
  * both backends multiply with (a triangle touches a handful of FFT bins). */
@@ -29,7 +30,7 @@ typedef struct melspec_sparse_rows {
     int64_t n_rows;
     int64_t n_columns;
     int64_t *first_column; /* n_rows: first nonzero column of each row */
-    int64_t *row_length;   /* n_rows: number of columns in the run (0 never happens: validated) */
+    int64_t *row_length;   /* n_rows: number of columns in the run (0: an empty band) */
     int64_t *row_offset;   /* n_rows: where the row's run starts in weights */
     float *weights;        /* sum(row_length) values */
 } melspec_sparse_rows;
@@ -45,6 +46,10 @@ typedef struct melspec_backend_ops {
     /* Host buffers in and out; sizes already validated, output large enough. */
     melspec_status (*execute)(melspec_plan *plan, const float *input, int64_t n_signals,
                               int64_t n_samples, void *output);
+    /* 1: execute finds NaN and Inf in its input itself (where its passes read the samples
+     * anyway) and then returns MELSPEC_ERROR_NON_FINITE_INPUT, only then, without a message:
+     * the front end names the sample. 0: the front end scans the input before execute. */
+    int execute_checks_finite;
     /* May be NULL when the backend needs no size-dependent buffers. */
     melspec_status (*reserve)(melspec_plan *plan, int64_t n_signals, int64_t n_samples);
     /* Device buffers in and out, enqueued on the plan's stream (asynchronous); sizes already
@@ -143,6 +148,9 @@ struct melspec_plan {
     melspec_cqt_config cqt_config;   /* every default resolved */
     struct melspec_cqt_design *cqt;  /* the basis of every octave, in double (src/dsp/cqt.h) */
 };
+
+/* Whether any of the n floats is NaN or infinite (vectorised; the front end's input check). */
+int melspec_any_non_finite(const float *x, int64_t n);
 
 /* Records a formatted detail message on the plan and returns status (for `return fail(...)`). */
 melspec_status melspec_fail(melspec_plan *plan, melspec_status status, const char *format, ...)

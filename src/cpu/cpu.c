@@ -38,6 +38,7 @@ typedef struct cpu_state {
     float *stream_frames;          /* CPU_STREAM_BATCH raw frames of n_fft (streams) */
     unsigned char *stream_values;  /* ... their values in the output dtype */
     melspec_cpu_features *features; /* the feature stage's (features.c); NULL without one */
+    int scan_input_first; /* NaN and Inf by a scan of the input, not in the blocks (below) */
 } cpu_state;
 
 /* Floats of one frame's output values: n_bins, or n_bins complex pairs. */
@@ -90,6 +91,39 @@ static const float *block_values(melspec_plan *plan, const float *const *frames,
     return s->values;
 }
 
+/* ---- NaN and Inf in the input (ops.execute_checks_finite) ------------------------------------
+ * A non-finite sample in a frame makes every value of that frame's spectrum non-finite: the FFT's
+ * sums and products keep NaN and Inf (0 x Inf is NaN), |X|^power with power > 0 keeps them, and
+ * so does each mel band's sum. So the samples frames read are checked where they arrive anyway:
+ * each block's values, in L1, before the scaling (whose max(amin, x) and clamp would hide a NaN).
+ * That saves the separate scan of the whole input (music: 5.3 MB read once more per call). The
+ * samples no frame reads are scanned on their own. A block that is not finite although no sample
+ * is (|X|^2 past FLT_MAX) sends the whole input through the scan once; so do plans whose
+ * filterbank has no weight at all (every band empty), which would hide a NaN. */
+
+/* Whether a sample of the signal that no frame reads is NaN or infinite: between frames when hop
+ * > n_fft, and after the last frame. (Padding repeats only samples near the edges, which the
+ * first and last frames read.) */
+static int unread_samples_not_finite(const melspec_frame_geometry *g, const float *signal,
+                                     int64_t n_samples, int64_t n_frames)
+{
+    /* the first frame starts at -pad <= 0; frames that overlap or touch read everything up to
+     * the last one's end */
+    int64_t read_to = g->n_fft - g->pad;
+    for (int64_t t = 1; t < n_frames; t++) {
+        const int64_t start = t * g->hop - g->pad;
+        if (g->hop <= g->n_fft) {
+            read_to = (n_frames - 1) * g->hop - g->pad + g->n_fft;
+            break;
+        }
+        const int64_t gap_end = start < n_samples ? start : n_samples;
+        if (gap_end > read_to && melspec_any_non_finite(signal + read_to, gap_end - read_to))
+            return 1;
+        read_to = start + g->n_fft;
+    }
+    return read_to < n_samples && melspec_any_non_finite(signal + read_to, n_samples - read_to);
+}
+
 /* Writes a block's values (lane layout) for frames first .. first + n_frames - 1 into the clip's
  * output in the plan's layout. A complex value (STFT) moves as a pair of floats. */
 static void store_block(const melspec_plan *plan, const float *lanes, int64_t first,
@@ -134,12 +168,20 @@ static melspec_status spectrum_execute(melspec_plan *plan, const float *input, i
     float *const feature_input = melspec_cpu_features_input(s->features);
     /* a fixed-reference dB on each block while it is in L1 (scale.c) */
     const int db_by_block = melspec_cpu_db_by_block(stages);
+    const int64_t block_floats = spectrum_values_per_frame(plan) * LANES;
     if (!float32 && clip_floats > s->clip_floats)
         return melspec_fail(plan, MELSPEC_ERROR_INTERNAL,
                             "clip of %lld values past the reserved %lld", (long long)clip_floats,
                             (long long)s->clip_floats);
+    /* NaN and Inf: in each block, or by one scan of the whole input (see above) */
+    int input_scanned = s->scan_input_first;
+    if (input_scanned && melspec_any_non_finite(input, n_signals * n_samples))
+        return MELSPEC_ERROR_NON_FINITE_INPUT;
     for (int64_t b = 0; b < n_signals; b++) {
         const float *signal = input + b * n_samples;
+        if (!input_scanned &&
+            unread_samples_not_finite(&stages->frames, signal, n_samples, n_frames))
+            return MELSPEC_ERROR_NON_FINITE_INPUT;
         float *clip = float32 ? (float *)output + b * clip_floats : s->clip;
         float clip_maximum = 0.0f; /* db_by_block: the clip's largest value so far */
         for (int64_t first = 0; first < n_frames; first += LANES) {
@@ -157,6 +199,11 @@ static melspec_status spectrum_execute(melspec_plan *plan, const float *input, i
                 }
             }
             const float *lanes = block_values(plan, frames, in_block);
+            if (!input_scanned && melspec_any_non_finite(lanes, block_floats)) {
+                if (melspec_any_non_finite(input, n_signals * n_samples))
+                    return MELSPEC_ERROR_NON_FINITE_INPUT;
+                input_scanned = 1; /* finite: the values overflowed */
+            }
             if (db_by_block) /* real values: block_values gave s->values */
                 melspec_cpu_db_block(stages, s->values, spectrum_values_per_frame(plan), in_block,
                                      first, &clip_maximum);
@@ -239,8 +286,9 @@ static melspec_status spectrum_create(melspec_plan *plan)
     s->fft = melspec_rfft_create(n_fft, a);
     s->window = melspec_alloc(a, (size_t)n_fft * sizeof *s->window);
     s->frames = melspec_alloc(a, (size_t)(LANES * n_fft) * sizeof *s->frames);
-    s->power = melspec_alloc(a, (size_t)(LANES * plan->n_freq) * sizeof *s->power);
-    s->values = melspec_alloc(a, LANES * frame_values * sizeof *s->values);
+    /* zeroed: lanes a short block leaves unwritten are multiplied and checked too */
+    s->power = melspec_alloc_zeroed(a, (size_t)(LANES * plan->n_freq), sizeof *s->power);
+    s->values = melspec_alloc_zeroed(a, LANES * frame_values, sizeof *s->values);
     s->frame_values = melspec_alloc(a, frame_values * sizeof *s->frame_values);
     const melspec_status features = melspec_cpu_features_create(plan, &s->features);
     if (features != MELSPEC_OK) {
@@ -258,6 +306,11 @@ static melspec_status spectrum_create(melspec_plan *plan)
                                        plan->mel_rows.row_offset, plan->mel_rows.first_column,
                                        plan->mel_rows.row_length};
     s->mel_product = melspec_lanes_product_for(MELSPEC_LANES_AUTO);
+    /* a filterbank without a single weight gives zeros whatever the input: NaN would pass */
+    const melspec_sparse_rows *mel = &plan->mel_rows;
+    const int64_t mel_weights =
+        mel->n_rows > 0 ? mel->row_offset[mel->n_rows - 1] + mel->row_length[mel->n_rows - 1] : 0;
+    s->scan_input_first = plan->stages.mel && mel_weights == 0;
     const melspec_status status =
         spectrum_reserve(plan, plan->stages.max_batch, plan->stages.max_samples);
     if (status != MELSPEC_OK) spectrum_destroy(plan);
@@ -346,6 +399,10 @@ static void cpu_destroy(melspec_plan *plan) { transform_of(plan)->destroy(plan);
 static melspec_status cpu_execute(melspec_plan *plan, const float *input, int64_t n_signals,
                                   int64_t n_samples, void *output)
 {
+    /* the STFT family checks its samples in its blocks (spectrum_execute); the CQT here */
+    if (plan->stages.kind == MELSPEC_PLAN_KIND_CQT &&
+        melspec_any_non_finite(input, n_signals * n_samples))
+        return MELSPEC_ERROR_NON_FINITE_INPUT;
     return transform_of(plan)->execute(plan, input, n_signals, n_samples, output);
 }
 
@@ -359,6 +416,7 @@ const melspec_backend_ops melspec_cpu_ops = {
     .create = cpu_create,
     .destroy = cpu_destroy,
     .execute = cpu_execute,
+    .execute_checks_finite = 1,
     .reserve = cpu_reserve,
     .execute_device = NULL, /* host memory only: the device-pointer API says so */
     .set_stream = NULL,

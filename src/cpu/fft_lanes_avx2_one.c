@@ -3,6 +3,7 @@
  * into FMA are the same, hence the same bits as in a block of 8. */
 #if defined(__x86_64__) || defined(__i386__)
 #define LANES_EXECUTE melspec_lanes_execute_one_avx2
+#define LANES_EXECUTE_SQUARED melspec_lanes_execute_one_squared_avx2
 #define LANES_WIDTH 1
 #define LANES_GROUPS 1
 #include "fft_lanes_kernel.h"

@@ -1,8 +1,9 @@
 /* The lane-parallel FFT's kernel (fft_lanes.h), written once on GCC/Clang vector extensions and
  * compiled twice: fft_lanes_avx2.c (-mavx2 -mfma) and fft_lanes_portable.c. The includer
- * defines LANES_EXECUTE, LANES_GATHER and LANES_MEL, the names of the entry points, and LANES_WIDTH, the floats
- * of one hardware vector: 8 (AVX2), or 4 (SSE2, NEON: the 8 lanes are then computed as two groups
- * of 4, since compilers lower 8-float vectors on 4-float hardware with stack spills).
+ * defines LANES_EXECUTE, LANES_EXECUTE_SQUARED, LANES_GATHER and LANES_MEL, the names of the
+ * entry points, and LANES_WIDTH, the floats of one hardware vector: 8 (AVX2), or 4 (SSE2, NEON:
+ * the 8 lanes are then computed as two groups of 4, since compilers lower 8-float vectors on
+ * 4-float hardware with stack spills).
  *
  * A complex vector is 16 floats: the real parts of the 8 lanes, then their imaginary parts. Every
  * operation is element-wise on whole vectors, so each lane sees exactly the arithmetic of the
@@ -277,45 +278,91 @@ void LANES_GATHER(int64_t n, const float *const *frames, const float *window, fl
 /* ---- out: the spectrum of the real input ------------------------------------------------- */
 
 /* Even n: X_k = (Z_k + conj Z_(m-k)) / 2 + (w^k / 2) (-i) (Z_k - conj Z_(m-k)), k = 0..m. */
-static void split_real(const melspec_lanes_plan *plan, const float *z, float *out)
+static inline lanes_cv split_bin(const melspec_lanes_plan *plan, const float *z, int64_t k)
 {
     const int64_t m = plan->m;
     const lanes_v half = v_splat(0.5f);
-    for (int64_t k = 0; k <= m; k++) {
-        const lanes_cv a = c_load(z, k == m ? 0 : k), b = c_load(z, k == 0 ? 0 : m - k);
-        const lanes_cv sum = {a.re + b.re, a.im - b.im}, diff = {a.re - b.re, a.im + b.im};
-        const lanes_cv rotated = c_mul(c_mul_minus_i(diff), plan->half_rotation + 2 * k);
-        c_store(out, k, (lanes_cv){half * sum.re + rotated.re, half * sum.im + rotated.im});
+    const lanes_cv a = c_load(z, k == m ? 0 : k), b = c_load(z, k == 0 ? 0 : m - k);
+    const lanes_cv sum = {a.re + b.re, a.im - b.im}, diff = {a.re - b.re, a.im + b.im};
+    const lanes_cv rotated = c_mul(c_mul_minus_i(diff), plan->half_rotation + 2 * k);
+    return (lanes_cv){half * sum.re + rotated.re, half * sum.im + rotated.im};
+}
+
+/* The complex transform of the group of LANES_WIDTH lanes from `group` on: gathered into one
+ * work buffer, the passes between the two; returns the buffer holding the result (the same
+ * buffers for every group, LANES_WIDTH floats further). */
+static const float *transform_group(const melspec_lanes_plan *plan, const float *const *frames,
+                                    const float *window, int group)
+{
+    float *x = plan->work[0] + group, *y = plan->work[1] + group;
+    gather(plan, frames + group, window, x);
+    for (int s = 0; s < plan->n_stages; s++) {
+        const melspec_lanes_stage *st = &plan->stages[s];
+        switch (st->radix) {
+        case 2: pass_2(st, x, y); break;
+        case 3: pass_3(st, x, y); break;
+        case 4: pass_4(st, x, y); break;
+        case 5: pass_5(st, x, y); break;
+        default: pass_odd(st, x, y); break;
+        }
+        float *swap = x;
+        x = y;
+        y = swap;
     }
+    return x;
 }
 
 void LANES_EXECUTE(const melspec_lanes_plan *plan, const float *const *frames,
                    const float *window)
 {
-    /* each group of LANES_WIDTH lanes on its own: the same buffers, LANES_WIDTH floats further */
     for (int group = 0; group < LANES_GROUPS; group += LANES_WIDTH) {
-        float *x = plan->work[0] + group, *y = plan->work[1] + group;
-        gather(plan, frames + group, window, x);
-        for (int s = 0; s < plan->n_stages; s++) {
-            const melspec_lanes_stage *st = &plan->stages[s];
-            switch (st->radix) {
-            case 2: pass_2(st, x, y); break;
-            case 3: pass_3(st, x, y); break;
-            case 4: pass_4(st, x, y); break;
-            case 5: pass_5(st, x, y); break;
-            default: pass_odd(st, x, y); break;
-            }
-            float *swap = x;
-            x = y;
-            y = swap;
-        }
+        const float *z = transform_group(plan, frames, window, group);
+        float *out = plan->output + group;
         if (plan->even) {
-            split_real(plan, x, plan->output + group);
+            for (int64_t k = 0; k <= plan->m; k++) c_store(out, k, split_bin(plan, z, k));
         } else {
-            for (int64_t k = 0; k <= plan->n / 2; k++) c_store(plan->output + group, k, c_load(x, k));
+            for (int64_t k = 0; k <= plan->n / 2; k++) c_store(out, k, c_load(z, k));
         }
     }
 }
+
+#ifdef LANES_EXECUTE_SQUARED
+/* a * b, kept apart from the addition that follows: with -ffp-contract=fast (the AVX2 + FMA
+ * builds) the compiler would fuse re * re + im * im into one FMA, which rounds otherwise than
+ * melspec_power_value, the rest of the library's |X|^2 (compiled without contraction). */
+static inline lanes_v v_mul_apart(lanes_v a, lanes_v b)
+{
+    lanes_v product = a * b;
+#if defined(__FMA__) && (defined(__x86_64__) || defined(__i386__))
+    __asm__("" : "+x"(product));
+#endif
+    return product;
+}
+
+static inline lanes_v squared_magnitude(lanes_cv x)
+{
+    return v_mul_apart(x.re, x.re) + v_mul_apart(x.im, x.im);
+}
+
+/* |X_k|^2 of every bin straight from the transform, at out[k * 8 + f]: the bits of
+ * melspec_power_value (MELSPEC_POWER_SQUARED) on LANES_EXECUTE's spectrum, without storing the
+ * spectrum and reading it back (music: 65 KB a block through L2, twice). */
+void LANES_EXECUTE_SQUARED(const melspec_lanes_plan *plan, const float *const *frames,
+                           const float *window, float *out)
+{
+    for (int group = 0; group < LANES_GROUPS; group += LANES_WIDTH) {
+        const float *z = transform_group(plan, frames, window, group);
+        if (plan->even) {
+            for (int64_t k = 0; k <= plan->m; k++)
+                v_store(out + k * MELSPEC_FFT_LANES + group,
+                        squared_magnitude(split_bin(plan, z, k)));
+        } else {
+            for (int64_t k = 0; k <= plan->n / 2; k++)
+                v_store(out + k * MELSPEC_FFT_LANES + group, squared_magnitude(c_load(z, k)));
+        }
+    }
+}
+#endif
 
 #ifdef LANES_MEL
 /* w in every lane: the weights are never -0, so this is v_splat without its addition */

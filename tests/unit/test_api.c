@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -283,6 +284,173 @@ static void test_bad_execute_arguments(void **state)
     melspec_plan_destroy(plan);
 }
 
+/* ---- NaN and Inf wherever they hide (the CPU backend finds them in its passes) ---------------
+ * The CPU backend does not scan the input before its work: it checks each block of frames'
+ * values, and scans only the samples no frame reads (ops.execute_checks_finite). Each case
+ * puts one NaN, +Inf or -Inf at a place that check could miss: the first and last samples,
+ * under a window's zeros (win_length < n_fft), between frames (hop > n_fft), after the last
+ * uncentred frame, in the second signal of a batch; for every transform, power and scaling
+ * that could hide one (dB's floor and clamp, MFCC, PCEN, float16). Every one must be
+ * NON_FINITE_INPUT naming the sample, and the same input without it must compute. */
+typedef struct finite_case {
+    const char *name;
+    int32_t transform, center, pad_mode, scaling, feature, dtype;
+    double power;
+    int64_t n_fft, hop, win_length;
+} finite_case;
+
+static void expect_found(melspec_plan *plan, float *x, int64_t n_signals, int64_t n, int64_t at,
+                         float bad, void *out, size_t n_bytes, const char *name)
+{
+    const float kept = x[at];
+    x[at] = bad;
+    const melspec_status status = melspec_execute(plan, x, n_signals, n, out, n_bytes);
+    char want[96];
+    snprintf(want, sizeof want, "signal %lld, offset %lld) is %s", (long long)(at / n),
+             (long long)(at % n), isnan(bad) ? "NaN" : "infinite");
+    if (status != MELSPEC_ERROR_NON_FINITE_INPUT ||
+        strstr(melspec_plan_last_error(plan), want) == NULL)
+        fail_msg("%s: %g at sample %lld: %s (%s), want \"%s\"", name, (double)bad,
+                 (long long)at, melspec_status_name(status), melspec_plan_last_error(plan),
+                 want);
+    x[at] = kept;
+}
+
+static void test_non_finite_samples_are_found_wherever_they_are(void **state)
+{
+    (void)state;
+    const finite_case cases[] = {
+        /* name, transform, center, pad, scaling, feature, dtype, power, n_fft, hop, win */
+        {"mel dB", MELSPEC_TRANSFORM_MEL, 1, MELSPEC_PAD_CONSTANT, MELSPEC_SCALING_POWER_TO_DB,
+         MELSPEC_FEATURE_NONE, MELSPEC_DTYPE_FLOAT32, 2.0, 400, 160, 0},
+        {"mel magnitude, reflect", MELSPEC_TRANSFORM_MEL, 1, MELSPEC_PAD_REFLECT,
+         MELSPEC_SCALING_AMPLITUDE_TO_DB, MELSPEC_FEATURE_NONE, MELSPEC_DTYPE_FLOAT32, 1.0, 512,
+         128, 0},
+        {"linear power 0.5, float16", MELSPEC_TRANSFORM_LINEAR, 1, MELSPEC_PAD_EDGE,
+         MELSPEC_SCALING_LOG, MELSPEC_FEATURE_NONE, MELSPEC_DTYPE_FLOAT16, 0.5, 256, 64, 0},
+        {"complex STFT", MELSPEC_TRANSFORM_STFT, 1, MELSPEC_PAD_CONSTANT, MELSPEC_SCALING_NONE,
+         MELSPEC_FEATURE_NONE, MELSPEC_DTYPE_FLOAT32, 2.0, 400, 100, 0},
+        {"MFCC", MELSPEC_TRANSFORM_MEL, 1, MELSPEC_PAD_CONSTANT, MELSPEC_SCALING_POWER_TO_DB,
+         MELSPEC_FEATURE_MFCC, MELSPEC_DTYPE_FLOAT32, 2.0, 512, 160, 0},
+        {"PCEN", MELSPEC_TRANSFORM_MEL, 1, MELSPEC_PAD_CONSTANT, MELSPEC_SCALING_NONE,
+         MELSPEC_FEATURE_PCEN, MELSPEC_DTYPE_FLOAT32, 2.0, 512, 160, 0},
+        {"window shorter than the frame", MELSPEC_TRANSFORM_MEL, 1, MELSPEC_PAD_CONSTANT,
+         MELSPEC_SCALING_NONE, MELSPEC_FEATURE_NONE, MELSPEC_DTYPE_FLOAT32, 2.0, 512, 128, 200},
+        {"hop past the frame", MELSPEC_TRANSFORM_MEL, 0, MELSPEC_PAD_CONSTANT,
+         MELSPEC_SCALING_POWER_TO_DB, MELSPEC_FEATURE_NONE, MELSPEC_DTYPE_FLOAT32, 2.0, 256, 700,
+         0},
+        {"uncentred, a tail", MELSPEC_TRANSFORM_LINEAR, 0, MELSPEC_PAD_CONSTANT,
+         MELSPEC_SCALING_NONE, MELSPEC_FEATURE_NONE, MELSPEC_DTYPE_FLOAT32, 2.0, 1103, 300, 0},
+    };
+    enum { N = 5000 };
+    const float bad_values[] = {NAN, INFINITY, -INFINITY};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const finite_case *k = &cases[c];
+        melspec_config config = default_cpu_config();
+        config.sample_rate = 16000.0;
+        config.transform = k->transform;
+        config.center = k->center;
+        config.pad_mode = k->pad_mode;
+        config.scaling = k->scaling;
+        config.feature = k->feature;
+        config.output_dtype = k->dtype;
+        config.power = k->power;
+        config.n_fft = k->n_fft;
+        config.hop_length = k->hop;
+        config.win_length = k->win_length;
+        config.n_mels = 40;
+        if (k->feature == MELSPEC_FEATURE_MFCC) config.n_mfcc = 13;
+        melspec_plan *plan = NULL;
+        char why[256];
+        if (melspec_plan_create(&plan, &config, why, sizeof why) != MELSPEC_OK)
+            fail_msg("%s: %s", k->name, why);
+        size_t n_bytes = 0;
+        assert_int_equal(melspec_plan_output_bytes(plan, 2, N, &n_bytes), MELSPEC_OK);
+        void *out = malloc(n_bytes);
+        float *x = malloc(2 * N * sizeof *x);
+        assert_true(out && x);
+        make_test_signal(x, 2 * N, 16000.0, 40 + c);
+        /* the places: both ends of both signals, the middle, under the window's zeros (the
+         * first samples of an uncentred frame with a short window, or of frame 1), between
+         * two frames when the hop is longer, and after the last uncentred frame */
+        const int64_t frame1 = k->hop - (k->center ? k->n_fft / 2 : 0);
+        const int64_t last_start = k->center ? 0 : (N - k->n_fft) / k->hop * k->hop;
+        const int64_t places[] = {0, N - 1, N, 2 * N - 1, N / 2, frame1, frame1 + 1,
+                                  k->n_fft + 5, last_start + k->n_fft, N + frame1 + 2};
+        for (size_t p = 0; p < sizeof places / sizeof places[0]; p++) {
+            if (places[p] < 0 || places[p] >= 2 * N) continue;
+            for (size_t b = 0; b < 3; b++)
+                expect_found(plan, x, 2, N, places[p], bad_values[b], out, n_bytes, k->name);
+        }
+        if (melspec_execute(plan, x, 2, N, out, n_bytes) != MELSPEC_OK)
+            fail_msg("%s: the finite input: %s", k->name, melspec_plan_last_error(plan));
+        free(out);
+        free(x);
+        melspec_plan_destroy(plan);
+    }
+}
+
+/* Finite samples whose spectrum overflows float (|X|^2 past FLT_MAX) are not NaN or Inf input:
+ * computed as before, inf where it overflows. */
+static void test_overflowing_values_are_not_refused(void **state)
+{
+    (void)state;
+    melspec_config config = default_cpu_config();
+    config.sample_rate = 16000.0;
+    config.n_fft = 400;
+    config.hop_length = 160;
+    config.n_mels = 40;
+    melspec_plan *plan = NULL;
+    assert_int_equal(melspec_plan_create(&plan, &config, NULL, 0), MELSPEC_OK);
+    enum { N = 4000 };
+    float *x = malloc(N * sizeof *x);
+    size_t n_bytes = 0;
+    assert_int_equal(melspec_plan_output_bytes(plan, 1, N, &n_bytes), MELSPEC_OK);
+    float *out = malloc(n_bytes);
+    assert_true(x && out);
+    make_test_signal(x, N, 16000.0, 3);
+    for (int64_t i = 0; i < N; i++) x[i] *= 1e30f; /* finite; squared past FLT_MAX */
+    assert_int_equal(melspec_execute(plan, x, 1, N, out, n_bytes), MELSPEC_OK);
+    int infinite = 0;
+    for (size_t i = 0; i < n_bytes / sizeof *out; i++) infinite += isinf(out[i]) != 0;
+    assert_true(infinite > 0);
+    x[N - 7] = NAN; /* found after the overflow sent the input through the scan */
+    assert_int_equal(melspec_execute(plan, x, 1, N, out, n_bytes),
+                     MELSPEC_ERROR_NON_FINITE_INPUT);
+    assert_non_null(strstr(melspec_plan_last_error(plan), "offset 3993) is NaN"));
+    free(x);
+    free(out);
+    melspec_plan_destroy(plan);
+}
+
+/* A filterbank with no weight at all (every band empty: librosa warns and computes zeros) would
+ * hide a NaN from the blocks' check: the input is scanned instead. */
+static void test_nan_is_found_with_every_band_empty(void **state)
+{
+    (void)state;
+    melspec_config config = default_cpu_config();
+    config.sample_rate = 16000.0;
+    config.n_fft = 8; /* bins every 2000 Hz */
+    config.hop_length = 4;
+    config.n_mels = 2;
+    config.fmin = 2100.0;
+    config.fmax = 2300.0; /* both triangles between two bins */
+    melspec_plan *plan = NULL;
+    assert_int_equal(melspec_plan_create(&plan, &config, NULL, 0), MELSPEC_OK);
+    int64_t bands[2], n_empty = 0;
+    assert_int_equal(melspec_plan_empty_mel_bands(plan, bands, sizeof bands, &n_empty),
+                     MELSPEC_OK);
+    assert_int_equal(n_empty, 2);
+    float x[64], out[2 * 64];
+    make_test_signal(x, 64, 16000.0, 9);
+    assert_int_equal(melspec_execute(plan, x, 1, 64, out, sizeof out), MELSPEC_OK);
+    x[30] = NAN;
+    assert_int_equal(melspec_execute(plan, x, 1, 64, out, sizeof out),
+                     MELSPEC_ERROR_NON_FINITE_INPUT);
+    assert_non_null(strstr(melspec_plan_last_error(plan), "offset 30) is NaN"));
+    melspec_plan_destroy(plan);
+}
+
 static void test_no_filterbank_without_mel(void **state)
 {
     (void)state;
@@ -352,6 +520,9 @@ int main(void)
         cmocka_unit_test(test_defaults_resolve_like_librosa),
         cmocka_unit_test(test_null_pointers),
         cmocka_unit_test(test_bad_execute_arguments),
+        cmocka_unit_test(test_non_finite_samples_are_found_wherever_they_are),
+        cmocka_unit_test(test_overflowing_values_are_not_refused),
+        cmocka_unit_test(test_nan_is_found_with_every_band_empty),
         cmocka_unit_test(test_no_filterbank_without_mel),
         cmocka_unit_test(test_message_buffer_is_truncated_safely),
         cmocka_unit_test(test_cuda_without_device_is_a_status),

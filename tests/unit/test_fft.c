@@ -87,6 +87,16 @@ static void spectra_one_by_one(melspec_rfft *fft, const float *frames, int64_t n
     }
 }
 
+/* Path 0: what this CPU gets (melspec_rfft_create); 1: the portable lane kernels where they take
+ * n; 2: the build's library alone (KissFFT/Bluestein or FFTW) at every size. */
+enum { N_PATHS = 3 };
+static melspec_rfft *create_on_path(int64_t n, int path)
+{
+    if (path == 2) return melspec_rfft_create_library(n, NULL);
+    return melspec_rfft_create_kernel(n, path == 0 ? MELSPEC_LANES_AUTO : MELSPEC_LANES_PORTABLE,
+                                      NULL);
+}
+
 static void check_frames(int64_t n)
 {
     const int64_t n_bins = n / 2 + 1;
@@ -111,12 +121,8 @@ static void check_frames(int64_t n)
         for (int64_t i = 0; i < n; i++) windowed[i] = (double)(x[i] * window[i]);
         assert_int_equal(reference_rdft(windowed, n, expected + f * 2 * n_bins), 0);
     }
-    /* the path this CPU gets, the portable lane kernels, the library alone */
-    for (int path = 0; path < 3; path++) {
-        melspec_rfft *fft = path == 2 ? melspec_rfft_create_library(n, NULL)
-                                      : melspec_rfft_create_kernel(n, path == 0 ? MELSPEC_LANES_AUTO
-                                                                                : MELSPEC_LANES_PORTABLE,
-                                                                   NULL);
+    for (int path = 0; path < N_PATHS; path++) {
+        melspec_rfft *fft = create_on_path(n, path);
         assert_non_null(fft);
         spectra_one_by_one(fft, frames, n, window, alone);
         double worst = 0.0;
@@ -193,33 +199,38 @@ static void test_power_frames_match_the_spectrum(void **state)
         make_test_signal(window, n, 1000.0, 3 + (uint64_t)n);
         for (int64_t i = 0; i < n; i++) window[i] = 0.75f + 0.25f * window[i];
         make_test_signal(frames, MANY_FRAMES * n, 16000.0, 11 + (uint64_t)n);
-        melspec_rfft *fft = melspec_rfft_create(n, NULL);
-        assert_non_null(fft);
-        spectra_one_by_one(fft, frames, n, window, spectra);
-        for (size_t p = 0; p < sizeof powers / sizeof powers[0]; p++)
-            for (int64_t count = 1; count <= MANY_FRAMES; count++) {
-                const int64_t in_call = count < MELSPEC_RFFT_BATCH ? count : MELSPEC_RFFT_BATCH;
-                const float *pointers[MELSPEC_RFFT_BATCH];
-                for (int64_t f = 0; f < in_call; f++) /* frame count - 1 - f in lane f */
-                    pointers[f] = frames + (count - 1 - f) * n;
-                for (int64_t i = 0; i < MELSPEC_RFFT_BATCH * n_bins; i++) power[i] = NAN;
-                const float *got = melspec_rfft_power_frames(fft, pointers, in_call, window,
-                                                             powers[p], power);
-                assert_ptr_equal(got, power);
-                for (int64_t f = 0; f < in_call; f++) {
-                    const float *x = spectra + (count - 1 - f) * 2 * n_bins;
-                    for (int64_t k = 0; k < n_bins; k++) {
-                        const float want = melspec_power_value(x[2 * k], x[2 * k + 1], powers[p]);
-                        if (memcmp(&want, &got[k * MELSPEC_RFFT_BATCH + f], sizeof want) != 0)
-                            fail_msg("n = %lld (%s), mode %d, %lld frames: lane %lld bin %lld is "
-                                     "%.9g, the spectrum's power %.9g", (long long)n,
-                                     melspec_rfft_path(fft), (int)powers[p].mode,
-                                     (long long)in_call, (long long)f, (long long)k,
-                                     (double)got[k * MELSPEC_RFFT_BATCH + f], (double)want);
+        for (int path = 0; path < N_PATHS; path++) {
+            melspec_rfft *fft = create_on_path(n, path);
+            assert_non_null(fft);
+            spectra_one_by_one(fft, frames, n, window, spectra);
+            for (size_t p = 0; p < sizeof powers / sizeof powers[0]; p++)
+                for (int64_t count = 1; count <= MANY_FRAMES; count++) {
+                    const int64_t in_call =
+                        count < MELSPEC_RFFT_BATCH ? count : MELSPEC_RFFT_BATCH;
+                    const float *pointers[MELSPEC_RFFT_BATCH];
+                    for (int64_t f = 0; f < in_call; f++) /* frame count - 1 - f in lane f */
+                        pointers[f] = frames + (count - 1 - f) * n;
+                    for (int64_t i = 0; i < MELSPEC_RFFT_BATCH * n_bins; i++) power[i] = NAN;
+                    const float *got = melspec_rfft_power_frames(fft, pointers, in_call, window,
+                                                                 powers[p], power);
+                    assert_ptr_equal(got, power);
+                    for (int64_t f = 0; f < in_call; f++) {
+                        const float *x = spectra + (count - 1 - f) * 2 * n_bins;
+                        for (int64_t k = 0; k < n_bins; k++) {
+                            const float want =
+                                melspec_power_value(x[2 * k], x[2 * k + 1], powers[p]);
+                            const float have = got[k * MELSPEC_RFFT_BATCH + f];
+                            if (memcmp(&want, &have, sizeof want) != 0)
+                                fail_msg("n = %lld (%s), mode %d, %lld frames: lane %lld bin %lld "
+                                         "is %.9g, the spectrum's power %.9g", (long long)n,
+                                         melspec_rfft_path(fft), (int)powers[p].mode,
+                                         (long long)in_call, (long long)f, (long long)k,
+                                         (double)have, (double)want);
+                        }
                     }
                 }
-            }
-        melspec_rfft_destroy(fft);
+            melspec_rfft_destroy(fft);
+        }
         free(frames);
         free(window);
         free(spectra);
