@@ -451,6 +451,37 @@ static void test_nan_is_found_with_every_band_empty(void **state)
     melspec_plan_destroy(plan);
 }
 
+/* The CPU constant-Q transform scans its input itself (cpu_execute): NaN and Inf are refused
+ * there too, with the sample named. */
+static void test_cqt_refuses_non_finite_samples(void **state)
+{
+    (void)state;
+    melspec_cqt_config cqt;
+    melspec_cqt_config_init(&cqt);
+    cqt.sample_rate = 22050.0;
+    cqt.hop_length = 512;
+    cqt.backend = MELSPEC_BACKEND_CPU;
+    melspec_plan *plan = NULL;
+    char why[256];
+    if (melspec_cqt_plan_create(&plan, &cqt, why, sizeof why) != MELSPEC_OK) fail_msg("%s", why);
+    enum { N = 22050 };
+    float *x = malloc(N * sizeof *x);
+    size_t n_bytes = 0;
+    assert_int_equal(melspec_plan_output_bytes(plan, 1, N, &n_bytes), MELSPEC_OK);
+    void *out = malloc(n_bytes);
+    assert_true(x && out);
+    make_test_signal(x, N, 22050.0, 12);
+    x[N - 1] = -INFINITY;
+    assert_int_equal(melspec_execute(plan, x, 1, N, out, n_bytes),
+                     MELSPEC_ERROR_NON_FINITE_INPUT);
+    assert_non_null(strstr(melspec_plan_last_error(plan), "offset 22049) is infinite"));
+    x[N - 1] = 0.0f;
+    assert_int_equal(melspec_execute(plan, x, 1, N, out, n_bytes), MELSPEC_OK);
+    free(x);
+    free(out);
+    melspec_plan_destroy(plan);
+}
+
 static void test_no_filterbank_without_mel(void **state)
 {
     (void)state;
@@ -523,6 +554,7 @@ int main(void)
         cmocka_unit_test(test_non_finite_samples_are_found_wherever_they_are),
         cmocka_unit_test(test_overflowing_values_are_not_refused),
         cmocka_unit_test(test_nan_is_found_with_every_band_empty),
+        cmocka_unit_test(test_cqt_refuses_non_finite_samples),
         cmocka_unit_test(test_no_filterbank_without_mel),
         cmocka_unit_test(test_message_buffer_is_truncated_safely),
         cmocka_unit_test(test_cuda_without_device_is_a_status),
