@@ -45,6 +45,11 @@ static int factor(int64_t m, int64_t radices[MELSPEC_FFT_LANES_MAX_STAGES])
     return count;
 }
 
+/* w as the kernels' v_splat makes it, 0 + w in every lane: -0 becomes +0 (the twiddle of p j = 0
+ * is 1 - 0i), so that a frame alone, whose tables hold one twiddle per element, multiplies by
+ * the bits a block multiplies by. */
+static float as_splat(float w) { return 0.0f + w; }
+
 static const double two_pi = 6.28318530717958647692528676655900577;
 
 /* exp(-2 pi i num / den) with num reduced first, so that large products stay exact. */
@@ -134,11 +139,23 @@ melspec_lanes_fft *melspec_lanes_fft_create(int64_t n, melspec_lanes_kernel kern
             length /= radices[s];
         }
     }
-    const int64_t sizes[5] = {cache_lines(table_floats), cache_lines(n),
+    /* a frame alone: two work buffers, the half rotations, the twiddles of the stages whose
+     * stride is not a multiple of the vector */
+    const int64_t span = cache_lines(m + 1 + 16);
+    int64_t flat_floats = 3 * 2 * span;
+    {
+        int64_t length = m, stride = 1;
+        for (int s = 0; s < n_stages; s++) {
+            if (stride % MELSPEC_FFT_LANES != 0) flat_floats += 2 * (radices[s] - 1) * span;
+            length /= radices[s];
+            stride *= radices[s];
+        }
+    }
+    const int64_t sizes[6] = {cache_lines(table_floats), cache_lines(n),
                               cache_lines(2 * m * MELSPEC_FFT_LANES),
                               cache_lines(2 * m * MELSPEC_FFT_LANES),
-                              cache_lines(2 * (n / 2 + 1) * MELSPEC_FFT_LANES)};
-    const int64_t total = sizes[0] + sizes[1] + sizes[2] + sizes[3] + sizes[4];
+                              cache_lines(2 * (n / 2 + 1) * MELSPEC_FFT_LANES), flat_floats};
+    const int64_t total = sizes[0] + sizes[1] + sizes[2] + sizes[3] + sizes[4] + sizes[5];
     /* zeroed: the zeros, and lanes that are never written before being read */
     fft->block = melspec_alloc_zeroed(&fft->allocator, (size_t)(total + 16), sizeof(float));
     if (fft->block == NULL) {
@@ -152,6 +169,11 @@ melspec_lanes_fft *melspec_lanes_fft_create(int64_t n, melspec_lanes_kernel kern
     plan->work[1] = plan->work[0] + sizes[2];
     plan->output = plan->work[1] + sizes[3];
     plan->zeros = fft->zeros;
+    plan->flat_span = span;
+    plan->flat_work[0] = plan->output + sizes[4];
+    plan->flat_work[1] = plan->flat_work[0] + 2 * span;
+    float *flat_half = plan->flat_work[1] + 2 * span, *flat_next = flat_half + 2 * span;
+    plan->flat_half = flat_half;
 
     float *next = fft->tables;
     int64_t length = m, stride = 1;
@@ -174,6 +196,21 @@ melspec_lanes_fft *melspec_lanes_fft_create(int64_t n, melspec_lanes_kernel kern
         unit_root(k, n, next);
         next[0] *= 0.5f; /* exact: a power of two */
         next[1] *= 0.5f;
+        flat_half[k] = as_splat(next[0]);
+        flat_half[span + k] = as_splat(next[1]);
+    }
+    for (int s = 0; s < n_stages; s++) {
+        melspec_lanes_stage *stage = &plan->stages[s];
+        if (stage->stride % MELSPEC_FFT_LANES == 0) continue;
+        const int64_t r = stage->radix, count = stage->stride * stage->m;
+        for (int64_t j = 1; j < r; j++)
+            for (int64_t e = 0; e < count; e++) {
+                const float *w = stage->twiddles + 2 * ((r - 1) * (e / stage->stride) + j - 1);
+                flat_next[2 * (j - 1) * span + e] = as_splat(w[0]);
+                flat_next[(2 * (j - 1) + 1) * span + e] = as_splat(w[1]);
+            }
+        stage->flat_twiddles = flat_next;
+        flat_next += 2 * (r - 1) * span;
     }
 
     fft->execute = melspec_lanes_execute_portable;

@@ -39,6 +39,10 @@ typedef struct melspec_lanes_stage {
     int64_t stride;        /* product of the radices before this stage */
     const float *twiddles; /* m x (radix - 1) complex: w^(p j), w = exp(-2 pi i / (m radix)) */
     const float *roots;    /* generic radix: radix complex roots exp(-2 pi i t / radix) */
+    /* A frame alone, where stride is not a multiple of the vector: the twiddle of each element
+     * e = q + stride p, (radix - 1) rows of real parts then imaginary parts, flat_span floats
+     * each (NULL where stride is a multiple of MELSPEC_FFT_LANES). */
+    const float *flat_twiddles;
 } melspec_lanes_stage;
 
 /* What the kernels read; built once by melspec_lanes_fft_create. */
@@ -52,6 +56,10 @@ typedef struct melspec_lanes_plan {
     const float *zeros;         /* n zeros: the input of unused lanes */
     float *work[2];             /* 2 m x 8 floats each: complex vectors (re lanes, im lanes) */
     float *output;              /* (1 + n/2) x 2 x 8 floats: the spectrum in lane layout */
+    /* A frame alone (fft_lanes_kernel.h): complex value i at [i] and [flat_span + i]. */
+    int64_t flat_span;          /* >= m + 1 + 16, a whole number of cache lines */
+    float *flat_work[2];        /* 2 flat_span floats each */
+    const float *flat_half;     /* the half rotations w^k / 2, k = 0..m, split the same way */
 } melspec_lanes_plan;
 
 typedef struct melspec_lanes_fft melspec_lanes_fft;
@@ -113,7 +121,8 @@ void melspec_lanes_execute_squared_portable(const melspec_lanes_plan *plan,
                                             float *out);
 void melspec_lanes_execute_squared_avx2(const melspec_lanes_plan *plan, const float *const *frames,
                                         const float *window, float *out);
-/* lane 0 alone (one frame), with the bits of the block kernels */
+/* a frame alone, in lane 0 of the output, with the bits of the block kernels (vectorised within
+ * the frame) */
 void melspec_lanes_execute_one_portable(const melspec_lanes_plan *plan, const float *const *frames,
                                         const float *window);
 void melspec_lanes_execute_one_avx2(const melspec_lanes_plan *plan, const float *const *frames,

@@ -3,6 +3,8 @@
 #if defined(__x86_64__) || defined(__i386__)
 #define LANES_EXECUTE melspec_lanes_execute_avx2
 #define LANES_EXECUTE_SQUARED melspec_lanes_execute_squared_avx2
+#define LANES_EXECUTE_ONE melspec_lanes_execute_one_avx2
+#define LANES_EXECUTE_ONE_SQUARED melspec_lanes_execute_one_squared_avx2
 #define LANES_MEL melspec_lanes_mel_avx2
 #define LANES_GATHER melspec_lanes_gather_avx2
 #define LANES_WIDTH 8

@@ -2,6 +2,8 @@
  * the 8 lanes in two groups. */
 #define LANES_EXECUTE melspec_lanes_execute_portable
 #define LANES_EXECUTE_SQUARED melspec_lanes_execute_squared_portable
+#define LANES_EXECUTE_ONE melspec_lanes_execute_one_portable
+#define LANES_EXECUTE_ONE_SQUARED melspec_lanes_execute_one_squared_portable
 #define LANES_MEL melspec_lanes_mel_portable
 #define LANES_GATHER melspec_lanes_gather_portable
 #define LANES_WIDTH 4
