@@ -120,8 +120,9 @@ const float *melspec_rfft_power_frames(melspec_rfft *fft, const float *const *fr
     if (fft->lanes == NULL)
         return melspec_library_fft_power_frames(fft->library, frames, n_frames, window, power,
                                                 out);
-    if (power.mode == MELSPEC_POWER_SQUARED) { /* the common power 2, fused into the FFT */
-        melspec_lanes_fft_squared(fft->lanes, frames, n_frames, window, out);
+    if (power.mode != MELSPEC_POWER_GENERAL) { /* powers 2 and 1, fused into the FFT */
+        melspec_lanes_fft_power(fft->lanes, frames, n_frames, window,
+                                power.mode == MELSPEC_POWER_MAGNITUDE, out);
         return out;
     }
     const float *spectrum = melspec_lanes_fft_execute(fft->lanes, frames, n_frames, window);

@@ -13,10 +13,10 @@ struct melspec_lanes_fft {
                     const float *window);
     void (*execute_one)(const melspec_lanes_plan *plan, const float *const *frames,
                         const float *window); /* lane 0 only: a frame alone */
-    void (*squared)(const melspec_lanes_plan *plan, const float *const *frames,
-                    const float *window, float *out); /* |X|^2 instead of X */
-    void (*squared_one)(const melspec_lanes_plan *plan, const float *const *frames,
-                        const float *window, float *out);
+    void (*power)(const melspec_lanes_plan *plan, const float *const *frames,
+                  const float *window, int magnitude, float *out); /* |X|^2 or |X| */
+    void (*power_one)(const melspec_lanes_plan *plan, const float *const *frames,
+                      const float *window, int magnitude, float *out);
     const char *kernel_name;
     void *block;   /* one allocation for every buffer below, each aligned to a cache line */
     float *tables; /* every stage's twiddles and roots, then the half rotation */
@@ -215,15 +215,15 @@ melspec_lanes_fft *melspec_lanes_fft_create(int64_t n, melspec_lanes_kernel kern
 
     fft->execute = melspec_lanes_execute_portable;
     fft->execute_one = melspec_lanes_execute_one_portable;
-    fft->squared = melspec_lanes_execute_squared_portable;
-    fft->squared_one = melspec_lanes_execute_one_squared_portable;
+    fft->power = melspec_lanes_execute_power_portable;
+    fft->power_one = melspec_lanes_execute_one_power_portable;
     fft->kernel_name = "lanes-portable";
 #if LANES_HAVE_AVX2
     if (use_avx2(kernel)) {
         fft->execute = melspec_lanes_execute_avx2;
         fft->execute_one = melspec_lanes_execute_one_avx2;
-        fft->squared = melspec_lanes_execute_squared_avx2;
-        fft->squared_one = melspec_lanes_execute_one_squared_avx2;
+        fft->power = melspec_lanes_execute_power_avx2;
+        fft->power_one = melspec_lanes_execute_one_power_avx2;
         fft->kernel_name = "lanes-avx2";
     }
 #endif
@@ -253,17 +253,17 @@ const float *melspec_lanes_fft_execute(melspec_lanes_fft *fft, const float *cons
     return fft->plan.output;
 }
 
-void melspec_lanes_fft_squared(melspec_lanes_fft *fft, const float *const *frames,
-                               int64_t n_frames, const float *window, float *out)
+void melspec_lanes_fft_power(melspec_lanes_fft *fft, const float *const *frames, int64_t n_frames,
+                             const float *window, int magnitude, float *out)
 {
     if (n_frames == 1) {
-        fft->squared_one(&fft->plan, frames, window, out);
+        fft->power_one(&fft->plan, frames, window, magnitude, out);
         return;
     }
     const float *lanes[MELSPEC_FFT_LANES];
     for (int64_t f = 0; f < MELSPEC_FFT_LANES; f++)
         lanes[f] = f < n_frames ? frames[f] : fft->plan.zeros;
-    fft->squared(&fft->plan, lanes, window, out);
+    fft->power(&fft->plan, lanes, window, magnitude, out);
 }
 
 const char *melspec_lanes_fft_kernel_name(const melspec_lanes_fft *fft)

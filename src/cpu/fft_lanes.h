@@ -84,11 +84,12 @@ void melspec_lanes_fft_destroy(melspec_lanes_fft *fft);
 const float *melspec_lanes_fft_execute(melspec_lanes_fft *fft, const float *const *frames,
                                        int64_t n_frames, const float *window);
 
-/* |X|^2 of the same frames' spectra in lane layout, bin k of frame f at out[k * 8 + f] (n/2 + 1
- * bins): melspec_power_value's MELSPEC_POWER_SQUARED of melspec_lanes_fft_execute's spectrum,
- * bit for bit, without storing the spectrum. Lanes past n_frames: unspecified. */
-void melspec_lanes_fft_squared(melspec_lanes_fft *fft, const float *const *frames,
-                               int64_t n_frames, const float *window, float *out);
+/* |X|^2 (magnitude 0) or |X| (magnitude 1) of the same frames' spectra in lane layout, bin k of
+ * frame f at out[k * 8 + f] (n/2 + 1 bins): melspec_power_value's MELSPEC_POWER_SQUARED or
+ * MELSPEC_POWER_MAGNITUDE of melspec_lanes_fft_execute's spectrum, bit for bit, without
+ * storing the spectrum. Lanes past n_frames: unspecified. */
+void melspec_lanes_fft_power(melspec_lanes_fft *fft, const float *const *frames, int64_t n_frames,
+                             const float *window, int magnitude, float *out);
 
 /* "lanes-avx2" or "lanes-portable": the kernel this plan runs. */
 const char *melspec_lanes_fft_kernel_name(const melspec_lanes_fft *fft);
@@ -116,23 +117,23 @@ void melspec_lanes_execute_portable(const melspec_lanes_plan *plan, const float 
                                     const float *window);
 void melspec_lanes_execute_avx2(const melspec_lanes_plan *plan, const float *const *frames,
                                 const float *window);
-void melspec_lanes_execute_squared_portable(const melspec_lanes_plan *plan,
-                                            const float *const *frames, const float *window,
-                                            float *out);
-void melspec_lanes_execute_squared_avx2(const melspec_lanes_plan *plan, const float *const *frames,
-                                        const float *window, float *out);
+void melspec_lanes_execute_power_portable(const melspec_lanes_plan *plan,
+                                          const float *const *frames, const float *window,
+                                          int magnitude, float *out);
+void melspec_lanes_execute_power_avx2(const melspec_lanes_plan *plan, const float *const *frames,
+                                      const float *window, int magnitude, float *out);
 /* a frame alone, in lane 0 of the output, with the bits of the block kernels (vectorised within
  * the frame) */
 void melspec_lanes_execute_one_portable(const melspec_lanes_plan *plan, const float *const *frames,
                                         const float *window);
 void melspec_lanes_execute_one_avx2(const melspec_lanes_plan *plan, const float *const *frames,
                                     const float *window);
-void melspec_lanes_execute_one_squared_portable(const melspec_lanes_plan *plan,
-                                                const float *const *frames, const float *window,
-                                                float *out);
-void melspec_lanes_execute_one_squared_avx2(const melspec_lanes_plan *plan,
-                                            const float *const *frames, const float *window,
-                                            float *out);
+void melspec_lanes_execute_one_power_portable(const melspec_lanes_plan *plan,
+                                              const float *const *frames, const float *window,
+                                              int magnitude, float *out);
+void melspec_lanes_execute_one_power_avx2(const melspec_lanes_plan *plan,
+                                          const float *const *frames, const float *window,
+                                          int magnitude, float *out);
 void melspec_lanes_mel_portable(const melspec_lanes_rows *rows, const float *x, float *out);
 void melspec_lanes_mel_avx2(const melspec_lanes_rows *rows, const float *x, float *out);
 void melspec_lanes_gather_portable(int64_t n, const float *const *frames, const float *window,

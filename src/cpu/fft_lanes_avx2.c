@@ -2,9 +2,9 @@
  * -mavx2 -mfma (CMakeLists.txt), and runs only where melspec_lanes_fft_create found both. */
 #if defined(__x86_64__) || defined(__i386__)
 #define LANES_EXECUTE melspec_lanes_execute_avx2
-#define LANES_EXECUTE_SQUARED melspec_lanes_execute_squared_avx2
+#define LANES_EXECUTE_POWER melspec_lanes_execute_power_avx2
 #define LANES_EXECUTE_ONE melspec_lanes_execute_one_avx2
-#define LANES_EXECUTE_ONE_SQUARED melspec_lanes_execute_one_squared_avx2
+#define LANES_EXECUTE_ONE_POWER melspec_lanes_execute_one_power_avx2
 #define LANES_MEL melspec_lanes_mel_avx2
 #define LANES_GATHER melspec_lanes_gather_avx2
 #define LANES_WIDTH 8

@@ -1,7 +1,7 @@
 /* The lane-parallel FFT's kernel (fft_lanes.h), written once on GCC/Clang vector extensions and
  * compiled twice: fft_lanes_avx2.c (-mavx2 -mfma) and fft_lanes_portable.c. The includer
- * defines LANES_EXECUTE, LANES_EXECUTE_SQUARED (8 frames), LANES_EXECUTE_ONE,
- * LANES_EXECUTE_ONE_SQUARED (a frame alone), LANES_GATHER and LANES_MEL, the names of the entry
+ * defines LANES_EXECUTE, LANES_EXECUTE_POWER (8 frames), LANES_EXECUTE_ONE,
+ * LANES_EXECUTE_ONE_POWER (a frame alone), LANES_GATHER and LANES_MEL, the names of the entry
  * points, and LANES_WIDTH, the floats of one hardware vector: 8 (AVX2), or 4 (SSE2, NEON: the 8
  * lanes are then computed as two groups of 4, since compilers lower 8-float vectors on 4-float
  * hardware with stack spills).
@@ -11,6 +11,10 @@
  * scalar algorithm, whatever the other lanes hold or which group it is in. A frame alone runs the
  * same butterflies with a vector holding values of that one frame (below), so it gets the bits
  * it gets in a block (test_fft checks it). */
+#include <math.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h> /* the __v8sf, __v4sf types of the sqrt builtins */
+#endif
 #include <stdint.h>
 #include <string.h>
 
@@ -309,6 +313,26 @@ static inline lanes_v squared_magnitude(lanes_cv x)
     return v_mul_apart(x.re, x.re) + v_mul_apart(x.im, x.im);
 }
 
+/* the square root of each element, correctly rounded as sqrtf */
+static inline lanes_v v_sqrt(lanes_v v)
+{
+#if LANES_WIDTH == 8 && defined(__AVX__)
+    return (lanes_v)__builtin_ia32_sqrtps256((__v8sf)v);
+#elif LANES_WIDTH == 4 && defined(__SSE__)
+    return (lanes_v)__builtin_ia32_sqrtps((__v4sf)v);
+#else
+    for (int i = 0; i < LANES_WIDTH; i++) v[i] = sqrtf(v[i]);
+    return v;
+#endif
+}
+
+/* |X|^2, or |X| where magnitude: melspec_power_value's SQUARED and MAGNITUDE, bit for bit */
+static inline lanes_v bin_power(lanes_cv x, int magnitude)
+{
+    const lanes_v squared = squared_magnitude(x);
+    return magnitude ? v_sqrt(squared) : squared;
+}
+
 /* The complex transform of the group of LANES_WIDTH lanes from `group` on: gathered into one
  * work buffer, the passes between the two; returns the buffer holding the result (the same
  * buffers for every group, LANES_WIDTH floats further). */
@@ -347,21 +371,22 @@ void LANES_EXECUTE(const melspec_lanes_plan *plan, const float *const *frames,
     }
 }
 
-/* |X_k|^2 of every bin straight from the transform, at out[k * 8 + f]: the bits of
- * melspec_power_value (MELSPEC_POWER_SQUARED) on LANES_EXECUTE's spectrum, without storing the
- * spectrum and reading it back (music: 65 KB a block through L2, twice). */
-void LANES_EXECUTE_SQUARED(const melspec_lanes_plan *plan, const float *const *frames,
-                           const float *window, float *out)
+/* |X_k|^2 (or |X_k| where magnitude) of every bin straight from the transform, at
+ * out[k * 8 + f]: the bits of melspec_power_value (SQUARED, MAGNITUDE) on LANES_EXECUTE's
+ * spectrum, without storing the spectrum and reading it back (music: 65 KB a block through L2,
+ * twice). */
+void LANES_EXECUTE_POWER(const melspec_lanes_plan *plan, const float *const *frames,
+                         const float *window, int magnitude, float *out)
 {
     for (int group = 0; group < MELSPEC_FFT_LANES; group += LANES_WIDTH) {
         const float *z = transform_group(plan, frames, window, group);
         if (plan->even) {
             for (int64_t k = 0; k <= plan->m; k++)
                 v_store(out + k * MELSPEC_FFT_LANES + group,
-                        squared_magnitude(split_bin(plan, z, k)));
+                        bin_power(split_bin(plan, z, k), magnitude));
         } else {
             for (int64_t k = 0; k <= plan->n / 2; k++)
-                v_store(out + k * MELSPEC_FFT_LANES + group, squared_magnitude(c_load(z, k)));
+                v_store(out + k * MELSPEC_FFT_LANES + group, bin_power(c_load(z, k), magnitude));
         }
     }
 }
@@ -535,15 +560,15 @@ void LANES_EXECUTE_ONE(const melspec_lanes_plan *plan, const float *const *frame
     }
 }
 
-void LANES_EXECUTE_ONE_SQUARED(const melspec_lanes_plan *plan, const float *const *frames,
-                               const float *window, float *out)
+void LANES_EXECUTE_ONE_POWER(const melspec_lanes_plan *plan, const float *const *frames,
+                             const float *window, int magnitude, float *out)
 {
     enum { V = LANES_WIDTH, STEP = MELSPEC_FFT_LANES };
     const float *z = flat_spectrum(plan, frames[0], window);
     const int64_t n_bins = plan->n / 2 + 1;
     for (int64_t first = 0; first < n_bins; first += V) {
         const int64_t n = n_bins - first < V ? n_bins - first : V;
-        const lanes_v power = squared_magnitude(flat_bins(plan, z, first, n));
+        const lanes_v power = bin_power(flat_bins(plan, z, first, n), magnitude);
         for (int64_t i = 0; i < n; i++) out[(first + i) * STEP] = power[i];
     }
 }
