@@ -144,10 +144,9 @@ melspec_lanes_fft *melspec_lanes_fft_create(int64_t n, melspec_lanes_kernel kern
     const int64_t span = cache_lines(m + 1 + 16);
     int64_t flat_floats = 3 * 2 * span;
     {
-        int64_t length = m, stride = 1;
+        int64_t stride = 1;
         for (int s = 0; s < n_stages; s++) {
             if (stride % MELSPEC_FFT_LANES != 0) flat_floats += 2 * (radices[s] - 1) * span;
-            length /= radices[s];
             stride *= radices[s];
         }
     }

@@ -11,6 +11,15 @@
  * scalar algorithm, whatever the other lanes hold or which group it is in. A frame alone runs the
  * same butterflies with a vector holding values of that one frame (below), so it gets the bits
  * it gets in a block (test_fft checks it). */
+/* Clang, with -ffp-contract=fast, fuses a * b + c into FMAs across statements in its code
+ * generator, where the result depended on what surrounded a butterfly: a frame alone and the
+ * same frame in a block got different bits. Within one expression (C's FP_CONTRACT ON) the
+ * fusion is decided by the source alone, the same in both drivers. GCC fuses on its GIMPLE,
+ * which both drivers share; test_fft checks the bits under either compiler. */
+#if defined(__clang__)
+#pragma clang fp contract(on)
+#endif
+
 #include <math.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h> /* the __v8sf, __v4sf types of the sqrt builtins */
