@@ -181,6 +181,24 @@ size_t stream_frames_bytes(const melspec_stream *stream, int64_t n_frames)
     return frame_bytes * (size_t)n_frames;
 }
 
+melspec_plan *test_plan_create(const melspec_config *config)
+{
+    melspec_plan *plan = NULL;
+    char why[256];
+    if (melspec_plan_create(&plan, config, why, sizeof why) != MELSPEC_OK)
+        fail_msg("plan: %s", why);
+    return plan;
+}
+
+void *test_output_for(const melspec_plan *plan, int64_t n_signals, int64_t n_samples,
+                      size_t *n_bytes)
+{
+    assert_int_equal(melspec_plan_output_bytes(plan, n_signals, n_samples, n_bytes), MELSPEC_OK);
+    void *out = malloc(*n_bytes);
+    assert_non_null(out);
+    return out;
+}
+
 melspec_config small_mel_config(melspec_backend backend)
 {
     melspec_config c;

@@ -85,6 +85,14 @@ double test_rand_uniform(uint64_t *state); /* in [-1, 1) */
 /* Signals that look like audio: tones + noise + a chirp; never all zeros. */
 void make_test_signal(float *out, int64_t n, double sample_rate, uint64_t seed);
 
+/* A plan of config, or the test fails with create's message. */
+melspec_plan *test_plan_create(const melspec_config *config);
+
+/* A malloc'd output buffer for n_signals x n_samples of plan (the test fails if there is none);
+ * its size in *n_bytes. */
+void *test_output_for(const melspec_plan *plan, int64_t n_signals, int64_t n_samples,
+                      size_t *n_bytes);
+
 /* A small mel config on `backend` (16 kHz, n_fft 400, hop 160, 40 mels, up to 16000 samples),
  * for tests about backends rather than about the transform. */
 melspec_config small_mel_config(melspec_backend backend);

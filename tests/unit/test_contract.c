@@ -18,23 +18,6 @@
 
 static melspec_config small_config(void) { return small_mel_config(MELSPEC_BACKEND_CPU); }
 
-static melspec_plan *make_plan(const melspec_config *c)
-{
-    melspec_plan *plan = NULL;
-    char why[256];
-    if (melspec_plan_create(&plan, c, why, sizeof why) != MELSPEC_OK) fail_msg("plan: %s", why);
-    return plan;
-}
-
-static void *output_for(const melspec_plan *plan, int64_t n_signals, int64_t n_samples,
-                        size_t *n_bytes)
-{
-    assert_int_equal(melspec_plan_output_bytes(plan, n_signals, n_samples, n_bytes), MELSPEC_OK);
-    void *out = malloc(*n_bytes);
-    assert_non_null(out);
-    return out;
-}
-
 /* ---- one call at a time ---------------------------------------------------------------------- */
 
 #define N_THREADS 4
@@ -74,12 +57,12 @@ static void test_a_shared_plan_gives_busy_never_garbage(void **state)
 {
     (void)state;
     const melspec_config c = small_config();
-    melspec_plan *plan = make_plan(&c);
+    melspec_plan *plan = test_plan_create(&c);
     float *signal = malloc(N_SAMPLES * sizeof *signal);
     assert_non_null(signal);
     make_test_signal(signal, N_SAMPLES, 16000, 11);
     size_t n_bytes;
-    float *expected = output_for(plan, 1, N_SAMPLES, &n_bytes);
+    float *expected = test_output_for(plan, 1, N_SAMPLES, &n_bytes);
     PLAN_OK(plan, melspec_execute(plan, signal, 1, N_SAMPLES, expected, n_bytes));
 
     shared_plan shared = {plan, signal, expected, n_bytes, 0, 0, 0, 0};
@@ -115,13 +98,13 @@ static void check_memory_modes(melspec_config c)
     for (int64_t s = 0; s < n_signals; s++)
         make_test_signal(input + s * n_samples, n_samples, c.sample_rate, (uint64_t)(5 + s));
 
-    melspec_plan *growing = make_plan(&c);
+    melspec_plan *growing = test_plan_create(&c);
     size_t n_bytes;
-    float *grown = output_for(growing, n_signals, n_samples, &n_bytes);
+    float *grown = test_output_for(growing, n_signals, n_samples, &n_bytes);
     PLAN_OK(growing, melspec_execute(growing, input, n_signals, n_samples, grown, n_bytes));
 
     c.fixed_memory = 1;
-    melspec_plan *fixed = make_plan(&c);
+    melspec_plan *fixed = test_plan_create(&c);
     float *out = malloc(n_bytes);
     assert_non_null(out);
     assert_int_equal(melspec_execute(fixed, input, n_signals, n_samples, out, n_bytes),
@@ -134,7 +117,7 @@ static void check_memory_modes(melspec_config c)
     /* the same numbers either way, and the same as each clip alone */
     assert_memory_equal(out, grown, n_bytes);
     size_t clip_bytes;
-    float *clip = output_for(fixed, 1, n_samples, &clip_bytes);
+    float *clip = test_output_for(fixed, 1, n_samples, &clip_bytes);
     PLAN_OK(fixed, melspec_execute(fixed, input + n_samples, 1, n_samples, clip, clip_bytes));
     assert_memory_equal(clip, (unsigned char *)grown + clip_bytes, clip_bytes);
     free(clip);
@@ -175,7 +158,7 @@ static void test_memory_modes_cqt(void **state)
     q.fixed_memory = 1;
     assert_int_equal(melspec_cqt_plan_create(&fixed, &q, why, sizeof why), MELSPEC_OK);
     size_t n_bytes;
-    float *a = output_for(growing, 1, n_samples, &n_bytes);
+    float *a = test_output_for(growing, 1, n_samples, &n_bytes);
     float *b = malloc(n_bytes);
     assert_non_null(b);
     PLAN_OK(growing, melspec_execute(growing, input, 1, n_samples, a, n_bytes));
@@ -235,16 +218,16 @@ static void check_dtype(melspec_transform transform, melspec_scaling scaling)
     float *input = malloc((size_t)n_samples * sizeof *input);
     assert_non_null(input);
     make_test_signal(input, n_samples, 16000, 21);
-    melspec_plan *wide = make_plan(&c);
+    melspec_plan *wide = test_plan_create(&c);
     size_t wide_bytes;
-    float *reference = output_for(wide, 1, n_samples, &wide_bytes);
+    float *reference = test_output_for(wide, 1, n_samples, &wide_bytes);
     PLAN_OK(wide, melspec_execute(wide, input, 1, n_samples, reference, wide_bytes));
     const size_t n = wide_bytes / sizeof(float);
     for (int dtype = MELSPEC_DTYPE_FLOAT16; dtype <= MELSPEC_DTYPE_BFLOAT16; dtype++) {
         c.output_dtype = dtype;
-        melspec_plan *narrow = make_plan(&c);
+        melspec_plan *narrow = test_plan_create(&c);
         size_t narrow_bytes;
-        uint16_t *got = output_for(narrow, 1, n_samples, &narrow_bytes);
+        uint16_t *got = test_output_for(narrow, 1, n_samples, &narrow_bytes);
         assert_int_equal(narrow_bytes, n * sizeof(uint16_t));
         PLAN_OK(narrow, melspec_execute(narrow, input, 1, n_samples, got, narrow_bytes));
         for (size_t i = 0; i < n; i++)
@@ -273,7 +256,7 @@ static void test_queries_leave_the_message_alone(void **state)
 {
     (void)state;
     const melspec_config c = small_config();
-    melspec_plan *plan = make_plan(&c);
+    melspec_plan *plan = test_plan_create(&c);
     float x[8] = {0.1f, -0.2f, 0.3f, NAN, 0.5f, 0.6f, 0.7f, 0.8f};
     float out[64];
     assert_int_equal(melspec_execute(plan, x, 1, 8, out, sizeof out),
