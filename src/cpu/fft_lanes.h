@@ -12,6 +12,9 @@
  * computed in double and rounded once. Sizes with a larger prime factor are not handled here
  * (melspec_lanes_fft_create returns NULL; the caller keeps its Bluestein path).
  *
+ * A frame alone (a stream's push) runs the same butterflies with a vector holding 8 values of
+ * that one frame, so that it gets the bits it gets in a block without 8 times the work.
+ *
  * Two builds of the same kernel (fft_lanes_kernel.h): AVX2 + FMA (fft_lanes_avx2.c, compiled
  * with -mavx2 -mfma, chosen at creation when the CPU has both) and portable (GCC vector
  * extensions, any target). */
