@@ -3,8 +3,9 @@
  * Oracles: the library called directly on the same samples (decoded here with libsndfile,
  * resampled here with a direct libsoxr call), numpy's .npy format read back by hand, the PNG
  * decoded with libpng. librosa itself is the oracle of tests/cli_librosa_parity.py. */
-#define _DEFAULT_SOURCE /* mkdtemp */
+#define _GNU_SOURCE /* mkdtemp, sched_getaffinity */
 #include <math.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -900,6 +901,23 @@ static void test_jobs_agree(void **state)
     }
     assert_int_equal(files, n_files);
     assert_true(calls < n_files); /* equal lengths next to each other went in one call */
+    /* With two cores or more, worker 1 was started with the command (to make its plan while
+     * the inputs were found): its steps come in order (the run may begin before its plan is
+     * made: a thread placed on an idle core runs once that core wakes). */
+    cpu_set_t cores;
+    const int n_cores = sched_getaffinity(0, sizeof cores, &cores) == 0 ? CPU_COUNT(&cores) : 1;
+    const char *early = strstr(err_text, "melspec: timing: worker 1, started with the command: ");
+    if (n_cores >= 2) assert_non_null(early);
+    if (early != NULL) {
+        double running, decoders, plan, run;
+        assert_int_equal(sscanf(strchr(early, ':') + 1,
+                                " timing: worker 1, started with the command: running at %lf ms, "
+                                "decoders loaded at %lf ms, plan made at %lf ms (the run began "
+                                "at %lf ms)",
+                                &running, &decoders, &plan, &run),
+                         4);
+        assert_true(0 <= running && running <= decoders && decoders <= plan && run > 0);
+    }
     for (unsigned i = 0; i < n_files; i++) {
         npy_array a = read_npy(path_in("j1/clip%02u.npy", i));
         npy_array b = read_npy(path_in("j3/clip%02u.npy", i));
