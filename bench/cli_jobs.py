@@ -3,6 +3,7 @@ of 16 kHz audio, mel to .npy, --jobs 2 at least 1.8x --jobs 1 on a 2-core machin
 
 Usage: python3 bench/cli_jobs.py build/tools/cli/melspec [--jobs 1,2] [--repeats 5]
                                  [--clips 200] [--seconds 1.5] [--preset NAME]
+                                 [--baseline OTHER/melspec]
        taskset -c 0,1 python3 bench/cli_jobs.py ...      (the two cores the goal is about)
 
 The --jobs values run interleaved (1, 2, 1, 2, ...), so that a machine that gets busier or
@@ -17,7 +18,10 @@ O_TMPFILE) and nothing else, by one process and by two (the two halves) at once:
 where the file system itself does not scale with processes, nor can the command. The CPU time of each case (all threads and processes) is printed too: the work done, which a
 busy machine distorts much less than the wall clock (equal CPU time for --jobs 1 and 2: the
 parallel run does no extra work). MELSPEC_CLI_TIMING=1 melspec ... prints where one run's time
-went (per phase and worker).
+went (per phase and worker). --baseline runs another build of the command (say, the last
+commit's, built in a git worktree) interleaved with this one, for each --jobs value, and prints
+this build's speed-up over it: a change's effect, measured on a machine too noisy for two
+separate runs to compare.
 """
 import argparse
 import ctypes
@@ -42,6 +46,7 @@ parser.add_argument("--preset", default=None, help="e.g. realtime (default: libr
                     "at --sr 16000)")
 parser.add_argument("--no-ceiling", action="store_true", help="skip the two-process line")
 parser.add_argument("--no-files-alone", action="store_true", help="skip the files-alone lines")
+parser.add_argument("--baseline", default=None, help="another melspec binary to compare with")
 parser.add_argument("--dir", default=None, help="where the corpus and the outputs go (default: "
                     "the system's temporary directory), e.g. /dev/shm for a tmpfs")
 args = parser.parse_args()
@@ -70,9 +75,9 @@ def write_corpus(root):
     return total_frames / rate
 
 
-def command(jobs, inputs, out):
+def command(jobs, inputs, out, melspec=args.melspec):
     options = ["--preset", args.preset] if args.preset else ["--sr", str(rate)]
-    return [args.melspec, "-q", "--jobs", str(jobs), *options, inputs, "-o", out]
+    return [melspec, "-q", "--jobs", str(jobs), *options, inputs, "-o", out]
 
 
 def children_cpu_seconds():
@@ -174,6 +179,10 @@ with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
 
     job_values = [int(j) for j in args.jobs.split(",")]
     cases = {f"--jobs {j}": (lambda j=j: [command(j, corpus, fresh("out"))]) for j in job_values}
+    if args.baseline:
+        for j in job_values:
+            cases[f"baseline --jobs {j}"] = (
+                lambda j=j: [command(j, corpus, fresh("out"), melspec=args.baseline)])
     if not args.no_ceiling:
         cases["two processes"] = lambda: [command(1, os.path.join(corpus, "a"), fresh("out_a")),
                                           command(1, os.path.join(corpus, "b"), fresh("out_b"))]
@@ -197,7 +206,7 @@ with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
           f"({filesystem})")
     for name, values in times.items():
         median, best = statistics.median(values), min(values)
-        print(f"{name:>14}: median {median:.3f} s (best {best:.3f}, worst {max(values):.3f}), "
+        print(f"{name:>17}: median {median:.3f} s (best {best:.3f}, worst {max(values):.3f}), "
               f"{args.clips / median:.1f} files/s, {audio_seconds / median:.0f} audio-seconds/s, "
               f"CPU {statistics.median(cpu[name]):.3f} s")
     if not args.no_files_alone:
@@ -223,9 +232,16 @@ with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
     if "--jobs 1" in times:
         one = times["--jobs 1"]
         for name, values in times.items():
-            if name != "--jobs 1":
+            if name != "--jobs 1" and not name.startswith("baseline"):
                 print(f"speed-up {name} over --jobs 1: "
                       f"{statistics.median(one) / statistics.median(values):.2f}x median, "
                       f"{min(one) / min(values):.2f}x best; CPU time "
                       f"{statistics.median(cpu[name]) / statistics.median(cpu['--jobs 1']):.2f}x"
                       " --jobs 1's")
+    for j in job_values if args.baseline else []:
+        this, baseline = f"--jobs {j}", f"baseline --jobs {j}"
+        cpu_ratio = statistics.median(cpu[this]) / statistics.median(cpu[baseline])
+        print(f"speed-up of this build over the baseline, --jobs {j}: "
+              f"{statistics.median(times[baseline]) / statistics.median(times[this]):.2f}x "
+              f"median, {min(times[baseline]) / min(times[this]):.2f}x best; CPU time "
+              f"{cpu_ratio:.2f}x the baseline's")

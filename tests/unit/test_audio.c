@@ -320,6 +320,43 @@ static void test_sound_files_have_no_warning(void **state)
     }
 }
 
+/* A file of several reads (libsndfile is read in blocks of 65,536 frames): every frame once, in
+ * order, and a duration that ends inside a block. */
+static void test_a_long_file_is_read_whole(void **state)
+{
+    (void)state;
+    enum { REPEATS = 7 }; /* 154,350 frames: two whole blocks and part of a third */
+    const int formats[] = {SF_FORMAT_WAV | SF_FORMAT_FLOAT, SF_FORMAT_FLAC | SF_FORMAT_PCM_24};
+    for (size_t f = 0; f < 2; f++) {
+        const char *path = path_in(f == 0 ? "long.wav" : "long.flac");
+        SF_INFO info = {.samplerate = RATE, .channels = CHANNELS, .format = formats[f]};
+        SNDFILE *file = sf_open(path, SFM_WRITE, &info);
+        assert_non_null(file);
+        for (int r = 0; r < REPEATS; r++)
+            assert_int_equal(sf_writef_float(file, written, N_FRAMES), N_FRAMES);
+        assert_int_equal(sf_close(file), 0);
+
+        float *whole = malloc(sizeof *whole * N_FRAMES * REPEATS * CHANNELS);
+        assert_non_null(whole);
+        assert_int_equal(decode_directly(path, whole, N_FRAMES * REPEATS), N_FRAMES * REPEATS);
+        melspec_audio_options options = options_at(0.0, 0);
+        for (int cut = 0; cut < 2; cut++) {
+            const int64_t n = cut ? 100003 : N_FRAMES * REPEATS;
+            options.duration = cut ? (double)n / RATE + 0.1 / RATE : -1.0;
+            melspec_audio audio = load_ok(path, &options);
+            assert_int_equal(audio.n_samples, n);
+            assert_string_equal(audio.warning, "");
+            for (int c = 0; c < CHANNELS; c++)
+                for (int64_t t = 0; t < n; t++)
+                    if (audio.samples[c * n + t] != whole[t * CHANNELS + c])
+                        fail_msg("%s: channel %d frame %lld differs from the file", path, c,
+                                 (long long)t);
+            melspec_audio_free(&audio);
+        }
+        free(whole);
+    }
+}
+
 /* ---- failures: a status and a message for each -------------------------------------------- */
 
 static void test_inputs_that_are_not_audio(void **state)
@@ -516,6 +553,7 @@ int main(void)
         cmocka_unit_test(test_truncated_wav_reads_what_is_there),
         cmocka_unit_test(test_truncated_flac_reads_what_decodes),
         cmocka_unit_test(test_sound_files_have_no_warning),
+        cmocka_unit_test(test_a_long_file_is_read_whole),
         cmocka_unit_test(test_inputs_that_are_not_audio),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_memory_gives_what_the_file_gives),
