@@ -210,6 +210,35 @@ static int declared_longer_than_present(SNDFILE *file, long long *declared, long
     return 0;
 }
 
+/* A reader of interleaved float frames: 16-bit PCM (most speech corpora) is read as integers
+ * and converted here, a loop the compiler vectorizes, where libsndfile's conversion is a scalar
+ * loop that took 14 % of a batch of short clips. The numbers are libsndfile's: it too multiplies
+ * by the float 1/32768, an exact power of two (checked on WAV, AIFF, FLAC, CAF, W64, AU, RF64). */
+enum { PCM16_CHUNK_SAMPLES = 8192 };
+typedef struct frame_reader {
+    SNDFILE *file;
+    int channels;
+    int16_t *pcm16; /* PCM16_CHUNK_SAMPLES samples, or NULL: libsndfile converts */
+} frame_reader;
+
+static sf_count_t read_float_frames(const frame_reader *reader, float *frames, sf_count_t wanted)
+{
+    if (reader->pcm16 == NULL) return sf_readf_float(reader->file, frames, wanted);
+    const sf_count_t chunk = PCM16_CHUNK_SAMPLES / reader->channels;
+    sf_count_t done = 0;
+    while (done < wanted) {
+        const sf_count_t asked = wanted - done < chunk ? wanted - done : chunk;
+        const sf_count_t got = sf_readf_short(reader->file, reader->pcm16, asked);
+        if (got <= 0) break;
+        float *out = frames + done * reader->channels;
+        const sf_count_t n = got * reader->channels;
+        for (sf_count_t i = 0; i < n; i++) out[i] = (float)reader->pcm16[i] * (1.0f / 32768.0f);
+        done += got;
+        if (got < asked) break;
+    }
+    return done;
+}
+
 /* Up to max_frames frames (all when < 0) of interleaved float samples, into a buffer first sized
  * for expected_frames (what the header states, when it does) and one frame more, grown by
  * doubling past it: one allocation and no copy for the files whose header tells the truth. The
@@ -217,10 +246,11 @@ static int declared_longer_than_present(SNDFILE *file, long long *declared, long
  * gigabytes. A read asks for no more than the room left, and after a short read (the end, or a
  * decoder that returned less than it had) for one frame: libsndfile zero-fills what it cannot
  * fill, and a read of a whole block past the end cost a 256 KiB memset per file. */
-static melspec_status read_interleaved(SNDFILE *file, int channels, int64_t max_frames,
+static melspec_status read_interleaved(const frame_reader *reader, int64_t max_frames,
                                        int64_t expected_frames, float **samples,
                                        int64_t *n_frames, char *message, size_t capacity)
 {
+    const int channels = reader->channels;
     const int64_t block = 65536;                          /* frames */
     const int64_t first_capacity_limit = (int64_t)1 << 24; /* frames */
     const int64_t limit = max_frames >= 0 ? max_frames : INT64_MAX;
@@ -246,7 +276,7 @@ static melspec_status read_interleaved(SNDFILE *file, int channels, int64_t max_
         }
         const int64_t room = frames_capacity - total;
         const int64_t wanted = last_read_short ? 1 : room < block ? room : block;
-        const sf_count_t got = sf_readf_float(file, buffer + total * channels, wanted);
+        const sf_count_t got = read_float_frames(reader, buffer + total * channels, wanted);
         if (got <= 0) break;
         total += got;
         last_read_short = got < wanted;
@@ -337,8 +367,13 @@ static melspec_status decode(SNDFILE *file, const SF_INFO *info,
     int64_t n_frames = 0;
     int64_t stated_frames = info->frames != SF_COUNT_MAX ? info->frames - start : 0;
     if (max_frames >= 0 && max_frames < stated_frames) stated_frames = max_frames;
-    status = read_interleaved(file, info->channels, max_frames, stated_frames, &interleaved,
-                              &n_frames, message, capacity);
+    frame_reader reader = {file, info->channels, NULL};
+    if ((info->format & SF_FORMAT_SUBMASK) == SF_FORMAT_PCM_16 &&
+        info->channels <= PCM16_CHUNK_SAMPLES)
+        reader.pcm16 = malloc(PCM16_CHUNK_SAMPLES * sizeof *reader.pcm16); /* NULL: libsndfile's */
+    status = read_interleaved(&reader, max_frames, stated_frames, &interleaved, &n_frames,
+                              message, capacity);
+    free(reader.pcm16);
     if (status != MELSPEC_OK) goto done;
     status = MELSPEC_ERROR_INVALID_ARGUMENT;
     if (sf_error(file) != SF_ERR_NO_ERROR) {

@@ -320,37 +320,56 @@ static void test_sound_files_have_no_warning(void **state)
     }
 }
 
-/* A file of several reads (libsndfile is read in blocks of 65,536 frames): every frame once, in
- * order, and a duration that ends inside a block. */
+/* A file of several reads (libsndfile is read in blocks of 65,536 frames, 16-bit PCM in chunks
+ * of 8,192 samples converted here): every frame once, in order, as libsndfile's own float
+ * conversion gives it, and a duration that ends inside a block. */
 static void test_a_long_file_is_read_whole(void **state)
 {
     (void)state;
-    enum { REPEATS = 7 }; /* 154,350 frames: two whole blocks and part of a third */
-    const int formats[] = {SF_FORMAT_WAV | SF_FORMAT_FLOAT, SF_FORMAT_FLAC | SF_FORMAT_PCM_24};
-    for (size_t f = 0; f < 2; f++) {
-        const char *path = path_in(f == 0 ? "long.wav" : "long.flac");
-        SF_INFO info = {.samplerate = RATE, .channels = CHANNELS, .format = formats[f]};
+    enum { REPEATS = 7, N_LONG = N_FRAMES * REPEATS }; /* two whole blocks and part of a third */
+    const struct {
+        const char *name;
+        int format, channels;
+    } files[] = {
+        {"long.wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT, 2},
+        {"long.flac", SF_FORMAT_FLAC | SF_FORMAT_PCM_24, 2},
+        {"long16.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 2},
+        {"long16.aiff", SF_FORMAT_AIFF | SF_FORMAT_PCM_16, 3}, /* 8,192 is no multiple of 3 */
+        {"long16.flac", SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 1},
+    };
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        const int channels = files[f].channels;
+        const char *path = path_in(files[f].name);
+        SF_INFO info = {.samplerate = RATE, .channels = channels, .format = files[f].format};
         SNDFILE *file = sf_open(path, SFM_WRITE, &info);
         assert_non_null(file);
+        float *frames = malloc(sizeof *frames * N_FRAMES * (size_t)channels);
+        assert_non_null(frames);
+        for (int t = 0; t < N_FRAMES; t++) /* the written stereo frames, channel c from c % 2 */
+            for (int c = 0; c < channels; c++)
+                frames[t * channels + c] = written[t * CHANNELS + c % CHANNELS] * (c < 2 ? 1 : -1);
         for (int r = 0; r < REPEATS; r++)
-            assert_int_equal(sf_writef_float(file, written, N_FRAMES), N_FRAMES);
+            assert_int_equal(sf_writef_float(file, frames, N_FRAMES), N_FRAMES);
         assert_int_equal(sf_close(file), 0);
+        free(frames);
 
-        float *whole = malloc(sizeof *whole * N_FRAMES * REPEATS * CHANNELS);
+        float *whole = malloc(sizeof *whole * N_LONG * (size_t)channels);
         assert_non_null(whole);
-        assert_int_equal(decode_directly(path, whole, N_FRAMES * REPEATS), N_FRAMES * REPEATS);
+        assert_int_equal(decode_directly(path, whole, N_LONG), N_LONG);
         melspec_audio_options options = options_at(0.0, 0);
         for (int cut = 0; cut < 2; cut++) {
-            const int64_t n = cut ? 100003 : N_FRAMES * REPEATS;
+            const int64_t n = cut ? 100003 : N_LONG;
             options.duration = cut ? (double)n / RATE + 0.1 / RATE : -1.0;
             melspec_audio audio = load_ok(path, &options);
+            assert_int_equal(audio.n_channels, channels);
             assert_int_equal(audio.n_samples, n);
             assert_string_equal(audio.warning, "");
-            for (int c = 0; c < CHANNELS; c++)
+            for (int c = 0; c < channels; c++)
                 for (int64_t t = 0; t < n; t++)
-                    if (audio.samples[c * n + t] != whole[t * CHANNELS + c])
-                        fail_msg("%s: channel %d frame %lld differs from the file", path, c,
-                                 (long long)t);
+                    if (audio.samples[c * n + t] != whole[t * channels + c])
+                        fail_msg("%s: channel %d frame %lld: %g, libsndfile %g", path, c,
+                                 (long long)t, (double)audio.samples[c * n + t],
+                                 (double)whole[t * channels + c]);
             melspec_audio_free(&audio);
         }
         free(whole);
