@@ -27,9 +27,10 @@
  * Nothing is printed, except that libsndfile's own MP3 decoder (mpg123) may write notes about
  * damaged streams to stderr; a library may not touch the process's stderr, so a caller that
  * minds (the melspec command) silences descriptor 2 around MP3 decodes itself.
- * Thread-safe: no state outside the call, files load in parallel. (Only the reason given for a
- * file that libsndfile cannot open comes from libsndfile's one global error, so two opens failing
- * at the same moment may swap reasons; the status is always right.) */
+ * Thread-safe: no state outside the call, files load in parallel. libsndfile reports why an open
+ * failed through globals that every open writes, so this loader's opens take turns (decoding does
+ * not); code elsewhere in the process that calls sf_open at the same moment can still disturb
+ * the reason given (never the status). */
 #ifndef MELSPEC_AUDIO_H
 #define MELSPEC_AUDIO_H
 

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs the thread tests (tests/unit/test_threads.c: own plans and streams per thread, plans
-# created and destroyed concurrently) and the contract and stream tests under ThreadSanitizer
-# (docs/reliability.md), then the thread test on the emulated CUDA backend, also under TSan (at
-# the end). Any report fails the run. Called by .ci/run after the memory checks.
-# No suppression file: nothing reported today, and melspec's own code is never suppressed.
+# created and destroyed concurrently), the contract and stream tests, the audio loader and the
+# command's --jobs workers under ThreadSanitizer (docs/reliability.md), then the thread test on
+# the emulated CUDA backend, also under TSan (at the end). Any report fails the run. Called by
+# .ci/run after the memory checks.
+# Suppressions (tests/support/tsan.supp) name third-party libraries only: melspec's own code is
+# never suppressed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -16,10 +18,12 @@ cmake --build build-tsan -j"$jobs" --target test_threads test_contract test_stre
 # batches on every core (issue 18): the command's workers (test_cli runs --jobs 3 against
 # --jobs 1) and the one-plan-per-thread example
 cmake --build build-tsan -j"$jobs" --target melspec_cli test_cli batch_threads
+# the loader with threads opening good and broken files at once (libsndfile's open globals)
+cmake --build build-tsan -j"$jobs" --target test_audio
 # halt_on_error: the first race fails the test (TSan's default only sets the exit status at exit)
-TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/support/tsan.supp" \
   ctest --test-dir build-tsan --output-on-failure -j"$jobs" \
-  -R "test_threads|test_contract|test_stream|test_cli\$|example_batch_threads"
+  -R "test_threads|test_contract|test_stream|test_audio|test_cli\$|example_batch_threads"
 
 # The same thread test on the CUDA backend, on the CPU emulation of CUDA (tests/cuda_emulator)
 # built under ThreadSanitizer too: the plugin's host code, its loader and the core, with each

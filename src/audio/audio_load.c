@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -475,6 +476,13 @@ done:
     return status;
 }
 
+/* libsndfile keeps why an open failed in globals that every open writes (sf_errno, sf_parselog;
+ * libsndfile issue 279, left as it is there), so opens take turns and the reason is copied
+ * before the next open begins: a failed open then reports its own reason, never another
+ * thread's or "No Error.". Only opening waits (headers; an MP3 without a length tag is scanned);
+ * decoding, resampling and everything after run in parallel. */
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /* Opens memory (when in_memory) or path with libsndfile and decodes it. */
 static melspec_status open_and_decode(const char *path, memory_file *memory,
                                       const melspec_audio_options *options, melspec_audio *audio,
@@ -484,10 +492,13 @@ static melspec_status open_and_decode(const char *path, memory_file *memory,
                                memory_tell};
     SF_INFO info;
     memset(&info, 0, sizeof info);
+    char reason[256] = "";
+    pthread_mutex_lock(&open_lock);
     SNDFILE *file = memory != NULL ? sf_open_virtual(&memory_io, SFM_READ, &info, memory)
                                    : sf_open(path, SFM_READ, &info);
+    if (file == NULL) snprintf(reason, sizeof reason, "%s", sf_strerror(NULL));
+    pthread_mutex_unlock(&open_lock);
     if (file == NULL) {
-        const char *reason = sf_strerror(NULL);
         /* the input exists and has bytes (checked before): this libsndfile message is its MP3
          * decoder giving up */
         if (strstr(reason, "not a regular file") != NULL)

@@ -81,6 +81,15 @@ static int run_cli(const char *format, ...)
     return WEXITSTATUS(status);
 }
 
+/* The command's exit status; when it is not the one expected, the failure shows what the command
+ * said (a sanitizer's report among it: ThreadSanitizer exits 66). */
+#define assert_exit(status, expected)                                                           \
+    do {                                                                                        \
+        const int got_status = (status);                                                        \
+        if (got_status != (expected))                                                           \
+            fail_msg("melspec exited %d, not %d; it said:\n%s", got_status, (expected), err_text); \
+    } while (0)
+
 /* A signal that is not zero anywhere in particular: two tones, a sweep and noise. */
 static float *make_signal(int64_t n_frames, int channels, double sample_rate, unsigned seed)
 {
@@ -265,7 +274,7 @@ static void check_format_matches_library(int format, const char *extension, doub
     const char *audio = path_in("tone.%s", extension);
     write_audio(audio, format, rate, channels, x, n);
     const char *npy = path_in("tone_%s.npy", extension);
-    assert_int_equal(run_cli("-q '%s' -o '%s'", audio, npy), 0);
+    assert_exit(run_cli("-q '%s' -o '%s'", audio, npy), 0);
 
     /* What the library gives on the decoded, mixed samples with librosa's defaults. */
     int decoded_channels, decoded_rate;
@@ -321,7 +330,7 @@ static void test_keep_channels(void **state)
     const char *audio = path_in("stereo.wav");
     write_audio(audio, SF_FORMAT_WAV | SF_FORMAT_FLOAT, rate, channels, x, n);
     const char *npy = path_in("stereo.npy");
-    assert_int_equal(run_cli("-q --sr native --keep-channels --n-mels 40 '%s' -o '%s'", audio, npy),
+    assert_exit(run_cli("-q --sr native --keep-channels --n-mels 40 '%s' -o '%s'", audio, npy),
                      0);
     /* librosa.load(mono=False): (channels, n) -> melspectrogram (channels, n_mels, frames). */
     float *planar = malloc((size_t)(channels * n) * sizeof *planar);
@@ -354,7 +363,7 @@ static void test_offset_duration_and_frames_layout(void **state)
     const char *audio = path_in("long.wav");
     write_audio(audio, SF_FORMAT_WAV | SF_FORMAT_FLOAT, rate, 1, x, n);
     const char *npy = path_in("slice.npy");
-    assert_int_equal(run_cli("-q --offset 0.5 --duration 1.25 --layout frames --n-fft 1024 "
+    assert_exit(run_cli("-q --offset 0.5 --duration 1.25 --layout frames --n-fft 1024 "
                              "--hop-length 256 --power 1 --db '%s' -o '%s'",
                              audio, npy),
                      0);
@@ -389,7 +398,7 @@ static void test_window_with_parameters(void **state)
     const char *audio = path_in("window.wav");
     write_audio(audio, SF_FORMAT_WAV | SF_FORMAT_FLOAT, rate, 1, x, n);
     const char *npy = path_in("window.npy");
-    assert_int_equal(run_cli("-q --sr native --n-fft 512 --window kaiser:8 '%s' -o '%s'", audio,
+    assert_exit(run_cli("-q --sr native --n-fft 512 --window kaiser:8 '%s' -o '%s'", audio,
                              npy),
                      0);
     melspec_config config;
@@ -407,11 +416,11 @@ static void test_window_with_parameters(void **state)
     free(want);
     free(x);
 
-    assert_int_equal(run_cli("--window kaiser '%s'", audio), 2); /* beta is required */
+    assert_exit(run_cli("--window kaiser '%s'", audio), 2); /* beta is required */
     assert_non_null(strstr(err_text, "--window"));
-    assert_int_equal(run_cli("--window hann:3 '%s'", audio), 2);
-    assert_int_equal(run_cli("--window tukey:x '%s'", audio), 2);
-    assert_int_equal(run_cli("--window nope '%s'", audio), 2);
+    assert_exit(run_cli("--window hann:3 '%s'", audio), 2);
+    assert_exit(run_cli("--window tukey:x '%s'", audio), 2);
+    assert_exit(run_cli("--window nope '%s'", audio), 2);
     assert_non_null(strstr(err_text, "blackmanharris"));
 }
 
@@ -424,7 +433,7 @@ static void test_stft_is_complex64(void **state)
     const char *audio = path_in("short.wav");
     write_audio(audio, SF_FORMAT_WAV | SF_FORMAT_FLOAT, rate, 1, x, n);
     const char *npy = path_in("stft.npy");
-    assert_int_equal(run_cli("-q --sr native --transform stft --n-fft 256 '%s' -o '%s'", audio, npy),
+    assert_exit(run_cli("-q --sr native --transform stft --n-fft 256 '%s' -o '%s'", audio, npy),
                      0);
     melspec_config config;
     melspec_config_init(&config);
@@ -454,7 +463,7 @@ static void test_resampling_is_soxr_hq(void **state)
     const char *audio = path_in("hirate.wav");
     write_audio(audio, SF_FORMAT_WAV | SF_FORMAT_FLOAT, native, 1, x, n);
     const char *npy = path_in("resampled.npy");
-    assert_int_equal(run_cli("-q --sr %d --n-fft 512 --n-mels 64 '%s' -o '%s'", target, audio, npy),
+    assert_exit(run_cli("-q --sr %d --n-fft 512 --n-mels 64 '%s' -o '%s'", target, audio, npy),
                      0);
 
     /* soxr HQ in one shot, then librosa's fix_length to ceil(n * target / native). */
@@ -495,7 +504,7 @@ static void test_whisper_preset(void **state)
     const char *audio = path_in("speech.wav");
     write_audio(audio, SF_FORMAT_WAV | SF_FORMAT_FLOAT, rate, 1, x, n);
     const char *npy = path_in("whisper.npy");
-    assert_int_equal(run_cli("-q --preset whisper '%s' -o '%s'", audio, npy), 0);
+    assert_exit(run_cli("-q --preset whisper '%s' -o '%s'", audio, npy), 0);
 
     /* whisper.audio.log_mel_spectrogram: power mel (reflect padding), drop the last frame,
      * log10(max(S, 1e-10)), max(., max - 8), (x + 4) / 4. */
@@ -542,7 +551,7 @@ static void test_csv_matches_npy(void **state)
     write_audio(audio, SF_FORMAT_WAV | SF_FORMAT_FLOAT, rate, 1, x, rate / 2);
     const char *npy = path_in("csv.npy");
     const char *csv = path_in("csv.csv");
-    assert_int_equal(run_cli("-q --n-mels 32 --db '%s' -o '%s' -o '%s'", audio, npy, csv), 0);
+    assert_exit(run_cli("-q --n-mels 32 --db '%s' -o '%s' -o '%s'", audio, npy, csv), 0);
     npy_array a = read_npy(npy);
     FILE *file = fopen(csv, "r");
     assert_non_null(file);
@@ -633,7 +642,7 @@ static void test_png_picture(void **state)
     write_audio(audio, SF_FORMAT_WAV | SF_FORMAT_FLOAT, rate, 1, x, n);
     const char *png_path = path_in("low.png");
     const char *npy_path = path_in("low_values.npy");
-    assert_int_equal(run_cli("-q --n-mels 64 --cmap gray '%s' -o '%s' -o '%s'", audio, png_path,
+    assert_exit(run_cli("-q --n-mels 64 --cmap gray '%s' -o '%s' -o '%s'", audio, png_path,
                              npy_path),
                      0);
     png_picture p = read_png(png_path);
@@ -689,7 +698,7 @@ static void test_png_picture(void **state)
     const char *audio2 = path_in("stereo_png.wav");
     write_audio(audio2, SF_FORMAT_WAV | SF_FORMAT_PCM_16, rate, 2, stereo, n);
     const char *png2 = path_in("stereo.png");
-    assert_int_equal(run_cli("-q --keep-channels --n-mels 50 --width 640 --height 600 '%s' -o '%s'",
+    assert_exit(run_cli("-q --keep-channels --n-mels 50 --width 640 --height 600 '%s' -o '%s'",
                              audio2, png2),
                      0);
     p = read_png(png2);
@@ -769,7 +778,7 @@ static void test_directory_with_broken_files(void **state)
 
     snprintf(out, sizeof out, "%s", path_in("features"));
     const int status = run_cli("'%s' -o '%s' --format npy,png --n-mels 32", root, out);
-    assert_int_equal(status, 1);
+    assert_exit(status, 1);
     assert_true(file_exists(path_in("features/good.npy")));
     assert_true(file_exists(path_in("features/good.png")));
     assert_true(file_exists(path_in("features/sub/good.npy")));
@@ -790,7 +799,7 @@ static void test_directory_with_broken_files(void **state)
     assert_int_equal(count_lines_naming(err_text, "warning: truncated"), 2);
     /* The good ones equal single-file runs. */
     npy_array whole = read_npy(path_in("features/sub/good.npy"));
-    assert_int_equal(run_cli("-q '%s' -o '%s' --n-mels 32", path_in("corpus/sub/good.flac"),
+    assert_exit(run_cli("-q '%s' -o '%s' --n-mels 32", path_in("corpus/sub/good.flac"),
                              path_in("single.npy")),
                      0);
     npy_array single = read_npy(path_in("single.npy"));
@@ -817,10 +826,10 @@ static void test_batches_equal_single_files(void **state)
                     n);
         free(x);
     }
-    assert_int_equal(run_cli("-q --preset realtime --batch 4 '%s/clips' -o '%s/batched'",
+    assert_exit(run_cli("-q --preset realtime --batch 4 '%s/clips' -o '%s/batched'",
                              work_dir, work_dir),
                      0);
-    assert_int_equal(run_cli("-q --preset realtime --batch 1 '%s/clips' -o '%s/single'",
+    assert_exit(run_cli("-q --preset realtime --batch 1 '%s/clips' -o '%s/single'",
                              work_dir, work_dir),
                      0);
     for (unsigned i = 0; i < 5; i++) {
@@ -846,7 +855,7 @@ static void test_jobs_agree(void **state)
     enum { n_files = 23 };
     for (unsigned i = 0; i < n_files; i++) {
         /* runs of equal lengths broken by others, so that batches and claims end anywhere */
-        const int64_t n = i % 5 == 0 ? rate / 2 + 37 * i : rate;
+        const int64_t n = i % 5 == 0 ? rate / 2 + 37 * (int64_t)i : (int64_t)rate;
         float *x = make_signal(n, 1, rate, 40 + i);
         write_audio(path_in("many/clip%02u.wav", i), SF_FORMAT_WAV | SF_FORMAT_FLOAT, rate, 1,
                     x, n);
@@ -854,7 +863,7 @@ static void test_jobs_agree(void **state)
     }
     /* One worker, the default batch: one file per library call on the CPU backend. */
     setenv("MELSPEC_CLI_TIMING", "1", 1);
-    assert_int_equal(run_cli("--stats --preset realtime --device cpu --jobs 1 '%s/many' -o '%s/j1'",
+    assert_exit(run_cli("--stats --preset realtime --device cpu --jobs 1 '%s/many' -o '%s/j1'",
                              work_dir, work_dir),
                      0);
     static char stats_one_job[sizeof out_text];
@@ -868,7 +877,7 @@ static void test_jobs_agree(void **state)
                                work_dir, work_dir);
     unsetenv("MELSPEC_CLI_TIMING");
     umask(saved_mask);
-    assert_int_equal(status, 0);
+    assert_exit(status, 0);
 #ifndef MELSPEC_TEST_PLANS_VARY_ACROSS_PROCESSES
     assert_string_equal(out_text, stats_one_job); /* every line, in input order */
 #else
@@ -937,7 +946,7 @@ static void test_stats_when_no_output(void **state)
 {
     (void)state;
     const char *audio = path_in("example.wav");
-    assert_int_equal(run_cli("--generate-example '%s'", audio), 0);
+    assert_exit(run_cli("--generate-example '%s'", audio), 0);
     SF_INFO info;
     memset(&info, 0, sizeof info);
     SNDFILE *file = sf_open(audio, SFM_READ, &info);
@@ -946,7 +955,7 @@ static void test_stats_when_no_output(void **state)
     assert_int_equal(info.frames, 3 * 22050);
     sf_close(file);
 
-    assert_int_equal(run_cli("'%s'", audio), 0);
+    assert_exit(run_cli("'%s'", audio), 0);
     assert_non_null(strstr(out_text, "example.wav: (128, 130) float32"));
     assert_non_null(strstr(out_text, "max "));
     assert_non_null(strstr(out_text, "mean "));
@@ -955,7 +964,7 @@ static void test_stats_when_no_output(void **state)
 static void test_help_version_and_usage_errors(void **state)
 {
     (void)state;
-    assert_int_equal(run_cli("--help"), 0);
+    assert_exit(run_cli("--help"), 0);
     const char *documented[] = {"--sr", "--mono", "--keep-channels", "--offset", "--duration",
                                 "--n-fft", "--hop-length", "--win-length", "--window",
                                 "--n-mels", "--fmin", "--fmax", "--power", "--htk", "--norm",
@@ -966,20 +975,20 @@ static void test_help_version_and_usage_errors(void **state)
     for (size_t i = 0; i < sizeof documented / sizeof documented[0]; i++)
         if (strstr(out_text, documented[i]) == NULL) fail_msg("--help lacks %s", documented[i]);
 
-    assert_int_equal(run_cli("--version"), 0);
+    assert_exit(run_cli("--version"), 0);
     assert_non_null(strstr(out_text, "melspec "));
     assert_non_null(strstr(out_text, "libsndfile"));
     assert_non_null(strstr(out_text, "libsoxr"));
 
-    assert_int_equal(run_cli("--n-fft banana x.wav"), 2);
+    assert_exit(run_cli("--n-fft banana x.wav"), 2);
     assert_non_null(strstr(err_text, "--n-fft"));
-    assert_int_equal(run_cli("--no-such-option x.wav"), 2);
-    assert_int_equal(run_cli(""), 2);
+    assert_exit(run_cli("--no-such-option x.wav"), 2);
+    assert_exit(run_cli(""), 2);
     /* A bad config is caught once, before any file is read. */
-    assert_int_equal(run_cli("--fmax 20000 --sr 16000 '%s'", path_in("example.wav")), 2);
+    assert_exit(run_cli("--fmax 20000 --sr 16000 '%s'", path_in("example.wav")), 2);
     assert_non_null(strstr(err_text, "fmax"));
     /* A missing file: named, exit 1. */
-    assert_int_equal(run_cli("-q '%s'", path_in("missing.wav")), 1);
+    assert_exit(run_cli("-q '%s'", path_in("missing.wav")), 1);
     assert_non_null(strstr(err_text, "missing.wav"));
 }
 
@@ -995,7 +1004,7 @@ static void test_cqt(void **state)
     write_audio(audio, SF_FORMAT_WAV | SF_FORMAT_FLOAT, rate, 1, x, n);
     const char *npy = path_in("cqt.npy");
     /* ccmusic: amplitude_to_db(abs(cqt(y, sr=22050, hop_length=512, n_bins=84)), ref=np.max) */
-    assert_int_equal(run_cli("-q --preset ccmusic-cqt '%s' -o '%s'", audio, npy), 0);
+    assert_exit(run_cli("-q --preset ccmusic-cqt '%s' -o '%s'", audio, npy), 0);
     melspec_cqt_config config;
     melspec_cqt_config_init(&config);
     config.sample_rate = rate;
@@ -1022,7 +1031,7 @@ static void test_cqt(void **state)
     free(got.data);
     free(want);
     /* Unscaled, the CQT is complex, like librosa.cqt. */
-    assert_int_equal(run_cli("-q --transform cqt --overwrite '%s' -o '%s'", audio, npy), 0);
+    assert_exit(run_cli("-q --transform cqt --overwrite '%s' -o '%s'", audio, npy), 0);
     got = read_npy(npy);
     assert_string_equal(got.descr, "<c8");
     assert_int_equal(got.shape[0], 84);

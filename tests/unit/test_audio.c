@@ -563,6 +563,82 @@ static void test_threads_load_in_parallel(void **state)
     for (int i = 0; i < N_THREADS; i++) melspec_audio_free(&jobs[i].audio);
 }
 
+/* libsndfile keeps the reason an open failed in globals that every open writes (sf_errno,
+ * sf_parselog: libsndfile issue 279), so the loader opens one file at a time. Without that,
+ * a failing open's message can be another thread's ("No Error."), and ThreadSanitizer
+ * (scripts/check-threads.sh) sees the two threads write sf_parselog. */
+enum { OPENS_PER_THREAD = 200 };
+
+typedef struct open_storm {
+    const unsigned char *bytes;
+    size_t n_bytes;
+    const char *expected; /* the message a lone load gives; NULL: the load must succeed */
+    int wrong;            /* loads that did not give what a lone load gives */
+    char first_wrong[320];
+} open_storm;
+
+static void *open_repeatedly(void *argument)
+{
+    open_storm *storm = argument;
+    const melspec_audio_options options = options_at(16000.0, 1);
+    for (int i = 0; i < OPENS_PER_THREAD; i++) {
+        melspec_audio audio;
+        char message[256] = "";
+        const melspec_status status = melspec_audio_load_memory(
+            storm->bytes, storm->n_bytes, &options, &audio, message, sizeof message);
+        const int right = storm->expected == NULL ? status == MELSPEC_OK
+                                                  : status != MELSPEC_OK &&
+                                                        strcmp(message, storm->expected) == 0;
+        if (!right && storm->wrong++ == 0)
+            snprintf(storm->first_wrong, sizeof storm->first_wrong, "status %d: %s", (int)status,
+                     message);
+        melspec_audio_free(&audio);
+    }
+    return NULL;
+}
+
+static void test_failed_opens_in_parallel_keep_their_reasons(void **state)
+{
+    (void)state;
+    unsigned char garbage[2048];
+    uint32_t bits = 2024u;
+    for (size_t i = 0; i < sizeof garbage; i++) {
+        bits = bits * 1664525u + 1013904223u;
+        garbage[i] = (unsigned char)(bits >> 24);
+    }
+    size_t n_wav;
+    unsigned char *wav = read_bytes(path_in("pcm16.wav"), &n_wav);
+    /* a WAV header cut inside its chunks: libsndfile parses, logs and gives up */
+    const size_t n_cut_header = 30;
+    char garbage_reason[256] = "", cut_reason[256] = "";
+    const melspec_audio_options options = options_at(16000.0, 1);
+    melspec_audio audio;
+    assert_int_not_equal(melspec_audio_load_memory(garbage, sizeof garbage, &options, &audio,
+                                                   garbage_reason, sizeof garbage_reason),
+                         MELSPEC_OK);
+    assert_int_not_equal(melspec_audio_load_memory(wav, n_cut_header, &options, &audio,
+                                                   cut_reason, sizeof cut_reason),
+                         MELSPEC_OK);
+    assert_null(strstr(garbage_reason, "No Error"));
+    assert_null(strstr(cut_reason, "No Error"));
+    enum { N_THREADS = 4 };
+    open_storm storms[N_THREADS] = {
+        {.bytes = garbage, .n_bytes = sizeof garbage, .expected = garbage_reason},
+        {.bytes = wav, .n_bytes = n_cut_header, .expected = cut_reason},
+        {.bytes = wav, .n_bytes = n_wav, .expected = NULL},
+        {.bytes = garbage, .n_bytes = sizeof garbage, .expected = garbage_reason},
+    };
+    pthread_t threads[N_THREADS];
+    for (int i = 0; i < N_THREADS; i++)
+        assert_int_equal(pthread_create(&threads[i], NULL, open_repeatedly, &storms[i]), 0);
+    for (int i = 0; i < N_THREADS; i++) pthread_join(threads[i], NULL);
+    for (int i = 0; i < N_THREADS; i++)
+        if (storms[i].wrong != 0)
+            fail_msg("thread %d: %d of %d loads differ from a lone load, first: %s", i,
+                     storms[i].wrong, OPENS_PER_THREAD, storms[i].first_wrong);
+    free(wav);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -578,6 +654,7 @@ int main(void)
         cmocka_unit_test(test_memory_gives_what_the_file_gives),
         cmocka_unit_test(test_a_fifo_is_read_to_its_end),
         cmocka_unit_test(test_threads_load_in_parallel),
+        cmocka_unit_test(test_failed_opens_in_parallel_keep_their_reasons),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
