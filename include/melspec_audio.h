@@ -28,9 +28,9 @@
  * damaged streams to stderr; a library may not touch the process's stderr, so a caller that
  * minds (the melspec command) silences descriptor 2 around MP3 decodes itself.
  * Thread-safe: no state outside the call, files load in parallel. libsndfile reports why an open
- * failed through globals that every open writes, so this loader's opens take turns (decoding does
- * not); code elsewhere in the process that calls sf_open at the same moment can still disturb
- * the reason given (never the status). */
+ * failed through globals that every open writes, so an open that fails is made again alone to
+ * read its reason; code elsewhere in the process that calls sf_open at that moment can still
+ * disturb the reason given (never the status). */
 #ifndef MELSPEC_AUDIO_H
 #define MELSPEC_AUDIO_H
 

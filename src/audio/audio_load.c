@@ -2,6 +2,7 @@
  * float32 mean of the channels), resample with soxr_hq, fix_length to ceil(n * ratio).
  * The one loader: melspec.load (python/melspec/_audio.py) and the melspec command
  * (tools/cli/audio.c) call it, so what a damaged file gives is decided here only. */
+#define _GNU_SOURCE /* glibc's writer-preferring read-write lock (open_lock below) */
 #include "melspec_audio.h"
 
 #include <errno.h>
@@ -21,8 +22,10 @@
 
 #if defined(__GNUC__)
 #define PRINTF_LIKE(format_index) __attribute__((format(printf, format_index, format_index + 1)))
+#define NOT_INLINED __attribute__((noinline))
 #else
 #define PRINTF_LIKE(format_index)
+#define NOT_INLINED
 #endif
 
 PRINTF_LIKE(4)
@@ -476,28 +479,57 @@ done:
     return status;
 }
 
-/* libsndfile keeps why an open failed in globals that every open writes (sf_errno, sf_parselog;
- * libsndfile issue 279, left as it is there), so opens take turns and the reason is copied
- * before the next open begins: a failed open then reports its own reason, never another
- * thread's or "No Error.". Only opening waits (headers; an MP3 without a length tag is scanned);
- * decoding, resampling and everything after run in parallel. */
-static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+/* libsndfile keeps why an open failed in globals that every sf_open writes (sf_errno, and
+ * sf_parselog when it fails; libsndfile issue 279, left as it is there), so a reason read after
+ * a failed open can be another thread's, or "No Error.". Opens run in parallel under the shared
+ * side of open_lock (an Ogg Vorbis open alone is a quarter of its file's decoding); an open that
+ * fails is made again alone, under the exclusive side, and its reason copied before any other
+ * open can begin. Writers first: a reason is never starved by a stream of opens. */
+#if defined(PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP)
+static pthread_rwlock_t open_lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
+#else
+static pthread_rwlock_t open_lock = PTHREAD_RWLOCK_INITIALIZER;
+#endif
 
-/* Opens memory (when in_memory) or path with libsndfile and decodes it. */
+/* sf_open of path, or sf_open_virtual of memory from its start. Not inlined, so that a report of
+ * what libsndfile does inside names its caller (see sndfile_open_shared). */
+NOT_INLINED static SNDFILE *sndfile_open(const char *path, memory_file *memory, SF_INFO *info)
+{
+    SF_VIRTUAL_IO memory_io = {memory_length, memory_seek, memory_read, memory_write,
+                               memory_tell};
+    memset(info, 0, sizeof *info);
+    if (memory == NULL) return sf_open(path, SFM_READ, info);
+    memory->position = 0;
+    return sf_open_virtual(&memory_io, SFM_READ, info, memory);
+}
+
+/* An open in parallel with others. Two that fail write sf_parselog at once, a race on a buffer
+ * nobody reads then (reasons are read alone): tests/support/tsan.supp names this function, the
+ * frame ThreadSanitizer shows above libsndfile's, so it is never inlined and only races inside
+ * this call are suppressed. */
+NOT_INLINED static SNDFILE *sndfile_open_shared(const char *path, memory_file *memory,
+                                                SF_INFO *info)
+{
+    pthread_rwlock_rdlock(&open_lock);
+    SNDFILE *file = sndfile_open(path, memory, info);
+    pthread_rwlock_unlock(&open_lock);
+    return file;
+}
+
+/* Opens memory (when not NULL) or path with libsndfile and decodes it. */
 static melspec_status open_and_decode(const char *path, memory_file *memory,
                                       const melspec_audio_options *options, melspec_audio *audio,
                                       char *message, size_t capacity)
 {
-    SF_VIRTUAL_IO memory_io = {memory_length, memory_seek, memory_read, memory_write,
-                               memory_tell};
     SF_INFO info;
-    memset(&info, 0, sizeof info);
+    SNDFILE *file = sndfile_open_shared(path, memory, &info);
     char reason[256] = "";
-    pthread_mutex_lock(&open_lock);
-    SNDFILE *file = memory != NULL ? sf_open_virtual(&memory_io, SFM_READ, &info, memory)
-                                   : sf_open(path, SFM_READ, &info);
-    if (file == NULL) snprintf(reason, sizeof reason, "%s", sf_strerror(NULL));
-    pthread_mutex_unlock(&open_lock);
+    if (file == NULL) {
+        pthread_rwlock_wrlock(&open_lock);
+        file = sndfile_open(path, memory, &info); /* alone: the reason is its own */
+        if (file == NULL) snprintf(reason, sizeof reason, "%s", sf_strerror(NULL));
+        pthread_rwlock_unlock(&open_lock);
+    }
     if (file == NULL) {
         /* the input exists and has bytes (checked before): this libsndfile message is its MP3
          * decoder giving up */
