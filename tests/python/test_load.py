@@ -164,3 +164,49 @@ def test_offset_past_the_end_and_bad_arguments(stereo_wav):
         melspec.load(stereo_wav, sr=-1)
     with pytest.raises(melspec.InvalidArgumentError):
         melspec.load(stereo_wav, duration=-2)
+
+
+def _root_base(array):
+    while isinstance(array, np.ndarray) and array.base is not None:
+        array = array.base
+    return array
+
+
+def _resident_bytes():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def test_result_is_the_decoded_buffer_freed_with_the_last_view(stereo_wav, tmp_path):
+    """float32 results are the loader's own buffer (no copy), writable as librosa's are, alive
+    while any view of them is, and freed after."""
+    import gc
+    import weakref
+
+    y, _ = melspec.load(stereo_wav, sr=None, mono=False)
+    assert y.dtype == np.float32 and y.flags.c_contiguous and y.flags.writeable
+    root = _root_base(y)
+    assert not isinstance(root, np.ndarray)  # not a numpy copy: the C buffer
+    left = y[0]
+    expected = left.copy()
+    del y
+    for _ in range(20):  # other loads reuse freed memory: a freed buffer would change here
+        melspec.load(stereo_wav, sr=16000, mono=False)
+    np.testing.assert_array_equal(left, expected)
+    left[0] = 0.25
+    gone = weakref.ref(root)
+    del left, root
+    gc.collect()
+    assert gone() is None
+    # a minute of audio loaded 60 times and dropped: memory comes back
+    long_wav = _write(tmp_path, "minute.wav",
+                      (0.3 * make_signal(60 * 44100, 44100, seed=5)).astype(np.float32), 44100,
+                      subtype="FLOAT")
+    melspec.load(long_wav, sr=None)
+    before = _resident_bytes()
+    for _ in range(60):
+        melspec.load(long_wav, sr=None)  # 10.6 MB each
+    assert _resident_bytes() - before < 100 * 1024 * 1024
+    # another dtype is a cast: a numpy array of its own
+    y64, _ = melspec.load(stereo_wav, sr=None, dtype=np.float64)
+    assert y64.dtype == np.float64 and isinstance(_root_base(y64), np.ndarray)
