@@ -4,9 +4,11 @@
     PYTHONPATH=python MELSPEC_LIBRARY=build/libmelspec.so python3 bench/load_vs_librosa.py \
         [--repeats 30] [--dir /dev/shm]
 
-Three cases: a speech clip (1.5 s, 16 kHz mono, 16-bit WAV, its own rate), a minute of music
-(44.1 kHz stereo, 16-bit WAV, to librosa's default of 22,050 Hz mono: decode, mix down and
-resample with soxr_hq, librosa's default) and the same minute as FLAC kept as it is. The loaders
+Four cases: a speech clip (1.5 s, 16 kHz mono, 16-bit WAV, its own rate), ten minutes of such
+speech (a recording or a podcast episode, where the result is the decoded buffer itself), a
+minute of music (44.1 kHz stereo, 16-bit WAV, to librosa's default of 22,050 Hz mono: decode,
+mix down and resample with soxr_hq, librosa's default) and the same minute as FLAC kept as it
+is. The loaders
 run interleaved, call by call, after one warm-up call each; it prints the median and p99 of
 each and librosa's median over melspec's, and the largest difference between the two results
 (librosa is the oracle: both use libsndfile and libsoxr, so 0 or float32 rounding).
@@ -55,12 +57,15 @@ with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
     rng = np.random.default_rng(0)
     clip = os.path.join(tmp, "speech.wav")
     soundfile.write(clip, speech(24000, 16000, rng), 16000, subtype="PCM_16")
+    recording = os.path.join(tmp, "recording.wav")
+    soundfile.write(recording, speech(600 * 16000, 16000, rng), 16000, subtype="PCM_16")
     minute = music(60 * 44100, 44100, rng)
     minute_wav, minute_flac = os.path.join(tmp, "music.wav"), os.path.join(tmp, "music.flac")
     soundfile.write(minute_wav, minute, 44100, subtype="PCM_16")
     soundfile.write(minute_flac, minute, 44100, subtype="PCM_16")
     cases = [
         ("speech clip, 16-bit WAV, sr=None", clip, dict(sr=None, mono=True)),
+        ("10 min 16 kHz speech, 16-bit WAV, sr=None", recording, dict(sr=None, mono=True)),
         ("1 min 44.1 kHz stereo WAV -> 22050 mono", minute_wav, dict(sr=22050, mono=True)),
         ("1 min 44.1 kHz stereo FLAC, as it is", minute_flac, dict(sr=None, mono=False)),
     ]
