@@ -287,7 +287,7 @@ static melspec_status read_interleaved(const frame_reader *reader, int64_t max_f
     }
     if (total > 0 && total < frames_capacity) {
         /* one channel kept at its rate is the result itself (melspec.load hands it to numpy):
-         * no room left over, up to half of it when the length was not known (in place) */
+         * give back the room left over, up to half when the length was not known (in place) */
         float *fitted = realloc(buffer, (size_t)total * (size_t)channels * sizeof *fitted);
         if (fitted != NULL) buffer = fitted;
     }
