@@ -108,6 +108,13 @@ class FeatureActor:
         return rows
 
 
+def _start_ray_as_its_apis_do(ray):
+    """ray.init() unless Ray runs or RAY_ENABLE_AUTO_CONNECT=0: what ray.get and Ray Data do
+    when called first, and ray.cluster_resources, asked before them, does not."""
+    if not ray.is_initialized() and os.environ.get("RAY_ENABLE_AUTO_CONNECT", "") != "0":
+        ray.init()
+
+
 def _gpu_actors(num_gpus):
     """GPUs per actor: the caller's choice, else 1 where Ray has GPUs and melspec its CUDA
     backend, else 0 (CPU actors)."""
@@ -115,6 +122,7 @@ def _gpu_actors(num_gpus):
         return num_gpus
     import ray
     import melspec
+    _start_ray_as_its_apis_do(ray)
     if ray.cluster_resources().get("GPU", 0) >= 1 and melspec.backend_available("cuda")[0]:
         return 1
     return 0
@@ -132,7 +140,8 @@ def compute_features(inputs, output_dir, *, preset=None, transform=None, sr=None
     each). num_gpus: GPUs per actor (None: 1 where the cluster has GPUs, else CPU actors).
     Returns the manifest rows (path, name, shape, dtype, config), sorted by name.
 
-    Needs ray.init() first (or it starts a local Ray). Blocks until every file is written.
+    Joins the Ray that runs, else starts a local one as Ray's own APIs do (ray.init(); not with
+    RAY_ENABLE_AUTO_CONNECT=0). Blocks until every file is written.
     """
     import ray
     import ray.data

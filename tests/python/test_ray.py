@@ -135,3 +135,24 @@ def test_bad_configurations_fail_before_ray_runs(tmp_path, clips):
         melspec_ray.list_audio([paths[0], paths[0]])
     with pytest.raises(ValueError, match="output_format"):
         melspec_ray.compute_features(paths, tmp_path, output_format="csv")
+
+
+def test_without_ray_init_a_local_ray_starts(clips, tmp_path):
+    """As README's first call shows it: no ray.init() before (a new process, since this one's Ray
+    runs); Ray's own APIs start a local Ray then, so does compute_features."""
+    import subprocess
+    import sys
+    folder, paths = clips
+    script = ("import sys, melspec.ray\n"
+              "rows = melspec.ray.compute_features(sys.argv[1], sys.argv[2], num_actors=1,"
+              " preset='realtime')\n"
+              "print(sorted(row['name'] for row in rows))\n")
+    done = subprocess.run([sys.executable, "-c", script, folder, str(tmp_path)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    names = sorted(os.path.splitext(os.path.basename(p))[0] for p in paths)
+    assert str(names) in done.stdout
+    expected = single_machine(paths, "mel", 16000, melspec.presets.get("realtime").kwargs)
+    features = melspec_ray.read_features(tmp_path)
+    for name, array in expected.items():
+        assert_same_as_here(features[name], array)
