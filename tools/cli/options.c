@@ -120,7 +120,7 @@ static const cli_option option_table[] = {
 
     {OPT_SECTION, "Figures (.png, .svg, .pdf)", 0, NULL, NULL},
     {OPT_WIDTH, "width", 0, "PIXELS", "figure width (default 1000)"},
-    {OPT_HEIGHT, "height", 0, "PIXELS", "figure height (default 400, per channel panel 400)"},
+    {OPT_HEIGHT, "height", 0, "PIXELS", "figure height (default 400, +300 per extra channel)"},
     {OPT_DB_RANGE, "db-range", 0, "DB", "colour range below the maximum (default 80)"},
     {OPT_CMAP, "cmap", 0, "NAME",
      "colormap: default (perceptually uniform: lightness rises evenly from violet to pale "
@@ -164,8 +164,9 @@ static const char help_footer[] =
     "Outputs: .npy is numpy's format (float32, or complex64 for --transform stft) in librosa's\n"
     "layout, (n_bins, n_frames) or (channels, n_bins, n_frames): np.load gives what the librosa\n"
     "call gives on the same samples. .csv has one line per bin (per channel and bin), frames\n"
-    "across. .png shows the spectrogram in dB, time left to right, low frequencies at the\n"
-    "bottom, one pixel per bin and frame, channels stacked top to bottom.\n"
+    "across. .png, .svg and .pdf are figures as librosa.display.specshow draws them: the\n"
+    "values in dB, time in seconds, frequency in Hz (CQT: note names), a colour bar, a title,\n"
+    "one panel per channel.\n"
     "\n"
     "A file that cannot be read or computed is reported on one line and skipped; the exit status\n"
     "is then 1 (2 for a usage error). See docs/cli.md for more.\n";
