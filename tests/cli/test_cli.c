@@ -961,6 +961,37 @@ static void test_stats_when_no_output(void **state)
     assert_non_null(strstr(out_text, "mean "));
 }
 
+/* Statistics (stdout) and warnings (stderr) sent to one log: each file's warning just before its
+ * statistics, the files in input order (both streams are fully buffered then). */
+static void test_warnings_beside_their_statistics_in_one_log(void **state)
+{
+    (void)state;
+    const int rate = 16000;
+    float *x = make_signal(rate, 1, rate, 4);
+    write_audio(path_in("log_b.wav"), SF_FORMAT_WAV | SF_FORMAT_PCM_16, rate, 1, x, rate);
+    truncate_copy(path_in("log_b.wav"), path_in("log_a.wav"), 0.5);
+    truncate_copy(path_in("log_b.wav"), path_in("log_c.wav"), 0.7);
+    char command[2048];
+    for (int jobs = 1; jobs <= 2; jobs++) {
+        snprintf(command, sizeof command, "'%s' --jobs %d '%s' '%s' '%s' >'%s' 2>&1",
+                 MELSPEC_CLI_PATH, jobs, path_in("log_a.wav"), path_in("log_b.wav"),
+                 path_in("log_c.wav"), path_in("log.txt"));
+        assert_int_equal(system(command), 0);
+        read_text(path_in("log.txt"), out_text, sizeof out_text);
+        const char *expected[] = {"log_a.wav: warning: truncated", "log_a.wav: (128,",
+                                  "log_b.wav: (128,", "log_c.wav: warning: truncated",
+                                  "log_c.wav: (128,", "3 file(s) processed"};
+        const char *after = out_text;
+        for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++) {
+            const char *at = strstr(after, expected[i]);
+            if (at == NULL) fail_msg("--jobs %d: '%s' not where expected in:\n%s", jobs,
+                                     expected[i], out_text);
+            after = at + strlen(expected[i]);
+        }
+    }
+    free(x);
+}
+
 static void test_help_version_and_usage_errors(void **state)
 {
     (void)state;
@@ -1057,6 +1088,7 @@ int main(void)
         cmocka_unit_test(test_batches_equal_single_files),
         cmocka_unit_test(test_jobs_agree),
         cmocka_unit_test(test_stats_when_no_output),
+        cmocka_unit_test(test_warnings_beside_their_statistics_in_one_log),
         cmocka_unit_test(test_help_version_and_usage_errors),
         cmocka_unit_test(test_cqt),
     };

@@ -162,7 +162,13 @@ static void report_ready(shared_run *run, int flush_all)
         }
         const char *input = run->jobs->jobs[run->next_report].input;
         cli_progress_clear(&run->progress);
-        if (o->messages) fputs(o->messages, run->messages);
+        if (o->messages) {
+            /* in order when stdout and stderr are one file (a log): what came before first,
+             * this file's warnings next, then its statistics */
+            fflush(run->stats);
+            fputs(o->messages, run->messages);
+            fflush(run->messages);
+        }
         if (o->stats && run->print_stats) fputs(o->stats, run->stats);
         if (o->failed) {
             run->files_failed++;
