@@ -243,52 +243,103 @@ static sf_count_t read_float_frames(const frame_reader *reader, float *frames, s
     return done;
 }
 
-/* Up to max_frames frames (all when < 0) of interleaved float samples, into a buffer first sized
- * for expected_frames (what the header states, when it does) and one frame more, grown by
- * doubling past it: one allocation and no copy for the files whose header tells the truth. The
- * first allocation is bounded so that a header claiming more than the file holds cannot ask for
+/* The result's rows (one for a mono mix or a file of one channel, else one per channel) grow
+ * from capacity to grown frames each; the filled frames of each row move to its new place, the
+ * last row first (each moves up, never over a row already moved). NULL when out of memory, the
+ * buffer still the caller's. */
+static float *grow_rows(float *buffer, int64_t rows, int64_t capacity, int64_t grown,
+                        int64_t filled)
+{
+    float *bigger = realloc(buffer, (size_t)(rows * grown) * sizeof *bigger);
+    if (bigger == NULL) return NULL;
+    for (int64_t r = rows - 1; r >= 1; r--)
+        memmove(bigger + r * grown, bigger + r * capacity, (size_t)filled * sizeof *bigger);
+    return bigger;
+}
+
+/* A block of interleaved frames into the rows at frame `at`: numpy's mean over the channel axis
+ * for a mono mix (a float32 sum in channel order, then / count), else each channel's row. */
+static void store_frames(const float *frames, int64_t n, int64_t channels, int mono, float *rows,
+                         int64_t row_capacity, int64_t at)
+{
+    if (mono) {
+        for (int64_t t = 0; t < n; t++) {
+            float sum = frames[t * channels];
+            for (int64_t c = 1; c < channels; c++) sum += frames[t * channels + c];
+            rows[at + t] = sum / (float)channels;
+        }
+        return;
+    }
+    for (int64_t c = 0; c < channels; c++)
+        for (int64_t t = 0; t < n; t++) rows[c * row_capacity + at + t] = frames[t * channels + c];
+}
+
+/* Samples per read of a file of several channels: a block small enough to be mixed or split
+ * while it is in cache, so that the file's interleaved frames are never held beside the result
+ * (a stereo file loaded as mono peaked at three times its result). */
+enum { SPLIT_BLOCK_SAMPLES = 32768 };
+
+/* Up to max_frames frames (all when < 0) as the result's planar rows (*samples: one row, the
+ * mono mix, when mono, else one per channel, each *n_frames long), in a buffer first sized for
+ * expected_frames (what the header states, when it does) and one frame more, grown by doubling
+ * past it: one allocation and no copy for the files whose header tells the truth. A file of one
+ * channel is read straight into it; others a block at a time through a small buffer. The first
+ * allocation is bounded so that a header claiming more than the file holds cannot ask for
  * gigabytes. A read asks for no more than the room left, and after a short read (the end, or a
  * decoder that returned less than it had) for one frame: libsndfile zero-fills what it cannot
  * fill, and a read of a whole block past the end cost a 256 KiB memset per file. */
-static melspec_status read_interleaved(const frame_reader *reader, int64_t max_frames,
-                                       int64_t expected_frames, float **samples,
-                                       int64_t *n_frames, char *message, size_t capacity)
+static melspec_status read_rows(const frame_reader *reader, int mono, int64_t max_frames,
+                                int64_t expected_frames, float **samples, int64_t *n_frames,
+                                char *message, size_t capacity)
 {
-    const int channels = reader->channels;
-    const int64_t block = 65536;                          /* frames */
+    const int64_t channels = reader->channels;
+    const int64_t rows = mono ? 1 : channels;
+    const int direct = channels == 1; /* the file's layout is the result's */
+    const int64_t split_block = SPLIT_BLOCK_SAMPLES / channels > 0
+                                    ? SPLIT_BLOCK_SAMPLES / channels
+                                    : 1;
+    const int64_t block = direct ? 65536 : split_block;   /* frames */
     const int64_t first_capacity_limit = (int64_t)1 << 24; /* frames */
     const int64_t limit = max_frames >= 0 ? max_frames : INT64_MAX;
-    int64_t frames_capacity = 0, total = 0;
+    int64_t row_capacity = 0, total = 0;
     float *buffer = NULL;
+    float *split = direct ? NULL : malloc((size_t)(block * channels) * sizeof *split);
+    if (!direct && split == NULL)
+        return fail(MELSPEC_ERROR_OUT_OF_MEMORY, message, capacity, "out of memory");
     int last_read_short = 0;
     while (total < limit) {
-        if (total == frames_capacity) {
-            int64_t grown = 2 * frames_capacity;
-            if (frames_capacity == 0)
+        if (total == row_capacity) {
+            int64_t grown = 2 * row_capacity;
+            if (row_capacity == 0)
                 grown = expected_frames > 0 && expected_frames < first_capacity_limit
                             ? expected_frames + 1
                             : block;
             if (grown > limit) grown = limit;
-            float *bigger = realloc(buffer, (size_t)grown * (size_t)channels * sizeof *bigger);
+            float *bigger = grow_rows(buffer, rows, row_capacity, grown, total);
             if (bigger == NULL) {
                 free(buffer);
+                free(split);
                 return fail(MELSPEC_ERROR_OUT_OF_MEMORY, message, capacity,
                             "out of memory after %lld frames", (long long)total);
             }
             buffer = bigger;
-            frames_capacity = grown;
+            row_capacity = grown;
         }
-        const int64_t room = frames_capacity - total;
+        const int64_t room = row_capacity - total;
         const int64_t wanted = last_read_short ? 1 : room < block ? room : block;
-        const sf_count_t got = read_float_frames(reader, buffer + total * channels, wanted);
+        const sf_count_t got = read_float_frames(reader, direct ? buffer + total : split, wanted);
         if (got <= 0) break;
+        if (!direct) store_frames(split, got, channels, mono, buffer, row_capacity, total);
         total += got;
         last_read_short = got < wanted;
     }
-    if (total > 0 && total < frames_capacity) {
-        /* one channel kept at its rate is the result itself (melspec.load hands it to numpy):
-         * give back the room left over, up to half when the length was not known (in place) */
-        float *fitted = realloc(buffer, (size_t)total * (size_t)channels * sizeof *fitted);
+    free(split);
+    if (total > 0 && total < row_capacity) {
+        /* the rows side by side, then the room left over given back (up to half when the
+         * length was not known; in place): the result is handed to numpy as it is */
+        for (int64_t r = 1; r < rows; r++)
+            memmove(buffer + r * total, buffer + r * row_capacity, (size_t)total * sizeof *buffer);
+        float *fitted = realloc(buffer, (size_t)(rows * total) * sizeof *fitted);
         if (fitted != NULL) buffer = fitted;
     }
     *samples = buffer;
@@ -345,7 +396,7 @@ static melspec_status decode(SNDFILE *file, const SF_INFO *info,
                              const melspec_audio_options *options, melspec_audio *audio,
                              char *message, size_t capacity)
 {
-    float *interleaved = NULL, *planar = NULL;
+    float *planar = NULL; /* the rows read: mono mix or channels, at the file's rate */
     melspec_status status = MELSPEC_ERROR_INVALID_ARGUMENT;
     long long declared, present;
     if (info->channels < 1 || info->samplerate < 1) {
@@ -381,8 +432,8 @@ static melspec_status decode(SNDFILE *file, const SF_INFO *info,
     if ((info->format & SF_FORMAT_SUBMASK) == SF_FORMAT_PCM_16 &&
         info->channels <= PCM16_CHUNK_SAMPLES)
         reader.pcm16 = malloc(PCM16_CHUNK_SAMPLES * sizeof *reader.pcm16); /* NULL: libsndfile's */
-    status = read_interleaved(&reader, max_frames, stated_frames, &interleaved, &n_frames,
-                              message, capacity);
+    status = read_rows(&reader, options->mono, max_frames, stated_frames, &planar, &n_frames,
+                       message, capacity);
     free(reader.pcm16);
     if (status != MELSPEC_OK) goto done;
     status = MELSPEC_ERROR_INVALID_ARGUMENT;
@@ -423,32 +474,6 @@ static melspec_status decode(SNDFILE *file, const SF_INFO *info,
                       native_rate, options->sample_rate);
         goto done;
     }
-    if (channels == 1) {
-        /* one channel: the interleaved samples are already planar (and their own mean) */
-        planar = interleaved;
-        interleaved = NULL;
-    } else {
-        planar = malloc((size_t)(n_out_channels * n_frames) * sizeof *planar);
-    }
-    if (planar == NULL) {
-        status = fail(MELSPEC_ERROR_OUT_OF_MEMORY, message, capacity,
-                      "out of memory for %lld frames", (long long)n_frames);
-        goto done;
-    }
-    if (channels == 1) {
-        /* planar is the samples themselves */
-    } else if (options->mono) {
-        /* numpy's mean over the channel axis: a float32 sum in channel order, then / count */
-        for (int64_t t = 0; t < n_frames; t++) {
-            float sum = interleaved[t * channels];
-            for (int64_t c = 1; c < channels; c++) sum += interleaved[t * channels + c];
-            planar[t] = channels == 1 ? sum : sum / (float)channels;
-        }
-    } else {
-        for (int64_t c = 0; c < channels; c++)
-            for (int64_t t = 0; t < n_frames; t++)
-                planar[c * n_frames + t] = interleaved[t * channels + c];
-    }
     if (resample) {
         audio->samples = malloc((size_t)(n_out_channels * n_out) * sizeof *audio->samples);
         if (audio->samples == NULL) {
@@ -481,7 +506,6 @@ done:
         if (!options->strict) audio->warning[0] = '\0';
     }
     free(planar);
-    free(interleaved);
     return status;
 }
 

@@ -376,6 +376,59 @@ static void test_a_long_file_is_read_whole(void **state)
     }
 }
 
+/* A file longer than the loader's first allocation may be (2^24 frames, src/audio/audio_load.c):
+ * the result's rows grow as frames come, each channel's row moving to its new place, and are
+ * packed side by side at the end. 8-bit PCM keeps the file small (32 MiB) and every sample exact:
+ * (t * 7 + c * 3) % 256. */
+static float u8_sample(int64_t t, int64_t c)
+{
+    return (float)((t * 7 + c * 3) % 256 - 128) / 128.0f;
+}
+
+static void test_rows_grow_past_the_first_allocation(void **state)
+{
+    (void)state;
+    enum { LONG_CHANNELS = 2, CHUNK = 65536 };
+    const int64_t n = ((int64_t)1 << 24) + 12345;
+    const char *path = path_in("beyond.wav");
+    SF_INFO info = {.samplerate = RATE, .channels = LONG_CHANNELS,
+                    .format = SF_FORMAT_WAV | SF_FORMAT_PCM_U8};
+    SNDFILE *file = sf_open(path, SFM_WRITE, &info);
+    assert_non_null(file);
+    static short chunk[CHUNK * LONG_CHANNELS];
+    for (int64_t start = 0; start < n; start += CHUNK) {
+        const int64_t count = n - start < CHUNK ? n - start : CHUNK;
+        for (int64_t t = 0; t < count; t++)
+            for (int c = 0; c < LONG_CHANNELS; c++) /* libsndfile's shorts: the byte << 8 */
+                chunk[t * LONG_CHANNELS + c] =
+                    (short)(((start + t) * 7 + c * 3) % 256 - 128) * 256;
+        assert_int_equal(sf_writef_short(file, chunk, count), count);
+    }
+    assert_int_equal(sf_close(file), 0);
+
+    for (int mono = 0; mono <= 1; mono++) {
+        const melspec_audio_options options = options_at(0.0, mono);
+        melspec_audio audio = load_ok(path, &options);
+        assert_int_equal(audio.n_channels, mono ? 1 : LONG_CHANNELS);
+        assert_int_equal(audio.n_samples, n);
+        for (int64_t t = 0; t < n; t++) {
+            if (mono) {
+                const float mean = (u8_sample(t, 0) + u8_sample(t, 1)) / 2.0f;
+                if (audio.samples[t] != mean)
+                    fail_msg("mono frame %lld: %g, not %g", (long long)t,
+                             (double)audio.samples[t], (double)mean);
+                continue;
+            }
+            for (int c = 0; c < LONG_CHANNELS; c++)
+                if (audio.samples[c * n + t] != u8_sample(t, c))
+                    fail_msg("channel %d frame %lld: %g, not %g", c, (long long)t,
+                             (double)audio.samples[c * n + t], (double)u8_sample(t, c));
+        }
+        melspec_audio_free(&audio);
+    }
+    remove(path);
+}
+
 /* ---- failures: a status and a message for each -------------------------------------------- */
 
 static void test_inputs_that_are_not_audio(void **state)
@@ -649,6 +702,7 @@ int main(void)
         cmocka_unit_test(test_truncated_flac_reads_what_decodes),
         cmocka_unit_test(test_sound_files_have_no_warning),
         cmocka_unit_test(test_a_long_file_is_read_whole),
+        cmocka_unit_test(test_rows_grow_past_the_first_allocation),
         cmocka_unit_test(test_inputs_that_are_not_audio),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_memory_gives_what_the_file_gives),
