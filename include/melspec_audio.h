@@ -51,6 +51,9 @@ typedef struct melspec_audio_options {
     double duration;      /* seconds to read; < 0 (default -1) reads to the end */
     int32_t strict;       /* 0 (default): a damaged file gives what decodes, with a warning;
                            * 1: a damaged file is an error */
+    int32_t res_type;     /* librosa.load's res_type, a melspec_cqt_res_type: one of libsoxr's
+                           * qualities (default MELSPEC_CQT_RES_SOXR_HQ, librosa's); POLYPHASE
+                           * (scipy's resample_poly at any ratio) is not implemented here */
 } melspec_audio_options;
 
 #define MELSPEC_AUDIO_WARNING_CAPACITY 256
@@ -98,7 +101,8 @@ MELSPEC_API melspec_status melspec_audio_load_memory(const void *bytes, size_t n
 /* Frees audio->samples and zeroes audio (warning too); accepts NULL and a zeroed struct. */
 MELSPEC_API void melspec_audio_free(melspec_audio *audio);
 
-/* librosa.resample(res_type="soxr_hq") of one signal: libsoxr HQ, fixed to n_output samples. */
+/* librosa.resample(res_type="soxr_hq") of one signal: libsoxr HQ, fixed to n_output samples
+ * (melspec_audio_load resamples at options.res_type's quality the same way). */
 MELSPEC_API melspec_status melspec_audio_resample(const float *input, int64_t n_input,
                                                   double input_rate, double output_rate,
                                                   float *output, int64_t n_output,

@@ -21,7 +21,8 @@ _FILE_NAMES = ("libmelspec_audio.so", "libmelspec_audio.so.0")
 class _Options(ctypes.Structure):
     _fields_ = [("struct_size", ctypes.c_uint32), ("mono", ctypes.c_int32),
                 ("sample_rate", ctypes.c_double), ("offset", ctypes.c_double),
-                ("duration", ctypes.c_double), ("strict", ctypes.c_int32)]
+                ("duration", ctypes.c_double), ("strict", ctypes.c_int32),
+                ("res_type", ctypes.c_int32)]
 
 
 _WARNING_CAPACITY = 256  # MELSPEC_AUDIO_WARNING_CAPACITY
@@ -100,8 +101,23 @@ def _array_owning(cdll, audio, n_values):
     return np.frombuffer(buffer, dtype=np.float32)
 
 
+# librosa.load's res_type values the loader has: libsoxr's qualities (melspec_cqt_res_type)
+_LOAD_RES_TYPES = {"soxr_hq": 0, "soxr_vhq": 1, "soxr_mq": 2, "soxr_lq": 3, "soxr_qq": 4}
+
+
+def _seconds(name, value, none_means):
+    """offset/duration: a real number >= 0 (None where it means something)."""
+    if value is None and none_means is not None:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (int, float, np.integer, np.floating)) or not value >= 0:
+        raise InvalidArgumentError(f"{name} = {value!r}: 0 or more seconds"
+                                   + (f", or None for {none_means}" if none_means else ""))
+    return float(value)
+
+
 def load(path, *, sr=22050, mono=True, offset=0.0, duration=None, dtype=np.float32,
-         strict=False):
+         res_type="soxr_hq", strict=False):
     """librosa.load: returns ``(y, sr)``.
 
     ``y`` is ``(n,)`` for mono (or a one-channel file), ``(channels, n)`` otherwise; ``sr=None``
@@ -111,7 +127,10 @@ def load(path, *, sr=22050, mono=True, offset=0.0, duration=None, dtype=np.float
     melspec.InvalidArgumentError saying why. A damaged file (cut short, a decoding error part-way)
     gives the samples that decode, as librosa.load does for a cut WAV, with a UserWarning saying
     what was wrong; ``strict=True`` raises InvalidArgumentError instead. Decoding and resampling
-    are float32 (librosa's default); another ``dtype`` is a cast of that result.
+    are float32 (librosa's default); another ``dtype`` is a cast of that result. ``res_type``:
+    libsoxr's qualities as librosa names them ("soxr_hq", librosa's default, "soxr_vhq",
+    "soxr_mq", "soxr_lq", "soxr_qq"); "polyphase" and resampy's or samplerate's are not
+    implemented here.
     """
     data = None
     if hasattr(path, "read"):
@@ -128,20 +147,28 @@ def load(path, *, sr=22050, mono=True, offset=0.0, duration=None, dtype=np.float
         if not os.path.exists(path):
             raise FileNotFoundError(2, "No such file or directory", path)
         name = path
-    if sr is not None and not (isinstance(sr, (int, float, np.integer, np.floating)) and sr > 0):
+    if sr is not None and (isinstance(sr, (bool, np.bool_)) or not (
+            isinstance(sr, (int, float, np.integer, np.floating)) and sr > 0)):
         raise InvalidArgumentError(f"sr = {sr!r}: a positive rate, or None for the file's")
-    if offset is None or offset < 0:
-        raise InvalidArgumentError(f"offset = {offset!r}: 0 or more seconds")
-    if duration is not None and duration < 0:
-        raise InvalidArgumentError(f"duration = {duration!r}: seconds, or None for to the end")
+    offset = _seconds("offset", offset, None)
+    duration = _seconds("duration", duration, "to the end")
+    if not (isinstance(res_type, str) and res_type in _LOAD_RES_TYPES):
+        raise InvalidArgumentError(
+            f"res_type = {res_type!r} is not supported by load: "
+            f"{', '.join(repr(name) for name in _LOAD_RES_TYPES)} (libsoxr's qualities)")
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError as error:
+        raise InvalidArgumentError(f"dtype = {dtype!r} is not a dtype ({error})") from None
     cdll = _load_audio_library()
     options = _Options()
     cdll.melspec_audio_options_init(ctypes.byref(options))
     options.mono = 1 if mono else 0
     options.sample_rate = 0.0 if sr is None else float(sr)
-    options.offset = float(offset)
-    options.duration = -1.0 if duration is None else float(duration)
+    options.offset = offset
+    options.duration = -1.0 if duration is None else duration
     options.strict = 1 if strict else 0
+    options.res_type = _LOAD_RES_TYPES[res_type]
     audio = _Audio()
     message = ctypes.create_string_buffer(1024)
     if data is None:
@@ -158,7 +185,7 @@ def load(path, *, sr=22050, mono=True, offset=0.0, duration=None, dtype=np.float
         raise error_for_status(status, f"{name}: {reason}")
     channels, n_samples, rate = audio.n_channels, audio.n_samples, audio.sample_rate
     damage = audio.warning.decode(errors="replace")
-    if np.dtype(dtype) == np.float32:
+    if dtype == np.float32:
         y = _array_owning(cdll, audio, channels * n_samples)  # the C buffer itself, no copy
     else:
         try:  # the cast is the one copy; the C buffer is freed at once

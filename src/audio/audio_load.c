@@ -50,6 +50,7 @@ void melspec_audio_options_init(melspec_audio_options *options)
     options->sample_rate = 22050.0;
     options->offset = 0.0;
     options->duration = -1.0;
+    options->res_type = MELSPEC_CQT_RES_SOXR_HQ;
 }
 
 void melspec_audio_free(melspec_audio *audio)
@@ -66,9 +67,23 @@ int64_t melspec_audio_resampled_length(int64_t n_input, double input_rate, doubl
     return (int64_t)ceil((double)n_input * ratio);
 }
 
-melspec_status melspec_audio_resample(const float *input, int64_t n_input, double input_rate,
-                                      double output_rate, float *output, int64_t n_output,
-                                      char *message, size_t capacity)
+/* libsoxr's recipe for a res_type, or -1 where the loader has none (polyphase, others). */
+static long soxr_recipe(int32_t res_type)
+{
+    switch (res_type) {
+    case MELSPEC_CQT_RES_SOXR_HQ: return SOXR_HQ;
+    case MELSPEC_CQT_RES_SOXR_VHQ: return SOXR_VHQ;
+    case MELSPEC_CQT_RES_SOXR_MQ: return SOXR_MQ;
+    case MELSPEC_CQT_RES_SOXR_LQ: return SOXR_LQ;
+    case MELSPEC_CQT_RES_SOXR_QQ: return SOXR_QQ;
+    default: return -1;
+    }
+}
+
+/* librosa.resample(res_type="soxr_...") at libsoxr's recipe, as python-soxr runs it. */
+static melspec_status resample_with(long recipe, const float *input, int64_t n_input,
+                                    double input_rate, double output_rate, float *output,
+                                    int64_t n_output, char *message, size_t capacity)
 {
     if (input == NULL || output == NULL)
         return fail(MELSPEC_ERROR_NULL_POINTER, message, capacity, "input or output is NULL");
@@ -80,7 +95,7 @@ melspec_status melspec_audio_resample(const float *input, int64_t n_input, doubl
                     (long long)n_output, input_rate, output_rate);
     soxr_error_t error = NULL;
     const soxr_io_spec_t io_spec = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
-    const soxr_quality_spec_t quality = soxr_quality_spec(SOXR_HQ, 0);
+    const soxr_quality_spec_t quality = soxr_quality_spec((unsigned long)recipe, 0);
     soxr_t soxr = soxr_create(input_rate, output_rate, 1, &error, &io_spec, &quality, NULL);
     if (error != NULL)
         return fail(MELSPEC_ERROR_INVALID_ARGUMENT, message, capacity, "libsoxr: %s", error);
@@ -120,6 +135,14 @@ melspec_status melspec_audio_resample(const float *input, int64_t n_input, doubl
     memset(output + kept, 0, ((size_t)n_output - kept) * sizeof *output);
     free(resampled);
     return MELSPEC_OK;
+}
+
+melspec_status melspec_audio_resample(const float *input, int64_t n_input, double input_rate,
+                                      double output_rate, float *output, int64_t n_output,
+                                      char *message, size_t capacity)
+{
+    return resample_with(SOXR_HQ, input, n_input, input_rate, output_rate, output, n_output,
+                         message, capacity);
 }
 
 /* ---- encoded files in memory (pipes, FIFOs, callers' buffers), decoded through virtual I/O */
@@ -370,6 +393,14 @@ static melspec_status check_options(const melspec_audio_options *options, char *
     if (isnan(options->duration))
         return fail(MELSPEC_ERROR_INVALID_ARGUMENT, message, capacity,
                     "options.duration is NaN: seconds, or < 0 for to the end");
+    if (options->res_type == MELSPEC_CQT_RES_POLYPHASE)
+        return fail(MELSPEC_ERROR_INVALID_ARGUMENT, message, capacity,
+                    "options.res_type = polyphase: not implemented for loading (libsoxr's "
+                    "qualities, MELSPEC_CQT_RES_SOXR_*, are)");
+    if (soxr_recipe(options->res_type) < 0)
+        return fail(MELSPEC_ERROR_INVALID_ARGUMENT, message, capacity,
+                    "options.res_type = %d: one of libsoxr's qualities (MELSPEC_CQT_RES_SOXR_*)",
+                    (int)options->res_type);
     return MELSPEC_OK;
 }
 
@@ -482,9 +513,9 @@ static melspec_status decode(SNDFILE *file, const SF_INFO *info,
             goto done;
         }
         for (int64_t c = 0; c < n_out_channels; c++) {
-            status = melspec_audio_resample(planar + c * n_frames, n_frames, native_rate,
-                                            options->sample_rate, audio->samples + c * n_out,
-                                            n_out, message, capacity);
+            status = resample_with(soxr_recipe(options->res_type), planar + c * n_frames,
+                                   n_frames, native_rate, options->sample_rate,
+                                   audio->samples + c * n_out, n_out, message, capacity);
             if (status != MELSPEC_OK) goto done;
         }
     } else {

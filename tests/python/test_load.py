@@ -39,6 +39,17 @@ def test_load_matches_librosa(stereo_wav, sr, mono):
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-6)
 
 
+@pytest.mark.parametrize("res_type", ["soxr_hq", "soxr_vhq", "soxr_mq", "soxr_lq", "soxr_qq"])
+def test_res_type_is_librosas(stereo_wav, res_type):
+    """librosa.load's res_type: each of libsoxr's qualities, the same samples as librosa's."""
+    ours, _ = melspec.load(stereo_wav, sr=16000, mono=False, res_type=res_type)
+    theirs, _ = librosa.load(stereo_wav, sr=16000, mono=False, res_type=res_type)
+    assert ours.shape == theirs.shape == (2, 16000)
+    np.testing.assert_array_equal(ours, theirs)
+    if res_type != "soxr_hq":  # the quality reaches the resampler
+        assert not np.array_equal(ours, melspec.load(stereo_wav, sr=16000, mono=False)[0])
+
+
 def test_offset_and_duration_are_librosas(stereo_wav):
     ours, _ = melspec.load(stereo_wav, sr=16000, offset=0.25, duration=0.5)
     theirs, _ = librosa.load(stereo_wav, sr=16000, offset=0.25, duration=0.5)
@@ -164,6 +175,15 @@ def test_offset_past_the_end_and_bad_arguments(stereo_wav):
         melspec.load(stereo_wav, sr=-1)
     with pytest.raises(melspec.InvalidArgumentError):
         melspec.load(stereo_wav, duration=-2)
+    # refused with a message, not a TypeError from deeper down (or a load at 1 Hz for True)
+    bad = [dict(sr=True), dict(offset="1"), dict(duration="x"), dict(offset=None),
+           dict(duration=float("nan")), dict(dtype="not a dtype"), dict(res_type="kaiser_best"),
+           dict(res_type=3)]
+    for kwargs in bad:
+        with pytest.raises(melspec.InvalidArgumentError, match=next(iter(kwargs))):
+            melspec.load(stereo_wav, **kwargs)
+    with pytest.raises(melspec.InvalidArgumentError, match="polyphase"):
+        melspec.load(stereo_wav, res_type="polyphase")
 
 
 def _root_base(array):

@@ -217,11 +217,13 @@ static void test_offset_and_duration_in_whole_frames(void **state)
     load_fails(path_in("pcm16.flac"), &options, MELSPEC_ERROR_INPUT_TOO_SHORT, "no audio samples");
 }
 
-static void test_resampling_is_libsoxr_hq_fixed_to_librosas_length(void **state)
+/* The mono mix of float.wav resampled to 16 kHz at res_type: libsoxr's one-shot call at the
+ * matching recipe (float32) is the reference, fixed to librosa's length. Returns the result. */
+static melspec_audio check_resampling_at(int32_t res_type, unsigned long recipe)
 {
-    (void)state;
     const double to = 16000.0;
-    const melspec_audio_options options = options_at(to, 1);
+    melspec_audio_options options = options_at(to, 1);
+    options.res_type = res_type;
     melspec_audio audio = load_ok(path_in("float.wav"), &options);
     const int64_t n_out = (int64_t)ceil((double)N_FRAMES * to / RATE);
     assert_int_equal(audio.n_samples, n_out);
@@ -229,13 +231,12 @@ static void test_resampling_is_libsoxr_hq_fixed_to_librosas_length(void **state)
     assert_true(audio.sample_rate == to && audio.native_rate == RATE);
     assert_int_equal(audio.native_frames, N_FRAMES);
 
-    /* the reference: libsoxr's one-shot call on the mono mix, HQ, float32 */
     float *mono = malloc(sizeof *mono * N_FRAMES);
     float *reference = calloc((size_t)n_out + 64, sizeof *reference);
     assert_true(mono != NULL && reference != NULL);
     for (int t = 0; t < N_FRAMES; t++) mono[t] = (written[t * 2] + written[t * 2 + 1]) / 2.0f;
     const soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
-    const soxr_quality_spec_t quality = soxr_quality_spec(SOXR_HQ, 0);
+    const soxr_quality_spec_t quality = soxr_quality_spec(recipe, 0);
     size_t produced = 0;
     assert_null(soxr_oneshot(RATE, to, 1, mono, N_FRAMES, NULL, reference, (size_t)n_out + 64,
                              &produced, &io, &quality, NULL));
@@ -246,10 +247,29 @@ static void test_resampling_is_libsoxr_hq_fixed_to_librosas_length(void **state)
         peak = fmax(peak, fabs((double)reference[t]));
     }
     if (!(largest <= 1e-5) || !(peak > 0.3))
-        fail_msg("largest difference to libsoxr's one-shot %g (peak %g)", largest, peak);
-    melspec_audio_free(&audio);
+        fail_msg("res_type %d: largest difference to libsoxr's one-shot %g (peak %g)",
+                 (int)res_type, largest, peak);
     free(mono);
     free(reference);
+    return audio;
+}
+
+static void test_resampling_is_libsoxr_fixed_to_librosas_length(void **state)
+{
+    (void)state;
+    melspec_audio hq = check_resampling_at(MELSPEC_CQT_RES_SOXR_HQ, SOXR_HQ);
+    const struct { int32_t res_type; unsigned long recipe; } others[] = {
+        {MELSPEC_CQT_RES_SOXR_VHQ, SOXR_VHQ}, {MELSPEC_CQT_RES_SOXR_MQ, SOXR_MQ},
+        {MELSPEC_CQT_RES_SOXR_LQ, SOXR_LQ}, {MELSPEC_CQT_RES_SOXR_QQ, SOXR_QQ},
+    };
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        melspec_audio audio = check_resampling_at(others[i].res_type, others[i].recipe);
+        /* another quality is another filter: the option reaches libsoxr */
+        assert_memory_not_equal(audio.samples, hq.samples,
+                                (size_t)hq.n_samples * sizeof *hq.samples);
+        melspec_audio_free(&audio);
+    }
+    melspec_audio_free(&hq);
 }
 
 /* ---- damaged files: what is there, with a warning; refused with strict ------------------- */
@@ -481,7 +501,8 @@ static void test_bad_arguments(void **state)
     struct { const char *field; double value; const char *words; } cases[] = {
         {"mono", 2, "options.mono"},         {"strict", -1, "options.strict"},
         {"sample_rate", -8000, "sample_rate"}, {"offset", -1, "options.offset"},
-        {"duration", NAN, "NaN"},
+        {"duration", NAN, "NaN"},           {"res_type", MELSPEC_CQT_RES_POLYPHASE, "polyphase"},
+        {"res_type", 99, "options.res_type = 99"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         options = options_at(22050.0, 1);
@@ -490,6 +511,7 @@ static void test_bad_arguments(void **state)
         if (strcmp(cases[i].field, "sample_rate") == 0) options.sample_rate = cases[i].value;
         if (strcmp(cases[i].field, "offset") == 0) options.offset = cases[i].value;
         if (strcmp(cases[i].field, "duration") == 0) options.duration = cases[i].value;
+        if (strcmp(cases[i].field, "res_type") == 0) options.res_type = (int32_t)cases[i].value;
         load_fails(path, &options, MELSPEC_ERROR_INVALID_ARGUMENT, cases[i].words);
     }
     /* a message buffer of any size, or none */
@@ -697,7 +719,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_float_wav_gives_the_samples_written),
         cmocka_unit_test(test_offset_and_duration_in_whole_frames),
-        cmocka_unit_test(test_resampling_is_libsoxr_hq_fixed_to_librosas_length),
+        cmocka_unit_test(test_resampling_is_libsoxr_fixed_to_librosas_length),
         cmocka_unit_test(test_truncated_wav_reads_what_is_there),
         cmocka_unit_test(test_truncated_flac_reads_what_decodes),
         cmocka_unit_test(test_sound_files_have_no_warning),
