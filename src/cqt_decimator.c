@@ -7,6 +7,7 @@
 #include <soxr.h>
 
 #include "dsp/window.h"
+#include "soxr_recipe.h"
 #include "melspec.h"
 #include "alloc.h"
 
@@ -26,18 +27,6 @@ static int64_t round_up(int64_t x, int64_t multiple)
 
 /* soxr emits floor(n/M + 1/2) samples for n inputs. */
 static int64_t soxr_length(int64_t n, int64_t factor) { return (2 * n + factor) / (2 * factor); }
-
-long melspec_decimator_soxr_quality(int32_t res_type)
-{
-    switch (res_type) {
-    case MELSPEC_CQT_RES_SOXR_HQ: return SOXR_HQ;
-    case MELSPEC_CQT_RES_SOXR_VHQ: return SOXR_VHQ;
-    case MELSPEC_CQT_RES_SOXR_MQ: return SOXR_MQ;
-    case MELSPEC_CQT_RES_SOXR_LQ: return SOXR_LQ;
-    case MELSPEC_CQT_RES_SOXR_QQ: return SOXR_QQ;
-    default: return -1;
-    }
-}
 
 /* One-shot 1/factor of x (n samples) into y (room samples) at a soxr quality recipe: the count
  * written, or -1. */
@@ -156,7 +145,7 @@ int melspec_decimator_fir_measure(int64_t factor, int32_t res_type,
     if (allocator != NULL) fir->allocator = *allocator;
     const melspec_allocator *a = &fir->allocator;
     if (res_type == MELSPEC_CQT_RES_POLYPHASE) return design_polyphase(factor, fir);
-    const long recipe = melspec_decimator_soxr_quality(res_type);
+    const long recipe = melspec_soxr_recipe(res_type);
     if (recipe < 0) return -1;
     fir->factor = factor;
     /* SOXR_HQ's filter spans about +-103 M input samples, VHQ's is longer; look well beyond */

@@ -40,9 +40,6 @@ typedef struct melspec_decimator_fir {
 int melspec_decimator_fir_measure(int64_t factor, int32_t res_type,
                                   const melspec_allocator *allocator, melspec_decimator_fir *fir);
 
-/* libsoxr's quality recipe for a soxr res_type (SOXR_HQ, ...), or -1 for the others. */
-long melspec_decimator_soxr_quality(int32_t res_type);
-
 /* Frees what measure allocated and zeroes *fir. NULL and zeroed structs are accepted. */
 void melspec_decimator_fir_free(melspec_decimator_fir *fir);
 

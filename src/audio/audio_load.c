@@ -20,6 +20,8 @@
 #include <sndfile.h>
 #include <soxr.h>
 
+#include "../soxr_recipe.h"
+
 #if defined(__GNUC__)
 #define PRINTF_LIKE(format_index) __attribute__((format(printf, format_index, format_index + 1)))
 #define NOT_INLINED __attribute__((noinline))
@@ -65,19 +67,6 @@ int64_t melspec_audio_resampled_length(int64_t n_input, double input_rate, doubl
     /* librosa: ratio = float(target_sr) / orig_sr; n_samples = int(np.ceil(n * ratio)) */
     const double ratio = output_rate / input_rate;
     return (int64_t)ceil((double)n_input * ratio);
-}
-
-/* libsoxr's recipe for a res_type, or -1 where the loader has none (polyphase, others). */
-static long soxr_recipe(int32_t res_type)
-{
-    switch (res_type) {
-    case MELSPEC_CQT_RES_SOXR_HQ: return SOXR_HQ;
-    case MELSPEC_CQT_RES_SOXR_VHQ: return SOXR_VHQ;
-    case MELSPEC_CQT_RES_SOXR_MQ: return SOXR_MQ;
-    case MELSPEC_CQT_RES_SOXR_LQ: return SOXR_LQ;
-    case MELSPEC_CQT_RES_SOXR_QQ: return SOXR_QQ;
-    default: return -1;
-    }
 }
 
 /* librosa.resample(res_type="soxr_...") at libsoxr's recipe, as python-soxr runs it. */
@@ -397,7 +386,7 @@ static melspec_status check_options(const melspec_audio_options *options, char *
         return fail(MELSPEC_ERROR_INVALID_ARGUMENT, message, capacity,
                     "options.res_type = polyphase: not implemented for loading (libsoxr's "
                     "qualities, MELSPEC_CQT_RES_SOXR_*, are)");
-    if (soxr_recipe(options->res_type) < 0)
+    if (melspec_soxr_recipe(options->res_type) < 0)
         return fail(MELSPEC_ERROR_INVALID_ARGUMENT, message, capacity,
                     "options.res_type = %d: one of libsoxr's qualities (MELSPEC_CQT_RES_SOXR_*)",
                     (int)options->res_type);
@@ -513,9 +502,10 @@ static melspec_status decode(SNDFILE *file, const SF_INFO *info,
             goto done;
         }
         for (int64_t c = 0; c < n_out_channels; c++) {
-            status = resample_with(soxr_recipe(options->res_type), planar + c * n_frames,
-                                   n_frames, native_rate, options->sample_rate,
-                                   audio->samples + c * n_out, n_out, message, capacity);
+            status = resample_with(melspec_soxr_recipe(options->res_type),
+                                   planar + c * n_frames, n_frames, native_rate,
+                                   options->sample_rate, audio->samples + c * n_out, n_out,
+                                   message, capacity);
             if (status != MELSPEC_OK) goto done;
         }
     } else {

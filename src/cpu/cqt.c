@@ -26,6 +26,7 @@
 #include "../cqt_decimator.h"
 #include "../dsp/cqt.h"
 #include "../dsp/padding.h"
+#include "../soxr_recipe.h"
 #include "../alloc.h"
 #include "cpu_backend.h"
 
@@ -151,7 +152,7 @@ static melspec_status decimator_create(melspec_plan *plan, decimator *dec, int64
     dec->factor = factor;
     if (factor == 1) return MELSPEC_OK;
     const int32_t res_type = plan->cqt_config.res_type;
-    const long recipe = melspec_decimator_soxr_quality(res_type);
+    const long recipe = melspec_soxr_recipe(res_type);
     if (recipe < 0) {
         if (melspec_decimator_fir_measure(factor, res_type, &plan->allocator, &dec->fir) != 0)
             return melspec_fail(plan, MELSPEC_ERROR_OUT_OF_MEMORY,
