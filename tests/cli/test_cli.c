@@ -714,6 +714,38 @@ static void test_png_picture(void **state)
     free(x);
 }
 
+/* Dark pixels over the colour bar, right of the title: where a log figure names its values. */
+static int dark_over_the_bar(const png_picture *p)
+{
+    int dark = 0;
+    for (int yy = FIG_TOP - 16; yy < FIG_TOP - 6; yy++) /* above the top tick's label */
+        for (png_uint_32 xx = p->width - FIG_RIGHT; xx < p->width; xx++)
+            dark += pixel_at(p, xx, yy)[0] < 128;
+    return dark;
+}
+
+static void test_log_figures_name_their_values(void **state)
+{
+    (void)state;
+    const int rate = 16000;
+    float *x = make_signal(rate, 1, rate, 3);
+    const char *audio = path_in("log_figure.wav");
+    write_audio(audio, SF_FORMAT_WAV | SF_FORMAT_FLOAT, rate, 1, x, rate);
+    free(x);
+    /* Decibels say so at every tick; Whisper's values and a natural log are named over the bar. */
+    const char *options[] = {"--db", "--preset whisper", "--log"};
+    const int named[] = {0, 1, 1};
+    for (size_t i = 0; i < sizeof options / sizeof *options; i++) {
+        const char *figure = path_in("log_figure.png");
+        assert_exit(run_cli("-q --overwrite %s '%s' -o '%s'", options[i], audio, figure), 0);
+        png_picture p = read_png(figure);
+        const int dark = dark_over_the_bar(&p);
+        if (named[i] ? dark < 30 : dark != 0)
+            fail_msg("%s: %d dark pixels over the colour bar", options[i], dark);
+        free(p.pixels);
+    }
+}
+
 /* ---- a directory of good and broken files -------------------------------------------------- */
 
 static void write_bytes(const char *path, const void *bytes, size_t n)
@@ -1084,6 +1116,7 @@ int main(void)
         cmocka_unit_test(test_whisper_preset),
         cmocka_unit_test(test_csv_matches_npy),
         cmocka_unit_test(test_png_picture),
+        cmocka_unit_test(test_log_figures_name_their_values),
         cmocka_unit_test(test_directory_with_broken_files),
         cmocka_unit_test(test_batches_equal_single_files),
         cmocka_unit_test(test_jobs_agree),

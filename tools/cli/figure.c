@@ -327,6 +327,7 @@ static int draw(cairo_t *cr, const cli_result *r, const cli_figure *f, int width
         }
         text_at(cr, label, bx + BAR_WIDTH + 7, y, 0.0, 0.5);
     }
+    if (f->value_caption != NULL) text_at(cr, f->value_caption, width - 6, all_top - 5, 1.0, 1.0);
     return 0;
 }
 

@@ -24,6 +24,8 @@ typedef struct cli_figure {
     double fmin, fmax;          /* CLI_AXIS_MEL: band edges; CLI_AXIS_CQT: fmin */
     int htk;                    /* CLI_AXIS_MEL: HTK's scale instead of Slaney's */
     double bins_per_octave;     /* CLI_AXIS_CQT */
+    const char *value_caption;  /* over the colour bar: what a log value is, e.g. "ln(S + 1e-06)";
+                                   NULL for decibels, whose ticks say "dB" */
     cli_figure_options options; /* size, dB range, colormap (0 fields: defaults) */
 } cli_figure;
 

@@ -336,9 +336,16 @@ static void stats_line(const cli_result *r, const cli_audio *audio, const char *
            sum / (double)n, r->complex_values ? " (of |X|)" : "");
 }
 
+/* Whisper's own values: (max(log10 S, max - 8) + 4) / 4 of the mel power S. */
+static int whisper_values(const cli_options *o)
+{
+    return o->whisper_log_mel && o->config.scaling == MELSPEC_SCALING_POWER_TO_DB;
+}
+
 static const char *transform_name(const cli_options *o)
 {
     if (o->transform_cqt) return "constant-Q";
+    if (whisper_values(o)) return "Whisper log-mel";
     switch ((melspec_transform)o->config.transform) {
     case MELSPEC_TRANSFORM_MEL: return "mel";
     case MELSPEC_TRANSFORM_LINEAR: return "linear";
@@ -347,10 +354,17 @@ static const char *transform_name(const cli_options *o)
     return "?";
 }
 
-/* The axes and title of a figure of this file's result. */
+typedef struct figure_texts {
+    char title[512];
+    char value_caption[64];
+} figure_texts;
+
+/* The axes, title and colour bar caption of a figure of this file's result. */
 static cli_figure describe_figure(const worker *w, const char *input, const cli_audio *audio,
-                                  const cli_result *r, char *title, size_t title_capacity)
+                                  const cli_result *r, figure_texts *texts)
 {
+    char *title = texts->title;
+    const size_t title_capacity = sizeof texts->title;
     const cli_options *o = w->options;
     melspec_config resolved = o->config;
     if (w->plan != NULL) melspec_plan_config(w->plan, &resolved);
@@ -365,6 +379,14 @@ static cli_figure describe_figure(const worker *w, const char *input, const cli_
         .htk = resolved.mel_scale == MELSPEC_MEL_SCALE_HTK,
         .options = o->figure,
     };
+    if (r->kind == CLI_VALUES_LOG) {
+        if (whisper_values(o))
+            snprintf(texts->value_caption, sizeof texts->value_caption, "log10(S)/4 + 1");
+        else
+            snprintf(texts->value_caption, sizeof texts->value_caption, "ln(S + %g)",
+                     resolved.log_offset);
+        f.value_caption = texts->value_caption;
+    }
     if (o->transform_cqt) {
         f.axis = CLI_AXIS_CQT;
         f.bins_per_octave = o->cqt.bins_per_octave > 0 ? (double)o->cqt.bins_per_octave : 12.0;
@@ -393,8 +415,8 @@ static int write_target(worker *w, const cli_target *target, const char *input,
     if (cli_atomic_open(&file, target->path, replace, why, WHY_CAPACITY) != 0) return -1;
     int written;
     if (target->format & CLI_FORMAT_FIGURES) {
-        char title[512];
-        const cli_figure figure = describe_figure(w, input, audio, r, title, sizeof title);
+        figure_texts texts;
+        const cli_figure figure = describe_figure(w, input, audio, r, &texts);
         written = cli_write_figure_module(file.stream, target->format, r, &figure, why, WHY_CAPACITY);
     } else if (target->format == CLI_FORMAT_CSV) {
         written = cli_write_csv(file.stream, r, why, WHY_CAPACITY);
@@ -424,7 +446,7 @@ static cli_value_kind value_kind(const cli_options *o, const melspec_config *c)
 {
     switch ((melspec_scaling)c->scaling) {
     case MELSPEC_SCALING_POWER_TO_DB:
-        return o->whisper_log_mel ? CLI_VALUES_LOG : CLI_VALUES_DB;
+        return whisper_values(o) ? CLI_VALUES_LOG : CLI_VALUES_DB;
     case MELSPEC_SCALING_AMPLITUDE_TO_DB: return CLI_VALUES_DB;
     case MELSPEC_SCALING_LOG: return CLI_VALUES_LOG;
     case MELSPEC_SCALING_NONE: break;
