@@ -11,6 +11,7 @@ import weakref
 
 import numpy as np
 
+from ._cqt import RES_TYPES
 from ._errors import InvalidArgumentError, MelspecError, Status, error_for_status
 from ._library import lib as _core
 
@@ -101,8 +102,8 @@ def _array_owning(cdll, audio, n_values):
     return np.frombuffer(buffer, dtype=np.float32)
 
 
-# librosa.load's res_type values the loader has: libsoxr's qualities (melspec_cqt_res_type)
-_LOAD_RES_TYPES = {"soxr_hq": 0, "soxr_vhq": 1, "soxr_mq": 2, "soxr_lq": 3, "soxr_qq": 4}
+# librosa.load's res_type values the loader has: libsoxr's qualities, not the CQT's polyphase
+_LOAD_RES_TYPES = {name: value for name, value in RES_TYPES.items() if name.startswith("soxr_")}
 
 
 def _seconds(name, value, none_means):
