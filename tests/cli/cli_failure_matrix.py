@@ -159,7 +159,9 @@ with tempfile.TemporaryDirectory() as tmp:
                         (["--n-bins", "40"], "--n-bins"),
                         (["--db", "--scale", "log"], "give one"),
                         (["--hop-length", "0"], "positive"),
-                        (["--top-db", "60"], "decibels only")]:
+                        (["--top-db", "60"], "decibels only"),
+                        (["--sr", "native", "--res-type", "soxr_qq"], "--sr native"),
+                        (["--res-type", "polyphase"], "is not one of soxr_hq")]:
         status, _, err = run(*args, p("mixed", "good1.wav"))
         check(f"conflict {' '.join(args)}", status == 2 and words in err, err)
 

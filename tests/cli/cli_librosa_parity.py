@@ -77,6 +77,13 @@ def main():
             y=y, sr=sr, n_fft=1024, hop_length=320, n_mels=64), top_db=None)
         check("load(mono=False, offset, duration) + power_to_db", np.load(out), want)
 
+        # librosa.load's other resampling qualities (soxr_qq is cubic: far from soxr_hq's).
+        for res_type in ("soxr_vhq", "soxr_qq"):
+            run(stereo, "--sr", "16000", "--res-type", res_type, "-o", out)
+            y, sr = librosa.load(stereo, sr=16000, res_type=res_type)
+            check(f"load(res_type={res_type!r}) + melspectrogram", np.load(out),
+                  librosa.feature.melspectrogram(y=y, sr=sr))
+
         # The real-time preset: 16 kHz, n_fft 800, hop 200, 80 mels, 55-7600 Hz, magnitude.
         run(stereo, "--preset", "realtime", "-o", out)
         y, sr = librosa.load(stereo, sr=16000)

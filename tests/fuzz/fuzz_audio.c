@@ -48,7 +48,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     options.target_rate = target_rates[(data[0] >> 1) & 3];
     options.offset = offsets[(data[0] >> 3) & 3];
     options.duration = durations[(data[0] >> 5) & 3];
-    options.strict = data[1] & 1; /* data[1]'s other bits: reserved for options to come */
+    options.strict = data[1] & 1;
+    options.res_type = ((data[1] >> 1) & 7) % 5; /* libsoxr's five qualities */
+    /* data[1]'s other bits: reserved for options to come */
     write_memory_file(data + OPTION_BYTES, size - OPTION_BYTES);
 
     cli_audio audio;

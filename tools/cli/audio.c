@@ -209,6 +209,7 @@ int cli_audio_load(const char *path, const cli_load_options *options, cli_audio 
     sound->options_init(&load);
     load.mono = options->mono;
     load.sample_rate = options->target_rate;
+    load.res_type = options->res_type;
     load.offset = options->offset;
     load.duration = options->duration;
     load.strict = options->strict;

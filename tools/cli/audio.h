@@ -11,6 +11,7 @@
 typedef struct cli_load_options {
     int mono;           /* 1: mean of the channels */
     double target_rate; /* Hz; 0 keeps the file's rate */
+    int res_type;       /* libsoxr's quality for that (melspec_cqt_res_type, SOXR_* only) */
     double offset;      /* seconds from the start */
     double duration;    /* seconds; < 0 = to the end */
     int strict;         /* 1: a damaged file is an error; 0: read what is there, as librosa */

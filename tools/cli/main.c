@@ -623,6 +623,7 @@ static void *work(void *argument)
     const cli_load_options load = {
         .mono = o->mono,
         .target_rate = o->native_rate ? 0.0 : o->config.sample_rate,
+        .res_type = o->res_type,
         .offset = o->offset,
         .duration = o->duration,
         .strict = o->strict,

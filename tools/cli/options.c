@@ -13,7 +13,7 @@
 enum option_id {
     OPT_SECTION = 0,
     OPT_HELP, OPT_VERSION, OPT_GENERATE_EXAMPLE,
-    OPT_SR, OPT_MONO, OPT_KEEP_CHANNELS, OPT_OFFSET, OPT_DURATION,
+    OPT_SR, OPT_RES_TYPE, OPT_MONO, OPT_KEEP_CHANNELS, OPT_OFFSET, OPT_DURATION,
     OPT_PRESET, OPT_TRANSFORM, OPT_N_FFT, OPT_HOP_LENGTH, OPT_WIN_LENGTH, OPT_WINDOW,
     OPT_CENTER, OPT_NO_CENTER, OPT_PAD_MODE, OPT_POWER,
     OPT_N_MELS, OPT_FMIN, OPT_FMAX, OPT_HTK, OPT_NORM,
@@ -36,8 +36,11 @@ typedef struct cli_option {
 static const cli_option option_table[] = {
     {OPT_SECTION, "Loading (as librosa.load)", 0, NULL, NULL},
     {OPT_SR, "sr", 0, "HZ|native",
-     "resample to HZ with libsoxr's HQ quality, as librosa.load(sr=...) (default 22050, or the "
-     "preset's); 'native' keeps each file's rate"},
+     "resample to HZ with libsoxr, as librosa.load(sr=...) (default 22050, or the preset's); "
+     "'native' keeps each file's rate"},
+    {OPT_RES_TYPE, "res-type", 0, "NAME",
+     "the resampling's quality, as librosa.load(res_type=...): soxr_hq (default), soxr_vhq, "
+     "soxr_mq, soxr_lq, soxr_qq"},
     {OPT_MONO, "mono", 0, NULL, "mix to one channel, the mean of the channels (default)"},
     {OPT_KEEP_CHANNELS, "keep-channels", 0, NULL,
      "keep the channels: output (channels, bins, frames) for files with more than one"},
@@ -310,6 +313,11 @@ static int parse_window(const char *option, const char *text, melspec_config *c)
     for (int i = 0; i < 3; i++) c->window_params[i] = i < w->n_params ? params[i] : 0.0;
     return 0;
 }
+/* librosa.load's res_type values the loader has (the CQT's polyphase halving is not a loader). */
+static const name_value res_type_names[] = {
+    {"soxr_hq", MELSPEC_CQT_RES_SOXR_HQ}, {"soxr_vhq", MELSPEC_CQT_RES_SOXR_VHQ},
+    {"soxr_mq", MELSPEC_CQT_RES_SOXR_MQ}, {"soxr_lq", MELSPEC_CQT_RES_SOXR_LQ},
+    {"soxr_qq", MELSPEC_CQT_RES_SOXR_QQ}};
 static const name_value pad_mode_names[] = {
     {"constant", MELSPEC_PAD_CONSTANT}, {"reflect", MELSPEC_PAD_REFLECT},
     {"edge", MELSPEC_PAD_EDGE}};
@@ -581,6 +589,7 @@ static int apply_option(cli_options *o, const cli_option *option, const char *va
         if (c->sample_rate <= 0.0) return usage_error("--%s: '%s' must be positive", name, value);
         o->native_rate = 0;
         return 0;
+    case OPT_RES_TYPE: return parse_choice(name, value, CHOICES(res_type_names), &o->res_type);
     case OPT_MONO: o->mono = 1; return 0;
     case OPT_KEEP_CHANNELS: o->mono = 0; return 0;
     case OPT_OFFSET:
@@ -748,6 +757,8 @@ static int check_conflicts(const cli_options *o, const unsigned char *given)
             return conflict(text);
         }
     }
+    if (given[OPT_RES_TYPE] && o->native_rate)
+        return conflict("--res-type is how --sr resamples: --sr native keeps each file's rate");
     if (given[OPT_LOG_OFFSET] && c->scaling != MELSPEC_SCALING_LOG)
         return conflict("--log-offset applies to --log only");
     if (o->preset == CLI_PRESET_WHISPER && (o->transform_cqt || c->transform != MELSPEC_TRANSFORM_MEL))

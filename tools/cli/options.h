@@ -52,6 +52,7 @@ typedef struct cli_options {
 
     /* Loading, as librosa.load. */
     int native_rate; /* --sr native */
+    int res_type;    /* --res-type: a melspec_cqt_res_type, one of libsoxr's qualities */
     int mono;        /* 1: mean of the channels (librosa's default); 0: --keep-channels */
     double offset;   /* seconds */
     double duration; /* seconds; < 0 = to the end */
