@@ -8,8 +8,9 @@ ru_maxrss would not do: Linux carries the spawning process's peak into it across
         [--repeats 7] [--dir /dev/shm] [--baseline OTHER/libmelspec.so]
 
 Cases: five minutes of music (44.1 kHz stereo, 16-bit WAV) loaded as librosa.load's users do
-(mono, at its own rate; mono, to 22,050 Hz) and kept stereo (mono=False); ten minutes of 16 kHz
-speech (mono, its own rate: the decoded buffer is the result). The result's own size is printed
+(mono, at its own rate; mono, to 22,050 Hz) and kept stereo (mono=False, at its own rate and
+to 22,050 Hz); ten minutes of 16 kHz speech (mono, its own rate: the decoded buffer is the
+result). The result's own size is printed
 beside: a loader cannot need less. The times are those of a first call in a fresh process
 (each loader's libraries and lazy imports included): bench/load_vs_librosa.py times warm calls.
 --baseline runs another libmelspec (its libmelspec_audio
@@ -90,6 +91,7 @@ def main():
             ("5 min stereo 44.1 kHz, mono, own rate", song, {"sr": None}),
             ("5 min stereo 44.1 kHz, mono, to 22050 Hz", song, {}),
             ("5 min stereo 44.1 kHz, mono=False, own rate", song, {"sr": None, "mono": False}),
+            ("5 min stereo 44.1 kHz, mono=False, to 22050 Hz", song, {"mono": False}),
             ("10 min mono 16 kHz speech, own rate", talk, {"sr": None}),
         ]
         loaders = [("melspec", os.environ.get("MELSPEC_LIBRARY"))]

@@ -15,8 +15,10 @@
  * The steps are librosa.load's (soundfile backend): libsndfile decodes to float32 (WAV, FLAC,
  * OGG/Vorbis, Opus, MP3 as the installed libsndfile supports them), offset and duration in whole
  * frames at the file's rate (int(offset * sr_native), int(duration * sr_native)), mono is the
- * float32 mean of the channels, then libsoxr's HQ resampler per channel as python-soxr drives it,
- * trimmed or zero-padded to ceil(n * sr / sr_native) samples (librosa.util.fix_length).
+ * float32 mean of the channels, then libsoxr at options.res_type's recipe (HQ by default) per
+ * channel, as librosa resamples, trimmed or zero-padded to ceil(n * sr / sr_native) samples
+ * (librosa.util.fix_length). Resampling runs block by block as the file decodes (libsoxr's output
+ * does not depend on how its input is split), so a file is never held whole at its own rate.
  *
  * Damaged files (cut short, or a decoding error part-way): the frames that decode are loaded and
  * audio.warning says what was wrong, as soundfile reads a WAV whose data chunk was cut short;

@@ -1,5 +1,6 @@
 /* librosa.load's steps (include/melspec_audio.h): soundfile's read (libsndfile), to_mono (the
- * float32 mean of the channels), resample with soxr_hq, fix_length to ceil(n * ratio).
+ * float32 mean of the channels), resample at res_type as the rows decode (resampler.h),
+ * fix_length to ceil(n * ratio).
  * The one loader: melspec.load (python/melspec/_audio.py) and the melspec command
  * (tools/cli/audio.c) call it, so what a damaged file gives is decided here only. */
 #define _GNU_SOURCE /* glibc's writer-preferring read-write lock (open_lock below) */
@@ -21,27 +22,15 @@
 #include <soxr.h>
 
 #include "../soxr_recipe.h"
+#include "fail.h"
+#include "planar_rows.h"
+#include "resampler.h"
 
 #if defined(__GNUC__)
-#define PRINTF_LIKE(format_index) __attribute__((format(printf, format_index, format_index + 1)))
 #define NOT_INLINED __attribute__((noinline))
 #else
-#define PRINTF_LIKE(format_index)
 #define NOT_INLINED
 #endif
-
-PRINTF_LIKE(4)
-static melspec_status fail(melspec_status status, char *message, size_t capacity,
-                           const char *format, ...)
-{
-    if (message != NULL && capacity > 0) {
-        va_list arguments;
-        va_start(arguments, format);
-        vsnprintf(message, capacity, format, arguments);
-        va_end(arguments);
-    }
-    return status;
-}
 
 void melspec_audio_options_init(melspec_audio_options *options)
 {
@@ -69,7 +58,8 @@ int64_t melspec_audio_resampled_length(int64_t n_input, double input_rate, doubl
     return (int64_t)ceil((double)n_input * ratio);
 }
 
-/* librosa.resample(res_type="soxr_...") at libsoxr's recipe, as python-soxr runs it. */
+/* librosa.resample(res_type="soxr_...") of one signal at libsoxr's recipe, fixed to n_output
+ * samples. */
 static melspec_status resample_with(long recipe, const float *input, int64_t n_input,
                                     double input_rate, double output_rate, float *output,
                                     int64_t n_output, char *message, size_t capacity)
@@ -82,48 +72,20 @@ static melspec_status resample_with(long recipe, const float *input, int64_t n_i
                     "resample: n_input = %lld, n_output = %lld, rates %g -> %g Hz: need n_input "
                     ">= 1, n_output >= 0 and finite positive rates", (long long)n_input,
                     (long long)n_output, input_rate, output_rate);
-    soxr_error_t error = NULL;
-    const soxr_io_spec_t io_spec = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
-    const soxr_quality_spec_t quality = soxr_quality_spec((unsigned long)recipe, 0);
-    soxr_t soxr = soxr_create(input_rate, output_rate, 1, &error, &io_spec, &quality, NULL);
-    if (error != NULL)
-        return fail(MELSPEC_ERROR_INVALID_ARGUMENT, message, capacity, "libsoxr: %s", error);
-
-    /* python-soxr's buffer: n * out / in + 1 samples, all that soxr may produce; input in
-     * chunks of 48000 output samples' worth, then a flush (soxr's output depends on the
-     * chunking only through rounding, but librosa's numbers are these). */
-    const size_t resampled_capacity = (size_t)((double)n_input * output_rate / input_rate) + 1;
-    float *resampled = malloc(resampled_capacity * sizeof *resampled);
-    if (resampled == NULL) {
-        soxr_delete(soxr);
-        return fail(MELSPEC_ERROR_OUT_OF_MEMORY, message, capacity,
-                    "out of memory for %zu resampled samples", resampled_capacity);
-    }
-    size_t chunk = (size_t)(48000.0 * input_rate / output_rate);
-    if (chunk == 0) chunk = 1;
-    size_t produced = 0, done = 0;
-    for (size_t at = 0; at < (size_t)n_input && error == NULL; at += chunk) {
-        const size_t length = (size_t)n_input - at < chunk ? (size_t)n_input - at : chunk;
-        error = soxr_process(soxr, input + at, length, NULL, resampled + produced,
-                             resampled_capacity - produced, &done);
-        produced += done;
-    }
-    if (error == NULL) {
-        error = soxr_process(soxr, NULL, 0, NULL, resampled + produced,
-                             resampled_capacity - produced, &done);
-        produced += done;
-    }
-    soxr_delete(soxr);
-    if (error != NULL) {
-        free(resampled);
-        return fail(MELSPEC_ERROR_INTERNAL, message, capacity, "libsoxr: %s", error);
-    }
-    /* librosa.util.fix_length: trim, or pad with zeros at the end */
-    const size_t kept = produced < (size_t)n_output ? produced : (size_t)n_output;
-    memcpy(output, resampled, kept * sizeof *output);
-    memset(output + kept, 0, ((size_t)n_output - kept) * sizeof *output);
+    melspec_row_resampler resampler;
+    melspec_status status = melspec_row_resampler_open(&resampler, recipe, 1, input_rate,
+                                                       output_rate, n_input, message, capacity);
+    if (status == MELSPEC_OK)
+        status = melspec_row_resampler_feed(&resampler, input, 0, n_input, message, capacity);
+    float *resampled = NULL;
+    if (status == MELSPEC_OK)
+        status = melspec_row_resampler_finish(&resampler, n_output, &resampled, message,
+                                              capacity);
+    melspec_row_resampler_close(&resampler);
+    if (status == MELSPEC_OK && n_output > 0)
+        memcpy(output, resampled, (size_t)n_output * sizeof *output);
     free(resampled);
-    return MELSPEC_OK;
+    return status;
 }
 
 melspec_status melspec_audio_resample(const float *input, int64_t n_input, double input_rate,
@@ -255,20 +217,6 @@ static sf_count_t read_float_frames(const frame_reader *reader, float *frames, s
     return done;
 }
 
-/* The result's rows (one for a mono mix or a file of one channel, else one per channel) grow
- * from capacity to grown frames each; the filled frames of each row move to its new place, the
- * last row first (each moves up, never over a row already moved). NULL when out of memory, the
- * buffer still the caller's. */
-static float *grow_rows(float *buffer, int64_t rows, int64_t capacity, int64_t grown,
-                        int64_t filled)
-{
-    float *bigger = realloc(buffer, (size_t)(rows * grown) * sizeof *bigger);
-    if (bigger == NULL) return NULL;
-    for (int64_t r = rows - 1; r >= 1; r--)
-        memmove(bigger + r * grown, bigger + r * capacity, (size_t)filled * sizeof *bigger);
-    return bigger;
-}
-
 /* A block of interleaved frames into the rows at frame `at`: numpy's mean over the channel axis
  * for a mono mix (a float32 sum in channel order, then / count), else each channel's row. */
 static void store_frames(const float *frames, int64_t n, int64_t channels, int mono, float *rows,
@@ -291,72 +239,86 @@ static void store_frames(const float *frames, int64_t n, int64_t channels, int m
  * (a stereo file loaded as mono peaked at three times its result). */
 enum { SPLIT_BLOCK_SAMPLES = 32768 };
 
-/* Up to max_frames frames (all when < 0) as the result's planar rows (*samples: one row, the
- * mono mix, when mono, else one per channel, each *n_frames long), in a buffer first sized for
- * expected_frames (what the header states, when it does) and one frame more, grown by doubling
- * past it: one allocation and no copy for the files whose header tells the truth. A file of one
- * channel is read straight into it; others a block at a time through a small buffer. The first
- * allocation is bounded so that a header claiming more than the file holds cannot ask for
- * gigabytes. A read asks for no more than the room left, and after a short read (the end, or a
- * decoder that returned less than it had) for one frame: libsndfile zero-fills what it cannot
- * fill, and a read of a whole block past the end cost a 256 KiB memset per file. */
+/* Up to max_frames frames (all when < 0) as planar rows (one row, the mono mix, when mono, else
+ * one per channel): *n_frames of them, read into *samples, or, with a resampler, given to it
+ * block by block as they are read (*samples is then NULL: the resampler holds the result).
+ * Without one, the rows are first sized for expected_frames (what the header states, when it
+ * does) and one frame more, grown by doubling past it: one allocation and no copy for the files
+ * whose header tells the truth. A file of one channel is read straight into the rows; others a
+ * block at a time through a small buffer. The first allocation is bounded so that a header
+ * claiming more than the file holds cannot ask for gigabytes. A read asks for no more than the
+ * room left, and after a short read (the end, or a decoder that returned less than it had) for
+ * one frame: libsndfile zero-fills what it cannot fill, and a read of a whole block past the end
+ * cost a 256 KiB memset per file. */
 static melspec_status read_rows(const frame_reader *reader, int mono, int64_t max_frames,
-                                int64_t expected_frames, float **samples, int64_t *n_frames,
-                                char *message, size_t capacity)
+                                int64_t expected_frames, melspec_row_resampler *resampler,
+                                float **samples, int64_t *n_frames, char *message,
+                                size_t capacity)
 {
     const int64_t channels = reader->channels;
     const int64_t rows = mono ? 1 : channels;
-    const int direct = channels == 1; /* the file's layout is the result's */
+    const int direct = channels == 1; /* the file's layout is the rows' */
     const int64_t split_block = SPLIT_BLOCK_SAMPLES / channels > 0
                                     ? SPLIT_BLOCK_SAMPLES / channels
                                     : 1;
     const int64_t block = direct ? 65536 : split_block;   /* frames */
     const int64_t first_capacity_limit = (int64_t)1 << 24; /* frames */
     const int64_t limit = max_frames >= 0 ? max_frames : INT64_MAX;
-    int64_t row_capacity = 0, total = 0;
-    float *buffer = NULL;
+    int64_t row_capacity = 0, filled = 0, total = 0;
+    /* the rows, or the block of them the resampler takes next */
+    float *buffer = resampler != NULL ? malloc((size_t)(rows * block) * sizeof *buffer) : NULL;
     float *split = direct ? NULL : malloc((size_t)(block * channels) * sizeof *split);
-    if (!direct && split == NULL)
+    melspec_status status = MELSPEC_OK;
+    if ((!direct && split == NULL) || (resampler != NULL && buffer == NULL)) {
+        free(buffer);
+        free(split);
         return fail(MELSPEC_ERROR_OUT_OF_MEMORY, message, capacity, "out of memory");
+    }
+    if (resampler != NULL) row_capacity = block;
     int last_read_short = 0;
     while (total < limit) {
-        if (total == row_capacity) {
+        if (filled == row_capacity) { /* never with a resampler: it takes every block */
             int64_t grown = 2 * row_capacity;
             if (row_capacity == 0)
                 grown = expected_frames > 0 && expected_frames < first_capacity_limit
                             ? expected_frames + 1
                             : block;
             if (grown > limit) grown = limit;
-            float *bigger = grow_rows(buffer, rows, row_capacity, grown, total);
+            float *bigger = planar_rows_grow(buffer, rows, row_capacity, grown, filled);
             if (bigger == NULL) {
-                free(buffer);
-                free(split);
-                return fail(MELSPEC_ERROR_OUT_OF_MEMORY, message, capacity,
-                            "out of memory after %lld frames", (long long)total);
+                status = fail(MELSPEC_ERROR_OUT_OF_MEMORY, message, capacity,
+                              "out of memory after %lld frames", (long long)total);
+                break;
             }
             buffer = bigger;
             row_capacity = grown;
         }
-        const int64_t room = row_capacity - total;
-        const int64_t wanted = last_read_short ? 1 : room < block ? room : block;
-        const sf_count_t got = read_float_frames(reader, direct ? buffer + total : split, wanted);
+        const int64_t room = row_capacity - filled;
+        int64_t wanted = last_read_short ? 1 : room < block ? room : block;
+        if (wanted > limit - total) wanted = limit - total;
+        const sf_count_t got = read_float_frames(reader, direct ? buffer + filled : split, wanted);
         if (got <= 0) break;
-        if (!direct) store_frames(split, got, channels, mono, buffer, row_capacity, total);
+        if (!direct) store_frames(split, got, channels, mono, buffer, row_capacity, filled);
+        if (resampler != NULL) {
+            status = melspec_row_resampler_feed(resampler, buffer, row_capacity, got, message,
+                                                capacity);
+            if (status != MELSPEC_OK) break;
+        } else {
+            filled += got;
+        }
         total += got;
         last_read_short = got < wanted;
     }
     free(split);
-    if (total > 0 && total < row_capacity) {
-        /* the rows side by side, then the room left over given back (up to half when the
-         * length was not known; in place): the result is handed to numpy as it is */
-        for (int64_t r = 1; r < rows; r++)
-            memmove(buffer + r * total, buffer + r * row_capacity, (size_t)total * sizeof *buffer);
-        float *fitted = realloc(buffer, (size_t)(rows * total) * sizeof *fitted);
-        if (fitted != NULL) buffer = fitted;
+    if (status != MELSPEC_OK || resampler != NULL) {
+        free(buffer);
+        buffer = NULL;
+    } else if (total > 0) {
+        buffer = planar_rows_fit(buffer, rows, row_capacity, total);
     }
     *samples = buffer;
     *n_frames = total;
-    return MELSPEC_OK;
+    return status;
 }
 
 static melspec_status check_options(const melspec_audio_options *options, char *message,
@@ -417,6 +379,7 @@ static melspec_status decode(SNDFILE *file, const SF_INFO *info,
                              char *message, size_t capacity)
 {
     float *planar = NULL; /* the rows read: mono mix or channels, at the file's rate */
+    melspec_row_resampler resampler = {0}; /* or resampled as they are read */
     melspec_status status = MELSPEC_ERROR_INVALID_ARGUMENT;
     long long declared, present;
     if (info->channels < 1 || info->samplerate < 1) {
@@ -452,8 +415,15 @@ static melspec_status decode(SNDFILE *file, const SF_INFO *info,
     if ((info->format & SF_FORMAT_SUBMASK) == SF_FORMAT_PCM_16 &&
         info->channels <= PCM16_CHUNK_SAMPLES)
         reader.pcm16 = malloc(PCM16_CHUNK_SAMPLES * sizeof *reader.pcm16); /* NULL: libsndfile's */
-    status = read_rows(&reader, options->mono, max_frames, stated_frames, &planar, &n_frames,
-                       message, capacity);
+    const int64_t n_out_channels = options->mono ? 1 : info->channels;
+    const int resample = options->sample_rate > 0.0 && options->sample_rate != native_rate;
+    if (resample)
+        status = melspec_row_resampler_open(&resampler, melspec_soxr_recipe(options->res_type),
+                                            n_out_channels, native_rate, options->sample_rate,
+                                            stated_frames, message, capacity);
+    if (!resample || status == MELSPEC_OK)
+        status = read_rows(&reader, options->mono, max_frames, stated_frames,
+                           resample ? &resampler : NULL, &planar, &n_frames, message, capacity);
     free(reader.pcm16);
     if (status != MELSPEC_OK) goto done;
     status = MELSPEC_ERROR_INVALID_ARGUMENT;
@@ -482,9 +452,6 @@ static melspec_status decode(SNDFILE *file, const SF_INFO *info,
         goto done;
     }
 
-    const int64_t channels = info->channels;
-    const int64_t n_out_channels = options->mono ? 1 : channels;
-    const int resample = options->sample_rate > 0.0 && options->sample_rate != native_rate;
     const int64_t n_out = resample ? melspec_audio_resampled_length(n_frames, native_rate,
                                                                     options->sample_rate)
                                    : n_frames;
@@ -495,19 +462,9 @@ static melspec_status decode(SNDFILE *file, const SF_INFO *info,
         goto done;
     }
     if (resample) {
-        audio->samples = malloc((size_t)(n_out_channels * n_out) * sizeof *audio->samples);
-        if (audio->samples == NULL) {
-            status = fail(MELSPEC_ERROR_OUT_OF_MEMORY, message, capacity,
-                          "out of memory for %lld samples", (long long)n_out);
-            goto done;
-        }
-        for (int64_t c = 0; c < n_out_channels; c++) {
-            status = resample_with(melspec_soxr_recipe(options->res_type),
-                                   planar + c * n_frames, n_frames, native_rate,
-                                   options->sample_rate, audio->samples + c * n_out, n_out,
-                                   message, capacity);
-            if (status != MELSPEC_OK) goto done;
-        }
+        status = melspec_row_resampler_finish(&resampler, n_out, &audio->samples, message,
+                                              capacity);
+        if (status != MELSPEC_OK) goto done;
     } else {
         audio->samples = planar;
         planar = NULL;
@@ -527,6 +484,7 @@ done:
         if (!options->strict) audio->warning[0] = '\0';
     }
     free(planar);
+    melspec_row_resampler_close(&resampler);
     return status;
 }
 

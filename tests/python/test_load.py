@@ -50,6 +50,24 @@ def test_res_type_is_librosas(stereo_wav, res_type):
         assert not np.array_equal(ours, melspec.load(stereo_wav, sr=16000, mono=False)[0])
 
 
+@pytest.mark.parametrize("native,target,frames", [
+    (44100, 22050, 44100 * 7 + 1234),  # the last of the loader's blocks partial
+    (8000, 22050, 8000 * 9 + 7),       # upsampling
+    (48000, 16000, 16384 * 20),        # whole blocks (of 16,384 stereo frames)
+])
+@pytest.mark.parametrize("res_type", ["soxr_hq", "soxr_vhq", "soxr_qq"])
+def test_long_files_resample_bit_for_bit_as_librosa(tmp_path, native, target, frames, res_type):
+    """Files of many of the loader's blocks, each resampled as it decodes: the samples are
+    librosa.load's exactly, mono and with the channels kept."""
+    y = (0.4 * make_signal(frames, native, seed=11, channels=(2,))).astype(np.float32)
+    path = _write(tmp_path, "long.wav", y, native, subtype="FLOAT")
+    for mono in (True, False):
+        ours, _ = melspec.load(path, sr=target, mono=mono, res_type=res_type)
+        theirs, _ = librosa.load(path, sr=target, mono=mono, res_type=res_type)
+        assert ours.shape == theirs.shape
+        np.testing.assert_array_equal(ours, theirs)
+
+
 def test_offset_and_duration_are_librosas(stereo_wav):
     ours, _ = melspec.load(stereo_wav, sr=16000, offset=0.25, duration=0.5)
     theirs, _ = librosa.load(stereo_wav, sr=16000, offset=0.25, duration=0.5)
