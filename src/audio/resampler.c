@@ -49,9 +49,9 @@ melspec_status melspec_row_resampler_open(melspec_row_resampler *r, long recipe,
      * first allocation stays bounded, as the loader's rows do, in output frames (a rate of a
      * few Hz upsampled multiplies the count) */
     const int64_t first_limit = (int64_t)1 << 24, unknown_input = 65536;
-    const int64_t first_input = expected_input > 0 && expected_input < first_limit
-                                    ? expected_input
-                                    : unknown_input;
+    const int64_t first_input = expected_input <= 0            ? unknown_input
+                                : expected_input < first_limit ? expected_input
+                                                               : first_limit;
     r->capacity = output_bound(r, first_input);
     if (r->capacity > first_limit) r->capacity = first_limit;
     r->soxr = calloc((size_t)rows, sizeof *r->soxr);
