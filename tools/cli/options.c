@@ -313,6 +313,7 @@ static int parse_window(const char *option, const char *text, melspec_config *c)
     for (int i = 0; i < 3; i++) c->window_params[i] = i < w->n_params ? params[i] : 0.0;
     return 0;
 }
+
 /* librosa.load's res_type values the loader has (the CQT's polyphase halving is not a loader). */
 static const name_value res_type_names[] = {
     {"soxr_hq", MELSPEC_CQT_RES_SOXR_HQ}, {"soxr_vhq", MELSPEC_CQT_RES_SOXR_VHQ},
