@@ -1040,6 +1040,12 @@ static void test_help_version_and_usage_errors(void **state)
 
     assert_exit(run_cli("--version"), 0);
     assert_non_null(strstr(out_text, "melspec "));
+    /* the CUDA line carries the library's own answer: why not, or which device */
+    char why[512], cuda_line[700];
+    const int cuda = melspec_backend_available(MELSPEC_BACKEND_CUDA, why, sizeof why) == MELSPEC_OK;
+    snprintf(cuda_line, sizeof cuda_line, "  cuda: %s: %s\n", cuda ? "available" : "unavailable",
+             why);
+    if (strstr(out_text, cuda_line) == NULL) fail_msg("--version lacks \"%s\"", cuda_line);
     assert_non_null(strstr(out_text, "libsndfile"));
     assert_non_null(strstr(out_text, "libsoxr"));
 

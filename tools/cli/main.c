@@ -688,11 +688,24 @@ static void *work(void *argument)
     return NULL;
 }
 
+/* Each backend with the library's reason (a CUDA plugin without a driver is not "not
+ * compiled"), as `python -m melspec --version` prints them. */
 static void print_versions(void)
 {
-    printf("melspec %s (library %s, CUDA backend %s, %d CUDA device(s))\n",
-           MELSPEC_CLI_VERSION, melspec_version_string(),
-           melspec_cuda_compiled() ? "compiled" : "not compiled", melspec_cuda_device_count());
+    printf("melspec %s (library %s)\n", MELSPEC_CLI_VERSION, melspec_version_string());
+    const struct {
+        const char *name;
+        melspec_backend backend;
+    } backends[] = {{"cpu", MELSPEC_BACKEND_CPU},
+                    {"cuda", MELSPEC_BACKEND_CUDA},
+                    {"auto", MELSPEC_BACKEND_AUTO}};
+    for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) {
+        char why[WHY_CAPACITY];
+        const int usable = melspec_backend_available(backends[i].backend, why, sizeof why) ==
+                           MELSPEC_OK;
+        printf("  %s: %s: %s\n", backends[i].name, usable ? "available" : "unavailable", why);
+    }
+    printf("  CUDA devices: %d\n", melspec_cuda_device_count());
     printf("%s\n", cli_audio_sndfile_version());
     printf("%s\n", soxr_version());
 }
