@@ -21,9 +21,9 @@ import time
 import warnings
 
 import numpy as np
-import soundfile
 
-import melspec
+import melspec  # first: with soundfile imported before it, melspec.load decoded with soundfile's
+import soundfile  # noqa: E402  bundled libsndfile, not its own (see melspec/_audio.py)
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 import librosa  # noqa: E402  (after the filter: librosa's import warns on some numpy versions)

@@ -199,3 +199,15 @@ def load(path, *, sr=22050, mono=True, offset=0.0, duration=None, dtype=np.float
     if channels == 1:
         y = y[0]
     return y, (int(rate) if float(rate).is_integer() else rate)
+
+
+# Loaded with the package, not at the first load(): libmelspec_audio asks the loader for
+# "libsndfile.so.1", and the loader answers with any library of that name already in the process.
+# soundfile's wheel bundles its own libsndfile under that name, so once soundfile was imported
+# (librosa.load imports it) melspec.load decoded with soundfile's copy instead of the one this
+# package was built and tested with (on a minute of stereo FLAC 48 ms instead of 39 here). Loaded
+# first, each keeps its own. Where it cannot load, load() says why when it is called.
+try:
+    _load_audio_library()
+except MelspecError:
+    pass

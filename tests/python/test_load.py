@@ -248,3 +248,23 @@ def test_result_is_the_decoded_buffer_freed_with_the_last_view(stereo_wav, tmp_p
     # another dtype is a cast: a numpy array of its own
     y64, _ = melspec.load(stereo_wav, sr=None, dtype=np.float64)
     assert y64.dtype == np.float64 and isinstance(_root_base(y64), np.ndarray)
+
+
+def test_load_keeps_its_own_libsndfile_when_soundfile_is_imported_after_melspec(stereo_wav):
+    """soundfile's wheel bundles a libsndfile named libsndfile.so.1; had libmelspec_audio been
+    loaded only at the first melspec.load, the loader would have bound it to that copy once
+    soundfile was imported (librosa.load imports it). A fresh process, as a user's script."""
+    import subprocess
+    import sys
+    script = (
+        "import melspec, soundfile, os\n"
+        "y, sr = melspec.load(os.environ['WAV'], sr=None)\n"
+        "assert y.size > 0\n"
+        "ours = os.path.dirname(soundfile.__file__)\n"
+        "bundled = os.path.join(ours, '_soundfile_data')\n"
+        "mapped = {line.split()[-1] for line in open('/proc/self/maps') if 'libsndfile' in line}\n"
+        "print(sorted(mapped))\n"
+        "assert any(not path.startswith(bundled) for path in mapped), mapped\n")
+    result = subprocess.run([sys.executable, "-c", script], env=dict(os.environ, WAV=stereo_wav),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
