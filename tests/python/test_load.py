@@ -260,8 +260,8 @@ def test_load_keeps_its_own_libsndfile_when_soundfile_is_imported_after_melspec(
         "import melspec, soundfile, os\n"
         "y, sr = melspec.load(os.environ['WAV'], sr=None)\n"
         "assert y.size > 0\n"
-        "ours = os.path.dirname(soundfile.__file__)\n"
-        "bundled = os.path.join(ours, '_soundfile_data')\n"
+        "soundfile_dir = os.path.dirname(soundfile.__file__)\n"
+        "bundled = os.path.join(soundfile_dir, '_soundfile_data')\n"
         "mapped = {line.split()[-1] for line in open('/proc/self/maps') if 'libsndfile' in line}\n"
         "print(sorted(mapped))\n"
         "assert any(not path.startswith(bundled) for path in mapped), mapped\n")
