@@ -26,7 +26,8 @@
 /* libmelspec_audio, and through it libsndfile with the eight codec libraries it brings (FLAC,
  * Vorbis, Opus, MP3, ...), is loaded the first time audio is read or written, not at the
  * command's start: mapping and relocating them took 0.35 ms of every start, which --jobs cannot
- * share; a worker thread loads them while the main thread finds the inputs (cli_audio_preload).
+ * share. With --jobs above 1 the main thread loads them before it starts the other workers
+ * (cli_audio_preload; see early_workers_start in main.c).
  * MELSPEC_CLI_AUDIO_LIBRARY is its file name; it is installed (and built) beside libmelspec. */
 typedef struct audio_library {
     void (*options_init)(melspec_audio_options *options);

@@ -31,8 +31,8 @@ int cli_audio_load(const char *path, const cli_load_options *options, cli_audio 
                    char *why, size_t why_capacity);
 void cli_audio_free(cli_audio *audio);
 
-/* Loads the decoding libraries now (they are otherwise loaded by the first file), for a thread
- * that has nothing else to do while the main thread finds the inputs. */
+/* Loads the decoding libraries now (they are otherwise loaded by the first file): before a
+ * process starts its worker threads, where loading costs the least. */
 void cli_audio_preload(void);
 
 /* libsndfile's version string, or why it did not load. */

@@ -85,18 +85,18 @@ typedef struct worker_timing {
 
 struct worker;
 
-/* A worker thread started with the command: it makes its plan (the first one also loads the
- * decoders) while the main thread checks the config, finds the inputs and checks the outputs,
- * then waits to be given its worker (the run begins) or let go (no run). See early_workers_start. */
+/* A worker thread started with the command: it makes its plan while the main thread checks the
+ * config, finds the inputs and checks the outputs, then waits to be given its worker (the run
+ * begins) or let go (no run). See early_workers_start. */
 typedef struct early_worker {
     const cli_options *options;
     pthread_t thread;
     int started, joined;
     melspec_plan *plan; /* NULL when creation failed (the worker then tries itself) */
-    /* when it began to run, had the decoders and had its plan (cli_now_seconds, for
-     * MELSPEC_CLI_TIMING): a thread placed on an idle core runs once that core wakes, which
-     * took from 0.2 to 11 ms on a busy virtual machine */
-    double running_at, decoders_at, plan_at;
+    /* when it began to run and had its plan (cli_now_seconds, for MELSPEC_CLI_TIMING): a thread
+     * placed on an idle core runs once that core wakes, which took from 0.2 to 11 ms on a busy
+     * virtual machine */
+    double running_at, plan_at;
     pthread_mutex_t lock;
     pthread_cond_t wake;
     struct worker *_Atomic assigned; /* set when the run begins */
@@ -730,7 +730,7 @@ static int check_config(const cli_options *o, melspec_plan **checked)
 /* ---- MELSPEC_CLI_TIMING=1: where the time went, for finding what does not run in parallel --- */
 
 typedef struct phase_times {
-    double main_entered, config_checked, inputs_found, outputs_checked, run_started, run_ended;
+    double main_entered, workers_started, config_checked, inputs_found, outputs_checked, run_started, run_ended;
 } phase_times;
 
 static phase_times phases; /* written by the main thread only, before and after the workers */
@@ -740,10 +740,11 @@ static void print_timing(FILE *stream, const worker *workers, size_t n_workers)
     if (getenv("MELSPEC_CLI_TIMING") == NULL) return;
     const double ms = 1e3;
     fprintf(stream,
-            "melspec: timing: before the run %.2f ms (config and plan %.2f, inputs %.2f, "
-            "outputs %.2f), run %.2f ms, %zu worker(s)\n",
+            "melspec: timing: before the run %.2f ms (early workers and decoders %.2f, config "
+            "and plan %.2f, inputs %.2f, outputs %.2f), run %.2f ms, %zu worker(s)\n",
             (phases.run_started - phases.main_entered) * ms,
-            (phases.config_checked - phases.main_entered) * ms,
+            (phases.workers_started - phases.main_entered) * ms,
+            (phases.config_checked - phases.workers_started) * ms,
             (phases.inputs_found - phases.config_checked) * ms,
             (phases.outputs_checked - phases.inputs_found) * ms,
             (phases.run_ended - phases.run_started) * ms, n_workers);
@@ -761,10 +762,8 @@ static void print_timing(FILE *stream, const worker *workers, size_t n_workers)
         if (e != NULL)
             fprintf(stream,
                     "melspec: timing: worker %zu, started with the command: running at %.2f ms, "
-                    "decoders loaded at %.2f ms, plan made at %.2f ms (the run began at %.2f "
-                    "ms)\n",
+                    "plan made at %.2f ms (the run began at %.2f ms)\n",
                     i, (e->running_at - phases.main_entered) * ms,
-                    (e->decoders_at - phases.main_entered) * ms,
                     (e->plan_at - phases.main_entered) * ms,
                     (phases.run_started - phases.main_entered) * ms);
     }
@@ -1003,9 +1002,6 @@ static void *early_worker_main(void *argument)
 {
     early_worker *e = argument;
     e->running_at = cli_now_seconds();
-    /* the decoders first: the main thread's first file needs them, and not this plan */
-    cli_audio_preload(); /* the first early worker loads them; the others find them loaded */
-    e->decoders_at = cli_now_seconds();
     melspec_config config = plan_config(e->options, e->options->config.sample_rate);
     char why[WHY_CAPACITY];
     if (create_plan(e->options, &config, &e->plan, why) != MELSPEC_OK) e->plan = NULL;
@@ -1033,6 +1029,11 @@ static early_workers early_workers_start(const cli_options *o)
     const size_t count = (workers < cores ? workers : cores) - 1;
     if (count == 0 || (early.threads = calloc(count, sizeof *early.threads)) == NULL) return early;
     early.count = count;
+    /* The decoders before the first thread: libraries loaded while another thread of the
+     * process runs make the kernel flush that thread's TLB for each page the loader writes
+     * (relocations, RELRO), an interrupt to the other core each time (perf: 2% of a 200-clip
+     * --jobs 2 run in smp_call_function_many_cond; none with the load here). */
+    cli_audio_preload();
     for (size_t i = 0; i < count; i++) {
         early_worker *e = &early.threads[i];
         e->options = o;
@@ -1215,6 +1216,7 @@ int main(int argc, char **argv)
         goto done;
     }
     early = early_workers_start(&options);
+    phases.workers_started = cli_now_seconds();
     if (check_config(&options, &checked_plan) != 0) {
         exit_code = 2;
         goto done;
