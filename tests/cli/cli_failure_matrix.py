@@ -161,7 +161,10 @@ with tempfile.TemporaryDirectory() as tmp:
                         (["--hop-length", "0"], "positive"),
                         (["--top-db", "60"], "decibels only"),
                         (["--sr", "native", "--res-type", "soxr_qq"], "--sr native"),
-                        (["--res-type", "polyphase"], "is not one of soxr_hq")]:
+                        (["--res-type", "polyphase"], "is not one of soxr_hq"),
+                        (["--cqt-res-type", "polyphase"], "--transform cqt only"),
+                        (["--transform", "cqt", "--cqt-res-type", "kaiser_best"],
+                         "is not one of soxr_hq")]:
         status, _, err = run(*args, p("mixed", "good1.wav"))
         check(f"conflict {' '.join(args)}", status == 2 and words in err, err)
 

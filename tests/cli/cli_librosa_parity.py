@@ -120,6 +120,11 @@ def main():
         else:
             y, sr = librosa.load(stereo)
             check("--transform cqt", np.load(out), librosa.cqt(y, sr=sr))
+            # librosa.cqt's other halvings (polyphase differs from soxr_hq by ~2e-3)
+            for res_type in ("polyphase", "soxr_vhq"):
+                run(stereo, "--transform", "cqt", "--cqt-res-type", res_type, "-o", out)
+                check(f"--transform cqt --cqt-res-type {res_type}", np.load(out),
+                      librosa.cqt(y, sr=sr, res_type=res_type))
             run(stereo, "--preset", "ccmusic-cqt", "-o", out)
             # In the linear domain: a dB value 80 dB down carries the float32 error of the loud
             # ones divided by its own size (docs/cqt.md).

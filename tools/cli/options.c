@@ -18,6 +18,7 @@ enum option_id {
     OPT_CENTER, OPT_NO_CENTER, OPT_PAD_MODE, OPT_POWER,
     OPT_N_MELS, OPT_FMIN, OPT_FMAX, OPT_HTK, OPT_NORM,
     OPT_N_BINS, OPT_BINS_PER_OCTAVE, OPT_TUNING, OPT_FILTER_SCALE, OPT_SPARSITY,
+    OPT_CQT_RES_TYPE,
     OPT_DB, OPT_SCALE, OPT_TOP_DB, OPT_REF, OPT_AMIN, OPT_LOG, OPT_LOG_OFFSET,
     OPT_OUTPUT, OPT_FORMAT, OPT_LAYOUT, OPT_STATS, OPT_QUIET, OPT_BATCH, OPT_DEVICE,
     OPT_JOBS, OPT_SKIP_EXISTING, OPT_OVERWRITE, OPT_FAILURES, OPT_STRICT,
@@ -78,6 +79,9 @@ static const cli_option option_table[] = {
     {OPT_FILTER_SCALE, "filter-scale", 0, "X", "filter length factor (default 1)"},
     {OPT_SPARSITY, "sparsity", 0, "X",
      "share of each filter's mass dropped (default 0.01; 0 keeps all)"},
+    {OPT_CQT_RES_TYPE, "cqt-res-type", 0, "NAME",
+     "how each octave is halved, as librosa.cqt(res_type=...): soxr_hq (default), soxr_vhq, "
+     "soxr_mq, soxr_lq, soxr_qq, polyphase (scipy's resample_poly)"},
 
     {OPT_SECTION, "Scaling", 0, NULL, NULL},
     {OPT_DB, "db", 0, NULL,
@@ -319,6 +323,11 @@ static const name_value res_type_names[] = {
     {"soxr_hq", MELSPEC_CQT_RES_SOXR_HQ}, {"soxr_vhq", MELSPEC_CQT_RES_SOXR_VHQ},
     {"soxr_mq", MELSPEC_CQT_RES_SOXR_MQ}, {"soxr_lq", MELSPEC_CQT_RES_SOXR_LQ},
     {"soxr_qq", MELSPEC_CQT_RES_SOXR_QQ}};
+/* librosa.cqt's res_type values: the loader's and scipy's polyphase halving. */
+static const name_value cqt_res_type_names[] = {
+    {"soxr_hq", MELSPEC_CQT_RES_SOXR_HQ}, {"soxr_vhq", MELSPEC_CQT_RES_SOXR_VHQ},
+    {"soxr_mq", MELSPEC_CQT_RES_SOXR_MQ}, {"soxr_lq", MELSPEC_CQT_RES_SOXR_LQ},
+    {"soxr_qq", MELSPEC_CQT_RES_SOXR_QQ}, {"polyphase", MELSPEC_CQT_RES_POLYPHASE}};
 static const name_value pad_mode_names[] = {
     {"constant", MELSPEC_PAD_CONSTANT}, {"reflect", MELSPEC_PAD_REFLECT},
     {"edge", MELSPEC_PAD_EDGE}};
@@ -627,6 +636,10 @@ static int apply_option(cli_options *o, const cli_option *option, const char *va
     case OPT_TUNING: return parse_double(name, value, &o->cqt.tuning);
     case OPT_FILTER_SCALE: return parse_double(name, value, &o->cqt.filter_scale);
     case OPT_SPARSITY: return parse_double(name, value, &o->cqt.sparsity);
+    case OPT_CQT_RES_TYPE:
+        if (parse_choice(name, value, CHOICES(cqt_res_type_names), &choice) != 0) return -1;
+        o->cqt.res_type = choice;
+        return 0;
     case OPT_NORM:
         if (parse_choice(name, value, CHOICES(norm_names), &choice) != 0) return -1;
         c->mel_norm = choice;
@@ -714,7 +727,7 @@ static int check_conflicts(const cli_options *o, const unsigned char *given)
     static const int stft_family_only[] = {OPT_N_FFT, OPT_WIN_LENGTH, OPT_POWER, OPT_CENTER,
                                            OPT_NO_CENTER};
     static const int cqt_only[] = {OPT_N_BINS, OPT_BINS_PER_OCTAVE, OPT_TUNING, OPT_FILTER_SCALE,
-                                   OPT_SPARSITY};
+                                   OPT_SPARSITY, OPT_CQT_RES_TYPE};
     static const int db_only[] = {OPT_TOP_DB, OPT_REF, OPT_AMIN};
     static const int figure_only[] = {OPT_WIDTH, OPT_HEIGHT, OPT_DB_RANGE, OPT_CMAP};
     const melspec_config *c = &o->config;

@@ -44,6 +44,7 @@ void cli_cqt_options_init(cli_cqt_options *cqt)
     cqt->tuning = 0.0;
     cqt->filter_scale = 0.0;
     cqt->sparsity = -1.0;
+    cqt->res_type = MELSPEC_CQT_RES_SOXR_HQ;
 }
 
 void cli_preset_ccmusic_cqt(melspec_config *c, cli_cqt_options *cqt)
@@ -72,6 +73,7 @@ melspec_status cli_cqt_plan_create(melspec_plan **plan, const melspec_config *c,
     q.tuning = cqt->tuning;
     if (cqt->filter_scale != 0.0) q.filter_scale = cqt->filter_scale;
     if (cqt->sparsity >= 0.0) q.sparsity = cqt->sparsity;
+    q.res_type = cqt->res_type;
     q.window = c->window;
     q.pad_mode = c->pad_mode;
     q.scaling = c->scaling;

@@ -29,6 +29,7 @@ typedef struct cli_cqt_options {
     double tuning;           /* fractions of a bin; 0 */
     double filter_scale;     /* 0 = 1 */
     double sparsity;         /* < 0 = 0.01 */
+    int32_t res_type;        /* a melspec_cqt_res_type: how octaves are halved; soxr_hq */
 } cli_cqt_options;
 
 /* Options meaning "librosa.cqt's defaults". */
