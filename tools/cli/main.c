@@ -730,7 +730,8 @@ static int check_config(const cli_options *o, melspec_plan **checked)
 /* ---- MELSPEC_CLI_TIMING=1: where the time went, for finding what does not run in parallel --- */
 
 typedef struct phase_times {
-    double main_entered, workers_started, config_checked, inputs_found, outputs_checked, run_started, run_ended;
+    double main_entered, workers_started, config_checked, inputs_found, outputs_checked,
+        run_started, run_ended;
 } phase_times;
 
 static phase_times phases; /* written by the main thread only, before and after the workers */

@@ -318,16 +318,13 @@ static int parse_window(const char *option, const char *text, melspec_config *c)
     return 0;
 }
 
-/* librosa.load's res_type values the loader has (the CQT's polyphase halving is not a loader). */
+/* librosa.cqt's res_type values (--cqt-res-type); librosa.load's (--res-type) are all but the
+ * last: the loader resamples with libsoxr only, the polyphase halving is the CQT's. */
 static const name_value res_type_names[] = {
     {"soxr_hq", MELSPEC_CQT_RES_SOXR_HQ}, {"soxr_vhq", MELSPEC_CQT_RES_SOXR_VHQ},
     {"soxr_mq", MELSPEC_CQT_RES_SOXR_MQ}, {"soxr_lq", MELSPEC_CQT_RES_SOXR_LQ},
-    {"soxr_qq", MELSPEC_CQT_RES_SOXR_QQ}};
-/* librosa.cqt's res_type values: the loader's and scipy's polyphase halving. */
-static const name_value cqt_res_type_names[] = {
-    {"soxr_hq", MELSPEC_CQT_RES_SOXR_HQ}, {"soxr_vhq", MELSPEC_CQT_RES_SOXR_VHQ},
-    {"soxr_mq", MELSPEC_CQT_RES_SOXR_MQ}, {"soxr_lq", MELSPEC_CQT_RES_SOXR_LQ},
     {"soxr_qq", MELSPEC_CQT_RES_SOXR_QQ}, {"polyphase", MELSPEC_CQT_RES_POLYPHASE}};
+enum { LOADER_RES_TYPES = sizeof res_type_names / sizeof res_type_names[0] - 1 };
 static const name_value pad_mode_names[] = {
     {"constant", MELSPEC_PAD_CONSTANT}, {"reflect", MELSPEC_PAD_REFLECT},
     {"edge", MELSPEC_PAD_EDGE}};
@@ -599,7 +596,8 @@ static int apply_option(cli_options *o, const cli_option *option, const char *va
         if (c->sample_rate <= 0.0) return usage_error("--%s: '%s' must be positive", name, value);
         o->native_rate = 0;
         return 0;
-    case OPT_RES_TYPE: return parse_choice(name, value, CHOICES(res_type_names), &o->res_type);
+    case OPT_RES_TYPE:
+        return parse_choice(name, value, res_type_names, LOADER_RES_TYPES, &o->res_type);
     case OPT_MONO: o->mono = 1; return 0;
     case OPT_KEEP_CHANNELS: o->mono = 0; return 0;
     case OPT_OFFSET:
@@ -637,7 +635,7 @@ static int apply_option(cli_options *o, const cli_option *option, const char *va
     case OPT_FILTER_SCALE: return parse_double(name, value, &o->cqt.filter_scale);
     case OPT_SPARSITY: return parse_double(name, value, &o->cqt.sparsity);
     case OPT_CQT_RES_TYPE:
-        if (parse_choice(name, value, CHOICES(cqt_res_type_names), &choice) != 0) return -1;
+        if (parse_choice(name, value, CHOICES(res_type_names), &choice) != 0) return -1;
         o->cqt.res_type = choice;
         return 0;
     case OPT_NORM:
