@@ -970,11 +970,10 @@ static size_t *claim_order(const cli_options *o, const cli_job_list *jobs)
 /* With a fixed rate every worker's plan is the same. The first worker (the main thread) gets the
  * plan that checked the config; the others are threads started right after the options are
  * read and the decoders loaded, which make theirs in parallel with that check, the scan of the
- * inputs and the check of
- * the outputs, and are then ready when the run begins: nothing is left to start then (a thread
- * started then began up to 4 ms late, see threads.c, and its creation held up the main thread's
- * first file). One per core at most: workers past the cores (--jobs larger than the machine)
- * are started with the run and make their own. */
+ * inputs and the check of the outputs, and are then ready when the run begins: nothing is left
+ * to start then (a thread started then began up to 4 ms late, see threads.c, and its creation
+ * held up the main thread's first file). One per core at most: workers past the cores (--jobs
+ * larger than the machine) are started with the run and make their own. */
 typedef struct early_workers {
     early_worker *threads;
     size_t count;
