@@ -262,7 +262,7 @@ static melspec_status read_rows(const frame_reader *reader, int mono, int64_t ma
                                     ? SPLIT_BLOCK_SAMPLES / channels
                                     : 1;
     const int64_t block = direct ? 65536 : split_block;   /* frames */
-    const int64_t first_capacity_limit = (int64_t)1 << 24; /* frames */
+    const int64_t first_capacity_limit = planar_rows_first_limit(rows); /* frames */
     const int64_t limit = max_frames >= 0 ? max_frames : INT64_MAX;
     int64_t row_capacity = 0, filled = 0, total = 0;
     /* the rows, or the block of them the resampler takes next */

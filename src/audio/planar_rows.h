@@ -8,6 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* How many frames a row's first allocation holds at most: a header may claim more than the
+ * file holds (FLAC's count of frames is any number, a WAV's data size too), so the first buffer
+ * of all the rows together stays under 2^25 samples (128 MiB) and grows only as frames come.
+ * One and two rows get 2^24 frames each; a file of hundreds of channels proportionally less (574
+ * channels at 250 Hz upsampled to 22050 Hz asked for 13 GB at once). */
+static inline int64_t planar_rows_first_limit(int64_t rows)
+{
+    const int64_t all_rows = (int64_t)1 << 25, one_row = (int64_t)1 << 24;
+    const int64_t limit = rows > 0 ? all_rows / rows : one_row;
+    return limit < 1 ? 1 : limit > one_row ? one_row : limit;
+}
+
 /* The rows grown from capacity to grown frames apart; the filled frames of each move to its new
  * place, the last row first (each moves up, never over a row already moved). NULL when out of
  * memory, the buffer still the caller's. */

@@ -45,10 +45,9 @@ melspec_status melspec_row_resampler_open(melspec_row_resampler *r, long recipe,
     r->rows = rows;
     r->input_rate = input_rate;
     r->output_rate = output_rate;
-    /* a header may claim more than the file holds (FLAC's count of frames is any number): the
-     * first allocation stays bounded, as the loader's rows do, in output frames (a rate of a
-     * few Hz upsampled multiplies the count) */
-    const int64_t first_limit = (int64_t)1 << 24, unknown_input = 65536;
+    /* the first allocation stays bounded as the loader's rows do (planar_rows_first_limit), in
+     * output frames (a rate of a few Hz upsampled multiplies the count) */
+    const int64_t first_limit = planar_rows_first_limit(rows), unknown_input = 65536;
     const int64_t first_input = expected_input <= 0            ? unknown_input
                                 : expected_input < first_limit ? expected_input
                                                                : first_limit;
