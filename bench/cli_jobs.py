@@ -15,13 +15,17 @@ it. The "files alone" lines are the file system's share: the outputs of the run 
 names and sizes) written as the command writes them (a file without a name, O_TMPFILE, one
 write, linked under its name; a named temporary and rename where the file system has no
 O_TMPFILE) and nothing else, by one process and by two (the two halves) at once:
-where the file system itself does not scale with processes, nor can the command. The CPU time of each case (all threads and processes) is printed too: the work done, which a
-busy machine distorts much less than the wall clock (equal CPU time for --jobs 1 and 2: the
-parallel run does no extra work). MELSPEC_CLI_TIMING=1 melspec ... prints where one run's time
-went (per phase and worker). --baseline runs another build of the command (say, the last
-commit's, built in a git worktree) interleaved with this one, for each --jobs value, and prints
-this build's speed-up over it: a change's effect, measured on a machine too noisy for two
-separate runs to compare.
+where the file system itself does not scale with processes, nor can the command. The "one clip"
+line is a run on the first clip alone: less that clip's share of the work, it is the command's
+fixed cost (start, options, plan, decoders, exit), which no number of workers shares, and the
+script prints the speed-up a perfect split of the rest would give, the most --jobs N can reach
+before the machine takes its share (the two-process line). The CPU time of each case (all
+threads and processes) is printed too: the work done, which a busy machine distorts much less
+than the wall clock (equal CPU time for --jobs 1 and 2: the parallel run does no extra work).
+MELSPEC_CLI_TIMING=1 melspec ... prints where one run's time went (per phase and worker).
+--baseline runs another build of the command (say, the last commit's, built in a git worktree)
+interleaved with this one, for each --jobs value, and prints this build's speed-up over it: a
+change's effect, measured on a machine too noisy for two separate runs to compare.
 """
 import argparse
 import ctypes
@@ -183,6 +187,9 @@ with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         for j in job_values:
             cases[f"baseline --jobs {j}"] = (
                 lambda j=j: [command(j, corpus, fresh("out"), melspec=args.baseline)])
+    # the command's fixed cost (start, options, plan, decoders, exit): a run on one clip
+    first_clip = os.path.join(corpus, "a", sorted(os.listdir(os.path.join(corpus, "a")))[0])
+    cases["one clip"] = lambda: [command(1, first_clip, fresh("out"))]
     if not args.no_ceiling:
         cases["two processes"] = lambda: [command(1, os.path.join(corpus, "a"), fresh("out_a")),
                                           command(1, os.path.join(corpus, "b"), fresh("out_b"))]
@@ -206,6 +213,9 @@ with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
           f"({filesystem})")
     for name, values in times.items():
         median, best = statistics.median(values), min(values)
+        if name == "one clip":
+            print(f"{name:>17}: median {median * 1e3:.2f} ms (best {best * 1e3:.2f})")
+            continue
         print(f"{name:>17}: median {median:.3f} s (best {best:.3f}, worst {max(values):.3f}), "
               f"{args.clips / median:.1f} files/s, {audio_seconds / median:.0f} audio-seconds/s, "
               f"CPU {statistics.median(cpu[name]):.3f} s")
@@ -229,10 +239,22 @@ with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
                   f"({sum(size for _, size in listing) / 1e6:.1f} MB)")
         print(f"speed-up of the files alone, two processes over one: "
               f"{statistics.median(alone['one process']) / statistics.median(alone['two processes']):.2f}x median")
-    if "--jobs 1" in times:
+    if "--jobs 1" in times and args.clips > 1:
         one = times["--jobs 1"]
+        # What no split of the files can share: one clip's run less that clip's share of the
+        # work. A perfect split of the rest over N workers is the most --jobs N can give (the
+        # "two processes" line then shows what the machine itself takes from that).
+        one_clip = statistics.median(times["one clip"])
+        fixed = one_clip - (statistics.median(one) - one_clip) / (args.clips - 1)
+        print(f"fixed cost of a run (the one-clip run less that clip's work): "
+              f"{fixed * 1e3:.2f} ms of --jobs 1's {statistics.median(one) * 1e3:.2f} ms")
+        for j in job_values:
+            if j > 1:
+                perfect = fixed + (statistics.median(one) - fixed) / j
+                print(f"a perfect split of the rest over {j} workers: at most "
+                      f"{statistics.median(one) / perfect:.2f}x --jobs 1")
         for name, values in times.items():
-            if name != "--jobs 1" and not name.startswith("baseline"):
+            if name not in ("--jobs 1", "one clip") and not name.startswith("baseline"):
                 print(f"speed-up {name} over --jobs 1: "
                       f"{statistics.median(one) / statistics.median(values):.2f}x median, "
                       f"{min(one) / min(values):.2f}x best; CPU time "
