@@ -443,7 +443,7 @@ melspec_status melspec_check_call(melspec_plan *plan, int64_t n_signals, int64_t
 /* Whether any of the n floats is NaN or infinite: a float is exactly when its exponent bits are
  * all ones, that is when its bits without the sign, shifted left once, are at least 0xff000000.
  * Integer operations and a running maximum let the scan that runs on every call vectorise. */
-WIDEST_VECTORS static int any_non_finite(const float *x, int64_t n)
+WIDEST_VECTORS_LOOPS int any_non_finite_loops(const float *x, int64_t n)
 {
     uint32_t largest = 0;
     for (int64_t i = 0; i < n; i++) {
@@ -454,6 +454,7 @@ WIDEST_VECTORS static int any_non_finite(const float *x, int64_t n)
     }
     return largest >= 0xff000000u;
 }
+WIDEST_VECTORS(int, any_non_finite, (const float *x, int64_t n), (x, n))
 
 int melspec_any_non_finite(const float *x, int64_t n) { return any_non_finite(x, n); }
 

@@ -54,10 +54,9 @@ static int64_t spectrum_values_per_frame(const melspec_plan *plan)
     return plan->stages.spectrum_bins * (plan->stages.complex_values ? 2 : 1);
 }
 
-/* |X|^power of a block's spectra, lane layout in and out. (Static: Clang 14 emits the clones of
- * an external function only where it is called.) */
-WIDEST_VECTORS static void spectrum_power(const float *restrict spectrum, int64_t n_freq,
-                                          melspec_power_stage power, float *restrict out)
+/* |X|^power of a block's spectra, lane layout in and out */
+WIDEST_VECTORS_LOOPS void spectrum_power_loops(const float *restrict spectrum, int64_t n_freq,
+                                               melspec_power_stage power, float *restrict out)
 {
 #define LANES_POWER_LOOP(stage)                                                        \
     for (int64_t k = 0; k < n_freq; k++)                                               \
@@ -68,6 +67,10 @@ WIDEST_VECTORS static void spectrum_power(const float *restrict spectrum, int64_
     MELSPEC_POWER_LOOP_BY_MODE(power, LANES_POWER_LOOP);
 #undef LANES_POWER_LOOP
 }
+WIDEST_VECTORS_VOID(spectrum_power,
+                    (const float *restrict spectrum, int64_t n_freq, melspec_power_stage power,
+                     float *restrict out),
+                    (spectrum, n_freq, power, out))
 
 void melspec_cpu_spectrum_power(const float *spectrum, int64_t n_freq, melspec_power_stage power,
                                 float *out)

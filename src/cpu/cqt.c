@@ -28,6 +28,7 @@
 #include "../dsp/padding.h"
 #include "../soxr_recipe.h"
 #include "../alloc.h"
+#include "../cpu_features.h"
 #include "cpu_backend.h"
 
 /* Frames and kernel rows per block of the kernel product (FRAMES x ROWS accumulators). */
@@ -322,8 +323,7 @@ __attribute__((target("avx2,fma"))) static void avx2_product(const octave_kernel
 
 static tap_product best_product(void)
 {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return avx2_product;
+    if (melspec_cpu_has_avx2_fma()) return avx2_product;
     return portable_product;
 }
 #else

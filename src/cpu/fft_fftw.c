@@ -93,7 +93,7 @@ __attribute__((target("avx512f"))) static int64_t transpose_16(int64_t n,
     return j;
 }
 
-static int cpu_has_avx512f(void) { return __builtin_cpu_supports("avx512f"); }
+static int cpu_has_avx512f(void) { return melspec_cpu_vectors() == MELSPEC_VECTORS_AVX512; }
 #else
 static int64_t transpose_16(int64_t n, const float *const *rows, float *out)
 {
@@ -196,11 +196,15 @@ const float *melspec_library_fft_execute(melspec_library_fft *fft)
 }
 
 /* frame x times the window into the plan's input */
-WIDEST_VECTORS static void window_frame(int64_t n, const float *restrict x,
-                                        const float *restrict window, float *restrict in)
+WIDEST_VECTORS_LOOPS void window_frame_loops(int64_t n, const float *restrict x,
+                                             const float *restrict window, float *restrict in)
 {
     for (int64_t i = 0; i < n; i++) in[i] = x[i] * window[i];
 }
+WIDEST_VECTORS_VOID(window_frame,
+                    (int64_t n, const float *restrict x, const float *restrict window,
+                     float *restrict in),
+                    (n, x, window, in))
 
 /* Asks for the samples frame f + 1 adds to frame f, one prefetch per 64-byte line, while frame f
  * is transformed: a long signal's frames come from beyond L2, and the samples new to each frame
@@ -229,8 +233,8 @@ static void prefetch_next_frame(const float *const *frames, int64_t n_frames, in
 }
 
 /* |X|^power of one interleaved spectrum */
-WIDEST_VECTORS static void power_row(const float *restrict spectrum, int64_t n_bins,
-                                     melspec_power_stage power, float *restrict row)
+WIDEST_VECTORS_LOOPS void power_row_loops(const float *restrict spectrum, int64_t n_bins,
+                                          melspec_power_stage power, float *restrict row)
 {
 #define ROW_POWER_LOOP(stage)              \
     for (int64_t k = 0; k < n_bins; k++) \
@@ -238,6 +242,10 @@ WIDEST_VECTORS static void power_row(const float *restrict spectrum, int64_t n_b
     MELSPEC_POWER_LOOP_BY_MODE(power, ROW_POWER_LOOP);
 #undef ROW_POWER_LOOP
 }
+WIDEST_VECTORS_VOID(power_row,
+                    (const float *restrict spectrum, int64_t n_bins, melspec_power_stage power,
+                     float *restrict row),
+                    (spectrum, n_bins, power, row))
 
 const float *melspec_library_fft_execute_frames(melspec_library_fft *fft,
                                                 const float *const *frames, int64_t n_frames,

@@ -6,6 +6,7 @@
 #include "fft_lanes.h"
 
 #include "../alloc.h"
+#include "../cpu_features.h"
 
 struct melspec_lanes_fft {
     melspec_lanes_plan plan;
@@ -65,10 +66,7 @@ static void unit_root(int64_t num, int64_t den, float *out)
 #define LANES_HAVE_AVX2 1
 static int use_avx2(melspec_lanes_kernel kernel)
 {
-    /* no __builtin_cpu_init: libgcc's constructor has run it, and a second call from plans
-     * created on two threads would be a data race */
-    if (kernel != MELSPEC_LANES_AUTO) return 0;
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return kernel == MELSPEC_LANES_AUTO && melspec_cpu_has_avx2_fma();
 }
 #else
 #define LANES_HAVE_AVX2 0

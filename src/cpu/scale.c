@@ -30,7 +30,7 @@ static inline void keep_greater(clip_v8i *partial, const float *values)
 /* The largest of start and the n values, NaNs skipped unless start is one, in running maxima
  * that all start at start: 4 vectors of 8, so that 4 compare-and-select chains overlap (one
  * chain waited on its own latency). */
-WIDEST_VECTORS static float running_max(const float *values, int64_t n, float start)
+WIDEST_VECTORS_LOOPS float running_max_loops(const float *values, int64_t n, float start)
 {
     clip_v8 first = {start, start, start, start, start, start, start, start};
     clip_v8i a = (clip_v8i)first, b = a, c = a, d = a;
@@ -53,6 +53,8 @@ WIDEST_VECTORS static float running_max(const float *values, int64_t n, float st
     for (; i < n; i++) m = values[i] > m ? values[i] : m;
     return m;
 }
+WIDEST_VECTORS(float, running_max, (const float *values, int64_t n, float start),
+               (values, n, start))
 
 /* The clip's maximum as a plain scan from values[0] finds it: NaNs skipped unless values[0] is
  * one (the value only matters through its dB, where +0 and -0 are the same floor). */
@@ -101,14 +103,15 @@ static inline float to_db(float value, float amin, double factor, double offset)
 }
 
 /* the clamp of dB values at floor_db (top_db below the clip's peak) */
-WIDEST_VECTORS static void clamp_db(float *values, int64_t n, float floor_db)
+WIDEST_VECTORS_LOOPS void clamp_db_loops(float *values, int64_t n, float floor_db)
 {
     for (int64_t i = 0; i < n; i++) values[i] = values[i] > floor_db ? values[i] : floor_db;
 }
+WIDEST_VECTORS_VOID(clamp_db, (float *values, int64_t n, float floor_db), (values, n, floor_db))
 
 /* the dB of n values in place, then the clamp at floor_db when clamp is set */
-WIDEST_VECTORS static void db_values(float *values, int64_t n, float amin, double factor,
-                                     double offset, int clamp, float floor_db)
+WIDEST_VECTORS_LOOPS void db_values_loops(float *values, int64_t n, float amin, double factor,
+                                          double offset, int clamp, float floor_db)
 {
     if (offset == 0.0 && (factor == 10.0 || factor == 20.0)) {
         /* ref 1 (librosa's default, Whisper's): to_db's double arithmetic in float, the same
@@ -121,8 +124,12 @@ WIDEST_VECTORS static void db_values(float *values, int64_t n, float amin, doubl
     } else {
         for (int64_t i = 0; i < n; i++) values[i] = to_db(values[i], amin, factor, offset);
     }
-    if (clamp) clamp_db(values, n, floor_db);
+    if (clamp) clamp_db_loops(values, n, floor_db);
 }
+WIDEST_VECTORS_VOID(db_values,
+                    (float *values, int64_t n, float amin, double factor, double offset,
+                     int clamp, float floor_db),
+                    (values, n, amin, factor, offset, clamp, floor_db))
 
 /* the clamp's floor for a clip whose largest value is maximum */
 static float clamp_floor(const melspec_scale_stage *scale, float maximum, double offset)
