@@ -31,12 +31,25 @@ static int has_avx2_fma(void) { return 0; }
 
 static atomic_int vectors_limit = MELSPEC_VECTORS_AVX512;
 
+/* asked once (the loops ask at every call); threads that ask at once store the same answer */
+static int widest_vectors(void)
+{
+    static atomic_int known = -1;
+    int widest = atomic_load_explicit(&known, memory_order_relaxed);
+    if (widest < 0) {
+        widest = has_avx512f() ? MELSPEC_VECTORS_AVX512
+                 : has_avx2()  ? MELSPEC_VECTORS_AVX2
+                               : MELSPEC_VECTORS_BASELINE;
+        atomic_store_explicit(&known, widest, memory_order_relaxed);
+    }
+    return widest;
+}
+
 melspec_vector_width melspec_cpu_vectors(void)
 {
     const int limit = atomic_load_explicit(&vectors_limit, memory_order_relaxed);
-    if (limit >= MELSPEC_VECTORS_AVX512 && has_avx512f()) return MELSPEC_VECTORS_AVX512;
-    if (limit >= MELSPEC_VECTORS_AVX2 && has_avx2()) return MELSPEC_VECTORS_AVX2;
-    return MELSPEC_VECTORS_BASELINE;
+    const int widest = widest_vectors();
+    return (melspec_vector_width)(widest < limit ? widest : limit);
 }
 
 int melspec_cpu_has_avx2_fma(void) { return has_avx2_fma(); }
